@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import type { InputShape, Preprocessing } from './types';
+
+/** A set of labelled images as the engine reads them: uint8 pixels and class indices. */
+export interface ImageSet {
+  /** count × height × width × channels uint8 pixels, row-major. */
+  pixels: Uint8Array;
+  /** count class indices in [0, numClasses). */
+  labels: Int32Array;
+  shape: InputShape;
+}
+
+/** Number of images in `set`. */
+export function imageCount(set: ImageSet): number {
+  return set.labels.length;
+}
+
+/**
+ * Builds the [b, H, W, C] float32 input of the images at `indices`, mapped
+ * from uint8 to `preprocessing.range`, and their [b, numClasses] one-hot labels.
+ * The caller disposes both.
+ */
+export function makeBatch(
+  set: ImageSet,
+  indices: ArrayLike<number>,
+  numClasses: number,
+  preprocessing: Preprocessing,
+): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
+  const { height, width, channels } = set.shape;
+  const size = height * width * channels;
+  const [low, high] = preprocessing.range;
+  const scale = (high - low) / 255;
+  const values = new Float32Array(indices.length * size);
+  const labels = new Int32Array(indices.length);
+  for (let row = 0; row < indices.length; row++) {
+    const index = indices[row];
+    const source = set.pixels.subarray(index * size, (index + 1) * size);
+    const offset = row * size;
+    for (let i = 0; i < size; i++) values[offset + i] = source[i] * scale + low;
+    labels[row] = set.labels[index];
+  }
+  const xs = tf.tensor4d(values, [indices.length, height, width, channels]);
+  const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
+  return { xs, ys };
+}
+
+/** Mean categorical cross-entropy of softmax `probs` against one-hot `ys` (probabilities clipped as Keras does). */
+export function crossEntropy(ys: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.metrics.categoricalCrossentropy(ys, probs).mean() as tf.Scalar);
+}
+
+/** Number of rows whose arg-max prediction equals the label, as an int32 scalar. */
+export function countCorrect(ys: tf.Tensor, probs: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.equal(tf.argMax(probs, -1), tf.argMax(ys, -1)).sum() as tf.Scalar);
+}

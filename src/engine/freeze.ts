@@ -1,0 +1,24 @@
+import * as tf from '@tensorflow/tfjs';
+import type { FreezePlan } from './types';
+
+/**
+ * Applies `plan` layer by layer (never through `model.trainable`, which leaves
+ * layer flags and variables out of step). Layers named in `alwaysTrained`
+ * (the studio's head) are trainable whatever the plan says.
+ */
+export function applyFreezePlan(model: tf.LayersModel, plan: FreezePlan, alwaysTrained: ReadonlySet<string>): void {
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    layer.trainable = alwaysTrained.has(layer.name) || plan[layer.name] !== true;
+  }
+}
+
+/** The variables a gradient step may update under the current flags, in model order. */
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((weight) => weight.read() as tf.Variable);
+}
+
+/** Name and shape of each variable, for showing what the optimizer holds. */
+export function describeVariables(variables: readonly tf.Variable[]): { name: string; shape: number[] }[] {
+  return variables.map((v) => ({ name: v.name, shape: [...v.shape] }));
+}

@@ -1,0 +1,43 @@
+import * as tf from '@tensorflow/tfjs';
+import type { LayerInfo } from './types';
+
+function countWeights(weights: readonly tf.LayerVariable[]): number {
+  return weights.reduce((sum, w) => sum + w.shape.reduce((p, d) => p * (d ?? 1), 1), 0);
+}
+
+function outputShapeOf(layer: tf.layers.Layer): (number | null)[] {
+  const shape = layer.outputShape;
+  // A layer with several outputs reports a list of shapes; the tree shows the first.
+  const first = Array.isArray(shape[0]) ? (shape[0] as (number | null)[]) : (shape as (number | null)[]);
+  return first.slice(1);
+}
+
+/**
+ * One row per layer of `model` (input layers left out), in the model's order,
+ * up to and including `upTo` when given. Parameter counts split the way Keras
+ * does: weights a gradient may update vs. weights that are never trained
+ * (BatchNorm moving statistics).
+ */
+export function summarizeLayers(model: tf.LayersModel, upTo?: string): LayerInfo[] {
+  const rows: LayerInfo[] = [];
+  for (const layer of model.layers) {
+    if (layer.getClassName() === 'InputLayer') continue;
+    const frozenInSource = !layer.trainable;
+    // `trainableWeights` is empty while a layer is frozen, so read the split with it unfrozen.
+    layer.trainable = true;
+    const trainableParams = countWeights(layer.trainableWeights);
+    const nonTrainableParams = countWeights(layer.nonTrainableWeights);
+    layer.trainable = !frozenInSource;
+    rows.push({
+      name: layer.name,
+      className: layer.getClassName(),
+      outputShape: outputShapeOf(layer),
+      trainableParams,
+      nonTrainableParams,
+      frozenInSource,
+      origin: 'pretrained',
+    });
+    if (layer.name === upTo) break;
+  }
+  return rows;
+}

@@ -1,0 +1,65 @@
+/**
+ * Plain data shared by the engine, the worker protocol and the UI.
+ * No tfjs import here: the main thread imports this file.
+ */
+
+/** One layer of a model as the tree shows it. */
+export interface LayerInfo {
+  /** The layer's unique name inside the model, e.g. "conv1". */
+  name: string;
+  /** The Keras/tfjs class name, e.g. "Conv2D", "BatchNormalization". */
+  className: string;
+  /** Output shape without the batch dimension, e.g. [14, 14, 16]; null dims are unknown. */
+  outputShape: (number | null)[];
+  /** Parameters in weights the optimizer may update when the layer is not frozen (kernels, biases, BN gamma/beta). */
+  trainableParams: number;
+  /** Parameters that are never trained by gradient (BN moving mean and variance). */
+  nonTrainableParams: number;
+  /** Whether the layer is frozen in the model as loaded (the file's own `trainable` flags). */
+  frozenInSource: boolean;
+  /** "pretrained" for layers of the loaded model, "head" for the classifier the studio adds. */
+  origin: 'pretrained' | 'head';
+}
+
+/** Layer name → frozen. Layers missing from the plan are trainable. */
+export type FreezePlan = Record<string, boolean>;
+
+/** What the user sets before pressing Train. */
+export interface TrainConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Seeds the head initialiser and the batch order. */
+  seed: number;
+}
+
+/** One image tensor layout: height × width × channels, uint8 pixels. */
+export interface InputShape {
+  height: number;
+  width: number;
+  channels: number;
+}
+
+/** How raw uint8 pixels become model input: x / 255 * (max - min) + min. */
+export interface Preprocessing {
+  range: [number, number];
+}
+
+/** The metrics of one finished epoch; validation fields are null without a validation set. */
+export interface EpochMetrics {
+  epoch: number;
+  trainLoss: number;
+  trainAccuracy: number;
+  validationLoss: number | null;
+  validationAccuracy: number | null;
+  /** Wall time of the epoch's training batches, in milliseconds. */
+  millis: number;
+}
+
+/** One training batch's loss, as streamed to the charts. `step` counts batches from 0 over the run. */
+export interface BatchPoint {
+  step: number;
+  epoch: number;
+  batch: number;
+  loss: number;
+}
