@@ -1,0 +1,112 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createTinyImages, createTinyModel } from '../engine/testing/tinyModel';
+import { createHandler, type HandlerDeps } from './handler';
+import type { WireImageSet, WorkerReply, WorkerRequest } from './protocol';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function setup(overrides: Partial<HandlerDeps> = {}) {
+  const replies: WorkerReply[] = [];
+  const handle = createHandler((reply) => replies.push(reply), {
+    selectBackend: async () => ({ backend: 'cpu', notes: [] }),
+    loadModel: async () => ({
+      model: createTinyModel(),
+      inputShape: { height: 8, width: 8, channels: 1 },
+      preprocessing: { range: [0, 1] },
+      provenance: 'tiny test model',
+    }),
+    ...overrides,
+  });
+  return { replies, handle };
+}
+
+function wire(count: number, seed: number): WireImageSet {
+  return createTinyImages(count, 2, seed);
+}
+
+function trainRequest(runId: number, overrides: Partial<Extract<WorkerRequest, { type: 'train' }>> = {}): WorkerRequest {
+  return {
+    type: 'train',
+    runId,
+    plan: { conv1: true, bn1: true },
+    cutLayer: 'flatten',
+    classNames: ['a', 'b'],
+    train: wire(32, 1),
+    validation: wire(8, 2),
+    config: { epochs: 2, batchSize: 4, learningRate: 0.01, seed: 1 },
+    ...overrides,
+  };
+}
+
+describe('worker message handler', () => {
+  it('answers init and loadModel with the backend and a layer summary', async () => {
+    const { replies, handle } = setup();
+    await handle({ type: 'init', requestId: 1, backend: 'auto', allowSoftwareWebgl: false });
+    await handle({ type: 'loadModel', requestId: 2, source: { kind: 'url', url: 'x' } });
+    expect(replies[0]).toEqual({ type: 'ready', requestId: 1, backend: 'cpu', notes: [] });
+    const loaded = replies[1];
+    if (loaded.type !== 'modelLoaded') throw new Error(`got ${loaded.type}`);
+    expect(loaded.model.defaultCutLayer).toBe('flatten');
+    expect(loaded.model.layers.map((l) => l.name)).toEqual(['conv1', 'bn1', 'relu1', 'conv2', 'bn2', 'relu2', 'flatten', 'classifier']);
+    const bn1 = loaded.model.layers[1];
+    expect([bn1.trainableParams, bn1.nonTrainableParams]).toEqual([6, 6]);
+  });
+
+  it('streams a run: setup, coalesced batches, epochs, end — all tagged with the run id', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 60_000 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(7));
+    const run = replies.slice(1);
+    expect(run.every((r) => 'runId' in r && r.runId === 7)).toBe(true);
+    expect(run.map((r) => r.type)).toEqual(['runStarted', 'batches', 'epoch', 'batches', 'epoch', 'runEnded']);
+    const points = run.flatMap((r) => (r.type === 'batches' ? r.points : []));
+    expect(points.map((p) => p.step)).toEqual([...Array(16).keys()]);
+    const started = run[0];
+    if (started.type !== 'runStarted') throw new Error();
+    // conv1 and bn1 frozen: the optimizer holds conv2 kernel+bias, bn2 gamma+beta, and the new head.
+    expect(started.setup.optimizerVariables.map((v) => v.name.split('/')[0])).toEqual(['conv2', 'conv2', 'bn2', 'bn2', 'studio_head_dense', 'studio_head_dense']);
+    const ended = run[run.length - 1];
+    if (ended.type !== 'runEnded') throw new Error();
+    expect(ended.outcome).toMatchObject({ stopped: false, epochsCompleted: 2, batches: 16 });
+    expect(ended.outcome.validationAccuracy).toBeGreaterThanOrEqual(0);
+  });
+
+  it('stops the active run at a batch boundary and ignores stops for other runs', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const running = handle(trainRequest(3, { config: { epochs: 50, batchSize: 4, learningRate: 0.01, seed: 1 } }));
+    await handle({ type: 'stop', runId: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await handle({ type: 'stop', runId: 3 });
+    await running;
+    const ended = replies.find((r) => r.type === 'runEnded');
+    if (ended?.type !== 'runEnded') throw new Error('no runEnded');
+    expect(ended.outcome.stopped).toBe(true);
+    expect(ended.outcome.epochsCompleted).toBeLessThan(50);
+  });
+
+  it('turns failures into readable errors that name the problem', async () => {
+    const { replies, handle } = setup({
+      loadModel: async () => {
+        throw new Error("'model.json' is not valid JSON");
+      },
+    });
+    await handle(trainRequest(1));
+    await handle({ type: 'loadModel', requestId: 2, source: { kind: 'url', url: 'x' } });
+    expect(replies[0]).toMatchObject({ type: 'runFailed', runId: 1, error: { message: 'No model is loaded yet.' } });
+    expect(replies[1]).toMatchObject({ type: 'requestFailed', requestId: 2, error: { name: 'Error', message: "'model.json' is not valid JSON" } });
+  });
+
+  it('reports a bad cut layer as a failed run, and the session survives for the next run', async () => {
+    const { replies, handle } = setup();
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(1, { cutLayer: 'no_such_layer' }));
+    expect(replies[1]).toMatchObject({ type: 'runFailed', runId: 1 });
+    expect((replies[1] as { error: { message: string } }).error.message).toMatch(/no_such_layer/);
+    await handle(trainRequest(2, { config: { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 1 } }));
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'runEnded', runId: 2 });
+  });
+});

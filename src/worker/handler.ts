@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs';
+import { guardFrozenBatchNorm } from '../engine/batchNorm';
+import { applyFreezePlan } from '../engine/freeze';
+import { buildTransferModel, defaultCutLayer, type TransferModel } from '../engine/head';
+import type { LoadedModel } from '../engine/modelFiles';
+import { summarizeLayers } from '../engine/summary';
+import { trainModel } from '../engine/trainer';
+import type { BatchPoint } from '../engine/types';
+import type { BackendName, BackendPreference, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
+import { assertNever, toWireError } from './wire';
+
+/** Sends a reply to the main thread, transferring the listed buffers. */
+export type Post = (reply: WorkerReply, transfer?: Transferable[]) => void;
+
+/** What the handler needs from its surroundings; the worker passes the real ones, tests pass fakes. */
+export interface HandlerDeps {
+  selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }>;
+  loadModel(source: ModelSource): Promise<LoadedModel>;
+  /** Minimum milliseconds between two `batches` messages (coalescing). */
+  batchFlushMs?: number;
+}
+
+interface Session {
+  backend: BackendName | null;
+  loaded: LoadedModel | null;
+  /** The transfer model of the last run, reused while cut and classes stay the same. */
+  transfer: (TransferModel & { key: string }) | null;
+  activeRun: { runId: number; stopRequested: boolean } | null;
+}
+
+function toImageSet(wire: WireImageSet) {
+  return { pixels: wire.pixels, labels: wire.labels, shape: wire.shape };
+}
+
+/**
+ * Creates the worker's message handler: `handle(msg)` adapts each request to
+ * engine calls and answers through `post`. One run at a time; a stop for a
+ * run that is not active is ignored.
+ */
+export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerRequest) => Promise<void> {
+  const session: Session = { backend: null, loaded: null, transfer: null, activeRun: null };
+  const flushMs = deps.batchFlushMs ?? 100;
+
+  function disposeTransferHead(): void {
+    if (!session.transfer) return;
+    for (const name of session.transfer.headLayers) session.transfer.model.getLayer(name).dispose();
+    session.transfer = null;
+  }
+
+  async function train(msg: Extract<WorkerRequest, { type: 'train' }>): Promise<void> {
+    const { runId } = msg;
+    if (session.activeRun) {
+      post({ type: 'runFailed', runId, error: { name: 'Busy', message: `Run ${session.activeRun.runId} is still in progress; stop it first.` } });
+      return;
+    }
+    const loaded = session.loaded;
+    if (!loaded) {
+      post({ type: 'runFailed', runId, error: { name: 'NoModel', message: 'No model is loaded yet.' } });
+      return;
+    }
+    const run = { runId, stopRequested: false };
+    session.activeRun = run;
+    let pending: BatchPoint[] = [];
+    let lastFlush = 0;
+    const flush = () => {
+      if (pending.length === 0) return;
+      post({ type: 'batches', runId, points: pending });
+      pending = [];
+      lastFlush = performance.now();
+    };
+    try {
+      const key = `${msg.cutLayer}|${msg.classNames.join('\u0000')}`;
+      if (session.transfer?.key !== key) {
+        disposeTransferHead();
+        const built = buildTransferModel(loaded.model, msg.cutLayer, msg.classNames.length, msg.config.seed);
+        guardFrozenBatchNorm(built.model);
+        session.transfer = { ...built, key };
+      }
+      const { model, headLayers } = session.transfer!;
+      applyFreezePlan(model, msg.plan, headLayers);
+      const trainableParams = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((p, d) => p * (d ?? 1), 1), 0);
+      post({
+        type: 'runStarted',
+        runId,
+        setup: {
+          backend: session.backend ?? (tf.getBackend() as BackendName),
+          optimizerVariables: model.trainableWeights.map((w) => ({ name: w.name, shape: w.shape.map((d) => d ?? -1) })),
+          trainableParams,
+        },
+      });
+      const result = await trainModel(
+        model,
+        toImageSet(msg.train),
+        msg.validation ? toImageSet(msg.validation) : null,
+        msg.classNames.length,
+        loaded.preprocessing,
+        msg.config,
+        {
+          onBatch: (point) => {
+            pending.push(point);
+            if (performance.now() - lastFlush >= flushMs) flush();
+          },
+          onEpoch: (metrics) => {
+            flush();
+            post({ type: 'epoch', runId, metrics });
+          },
+          shouldStop: () => run.stopRequested,
+        },
+      );
+      flush();
+      post({
+        type: 'runEnded',
+        runId,
+        outcome: {
+          stopped: result.stopped,
+          epochsCompleted: result.epochsCompleted,
+          batches: result.batches,
+          validationLoss: result.validationLoss,
+          validationAccuracy: result.validationAccuracy,
+        },
+      });
+    } catch (error) {
+      flush();
+      post({ type: 'runFailed', runId, error: toWireError(error) });
+    } finally {
+      session.activeRun = null;
+    }
+  }
+
+  return async function handle(msg: WorkerRequest): Promise<void> {
+    switch (msg.type) {
+      case 'init': {
+        try {
+          const { backend, notes } = await deps.selectBackend(msg.backend, msg.allowSoftwareWebgl);
+          session.backend = backend;
+          post({ type: 'ready', requestId: msg.requestId, backend, notes });
+        } catch (error) {
+          post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
+        }
+        return;
+      }
+      case 'loadModel': {
+        try {
+          const loaded = await deps.loadModel(msg.source);
+          guardFrozenBatchNorm(loaded.model);
+          disposeTransferHead();
+          session.loaded?.model.dispose();
+          session.loaded = loaded;
+          post({
+            type: 'modelLoaded',
+            requestId: msg.requestId,
+            model: {
+              name: loaded.model.name,
+              layers: summarizeLayers(loaded.model),
+              defaultCutLayer: defaultCutLayer(loaded.model),
+              inputShape: loaded.inputShape,
+              preprocessing: loaded.preprocessing,
+              provenance: loaded.provenance,
+            },
+          });
+        } catch (error) {
+          post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
+        }
+        return;
+      }
+      case 'train':
+        return train(msg);
+      case 'stop':
+        if (session.activeRun?.runId === msg.runId) session.activeRun.stopRequested = true;
+        return;
+      default:
+        assertNever(msg);
+    }
+  }
+}

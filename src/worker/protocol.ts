@@ -1,0 +1,84 @@
+/**
+ * The messages between the main thread and the training worker. Types only:
+ * both sides import it, neither runs it.
+ */
+import type { BatchPoint, EpochMetrics, FreezePlan, InputShape, LayerInfo, Preprocessing, TrainConfig } from '../engine/types';
+
+/** A tfjs backend the studio can train on, in order of preference. */
+export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+/** What the user (or a test, through `?backend=`) asks for. */
+export type BackendPreference = BackendName | 'auto';
+
+/** An error as it crosses the worker boundary. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack?: string;
+}
+
+/** Labelled images in one transferable buffer: count × H × W × C uint8. */
+export interface WireImageSet {
+  pixels: Uint8Array;
+  labels: Int32Array;
+  shape: InputShape;
+}
+
+/** Where the worker reads a Layers model from. */
+export type ModelSource = { kind: 'url'; url: string };
+
+/** What the UI needs to know of a loaded model. */
+export interface ModelDescription {
+  name: string;
+  /** Every layer (input layers left out), in model order, including the original classifier. */
+  layers: LayerInfo[];
+  /** The layer the head is attached to by default: the input of the original classifier. */
+  defaultCutLayer: string;
+  inputShape: InputShape;
+  preprocessing: Preprocessing;
+  /** Free text from the file: what it was trained on, how well it did. */
+  provenance: string | null;
+}
+
+/** Main thread → worker. */
+export type WorkerRequest =
+  | { type: 'init'; requestId: number; backend: BackendPreference; allowSoftwareWebgl: boolean }
+  | { type: 'loadModel'; requestId: number; source: ModelSource }
+  | {
+      type: 'train';
+      runId: number;
+      plan: FreezePlan;
+      cutLayer: string;
+      classNames: string[];
+      train: WireImageSet;
+      validation: WireImageSet | null;
+      config: TrainConfig;
+    }
+  | { type: 'stop'; runId: number };
+
+/** Summary of a run's setup, sent once before its first batch. */
+export interface RunSetup {
+  backend: BackendName;
+  /** The variables the optimizer updates, read from the model in the worker. */
+  optimizerVariables: { name: string; shape: number[] }[];
+  trainableParams: number;
+}
+
+/** How a run ended. */
+export interface RunOutcome {
+  stopped: boolean;
+  epochsCompleted: number;
+  batches: number;
+  validationLoss: number | null;
+  validationAccuracy: number | null;
+}
+
+/** Worker → main thread. */
+export type WorkerReply =
+  | { type: 'ready'; requestId: number; backend: BackendName; notes: string[] }
+  | { type: 'modelLoaded'; requestId: number; model: ModelDescription }
+  | { type: 'requestFailed'; requestId: number; error: WireError }
+  | { type: 'runStarted'; runId: number; setup: RunSetup }
+  | { type: 'batches'; runId: number; points: BatchPoint[] }
+  | { type: 'epoch'; runId: number; metrics: EpochMetrics }
+  | { type: 'runEnded'; runId: number; outcome: RunOutcome }
+  | { type: 'runFailed'; runId: number; error: WireError };

@@ -1,0 +1,12 @@
+import type { WireError } from './protocol';
+
+/** Compile-time exhaustiveness check for `switch (msg.type)`. */
+export function assertNever(value: never): never {
+  throw new Error(`Unexpected message: ${JSON.stringify(value)}`);
+}
+
+/** Turns anything thrown into a WireError that survives structured cloning. */
+export function toWireError(error: unknown): WireError {
+  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: 'Error', message: String(error) };
+}
