@@ -1,0 +1,33 @@
+/**
+ * The browser decoder. It uses only `createImageBitmap` and `OffscreenCanvas`,
+ * so it runs in a window and in a worker (no `document`). Node has neither;
+ * it is covered end-to-end, and `ingestFiles` takes it as an injected function.
+ */
+import { DataError } from './errors';
+import { imageByteLength, rgbaToChannels } from './pixels';
+import type { ImageShape } from './types';
+
+/**
+ * Decodes an image blob and stretches it to `shape` (high-quality smoothing), returning
+ * `[H·W·C]` uint8 HWC pixels; transparency is composited over black. Rejects if the browser
+ * cannot decode the blob; throws `DataError` ('no-canvas') where OffscreenCanvas is missing.
+ */
+export async function decodeToPixels(blob: Blob, shape: ImageShape): Promise<Uint8Array> {
+  imageByteLength(shape);
+  if (typeof OffscreenCanvas === 'undefined' || typeof createImageBitmap === 'undefined') {
+    throw new DataError('no-canvas', 'This browser lacks OffscreenCanvas or createImageBitmap, which decoding images needs. Use a current Chrome, Edge, Firefox or Safari.');
+  }
+  const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
+  try {
+    const canvas = new OffscreenCanvas(shape.width, shape.height);
+    const context = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | null;
+    if (!context) throw new DataError('no-canvas', 'Could not get a 2D context from OffscreenCanvas.');
+    context.imageSmoothingEnabled = true;
+    context.imageSmoothingQuality = 'high';
+    context.drawImage(bitmap, 0, 0, shape.width, shape.height);
+    const { data } = context.getImageData(0, 0, shape.width, shape.height);
+    return rgbaToChannels(data, shape.channels);
+  } finally {
+    bitmap.close();
+  }
+}
