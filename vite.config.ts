@@ -9,7 +9,6 @@ export default defineConfig({
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
-    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
   },
   test: {
     include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],

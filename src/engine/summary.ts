@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LayerInfo } from './types';
 
 function countWeights(weights: readonly tf.LayerVariable[]): number {
-  return weights.reduce((sum, w) => sum + w.shape.reduce((p, d) => p * (d ?? 1), 1), 0);
+  return weights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
 }
 
 function outputShapeOf(layer: tf.layers.Layer): (number | null)[] {

@@ -78,7 +78,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       }
       const { model, headLayers } = session.transfer!;
       applyFreezePlan(model, msg.plan, headLayers);
-      const trainableParams = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce((p, d) => p * (d ?? 1), 1), 0);
+      const trainableParams = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
       post({
         type: 'runStarted',
         runId,

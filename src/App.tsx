@@ -1,0 +1,23 @@
+import { DataPanel } from './components/DataPanel';
+import { ModelPanel } from './components/ModelPanel';
+import { StatusBar } from './components/StatusBar';
+import { TrainPanel } from './components/TrainPanel';
+
+/** One screen, left to right: model → what to freeze → data → train → results. */
+export function App() {
+  return (
+    <div className="app">
+      <header className="app-header">
+        <h1>
+          Transfer Studio <span className="muted small">freeze what you keep, train what you need — all in this browser</span>
+        </h1>
+        <StatusBar />
+      </header>
+      <main className="columns">
+        <ModelPanel />
+        <DataPanel />
+        <TrainPanel />
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,116 @@
+import type uPlot from 'uplot';
+import type { BatchPoint, EpochMetrics } from '../engine/types';
+import { formatLoss, formatPercent } from '../components/format';
+import type { StudioState } from '../store/store';
+import { smoothed } from './smoothing';
+import { StreamingChart, type Columns } from './StreamingChart';
+
+const ACCENT = '#2f6fed';
+const SECOND = '#e8793a';
+
+/** Memoises a columns builder on the identity of its input array. */
+function memoOn<T>(build: (input: T) => Columns): (input: T) => Columns {
+  let lastInput: T | undefined;
+  let lastOutput: Columns = [[]];
+  return (input) => {
+    if (input !== lastInput) {
+      lastInput = input;
+      lastOutput = build(input);
+    }
+    return lastOutput;
+  };
+}
+
+const batchColumns = memoOn((points: BatchPoint[]): Columns => {
+  const losses = points.map((p) => p.loss);
+  return [points.map((p) => p.step + 1), losses, smoothed(losses, 0.9)];
+});
+
+const epochLossColumns = memoOn((epochs: EpochMetrics[]): Columns => [
+  epochs.map((e) => e.epoch + 1),
+  epochs.map((e) => e.trainLoss),
+  epochs.map((e) => e.validationLoss),
+]);
+
+const epochAccuracyColumns = memoOn((epochs: EpochMetrics[]): Columns => [
+  epochs.map((e) => e.epoch + 1),
+  epochs.map((e) => e.trainAccuracy * 100),
+  epochs.map((e) => (e.validationAccuracy === null ? null : e.validationAccuracy * 100)),
+]);
+
+const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
+  { label: xLabel, stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
+  { label: yLabel, stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 56 },
+];
+
+const batchOptions: Omit<uPlot.Options, 'width' | 'height'> = {
+  scales: { x: { time: false } },
+  axes: axes('batch', 'loss'),
+  series: [
+    { label: 'batch' },
+    { label: 'loss', stroke: 'rgba(47,111,237,0.35)', width: 1, value: (_u, v) => (v == null ? '–' : formatLoss(v)) },
+    { label: 'smoothed', stroke: ACCENT, width: 2, value: (_u, v) => (v == null ? '–' : formatLoss(v)) },
+  ],
+  cursor: { drag: { x: false, y: false } },
+};
+
+const epochLossOptions: Omit<uPlot.Options, 'width' | 'height'> = {
+  scales: { x: { time: false } },
+  axes: axes('epoch', 'loss'),
+  series: [
+    { label: 'epoch' },
+    { label: 'train loss', stroke: ACCENT, width: 2, points: { show: true } },
+    { label: 'validation loss', stroke: SECOND, width: 2, dash: [6, 4], points: { show: true } },
+  ],
+};
+
+const epochAccuracyOptions: Omit<uPlot.Options, 'width' | 'height'> = {
+  scales: { x: { time: false }, y: { range: [0, 100] } },
+  axes: axes('epoch', 'accuracy %'),
+  series: [
+    { label: 'epoch' },
+    { label: 'train accuracy', stroke: ACCENT, width: 2, points: { show: true }, value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)}%`) },
+    { label: 'validation accuracy', stroke: SECOND, width: 2, dash: [6, 4], points: { show: true }, value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)}%`) },
+  ],
+};
+
+/** The live charts: loss per batch (raw and smoothed), and per-epoch loss and accuracy. */
+export function TrainingCharts() {
+  return (
+    <div className="charts">
+      <StreamingChart
+        title="Loss per batch"
+        options={batchOptions}
+        select={(s: StudioState) => batchColumns(s.batchPoints)}
+        describe={(c) => {
+          const n = c[0].length;
+          return n ? `${n} batches; last loss ${formatLoss(c[1][n - 1] as number)}, smoothed ${formatLoss(c[2][n - 1] as number)}` : 'No batches yet: press Train.';
+        }}
+      />
+      <StreamingChart
+        title="Loss per epoch"
+        options={epochLossOptions}
+        height={150}
+        select={(s: StudioState) => epochLossColumns(s.epochs)}
+        describe={(c) => {
+          const n = c[0].length;
+          if (!n) return 'No epochs yet.';
+          const val = c[2][n - 1];
+          return `${n} epochs; train loss ${formatLoss(c[1][n - 1] as number)}${val == null ? '' : `, validation loss ${formatLoss(val)}`}`;
+        }}
+      />
+      <StreamingChart
+        title="Accuracy per epoch"
+        options={epochAccuracyOptions}
+        height={150}
+        select={(s: StudioState) => epochAccuracyColumns(s.epochs)}
+        describe={(c) => {
+          const n = c[0].length;
+          if (!n) return 'No epochs yet.';
+          const val = c[2][n - 1];
+          return `${n} epochs; train ${formatPercent((c[1][n - 1] as number) / 100)}${val == null ? '' : `, validation ${formatPercent(val / 100)}`}`;
+        }}
+      />
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+import { packImages } from '../data/pixels';
+import { stratifiedSplit } from '../data/split';
+import type { ImageShape } from '../data/types';
+import { sourceFreezePlan } from '../engine/params';
+import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
+import { assertNever } from '../worker/wire';
+import type { StudioStore } from '../store/store';
+import { isRunActive, trainBlocker } from '../store/selectors';
+import type { Transport } from './transport';
+
+type Pending = { resolve(reply: WorkerReply): void };
+
+/** Main-thread facade over the training worker; results go into the store through its actions. */
+export interface StudioClient {
+  /** Starts the best backend (or `preference`) and resolves with its name. */
+  init(preference: BackendPreference, allowSoftwareWebgl?: boolean): Promise<void>;
+  /** Loads a model; on success the tree shows it with the file's own freeze flags. */
+  loadModel(source: ModelSource): Promise<ModelDescription | null>;
+  /** Splits the dataset, sends it to the worker and starts a run; returns its id, or null with the reason in the store. */
+  train(): number | null;
+  /** Asks the active run to stop at the next batch boundary. */
+  stop(): void;
+}
+
+/** Creates the client over `transport`, writing into `store`. */
+export function createStudioClient(transport: Transport, store: StudioStore): StudioClient {
+  let nextRequestId = 1;
+  const pending = new Map<number, Pending>();
+  const actions = () => store.getState();
+
+  function request<T extends WorkerReply>(build: (requestId: number) => Parameters<Transport['post']>[0]): Promise<T> {
+    const requestId = nextRequestId++;
+    return new Promise<T>((resolve) => {
+      pending.set(requestId, { resolve: resolve as Pending['resolve'] });
+      transport.post(build(requestId));
+    });
+  }
+
+  function isCurrentRun(runId: number): boolean {
+    // Messages of an earlier run (stopped, then replaced) are dropped.
+    return runId === store.getState().runId;
+  }
+
+  function onReply(reply: WorkerReply): void {
+    switch (reply.type) {
+      case 'ready':
+      case 'modelLoaded':
+      case 'requestFailed': {
+        const waiter = pending.get(reply.requestId);
+        pending.delete(reply.requestId);
+        waiter?.resolve(reply);
+        return;
+      }
+      case 'runStarted':
+        if (isCurrentRun(reply.runId)) actions().runStarted(reply.setup);
+        return;
+      case 'batches':
+        if (isCurrentRun(reply.runId)) actions().batchesArrived(reply.points);
+        return;
+      case 'epoch':
+        if (isCurrentRun(reply.runId)) actions().epochArrived(reply.metrics);
+        return;
+      case 'runEnded':
+        if (isCurrentRun(reply.runId)) actions().runEnded(reply.outcome);
+        return;
+      case 'runFailed':
+        if (isCurrentRun(reply.runId)) actions().runFailed(`Training failed: ${reply.error.message}`);
+        return;
+      default:
+        assertNever(reply);
+    }
+  }
+
+  transport.listen(onReply, (message) => {
+    const state = store.getState();
+    if (isRunActive(state)) state.runFailed(`The training worker crashed: ${message}`);
+    if (state.modelStatus === 'loading') state.modelFailed(`The training worker crashed: ${message}`);
+  });
+
+  return {
+    async init(preference, allowSoftwareWebgl = false) {
+      const reply = await request((requestId) => ({ type: 'init', requestId, backend: preference, allowSoftwareWebgl }));
+      if (reply.type === 'ready') actions().backendReady(reply.backend, reply.notes);
+      else if (reply.type === 'requestFailed') actions().runFailed(reply.error.message);
+    },
+
+    async loadModel(source) {
+      actions().modelLoading();
+      const reply = await request((requestId) => ({ type: 'loadModel', requestId, source }));
+      if (reply.type === 'modelLoaded') {
+        actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers));
+        return reply.model;
+      }
+      if (reply.type === 'requestFailed') actions().modelFailed(reply.error.message);
+      return null;
+    },
+
+    train() {
+      const state = store.getState();
+      const blocker = isRunActive(state) ? 'A run is already in progress.' : trainBlocker(state);
+      if (blocker) {
+        state.runFailed(blocker);
+        return null;
+      }
+      const model = state.model!;
+      const shape: ImageShape = { ...model.inputShape, channels: model.inputShape.channels as 1 | 3 };
+      const labelOf = new Map(state.classNames.map((name, i) => [name, i]));
+      const labels = Int32Array.from(state.images, (image) => labelOf.get(image.className)!);
+      const split = stratifiedSplit(labels, { validationFraction: state.validationFraction, seed: state.splitSeed });
+      const gather = (indices: Int32Array): WireImageSet => ({
+        pixels: packImages(Array.from(indices, (i) => state.images[i].pixels), shape),
+        labels: Int32Array.from(indices, (i) => labels[i]),
+        shape,
+      });
+      const train = gather(split.train);
+      const validation = split.validation.length > 0 ? gather(split.validation) : null;
+      const runId = state.runId + 1;
+      const batchSize = Math.max(1, Math.min(state.config.batchSize, split.train.length));
+      state.runRequested(runId, Math.ceil(split.train.length / batchSize));
+      const transfer: Transferable[] = [train.pixels.buffer, train.labels.buffer];
+      if (validation) transfer.push(validation.pixels.buffer, validation.labels.buffer);
+      transport.post(
+        {
+          type: 'train',
+          runId,
+          plan: state.freezePlan,
+          cutLayer: state.cutLayer!,
+          classNames: state.classNames,
+          train,
+          validation,
+          config: state.config,
+        },
+        transfer,
+      );
+      return runId;
+    },
+
+    stop() {
+      const state = store.getState();
+      if (!isRunActive(state)) return;
+      state.stopRequested();
+      transport.post({ type: 'stop', runId: state.runId });
+    },
+  };
+}

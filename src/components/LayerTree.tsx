@@ -1,0 +1,123 @@
+import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { isFrozen } from '../engine/params';
+import type { LayerInfo } from '../engine/types';
+import { transferLayers } from '../store/selectors';
+import { useStudio } from '../store/store';
+import { formatCount, formatShape } from './format';
+
+function LayerRow({ layer, frozen, focused, onFocus }: { layer: LayerInfo; frozen: boolean; focused: boolean; onFocus(): void }) {
+  const setLayerFrozen = useStudio((s) => s.setLayerFrozen);
+  const isHead = layer.origin === 'head';
+  const params = layer.trainableParams + layer.nonTrainableParams;
+  return (
+    <li
+      role="treeitem"
+      aria-level={1}
+      aria-selected={focused}
+      tabIndex={focused ? 0 : -1}
+      data-layer={layer.name}
+      className={`layer-row${frozen ? ' frozen' : ''}${isHead ? ' head' : ''}`}
+      onFocus={onFocus}
+    >
+      <input
+        type="checkbox"
+        tabIndex={-1}
+        aria-label={`Freeze ${layer.name}`}
+        checked={frozen}
+        disabled={isHead}
+        title={isHead ? 'The new head is always trained' : frozen ? 'Frozen: click to train this layer' : 'Trained: click to freeze this layer'}
+        onChange={(event) => setLayerFrozen(layer.name, event.target.checked)}
+      />
+      <span className="layer-name">
+        <span className="layer-icon" aria-hidden="true">{frozen ? '🔒' : isHead ? '✦' : '●'}</span>
+        {layer.name}
+        {isHead ? <span className="badge accent">new head</span> : frozen ? <span className="badge">frozen</span> : null}
+      </span>
+      <span className="layer-type">{layer.className}</span>
+      <span className="layer-shape">{formatShape(layer.outputShape)}</span>
+      <span className="layer-params" title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}>
+        {formatCount(params)}
+      </span>
+    </li>
+  );
+}
+
+/**
+ * The model's layers as a WAI-ARIA tree: arrow keys move, Space toggles the
+ * focused layer's freeze, Home/End jump. Each row carries a "Freeze <name>"
+ * checkbox; frozen rows are tinted and marked with a lock and the word "frozen".
+ */
+export function LayerTree() {
+  const model = useStudio((s) => s.model);
+  const cutLayer = useStudio((s) => s.cutLayer);
+  const classNames = useStudio((s) => s.classNames);
+  const freezePlan = useStudio((s) => s.freezePlan);
+  const filter = useStudio((s) => s.layerFilter);
+  const setLayerFrozen = useStudio((s) => s.setLayerFrozen);
+  const [focusedName, setFocusedName] = useState<string | null>(null);
+  const listRef = useRef<HTMLUListElement>(null);
+
+  const layers = useMemo(() => transferLayers({ model, cutLayer, classNames }), [model, cutLayer, classNames]);
+  const visible = useMemo(() => {
+    const needle = filter.trim().toLowerCase();
+    return needle ? layers.filter((l) => l.name.toLowerCase().includes(needle)) : layers;
+  }, [layers, filter]);
+  const focusIndex = Math.max(0, visible.findIndex((l) => l.name === focusedName));
+
+  function moveFocus(index: number) {
+    const clamped = Math.min(Math.max(index, 0), visible.length - 1);
+    const name = visible[clamped]?.name;
+    if (!name) return;
+    setFocusedName(name);
+    listRef.current?.querySelector<HTMLElement>(`[data-layer="${CSS.escape(name)}"]`)?.focus();
+  }
+
+  function onKeyDown(event: KeyboardEvent<HTMLUListElement>) {
+    const current = visible[focusIndex];
+    switch (event.key) {
+      case 'ArrowDown':
+        moveFocus(focusIndex + 1);
+        break;
+      case 'ArrowUp':
+        moveFocus(focusIndex - 1);
+        break;
+      case 'Home':
+        moveFocus(0);
+        break;
+      case 'End':
+        moveFocus(visible.length - 1);
+        break;
+      case ' ':
+        if (current && current.origin === 'pretrained') setLayerFrozen(current.name, !isFrozen(current, freezePlan));
+        break;
+      default:
+        return;
+    }
+    event.preventDefault();
+  }
+
+  if (!model) return null;
+  return (
+    <div className="tree-wrap">
+      <div className="tree-header" aria-hidden="true">
+        <span />
+        <span>Layer</span>
+        <span>Type</span>
+        <span>Output</span>
+        <span>Params</span>
+      </div>
+      <ul role="tree" aria-label="Layers" className="layer-tree" ref={listRef} onKeyDown={onKeyDown}>
+        {visible.map((layer, i) => (
+          <LayerRow
+            key={layer.name}
+            layer={layer}
+            frozen={isFrozen(layer, freezePlan)}
+            focused={i === focusIndex}
+            onFocus={() => setFocusedName(layer.name)}
+          />
+        ))}
+      </ul>
+      {visible.length === 0 ? <p className="muted">No layer name contains “{filter}”.</p> : null}
+    </div>
+  );
+}

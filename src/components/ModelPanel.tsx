@@ -1,0 +1,85 @@
+import { useMemo } from 'react';
+import { frozenLayerCount, paramTotals, replacedLayers } from '../store/selectors';
+import { useStudio } from '../store/store';
+import { formatCount, formatShape } from './format';
+import { LayerTree } from './LayerTree';
+
+function ParamSummary() {
+  const model = useStudio((s) => s.model);
+  const cutLayer = useStudio((s) => s.cutLayer);
+  const classNames = useStudio((s) => s.classNames);
+  const freezePlan = useStudio((s) => s.freezePlan);
+  const totals = useMemo(() => paramTotals({ model, cutLayer, classNames, freezePlan }), [model, cutLayer, classNames, freezePlan]);
+  const layers = useMemo(() => frozenLayerCount({ model, cutLayer, classNames, freezePlan }), [model, cutLayer, classNames, freezePlan]);
+  const share = totals.total ? totals.trainable / totals.total : 0;
+  return (
+    <div className="param-summary">
+      <dl className="stats" aria-label="Parameter totals">
+        <div>
+          <dt>Total params</dt>
+          <dd data-testid="total-params">{formatCount(totals.total)}</dd>
+        </div>
+        <div>
+          <dt>Trainable params</dt>
+          <dd data-testid="trainable-params">{formatCount(totals.trainable)}</dd>
+        </div>
+        <div>
+          <dt>Non-trainable params</dt>
+          <dd data-testid="non-trainable-params">{formatCount(totals.nonTrainable)}</dd>
+        </div>
+      </dl>
+      <div className="share-bar" role="img" aria-label={`${(share * 100).toFixed(1)}% of parameters are trainable`}>
+        <span style={{ width: `${share * 100}%` }} />
+      </div>
+      <p className="muted small">
+        {layers.frozen} of {layers.pretrained} pretrained layers frozen. BatchNorm moving statistics never train, and a frozen BatchNorm layer runs in inference mode.
+      </p>
+    </div>
+  );
+}
+
+/** Left column: the model's identity, its parameter totals, freeze controls, and the layer tree. */
+export function ModelPanel() {
+  const model = useStudio((s) => s.model);
+  const status = useStudio((s) => s.modelStatus);
+  const error = useStudio((s) => s.modelError);
+  const cutLayer = useStudio((s) => s.cutLayer);
+  const filter = useStudio((s) => s.layerFilter);
+  const setLayerFilter = useStudio((s) => s.setLayerFilter);
+  const setAllFrozen = useStudio((s) => s.setAllFrozen);
+  const replaced = useMemo(() => replacedLayers({ model, cutLayer }), [model, cutLayer]);
+
+  return (
+    <section className="panel model-panel" aria-labelledby="model-heading">
+      <h2 id="model-heading">1 · Model</h2>
+      {status === 'loading' ? <p className="muted" role="status">Loading the model…</p> : null}
+      {status === 'failed' ? <p className="error" role="alert">{error}</p> : null}
+      {model ? (
+        <>
+          <div className="model-card">
+            <div className="model-name">{model.name}</div>
+            <div className="muted small">
+              {model.layers.length} layers · input {formatShape([model.inputShape.height, model.inputShape.width, model.inputShape.channels])} · values in [{model.preprocessing.range.join(', ')}]
+            </div>
+            {model.provenance ? <div className="muted small">Pretrained on {model.provenance}</div> : null}
+            {replaced.length ? (
+              <div className="muted small">
+                Original classifier {replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘{cutLayer}’.
+              </div>
+            ) : null}
+          </div>
+          <ParamSummary />
+          <div className="toolbar">
+            <button type="button" onClick={() => setAllFrozen(true)}>Freeze all</button>
+            <button type="button" onClick={() => setAllFrozen(false)}>Unfreeze all</button>
+            <label className="filter">
+              <span className="visually-hidden">Filter layers</span>
+              <input type="search" placeholder="Filter layers" aria-label="Filter layers" value={filter} onChange={(e) => setLayerFilter(e.target.value)} />
+            </label>
+          </div>
+          <LayerTree />
+        </>
+      ) : null}
+    </section>
+  );
+}

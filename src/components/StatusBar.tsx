@@ -1,0 +1,34 @@
+import { useStudio } from '../store/store';
+
+/**
+ * The live region that says which backend trains and where the run is
+ * (epoch, batch). Screen readers hear it; tests read it.
+ */
+export function StatusBar() {
+  const backend = useStudio((s) => s.backend);
+  const notes = useStudio((s) => s.backendNotes);
+  const runStatus = useStudio((s) => s.runStatus);
+  const epochs = useStudio((s) => s.epochs.length);
+  const totalEpochs = useStudio((s) => s.config.epochs);
+  const batchesPerEpoch = useStudio((s) => s.batchesPerEpoch);
+  const lastPoint = useStudio((s) => s.batchPoints[s.batchPoints.length - 1]);
+
+  const backendText = backend ? `Backend: ${backend}` : 'Starting the training backend…';
+  let progress = 'Ready';
+  if (runStatus === 'starting') progress = 'Preparing the run…';
+  else if (runStatus === 'running' || runStatus === 'stopping') {
+    const epoch = lastPoint ? lastPoint.epoch + 1 : 1;
+    const batch = lastPoint ? lastPoint.batch + 1 : 0;
+    progress = `${runStatus === 'stopping' ? 'Stopping · ' : ''}Epoch ${epoch}/${totalEpochs} · batch ${batch}/${batchesPerEpoch}`;
+  } else if (runStatus === 'done') progress = `Done · ${epochs} epoch${epochs === 1 ? '' : 's'}`;
+  else if (runStatus === 'failed') progress = 'Failed';
+
+  return (
+    <p role="status" className="status-bar" title={notes.join('\n') || undefined}>
+      <span className={`backend-dot ${backend ?? 'none'}`} aria-hidden="true" />
+      <span>{backendText}</span>
+      <span aria-hidden="true">·</span>
+      <span>{progress}</span>
+    </p>
+  );
+}

@@ -1,0 +1,74 @@
+import { checkClasses } from '../data/folderLayout';
+import type { DatasetNotice } from '../data/types';
+import { headLayerInfos } from '../engine/headSpec';
+import { countParams, isFrozen, type ParamTotals } from '../engine/params';
+import type { LayerInfo } from '../engine/types';
+import type { StudioState } from './store';
+
+/**
+ * The layers the run will train, in order: the pretrained ones up to the cut,
+ * then the studio's head sized for the dataset's classes (2 when there are
+ * none yet). Layers after the cut (the original classifier) are left out.
+ */
+export function transferLayers(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames'>): LayerInfo[] {
+  const { model, cutLayer } = state;
+  if (!model || !cutLayer) return [];
+  const cutIndex = model.layers.findIndex((l) => l.name === cutLayer);
+  const kept = model.layers.slice(0, cutIndex + 1);
+  const cut = kept[kept.length - 1];
+  return [...kept, ...headLayerInfos(cut.outputShape, Math.max(state.classNames.length, 2))];
+}
+
+/** The original layers the head replaces (after the cut). */
+export function replacedLayers(state: Pick<StudioState, 'model' | 'cutLayer'>): LayerInfo[] {
+  const { model, cutLayer } = state;
+  if (!model || !cutLayer) return [];
+  return model.layers.slice(model.layers.findIndex((l) => l.name === cutLayer) + 1);
+}
+
+/** Trainable / non-trainable totals of the transfer model under the current plan. */
+export function paramTotals(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'freezePlan'>): ParamTotals {
+  return countParams(transferLayers(state), state.freezePlan);
+}
+
+/** How many pretrained layers of the transfer model are frozen, of how many. */
+export function frozenLayerCount(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'freezePlan'>): { frozen: number; pretrained: number } {
+  const layers = transferLayers(state).filter((l) => l.origin === 'pretrained');
+  return { frozen: layers.filter((l) => isFrozen(l, state.freezePlan)).length, pretrained: layers.length };
+}
+
+/** Image count per class, in label order. */
+export function classCounts(state: Pick<StudioState, 'images' | 'classNames'>): number[] {
+  const counts = state.classNames.map(() => 0);
+  const index = new Map(state.classNames.map((name, i) => [name, i]));
+  for (const image of state.images) counts[index.get(image.className)!]++;
+  return counts;
+}
+
+/** Why Train cannot start now, or null when it can. */
+export function trainBlocker(
+  state: Pick<StudioState, 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'>,
+): string | null {
+  if (state.modelStatus !== 'ready') return 'The model is not loaded yet.';
+  if (state.backend === null) return 'The training backend is starting.';
+  if (state.ingest) return 'Images are still being added.';
+  const counts = classCounts(state).filter((c) => c > 0);
+  if (counts.length < 2) return 'Training needs at least two classes with images.';
+  return null;
+}
+
+/** True while a run occupies the worker. */
+export function isRunActive(state: Pick<StudioState, 'runStatus'>): boolean {
+  return state.runStatus === 'starting' || state.runStatus === 'running' || state.runStatus === 'stopping';
+}
+
+/**
+ * Notices to show for the dataset: those of the last drop plus the class
+ * checks over the whole dataset (one class, empty or tiny classes).
+ */
+export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' | 'notices'>): DatasetNotice[] {
+  const perClass = classCounts(state);
+  const counts = new Map(state.classNames.map((name, i) => [name, perClass[i]]));
+  // With no images at all there is nothing to check beyond what the drop itself reported.
+  return state.images.length === 0 ? state.notices : [...state.notices, ...checkClasses(counts)];
+}

@@ -1,0 +1,183 @@
+import { create, type StateCreator } from 'zustand';
+import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
+import { uniformFreezePlan } from '../engine/params';
+import type { BatchPoint, EpochMetrics, FreezePlan, TrainConfig } from '../engine/types';
+import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
+
+// ---------------------------------------------------------------- model slice
+
+/** The loaded model, where the head is attached, and what is frozen. */
+export interface ModelSlice {
+  modelStatus: 'loading' | 'ready' | 'failed';
+  modelError: string | null;
+  model: ModelDescription | null;
+  cutLayer: string | null;
+  freezePlan: FreezePlan;
+  layerFilter: string;
+  modelLoading(): void;
+  modelLoaded(model: ModelDescription, plan: FreezePlan): void;
+  modelFailed(message: string): void;
+  setLayerFrozen(name: string, frozen: boolean): void;
+  setAllFrozen(frozen: boolean): void;
+  setLayerFilter(text: string): void;
+}
+
+const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) => ({
+  modelStatus: 'loading',
+  modelError: null,
+  model: null,
+  cutLayer: null,
+  freezePlan: {},
+  layerFilter: '',
+  modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
+  modelLoaded: (model, plan) =>
+    set({ modelStatus: 'ready', modelError: null, model, cutLayer: model.defaultCutLayer, freezePlan: plan }),
+  modelFailed: (message) => set({ modelStatus: 'failed', modelError: message }),
+  setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
+  setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
+  setLayerFilter: (text) => set({ layerFilter: text }),
+});
+
+// ----------------------------------------------------------------- data slice
+
+/** One image of the dataset, with a stable id for React keys. */
+export interface DatasetImage extends LabeledImage {
+  id: number;
+}
+
+/** The images, their classes, and what was left out. */
+export interface DataSlice {
+  /** 'sample' until the user adds their first folder, which replaces it. */
+  datasetSource: 'none' | 'sample' | 'user';
+  datasetName: string;
+  images: DatasetImage[];
+  /** Class names in label order (label = index). */
+  classNames: string[];
+  rejected: RejectedFile[];
+  notices: DatasetNotice[];
+  ingest: { done: number; total: number } | null;
+  validationFraction: number;
+  splitSeed: number;
+  loadSample(name: string, images: LabeledImage[]): void;
+  addUserImages(name: string, images: LabeledImage[], rejected: RejectedFile[], notices: DatasetNotice[]): void;
+  /** Records rejected files and notices of a drop that added no image, keeping the dataset as it is. */
+  reportRejected(rejected: RejectedFile[], notices: DatasetNotice[]): void;
+  setIngestProgress(progress: { done: number; total: number } | null): void;
+  setValidationFraction(fraction: number): void;
+}
+
+let nextImageId = 1;
+
+function withIds(images: LabeledImage[]): DatasetImage[] {
+  return images.map((image) => ({ ...image, id: nextImageId++ }));
+}
+
+function classNamesOf(images: readonly LabeledImage[], existing: readonly string[] = []): string[] {
+  const names = [...existing];
+  for (const image of images) if (!names.includes(image.className)) names.push(image.className);
+  return names;
+}
+
+const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => ({
+  datasetSource: 'none',
+  datasetName: '',
+  images: [],
+  classNames: [],
+  rejected: [],
+  notices: [],
+  ingest: null,
+  validationFraction: 0.15,
+  splitSeed: 42,
+  loadSample: (name, images) =>
+    set({ datasetSource: 'sample', datasetName: name, images: withIds(images), classNames: classNamesOf(images), rejected: [], notices: [] }),
+  addUserImages: (name, images, rejected, notices) =>
+    set((s) => {
+      // The user's first folder replaces the demo sample; later folders add to it.
+      const keep = s.datasetSource === 'user';
+      const merged = keep ? [...s.images, ...withIds(images)] : withIds(images);
+      return {
+        datasetSource: 'user',
+        datasetName: keep ? `${s.datasetName} + ${name}` : name,
+        images: merged,
+        classNames: classNamesOf(merged, keep ? s.classNames : []),
+        rejected: keep ? [...s.rejected, ...rejected] : rejected,
+        notices,
+      };
+    }),
+  reportRejected: (rejected, notices) => set((s) => ({ rejected: [...s.rejected, ...rejected], notices })),
+  setIngestProgress: (progress) => set({ ingest: progress }),
+  setValidationFraction: (fraction) => set({ validationFraction: fraction }),
+});
+
+// ---------------------------------------------------------------- train slice
+
+/** Where a training run stands. */
+export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'failed';
+
+/** Training settings, the live run, and its streamed metrics. */
+export interface TrainSlice {
+  backend: BackendName | null;
+  backendNotes: string[];
+  config: TrainConfig;
+  runId: number;
+  runStatus: RunStatus;
+  runSetup: RunSetup | null;
+  runOutcome: RunOutcome | null;
+  runError: string | null;
+  batchesPerEpoch: number;
+  batchPoints: BatchPoint[];
+  epochs: EpochMetrics[];
+  backendReady(backend: BackendName, notes: string[]): void;
+  setConfig(patch: Partial<TrainConfig>): void;
+  runRequested(runId: number, batchesPerEpoch: number): void;
+  runStarted(setup: RunSetup): void;
+  batchesArrived(points: BatchPoint[]): void;
+  epochArrived(metrics: EpochMetrics): void;
+  stopRequested(): void;
+  runEnded(outcome: RunOutcome): void;
+  runFailed(message: string): void;
+}
+
+const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) => ({
+  backend: null,
+  backendNotes: [],
+  config: { epochs: 10, batchSize: 32, learningRate: 0.001, seed: 1 },
+  runId: 0,
+  runStatus: 'idle',
+  runSetup: null,
+  runOutcome: null,
+  runError: null,
+  batchesPerEpoch: 0,
+  batchPoints: [],
+  epochs: [],
+  backendReady: (backend, notes) => set({ backend, backendNotes: notes }),
+  setConfig: (patch) => set((s) => ({ config: { ...s.config, ...patch } })),
+  runRequested: (runId, batchesPerEpoch) =>
+    set({ runId, runStatus: 'starting', runSetup: null, runOutcome: null, runError: null, batchesPerEpoch, batchPoints: [], epochs: [] }),
+  runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
+  batchesArrived: (points) => set((s) => ({ batchPoints: s.batchPoints.concat(points) })),
+  epochArrived: (metrics) => set((s) => ({ epochs: [...s.epochs, metrics] })),
+  stopRequested: () => set((s) => (s.runStatus === 'running' || s.runStatus === 'starting' ? { runStatus: 'stopping' } : {})),
+  runEnded: (outcome) => set({ runStatus: 'done', runOutcome: outcome }),
+  runFailed: (message) => set({ runStatus: 'failed', runError: message }),
+});
+
+// ---------------------------------------------------------------------- store
+
+/** The whole studio state: model, data and training slices. */
+export type StudioState = ModelSlice & DataSlice & TrainSlice;
+
+/** Creates a fresh store (the app uses `useStudio`; tests make their own). */
+export function createStudioStore() {
+  return create<StudioState>()((...args) => ({
+    ...createModelSlice(...args),
+    ...createDataSlice(...args),
+    ...createTrainSlice(...args),
+  }));
+}
+
+/** The app's store. */
+export const useStudio = createStudioStore();
+
+/** The store's type, for code that receives a store to act on. */
+export type StudioStore = ReturnType<typeof createStudioStore>;
