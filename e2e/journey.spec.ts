@@ -35,7 +35,7 @@ test('the first minute: built-in model and sample, freeze toggles change the tot
   await expect(conv3).toBeChecked();
   await conv3.uncheck();
   expect(await count(page, 'trainable-params')).toBe(headOnly + 3 * 3 * 32 * 64);
-  await expect(page.getByRole('checkbox', { name: 'Freeze studio_head_dense' })).toBeDisabled();
+  await expect(page.getByRole('checkbox', { name: 'Freeze head_dense' })).toBeDisabled();
 
   // Keyboard: Space on a focused tree item toggles its freeze.
   await tree.getByRole('treeitem').filter({ hasText: 'conv3' }).focus();

@@ -1,7 +1,7 @@
 import type uPlot from 'uplot';
 import type { BatchPoint, EpochMetrics } from '../engine/types';
 import { formatLoss, formatPercent } from '../components/format';
-import type { StudioState } from '../store/store';
+import { useStudio, type StudioState } from '../store/store';
 import { smoothed } from './smoothing';
 import { StreamingChart, type Columns } from './StreamingChart';
 
@@ -43,9 +43,21 @@ const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
   { label: yLabel, stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 56 },
 ];
 
+/** x spans the whole planned run, so the curve shows progress as well as loss. */
+const plannedBatches = (): uPlot.Range.MinMax => {
+  const s = useStudio.getState();
+  return [1, Math.max(2, s.batchesPerEpoch * s.config.epochs, s.batchPoints.length)];
+};
+const plannedEpochs = (): uPlot.Range.MinMax => {
+  const s = useStudio.getState();
+  return [1, Math.max(2, s.config.epochs, s.epochs.length)];
+};
+const integerTicks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
 const batchOptions: Omit<uPlot.Options, 'width' | 'height'> = {
-  scales: { x: { time: false } },
-  axes: axes('batch', 'loss'),
+  scales: { x: { time: false, range: plannedBatches } },
+  legend: { live: false },
+  axes: [{ ...axes('batch', 'loss')[0], incrs: integerTicks }, axes('batch', 'loss')[1]],
   series: [
     { label: 'batch' },
     { label: 'loss', stroke: 'rgba(47,111,237,0.35)', width: 1, value: (_u, v) => (v == null ? '–' : formatLoss(v)) },
@@ -54,9 +66,15 @@ const batchOptions: Omit<uPlot.Options, 'width' | 'height'> = {
   cursor: { drag: { x: false, y: false } },
 };
 
+const epochAxes = (yLabel: string): uPlot.Axis[] => {
+  const [x, y] = axes('epoch', yLabel);
+  return [{ ...x, incrs: integerTicks }, y];
+};
+
 const epochLossOptions: Omit<uPlot.Options, 'width' | 'height'> = {
-  scales: { x: { time: false } },
-  axes: axes('epoch', 'loss'),
+  scales: { x: { time: false, range: plannedEpochs } },
+  legend: { live: false },
+  axes: epochAxes('loss'),
   series: [
     { label: 'epoch' },
     { label: 'train loss', stroke: ACCENT, width: 2, points: { show: true } },
@@ -65,8 +83,9 @@ const epochLossOptions: Omit<uPlot.Options, 'width' | 'height'> = {
 };
 
 const epochAccuracyOptions: Omit<uPlot.Options, 'width' | 'height'> = {
-  scales: { x: { time: false }, y: { range: [0, 100] } },
-  axes: axes('epoch', 'accuracy %'),
+  scales: { x: { time: false, range: plannedEpochs }, y: { range: [0, 100] } },
+  legend: { live: false },
+  axes: epochAxes('accuracy %'),
   series: [
     { label: 'epoch' },
     { label: 'train accuracy', stroke: ACCENT, width: 2, points: { show: true }, value: (_u, v) => (v == null ? '–' : `${v.toFixed(1)}%`) },

@@ -90,6 +90,7 @@ export function DataPanel() {
   const source = useStudio((s) => s.datasetSource);
   const datasetName = useStudio((s) => s.datasetName);
   const validationFraction = useStudio((s) => s.validationFraction);
+  const splitSeed = useStudio((s) => s.splitSeed);
   const model = useStudio((s) => s.model);
 
   const counts = useMemo(() => classCounts({ images, classNames }), [images, classNames]);
@@ -116,7 +117,7 @@ export function DataPanel() {
             {source === 'sample' ? <span className="badge">built-in sample</span> : null}
           </p>
           <p className="muted small">
-            {source === 'sample' ? `${datasetName}. Your first folder replaces it.` : datasetName} Split (stratified, seed 42):{' '}
+            {source === 'sample' ? `${datasetName}. Your first folder replaces it.` : `${datasetName}.`} Split (stratified, seed {splitSeed}):{' '}
             {formatCount(images.length - validationTotal)} train, {formatCount(validationTotal)} validation ({Math.round(validationFraction * 100)}%).
           </p>
         </div>

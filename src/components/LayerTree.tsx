@@ -5,6 +5,21 @@ import { transferLayers } from '../store/selectors';
 import { useStudio } from '../store/store';
 import { formatCount, formatShape } from './format';
 
+/** A lock for frozen layers, a spark for the new head, a dot for trained layers (shape, not only colour). */
+function LayerIcon({ kind }: { kind: 'frozen' | 'head' | 'trained' }) {
+  return (
+    <svg className={`layer-icon ${kind}`} viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+      {kind === 'frozen' ? (
+        <path fill="currentColor" d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z" />
+      ) : kind === 'head' ? (
+        <path fill="currentColor" d="M8 1l1.8 4.7L15 8l-5.2 2.3L8 15l-1.8-4.7L1 8l5.2-2.3z" />
+      ) : (
+        <circle cx="8" cy="8" r="3.5" fill="currentColor" />
+      )}
+    </svg>
+  );
+}
+
 function LayerRow({ layer, frozen, focused, onFocus }: { layer: LayerInfo; frozen: boolean; focused: boolean; onFocus(): void }) {
   const setLayerFrozen = useStudio((s) => s.setLayerFrozen);
   const isHead = layer.origin === 'head';
@@ -28,12 +43,14 @@ function LayerRow({ layer, frozen, focused, onFocus }: { layer: LayerInfo; froze
         title={isHead ? 'The new head is always trained' : frozen ? 'Frozen: click to train this layer' : 'Trained: click to freeze this layer'}
         onChange={(event) => setLayerFrozen(layer.name, event.target.checked)}
       />
-      <span className="layer-name">
-        <span className="layer-icon" aria-hidden="true">{frozen ? '🔒' : isHead ? '✦' : '●'}</span>
-        {layer.name}
-        {isHead ? <span className="badge accent">new head</span> : frozen ? <span className="badge">frozen</span> : null}
+      <span className="layer-name" title={layer.name}>
+        <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
+        <span className="layer-label">{layer.name}</span>
       </span>
-      <span className="layer-type">{layer.className}</span>
+      <span className="layer-type" title={layer.className}>
+        {layer.className}
+        {isHead ? <span className="badge accent">new</span> : null}
+      </span>
       <span className="layer-shape">{formatShape(layer.outputShape)}</span>
       <span className="layer-params" title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}>
         {formatCount(params)}

@@ -26,9 +26,7 @@ export function StatusBar() {
   return (
     <p role="status" className="status-bar" title={notes.join('\n') || undefined}>
       <span className={`backend-dot ${backend ?? 'none'}`} aria-hidden="true" />
-      <span>{backendText}</span>
-      <span aria-hidden="true">·</span>
-      <span>{progress}</span>
+      <span>{`${backendText} · ${progress}`}</span>
     </p>
   );
 }

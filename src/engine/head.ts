@@ -31,6 +31,11 @@ export function buildTransferModel(
   numClasses: number,
   seed: number,
 ): TransferModel {
+  for (const name of [HEAD_POOL_NAME, HEAD_DENSE_NAME]) {
+    if (base.layers.some((l) => l.name === name)) {
+      throw new Error(`The model already has a layer named '${name}', the name of the studio's head. Rename that layer and import the model again.`);
+    }
+  }
   const cut = base.getLayer(cutLayer).output;
   if (Array.isArray(cut)) throw new Error(`Layer '${cutLayer}' has several outputs; pick a layer with a single output as the cut.`);
   let features: tf.SymbolicTensor = cut;

@@ -1,9 +1,9 @@
 import type { LayerInfo } from './types';
 
 /** Name of the pooling layer the studio adds when the cut output is spatial. */
-export const HEAD_POOL_NAME = 'studio_head_pool';
+export const HEAD_POOL_NAME = 'head_pool';
 /** Name of the softmax classifier the studio adds. */
-export const HEAD_DENSE_NAME = 'studio_head_dense';
+export const HEAD_DENSE_NAME = 'head_dense';
 
 /**
  * The rows the studio's new head adds to the tree, computed without tfjs so the

@@ -67,7 +67,7 @@ describe('worker message handler', () => {
     const started = run[0];
     if (started.type !== 'runStarted') throw new Error();
     // conv1 and bn1 frozen: the optimizer holds conv2 kernel+bias, bn2 gamma+beta, and the new head.
-    expect(started.setup.optimizerVariables.map((v) => v.name.split('/')[0])).toEqual(['conv2', 'conv2', 'bn2', 'bn2', 'studio_head_dense', 'studio_head_dense']);
+    expect(started.setup.optimizerVariables.map((v) => v.name.split('/')[0])).toEqual(['conv2', 'conv2', 'bn2', 'bn2', 'head_dense', 'head_dense']);
     const ended = run[run.length - 1];
     if (ended.type !== 'runEnded') throw new Error();
     expect(ended.outcome).toMatchObject({ stopped: false, epochsCompleted: 2, batches: 16 });
