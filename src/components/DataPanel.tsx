@@ -51,6 +51,10 @@ function DropZone() {
       }}
       onDragLeave={() => setDragging(false)}
       onDrop={onDrop}
+      // The whole zone is a click target; the keyboard reaches the "Add folder" input itself.
+      onClick={(e) => {
+        if (e.target === e.currentTarget || (e.target as HTMLElement).tagName === 'P') inputRef.current?.click();
+      }}
     >
       <p className="drop-title">Drop a folder here</p>
       <p className="muted small">One subfolder per class, images inside (PNG, JPEG, WebP, GIF, BMP). Nothing leaves this computer.</p>

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { guardFrozenBatchNorm } from './batchNorm';
+import { guardFrozenLayers } from './frozenLayers';
 import { applyFreezePlan } from './freeze';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
@@ -17,7 +17,7 @@ beforeAll(async () => {
 function prepare(plan: FreezePlan, guard = true) {
   const base = createTinyModel();
   const transfer = buildTransferModel(base, defaultCutLayer(base), 2, 11);
-  if (guard) guardFrozenBatchNorm(transfer.model);
+  if (guard) guardFrozenLayers(transfer.model);
   applyFreezePlan(transfer.model, plan, transfer.headLayers);
   return { base, ...transfer };
 }
@@ -25,6 +25,23 @@ function prepare(plan: FreezePlan, guard = true) {
 function changed(before: Map<string, Float32Array>, after: Map<string, Float32Array>) {
   return [...before.keys()].filter((name) => !bitIdentical(before.get(name)!, after.get(name)!));
 }
+
+describe('guardFrozenLayers', () => {
+  it('runs frozen layers in inference mode: a frozen Dropout passes its input, an unfrozen one drops', () => {
+    const input = tf.input({ shape: [64] });
+    const dropout = tf.layers.dropout({ rate: 0.5, name: 'drop' });
+    const model = tf.model({ inputs: input, outputs: dropout.apply(input) as tf.SymbolicTensor });
+    guardFrozenLayers(model);
+    const x = tf.ones([4, 64]);
+    dropout.trainable = false;
+    const frozen = model.apply(x, { training: true }) as tf.Tensor;
+    expect(frozen.sum().arraySync()).toBe(256);
+    dropout.trainable = true;
+    const trained = model.apply(x, { training: true }) as tf.Tensor;
+    expect(trained.equal(0).sum().arraySync()).toBeGreaterThan(0);
+    tf.dispose([x, frozen, trained]);
+  });
+});
 
 describe('trainModel with a freeze plan', () => {
   const train = createTinyImages(40, 2, 1);

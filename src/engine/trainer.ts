@@ -71,7 +71,7 @@ function createYielder(intervalMs: number): () => Promise<void> {
  * already applied) on `train`, with a fresh Adam optimizer disposed at the
  * end, and an explicit variable list so nothing outside the model moves.
  * Batches keep a fixed size except the epoch's last one. Frozen BatchNorm
- * layers must already be guarded (see guardFrozenBatchNorm).
+ * layers must already be guarded (see guardFrozenLayers).
  */
 export async function trainModel(
   model: tf.LayersModel,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { guardFrozenBatchNorm } from '../engine/batchNorm';
+import { guardFrozenLayers } from '../engine/frozenLayers';
 import { applyFreezePlan } from '../engine/freeze';
 import { buildTransferModel, defaultCutLayer, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
@@ -73,7 +73,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       if (session.transfer?.key !== key) {
         disposeTransferHead();
         const built = buildTransferModel(loaded.model, msg.cutLayer, msg.classNames.length, msg.config.seed);
-        guardFrozenBatchNorm(built.model);
+        guardFrozenLayers(built.model);
         session.transfer = { ...built, key };
       }
       const { model, headLayers } = session.transfer!;
@@ -142,7 +142,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       case 'loadModel': {
         try {
           const loaded = await deps.loadModel(msg.source);
-          guardFrozenBatchNorm(loaded.model);
+          guardFrozenLayers(loaded.model);
           disposeTransferHead();
           session.loaded?.model.dispose();
           session.loaded = loaded;
