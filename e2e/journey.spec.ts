@@ -10,7 +10,7 @@ async function openStudio(page: Page) {
   await page.goto('./');
   await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
   await expect(page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first()).toBeVisible();
-  await expect(page.getByTestId('image-count')).toHaveText('600 images');
+  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
 }
 
 test('the first minute: built-in model and sample, freeze toggles change the totals, train, curves and accuracy', async ({ page }) => {
@@ -62,8 +62,8 @@ test('the first minute: built-in model and sample, freeze toggles change the tot
   expect(percent).toBeGreaterThanOrEqual(95);
 
   const batchChart = page.getByRole('figure', { name: 'Loss per batch' });
-  expect(Number(await batchChart.getAttribute('data-points'))).toBe(10 * Math.ceil(510 / 32));
-  await expect(batchChart).toContainText(/160 batches; last loss/);
+  expect(Number(await batchChart.getAttribute('data-points'))).toBe(10 * Math.ceil(850 / 32));
+  await expect(batchChart).toContainText(/270 batches; last loss/);
   const epochChart = page.getByRole('figure', { name: 'Accuracy per epoch' });
   await expect(epochChart).toHaveAttribute('data-points', '10');
 });

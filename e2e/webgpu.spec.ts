@@ -6,7 +6,7 @@ test('the worker trains on webgpu when an adapter exists', async ({ page }) => {
   await page.goto('./');
   const status = page.getByRole('status').filter({ hasText: 'Backend:' });
   await expect(status).toContainText('Backend: webgpu', { timeout: 60_000 });
-  await expect(page.getByTestId('image-count')).toHaveText('600 images');
+  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
   await page.getByLabel('Epochs').fill('1');
   await page.getByLabel('Batch size').fill('64');
   await page.getByRole('button', { name: 'Train' }).click();
@@ -17,5 +17,5 @@ test('the worker trains on webgpu when an adapter exists', async ({ page }) => {
   // One epoch of the head on frozen features already separates most digits;
   // a broken read-back (zeros, TFJS-FACTS #8) would sit near chance (20%).
   expect(percent).toBeGreaterThan(50);
-  expect(Number(await page.getByRole('figure', { name: 'Loss per batch' }).getAttribute('data-points'))).toBe(Math.ceil(510 / 64));
+  expect(Number(await page.getByRole('figure', { name: 'Loss per batch' }).getAttribute('data-points'))).toBe(Math.ceil(850 / 64));
 });

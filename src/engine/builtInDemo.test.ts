@@ -1,0 +1,83 @@
+/**
+ * The built-in demo, end to end in the engine: the committed digits model
+ * (pretrained on 0–4) with its backbone frozen, a new head trained on the
+ * committed 5–9 sample with the studio's default settings, exactly as the
+ * worker does it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { stratifiedSplit } from '../data/split';
+import { createStudioStore } from '../store/store';
+import { guardFrozenLayers } from './frozenLayers';
+import { applyFreezePlan } from './freeze';
+import { buildTransferModel, defaultCutLayer } from './head';
+import { loadLayersModelFromFiles } from './modelFiles';
+import { countParams, uniformFreezePlan } from './params';
+import { summarizeLayers } from './summary';
+import { bitIdentical, snapshotWeights } from './testing/tinyModel';
+import { trainModel } from './trainer';
+import { headLayerInfos } from './headSpec';
+
+const PUBLIC = join(__dirname, '../../public');
+
+async function loadBuiltIn() {
+  const dir = join(PUBLIC, 'models/digits');
+  return loadLayersModelFromFiles('model.json', readFileSync(join(dir, 'model.json'), 'utf8'), async (path) => {
+    const bytes = readFileSync(join(dir, path));
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  });
+}
+
+function loadSample() {
+  const manifest = JSON.parse(readFileSync(join(PUBLIC, 'sample/digits-5-9.json'), 'utf8')) as { labels: number[]; classNames: string[] };
+  const pixels = new Uint8Array(readFileSync(join(PUBLIC, 'sample/digits-5-9.bin')));
+  return { pixels, labels: Int32Array.from(manifest.labels), classNames: manifest.classNames };
+}
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('the built-in demo', () => {
+  it('counts parameters as Keras does', async () => {
+    const loaded = await loadBuiltIn();
+    const layers = summarizeLayers(loaded.model);
+    // Keras summary of digits_cnn: conv 144 + 4,608 + 18,432; BN 4 × (16 + 32 + 64), half of it moving
+    // statistics; the original 5-way Dense 576 × 5 + 5.
+    expect(countParams(layers, {})).toEqual({ total: 26_517, trainable: 26_293, nonTrainable: 224 });
+    const upToCut = layers.slice(0, layers.findIndex((l) => l.name === defaultCutLayer(loaded.model)) + 1);
+    const withHead = [...upToCut, ...headLayerInfos(upToCut[upToCut.length - 1].outputShape, 5)];
+    expect(countParams(withHead, uniformFreezePlan(withHead, true))).toEqual({ total: 26_517, trainable: 2_885, nonTrainable: 23_632 });
+    loaded.model.dispose();
+  });
+
+  it('reaches at least 95% validation accuracy within 10 epochs with the backbone frozen, leaving it bit-identical', async () => {
+    const loaded = await loadBuiltIn();
+    const sample = loadSample();
+    const defaults = createStudioStore().getState();
+    const split = stratifiedSplit(sample.labels, { validationFraction: defaults.validationFraction, seed: defaults.splitSeed });
+    const size = 28 * 28;
+    const gather = (indices: Int32Array) => ({
+      pixels: Uint8Array.from(Array.from(indices).flatMap((i) => Array.from(sample.pixels.subarray(i * size, (i + 1) * size)))),
+      labels: Int32Array.from(indices, (i) => sample.labels[i]),
+      shape: { height: 28, width: 28, channels: 1 },
+    });
+    const { model, headLayers } = buildTransferModel(loaded.model, defaultCutLayer(loaded.model), 5, defaults.config.seed);
+    guardFrozenLayers(model);
+    applyFreezePlan(model, uniformFreezePlan(summarizeLayers(loaded.model), true), headLayers);
+    const backbone = await snapshotWeights(loaded.model);
+    const accuracies: number[] = [];
+    const result = await trainModel(model, gather(split.train), gather(split.validation), 5, loaded.preprocessing, defaults.config, {
+      onEpoch: (m) => accuracies.push(m.validationAccuracy!),
+    });
+    expect(defaults.config.epochs).toBe(10);
+    expect(result.epochsCompleted).toBe(10);
+    expect(Math.max(...accuracies)).toBeGreaterThanOrEqual(0.95);
+    expect(result.validationAccuracy).toBeGreaterThanOrEqual(0.95);
+    const after = await snapshotWeights(loaded.model);
+    for (const [name, before] of backbone) expect(bitIdentical(before, after.get(name)!), name).toBe(true);
+    model.dispose();
+  });
+});
