@@ -23,7 +23,7 @@ test('the first minute: built-in model and sample, freeze toggles change the tot
   await page.getByRole('button', { name: 'Unfreeze all' }).click();
   const allTrainable = await count(page, 'trainable-params');
   const total = await count(page, 'total-params');
-  await page.getByRole('button', { name: 'Freeze all' }).click();
+  await page.getByRole('button', { name: 'Freeze all', exact: true }).click();
   const headOnly = await count(page, 'trainable-params');
   expect(headOnly).toBe(576 * 5 + 5); // the new Dense head over 576 features, 5 classes
   expect(allTrainable).toBeGreaterThan(headOnly);
