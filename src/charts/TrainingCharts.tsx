@@ -38,9 +38,12 @@ const epochAccuracyColumns = memoOn((epochs: EpochMetrics[]): Columns => [
   epochs.map((e) => (e.validationAccuracy === null ? null : e.validationAccuracy * 100)),
 ]);
 
+/** Canvas cannot read `currentColor`: take the theme's text colour (light or dark) from CSS. */
+const textColor = () => getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#1d2330';
+
 const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
-  { label: xLabel, stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
-  { label: yLabel, stroke: 'currentColor', grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 56 },
+  { label: xLabel, stroke: textColor, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
+  { label: yLabel, stroke: textColor, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 56 },
 ];
 
 /** x spans the whole planned run, so the curve shows progress as well as loss. */
