@@ -4,8 +4,6 @@
  * committed 5–9 sample with the studio's default settings, exactly as the
  * worker does it.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stratifiedSplit } from '../data/split';
@@ -13,28 +11,12 @@ import { createStudioStore } from '../store/store';
 import { guardFrozenLayers } from './frozenLayers';
 import { applyFreezePlan } from './freeze';
 import { buildTransferModel, defaultCutLayer } from './head';
-import { loadLayersModelFromFiles } from './modelFiles';
 import { countParams, uniformFreezePlan } from './params';
 import { summarizeLayers } from './summary';
+import { loadBuiltInModelFromDisk as loadBuiltIn, loadSampleFromDisk as loadSample } from './testing/builtInFiles';
 import { bitIdentical, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
 import { headLayerInfos } from './headSpec';
-
-const PUBLIC = join(__dirname, '../../public');
-
-async function loadBuiltIn() {
-  const dir = join(PUBLIC, 'models/digits');
-  return loadLayersModelFromFiles('model.json', readFileSync(join(dir, 'model.json'), 'utf8'), async (path) => {
-    const bytes = readFileSync(join(dir, path));
-    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-  });
-}
-
-function loadSample() {
-  const manifest = JSON.parse(readFileSync(join(PUBLIC, 'sample/digits-5-9.json'), 'utf8')) as { labels: number[]; classNames: string[] };
-  const pixels = new Uint8Array(readFileSync(join(PUBLIC, 'sample/digits-5-9.bin')));
-  return { pixels, labels: Int32Array.from(manifest.labels), classNames: manifest.classNames };
-}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -22,3 +22,8 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
 export function describeVariables(variables: readonly tf.Variable[]): { name: string; shape: number[] }[] {
   return variables.map((v) => ({ name: v.name, shape: [...v.shape] }));
 }
+
+/** Number of scalar parameters in `weights` (unknown dimensions count as 1). */
+export function countWeightParams(weights: readonly { shape: readonly (number | null)[] }[]): number {
+  return weights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
+}

@@ -1,9 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { countWeightParams } from './freeze';
 import type { LayerInfo } from './types';
 
-function countWeights(weights: readonly tf.LayerVariable[]): number {
-  return weights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
-}
 
 function outputShapeOf(layer: tf.layers.Layer): (number | null)[] {
   const shape = layer.outputShape;
@@ -25,8 +23,8 @@ export function summarizeLayers(model: tf.LayersModel, upTo?: string): LayerInfo
     const frozenInSource = !layer.trainable;
     // `trainableWeights` is empty while a layer is frozen, so read the split with it unfrozen.
     layer.trainable = true;
-    const trainableParams = countWeights(layer.trainableWeights);
-    const nonTrainableParams = countWeights(layer.nonTrainableWeights);
+    const trainableParams = countWeightParams(layer.trainableWeights);
+    const nonTrainableParams = countWeightParams(layer.nonTrainableWeights);
     layer.trainable = !frozenInSource;
     rows.push({
       name: layer.name,

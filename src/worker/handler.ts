@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { guardFrozenLayers } from '../engine/frozenLayers';
-import { applyFreezePlan } from '../engine/freeze';
+import { applyFreezePlan, countWeightParams } from '../engine/freeze';
 import { buildTransferModel, defaultCutLayer, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
 import { summarizeLayers } from '../engine/summary';
@@ -78,7 +78,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       }
       const { model, headLayers } = session.transfer!;
       applyFreezePlan(model, msg.plan, headLayers);
-      const trainableParams = model.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
+      const trainableParams = countWeightParams(model.trainableWeights);
       post({
         type: 'runStarted',
         runId,

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createStudioStore } from '../store/store';
+import type { ModelDescription, WorkerReply, WorkerRequest } from '../worker/protocol';
+import { createStudioClient } from './studioClient';
+import type { Transport } from './transport';
+
+const model: ModelDescription = {
+  name: 'tiny',
+  layers: [
+    { name: 'conv', className: 'Conv2D', outputShape: [2, 2, 3], trainableParams: 30, nonTrainableParams: 0, frozenInSource: true, origin: 'pretrained' },
+    { name: 'flat', className: 'Flatten', outputShape: [12], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained' },
+    { name: 'out', className: 'Dense', outputShape: [2], trainableParams: 26, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained' },
+  ],
+  defaultCutLayer: 'flat',
+  inputShape: { height: 2, width: 2, channels: 1 },
+  preprocessing: { range: [0, 1] },
+  provenance: null,
+};
+
+/** A transport that records requests and lets the test play the worker. */
+function fakeTransport() {
+  const sent: { request: WorkerRequest; transfer?: Transferable[] }[] = [];
+  let reply: (r: WorkerReply) => void = () => {};
+  const transport: Transport = {
+    post: (request, transfer) => {
+      sent.push({ request, transfer });
+      if (request.type === 'init') queueMicrotask(() => reply({ type: 'ready', requestId: request.requestId, backend: 'cpu', notes: [] }));
+      if (request.type === 'loadModel') queueMicrotask(() => reply({ type: 'modelLoaded', requestId: request.requestId, model }));
+    },
+    listen: (onReply) => {
+      reply = onReply;
+    },
+  };
+  return { transport, sent, reply: (r: WorkerReply) => reply(r) };
+}
+
+async function readyClient() {
+  const store = createStudioStore();
+  const fake = fakeTransport();
+  const client = createStudioClient(fake.transport, store);
+  await client.init('auto');
+  await client.loadModel({ kind: 'url', url: 'model.json' });
+  const pixels = (v: number) => new Uint8Array(4).fill(v);
+  store.getState().loadSample('s', [
+    ...[1, 2, 3, 4].map((v) => ({ path: `a/${v}`, className: 'a', pixels: pixels(v) })),
+    ...[5, 6, 7, 8].map((v) => ({ path: `b/${v}`, className: 'b', pixels: pixels(v) })),
+  ]);
+  return { store, client, ...fake };
+}
+
+describe('studio client', () => {
+  it('starts from the file\'s own freeze flags and sends a run with transferred, split buffers', async () => {
+    const { store, client, sent } = await readyClient();
+    expect(store.getState().freezePlan).toEqual({ conv: true, flat: false, out: false });
+    const runId = client.train();
+    expect(runId).toBe(1);
+    const { request, transfer } = sent[sent.length - 1];
+    if (request.type !== 'train') throw new Error(request.type);
+    expect(request.classNames).toEqual(['a', 'b']);
+    expect(request.train.labels.length + request.validation!.labels.length).toBe(8);
+    expect(request.validation!.labels.length).toBe(2); // one per class (15% of 4, at least 1)
+    expect(request.train.pixels.length).toBe(request.train.labels.length * 4);
+    expect(transfer).toContain(request.train.pixels.buffer);
+    expect(store.getState().runStatus).toBe('starting');
+  });
+
+  it('drops messages of a stale run and applies those of the current one', async () => {
+    const { store, client, reply } = await readyClient();
+    client.train();
+    reply({ type: 'runEnded', runId: 1, outcome: { stopped: true, epochsCompleted: 0, batches: 1, validationLoss: 1, validationAccuracy: 0.5 } });
+    client.train();
+    reply({ type: 'batches', runId: 1, points: [{ step: 9, epoch: 0, batch: 9, loss: 9 }] });
+    reply({ type: 'batches', runId: 2, points: [{ step: 0, epoch: 0, batch: 0, loss: 0.7 }] });
+    expect(store.getState().batchPoints.map((p) => p.loss)).toEqual([0.7]);
+    reply({ type: 'runFailed', runId: 2, error: { name: 'Error', message: 'out of memory' } });
+    expect(store.getState().runStatus).toBe('failed');
+    expect(store.getState().runError).toBe('Training failed: out of memory');
+  });
+
+  it('refuses to start with a reason when the data has a single class', async () => {
+    const { store, client, sent } = await readyClient();
+    store.getState().addUserImages('one', [{ path: 'x/1', className: 'x', pixels: new Uint8Array(4) }], [], []);
+    const before = sent.length;
+    expect(client.train()).toBeNull();
+    expect(sent.length).toBe(before);
+    expect(store.getState().runError).toBe('Training needs at least two classes with images.');
+  });
+});
