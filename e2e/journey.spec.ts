@@ -111,3 +111,16 @@ test('a folder with a single class is explained and training waits for a second 
   await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
   await expect(page.getByText('Training needs at least two classes with images.')).toBeVisible();
 });
+
+test('settings can be typed digit by digit, and an out-of-range value is explained, not silently taken', async ({ page }) => {
+  await openStudio(page);
+  const rate = page.getByLabel('Learning rate');
+  await rate.fill('');
+  await rate.pressSequentially('0.003');
+  await expect(rate).toHaveValue('0.003');
+  await page.getByLabel('Epochs').fill('0');
+  await expect(page.getByLabel('Epochs')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByText('Epochs must be a whole number from 1 to 500; 10 is used.')).toBeVisible();
+  await page.getByLabel('Epochs').fill('3');
+  await expect(page.getByText(/Epochs must be/)).toHaveCount(0);
+});

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import type { TrainConfig } from '../engine/types';
@@ -6,25 +6,46 @@ import { isRunActive, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import { formatCount, formatDuration, formatPercent } from './format';
 
+/**
+ * A numeric setting. The text is kept as typed (so "0." on the way to "0.01"
+ * is allowed); the store only receives values inside [min, max], and an
+ * out-of-range entry is marked invalid and says why.
+ */
 function NumberField({ label, field, min, max, step }: { label: string; field: keyof TrainConfig; min: number; max: number; step: number | 'any' }) {
   const value = useStudio((s) => s.config[field]);
   const setConfig = useStudio((s) => s.setConfig);
   const running = useStudio((s) => isRunActive(s));
+  const [draft, setDraft] = useState<string | null>(null);
+  const text = draft ?? String(value);
+  const accepts = (raw: string) => {
+    const n = Number(raw);
+    return raw.trim() !== '' && Number.isFinite(n) && n >= min && n <= max && (step === 'any' || Number.isInteger(n));
+  };
+  const valid = accepts(text);
+  const errorId = `${field}-error`;
   return (
     <label className="field">
       <span>{label}</span>
       <input
         type="number"
-        value={value}
+        value={text}
         min={min}
         max={max}
         step={step}
         disabled={running}
+        aria-invalid={!valid}
+        aria-describedby={valid ? undefined : errorId}
         onChange={(e) => {
-          const next = Number(e.target.value);
-          if (Number.isFinite(next) && next >= min && next <= max) setConfig({ [field]: next });
+          setDraft(e.target.value);
+          if (accepts(e.target.value)) setConfig({ [field]: Number(e.target.value) });
         }}
+        onBlur={() => setDraft(null)}
       />
+      {valid ? null : (
+        <span id={errorId} className="error small">
+          {label} must be {step === 'any' ? 'a number' : 'a whole number'} from {min} to {max}; {String(value)} is used.
+        </span>
+      )}
     </label>
   );
 }
