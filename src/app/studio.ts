@@ -48,7 +48,11 @@ export async function startStudio(search: string): Promise<void> {
 export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []): Promise<void> {
   const state = useStudio.getState();
   const model = state.model;
-  if (!model) return;
+  if (!model) {
+    // Images are decoded at the model's input size, so they cannot be taken before it is known.
+    state.reportRejected([], [{ level: 'error', message: 'The model is still loading; add the folder again in a moment.' }]);
+    return;
+  }
   const shape: ImageShape = { ...model.inputShape, channels: model.inputShape.channels === 3 ? 3 : 1 };
   const rootName = files[0]?.path.split('/')[0] ?? emptyFolders[0]?.split('/')[0] ?? 'files';
   state.setIngestProgress({ done: 0, total: files.length });

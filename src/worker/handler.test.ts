@@ -110,3 +110,15 @@ describe('worker message handler', () => {
     expect(replies[replies.length - 1]).toMatchObject({ type: 'runEnded', runId: 2 });
   });
 });
+
+describe('worker message handler while a run is active', () => {
+  it('refuses to replace the model under a running run', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const running = handle(trainRequest(5, { config: { epochs: 3, batchSize: 4, learningRate: 0.01, seed: 1 } }));
+    await handle({ type: 'loadModel', requestId: 2, source: { kind: 'url', url: 'y' } });
+    await running;
+    expect(replies.find((r) => r.type === 'requestFailed')).toMatchObject({ requestId: 2, error: { name: 'Busy' } });
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'runEnded', runId: 5, outcome: { stopped: false, epochsCompleted: 3 } });
+  });
+});

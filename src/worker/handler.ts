@@ -140,6 +140,10 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         return;
       }
       case 'loadModel': {
+        if (session.activeRun) {
+          post({ type: 'requestFailed', requestId: msg.requestId, error: { name: 'Busy', message: 'A run is in progress; stop it before loading another model.' } });
+          return;
+        }
         try {
           const loaded = await deps.loadModel(msg.source);
           guardFrozenLayers(loaded.model);
