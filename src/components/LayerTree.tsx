@@ -1,7 +1,7 @@
 import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { isFrozen } from '../engine/params';
 import type { LayerInfo } from '../engine/types';
-import { transferLayers } from '../store/selectors';
+import { useTransferLayers } from '../store/hooks';
 import { useStudio } from '../store/store';
 import { formatCount, formatShape } from './format';
 
@@ -46,10 +46,10 @@ function LayerRow({ layer, frozen, focused, onFocus }: { layer: LayerInfo; froze
       <span className="layer-name" title={layer.name}>
         <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
         <span className="layer-label">{layer.name}</span>
+        <span className="visually-hidden">{isHead ? ', new head, always trained' : frozen ? ', frozen' : ', trained'}</span>
       </span>
       <span className="layer-type" title={layer.className}>
         {layer.className}
-        {isHead ? <span className="badge accent">new</span> : null}
       </span>
       <span className="layer-shape">{formatShape(layer.outputShape)}</span>
       <span className="layer-params" title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}>
@@ -65,16 +65,13 @@ function LayerRow({ layer, frozen, focused, onFocus }: { layer: LayerInfo; froze
  * checkbox; frozen rows are tinted and marked with a lock and the word "frozen".
  */
 export function LayerTree() {
-  const model = useStudio((s) => s.model);
-  const cutLayer = useStudio((s) => s.cutLayer);
-  const classNames = useStudio((s) => s.classNames);
+  const layers = useTransferLayers();
   const freezePlan = useStudio((s) => s.freezePlan);
   const filter = useStudio((s) => s.layerFilter);
   const setLayerFrozen = useStudio((s) => s.setLayerFrozen);
   const [focusedName, setFocusedName] = useState<string | null>(null);
   const listRef = useRef<HTMLUListElement>(null);
 
-  const layers = useMemo(() => transferLayers({ model, cutLayer, classNames }), [model, cutLayer, classNames]);
   const visible = useMemo(() => {
     const needle = filter.trim().toLowerCase();
     return needle ? layers.filter((l) => l.name.toLowerCase().includes(needle)) : layers;
@@ -113,7 +110,7 @@ export function LayerTree() {
     event.preventDefault();
   }
 
-  if (!model) return null;
+  if (layers.length === 0) return null;
   return (
     <div className="tree-wrap">
       <div className="tree-header" aria-hidden="true">

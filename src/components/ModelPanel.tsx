@@ -1,16 +1,16 @@
 import { useMemo } from 'react';
-import { frozenLayerCount, paramTotals, replacedLayers } from '../store/selectors';
+import { countParams } from '../engine/params';
+import { useTransferLayers } from '../store/hooks';
+import { frozenLayerCount, replacedLayers } from '../store/selectors';
 import { useStudio } from '../store/store';
 import { formatCount, formatShape } from './format';
 import { LayerTree } from './LayerTree';
 
 function ParamSummary() {
-  const model = useStudio((s) => s.model);
-  const cutLayer = useStudio((s) => s.cutLayer);
-  const classNames = useStudio((s) => s.classNames);
+  const rows = useTransferLayers();
   const freezePlan = useStudio((s) => s.freezePlan);
-  const totals = useMemo(() => paramTotals({ model, cutLayer, classNames, freezePlan }), [model, cutLayer, classNames, freezePlan]);
-  const layers = useMemo(() => frozenLayerCount({ model, cutLayer, classNames, freezePlan }), [model, cutLayer, classNames, freezePlan]);
+  const totals = useMemo(() => countParams(rows, freezePlan), [rows, freezePlan]);
+  const layers = useMemo(() => frozenLayerCount(rows, freezePlan), [rows, freezePlan]);
   const share = totals.total ? totals.trainable / totals.total : 0;
   return (
     <div className="param-summary">

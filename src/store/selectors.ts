@@ -1,8 +1,8 @@
 import { checkClasses } from '../data/folderLayout';
 import type { DatasetNotice } from '../data/types';
 import { headLayerInfos } from '../engine/headSpec';
-import { countParams, isFrozen, type ParamTotals } from '../engine/params';
-import type { LayerInfo } from '../engine/types';
+import { isFrozen } from '../engine/params';
+import type { FreezePlan, LayerInfo } from '../engine/types';
 import type { StudioState } from './store';
 
 /**
@@ -26,15 +26,10 @@ export function replacedLayers(state: Pick<StudioState, 'model' | 'cutLayer'>): 
   return model.layers.slice(model.layers.findIndex((l) => l.name === cutLayer) + 1);
 }
 
-/** Trainable / non-trainable totals of the transfer model under the current plan. */
-export function paramTotals(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'freezePlan'>): ParamTotals {
-  return countParams(transferLayers(state), state.freezePlan);
-}
-
-/** How many pretrained layers of the transfer model are frozen, of how many. */
-export function frozenLayerCount(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'freezePlan'>): { frozen: number; pretrained: number } {
-  const layers = transferLayers(state).filter((l) => l.origin === 'pretrained');
-  return { frozen: layers.filter((l) => isFrozen(l, state.freezePlan)).length, pretrained: layers.length };
+/** How many pretrained layers among `layers` are frozen under `plan`, of how many. */
+export function frozenLayerCount(layers: readonly LayerInfo[], plan: FreezePlan): { frozen: number; pretrained: number } {
+  const pretrained = layers.filter((l) => l.origin === 'pretrained');
+  return { frozen: pretrained.filter((l) => isFrozen(l, plan)).length, pretrained: pretrained.length };
 }
 
 /** Image count per class, in label order. */

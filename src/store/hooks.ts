@@ -1,0 +1,12 @@
+import { useMemo } from 'react';
+import type { LayerInfo } from '../engine/types';
+import { transferLayers } from './selectors';
+import { useStudio } from './store';
+
+/** The tree's rows (pretrained layers up to the cut, then the new head), recomputed only when their inputs change. */
+export function useTransferLayers(): LayerInfo[] {
+  const model = useStudio((s) => s.model);
+  const cutLayer = useStudio((s) => s.cutLayer);
+  const classNames = useStudio((s) => s.classNames);
+  return useMemo(() => transferLayers({ model, cutLayer, classNames }), [model, cutLayer, classNames]);
+}
