@@ -4,7 +4,7 @@ import type { InputShape, Preprocessing } from './types';
 /** A problem with the user's model files; `code` tells the kind, `message` says what to do. */
 export class ModelFileError extends Error {
   constructor(
-    readonly code: 'not-json' | 'not-layers-model' | 'missing-shard' | 'bad-shard-size',
+    readonly code: 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json',
     message: string,
   ) {
     super(message);
@@ -54,7 +54,10 @@ export async function loadLayersModelFromFiles(
   } catch (error) {
     throw new ModelFileError('not-json', `'${fileName}' is not valid JSON (${(error as Error).message}). Pick the model.json a tfjs converter or model.save() wrote.`);
   }
-  if (!json || typeof json !== 'object' || !json.modelTopology || json.format === 'graph-model') {
+  if (json && typeof json === 'object' && (json.format === 'graph-model' || isGraphTopology(json.modelTopology))) {
+    throw new ModelFileError('graph-model', `'${fileName}' is a graph model (a converted SavedModel or frozen graph): it has no layers to freeze or train. Convert the Keras model instead: tensorflowjs_converter --input_format=keras model.h5 out/ (or tfjs.converters.save_keras_model in Python).`);
+  }
+  if (!json || typeof json !== 'object' || !json.modelTopology) {
     throw new ModelFileError('not-layers-model', `'${fileName}' is not a tfjs Layers model (format: ${json?.format ?? 'unknown'}). Export the model as a Layers model (tfjs.converters.save_keras_model or model.save()).`);
   }
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
@@ -75,9 +78,18 @@ export async function loadLayersModelFromFiles(
     buffers.push(...groupBuffers);
   }
   const weightData = concatBuffers(buffers);
-  const model = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology as tf.io.ModelJSON['modelTopology'], weightSpecs, weightData }),
-  );
+  let model: tf.LayersModel;
+  try {
+    model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: acceptKeras3InputShapes(json.modelTopology) as tf.io.ModelJSON['modelTopology'], weightSpecs, weightData }),
+    );
+  } catch (error) {
+    const unknown = /Unknown layer: ([\w.]*\w)/.exec((error as Error).message);
+    if (unknown) {
+      throw new ModelFileError('unknown-layer', `'${fileName}' uses the layer class '${unknown[1]}', which tfjs does not provide, so the model cannot be rebuilt here. Replace that layer in Keras before exporting, or export only the layers before it.`);
+    }
+    throw error;
+  }
   const [, height, width, channels] = model.inputs[0].shape;
   const meta = (json.userDefinedMetadata ?? {}) as { preprocessing?: { range?: [number, number] }; trainedOn?: string; testAccuracy?: number };
   const range = meta.preprocessing?.range ?? [0, 1];
@@ -90,6 +102,53 @@ export async function loadLayersModelFromFiles(
     preprocessing: { range: [range[0], range[1]] },
     provenance,
   };
+}
+
+/** A converted SavedModel's topology is a GraphDef (`node` list), not a Keras config. */
+function isGraphTopology(topology: unknown): boolean {
+  return !!topology && typeof topology === 'object' && Array.isArray((topology as { node?: unknown }).node);
+}
+
+/**
+ * Keras 3 writes an InputLayer's shape as `batch_shape`; tfjs 4.22 only reads
+ * `batch_input_shape` and refuses the file (TFJS-FACTS #17). Returns a copy of
+ * the topology with the old key added wherever only the new one is present.
+ */
+export function acceptKeras3InputShapes(topology: unknown): unknown {
+  if (Array.isArray(topology)) return topology.map(acceptKeras3InputShapes);
+  if (!topology || typeof topology !== 'object') return topology;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(topology)) out[key] = acceptKeras3InputShapes(value);
+  if ('batch_shape' in out && !('batch_input_shape' in out)) out.batch_input_shape = out.batch_shape;
+  return out;
+}
+
+/**
+ * Loads a model from files the user picked together: one `.json` (the model)
+ * and its weight shards, matched by file name to the manifest's paths. A
+ * missing or an extra file is an error that names it.
+ */
+export async function loadLayersModelFromFileSet(files: readonly { name: string; buffer: ArrayBuffer }[]): Promise<LoadedModel> {
+  const jsons = files.filter((f) => f.name.toLowerCase().endsWith('.json'));
+  if (jsons.length !== 1) {
+    throw new ModelFileError('no-model-json', jsons.length === 0
+      ? 'No model.json among the picked files. Pick the model.json together with its weight files (…shard1of1.bin).'
+      : `Several .json files were picked (${jsons.map((f) => `'${f.name}'`).join(', ')}). Pick one model.json and its weight files.`);
+  }
+  const [modelJson] = jsons;
+  const shards = new Map(files.filter((f) => f !== modelJson).map((f) => [f.name, f.buffer]));
+  const used = new Set<string>();
+  const loaded = await loadLayersModelFromFiles(modelJson.name, new TextDecoder().decode(modelJson.buffer), async (path) => {
+    const name = path.split('/').pop()!;
+    used.add(name);
+    return shards.get(name) ?? null;
+  });
+  const extra = [...shards.keys()].filter((name) => !used.has(name));
+  if (extra.length) {
+    loaded.model.dispose();
+    throw new ModelFileError('extra-file', `${extra.map((n) => `'${n}'`).join(', ')} ${extra.length === 1 ? 'is' : 'are'} not listed in '${modelJson.name}'. Pick only the model.json and the weight files it names.`);
+  }
+  return loaded;
 }
 
 function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {

@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadLayersModelFromFileSet, ModelFileError } from './modelFiles';
+import { createTinyModel } from './testing/tinyModel';
+
+interface Saved {
+  json: Record<string, unknown>;
+  weights: ArrayBuffer;
+}
+
+let saved: Saved;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  const model = createTinyModel(5);
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      saved = {
+        json: {
+          format: 'layers-model',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: artifacts.weightSpecs }],
+        },
+        weights: artifacts.weightData as ArrayBuffer,
+      };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+});
+
+const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value)).buffer as ArrayBuffer;
+const modelFile = (json: unknown = saved.json) => ({ name: 'model.json', buffer: encode(json) });
+const shard = (buffer: ArrayBuffer = saved.weights, name = 'group1-shard1of1.bin') => ({ name, buffer });
+
+/** Rewrites every InputLayer's batch_input_shape as Keras 3's batch_shape. */
+function asKeras3(json: Record<string, unknown>): Record<string, unknown> {
+  const text = JSON.stringify(json).replace(/"batch_input_shape"/g, '"batch_shape"');
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+describe('loadLayersModelFromFileSet', () => {
+  it('loads a model.json and its shard, giving the same predictions as the saved model', async () => {
+    const loaded = await loadLayersModelFromFileSet([modelFile(), shard()]);
+    const x = tf.randomUniform([2, 8, 8, 1], 0, 1, 'float32', 3);
+    const original = createTinyModel(5);
+    const [a, b] = [loaded.model.predict(x) as tf.Tensor, original.predict(x) as tf.Tensor];
+    expect(Array.from(await a.data())).toEqual(Array.from(await b.data()));
+    expect(loaded.inputShape).toEqual({ height: 8, width: 8, channels: 1 });
+    tf.dispose([x, a, b]);
+  });
+
+  it('loads a Keras 3 export whose InputLayer says batch_shape', async () => {
+    expect(JSON.stringify(asKeras3(saved.json))).toContain('batch_shape');
+    const loaded = await loadLayersModelFromFileSet([modelFile(asKeras3(saved.json)), shard()]);
+    expect(loaded.model.inputs[0].shape).toEqual([null, 8, 8, 1]);
+  });
+
+  it.each([
+    ['model.json that is not JSON', () => [{ name: 'model.json', buffer: encode('{"format": "layers-model", oops') }, shard()], 'not-json', /^'model\.json' is not valid JSON \(.+\)\. Pick the model\.json/],
+    ['graph model', () => [modelFile({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] })], 'graph-model', /^'model\.json' is a graph model .* no layers to freeze or train/],
+    ['missing shard', () => [modelFile()], 'missing-shard', /^Weight file 'group1-shard1of1\.bin' listed in 'model\.json' is missing\. Add it together with model\.json\.$/],
+    ['extra file', () => [modelFile(), shard(), shard(new ArrayBuffer(4), 'notes.bin')], 'extra-file', /^'notes\.bin' is not listed in 'model\.json'\./],
+    ['shard of the wrong size', () => [modelFile(), shard(saved.weights.slice(0, 100))], 'bad-shard-size', /^Weight files 'group1-shard1of1\.bin' hold 100 bytes but 'model\.json' describes [\d,]+\. They belong to another model or were cut short\.$/],
+    ['unknown layer class', () => [modelFile(JSON.parse(JSON.stringify(saved.json).replace('"class_name":"Flatten"', '"class_name":"MyFancyLayer"'))), shard()], 'unknown-layer', /^'model\.json' uses the layer class 'MyFancyLayer', which tfjs does not provide/],
+    ['no model.json', () => [shard()], 'no-model-json', /^No model\.json among the picked files/],
+  ])('refuses a %s with a specific message', async (_case, files, code, message) => {
+    const attempt = loadLayersModelFromFileSet(files());
+    await expect(attempt).rejects.toBeInstanceOf(ModelFileError);
+    await expect(attempt).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+});
