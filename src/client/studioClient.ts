@@ -28,11 +28,11 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
   const pending = new Map<number, Pending>();
   const actions = () => store.getState();
 
-  function request<T extends WorkerReply>(build: (requestId: number) => Parameters<Transport['post']>[0]): Promise<T> {
+  function request<T extends WorkerReply>(build: (requestId: number) => Parameters<Transport['post']>[0], transfer?: Transferable[]): Promise<T> {
     const requestId = nextRequestId++;
     return new Promise<T>((resolve) => {
       pending.set(requestId, { resolve: resolve as Pending['resolve'] });
-      transport.post(build(requestId));
+      transport.post(build(requestId), transfer);
     });
   }
 
@@ -86,11 +86,13 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
 
     async loadModel(source) {
       actions().modelLoading();
-      const reply = await request((requestId) => ({ type: 'loadModel', requestId, source }));
+      const transfer = source.kind === 'files' ? source.files.map((f) => f.buffer) : [];
+      const reply = await request((requestId) => ({ type: 'loadModel', requestId, source }), transfer);
       if (reply.type === 'modelLoaded') {
         actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers));
         return reply.model;
       }
+      // The worker keeps the previous model when a load fails, and so does the store.
       if (reply.type === 'requestFailed') actions().modelFailed(reply.error.message);
       return null;
     },

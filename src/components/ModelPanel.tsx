@@ -1,7 +1,8 @@
 import { useMemo } from 'react';
 import { countParams } from '../engine/params';
 import { useTransferLayers } from '../store/hooks';
-import { frozenLayerCount, replacedLayers } from '../store/selectors';
+import { studioClient } from '../app/studio';
+import { frozenLayerCount, isRunActive, replacedLayers } from '../store/selectors';
 import { useStudio } from '../store/store';
 import { formatCount, formatShape } from './format';
 import { LayerTree } from './LayerTree';
@@ -38,6 +39,33 @@ function ParamSummary() {
   );
 }
 
+/** "Import model": a model.json picked together with its weight shards; a failed import keeps the current model. */
+function ImportModel() {
+  const status = useStudio((s) => s.modelStatus);
+  const running = useStudio((s) => isRunActive(s));
+  return (
+    <label className="button import">
+      Import model…
+      <input
+        className="visually-hidden"
+        type="file"
+        multiple
+        accept=".json,.bin,application/json,application/octet-stream"
+        aria-label="Import model"
+        disabled={status === 'loading' || running}
+        onChange={async (e) => {
+          const input = e.target;
+          const picked = Array.from(input.files ?? []);
+          input.value = '';
+          if (picked.length === 0) return;
+          const files = await Promise.all(picked.map(async (file) => ({ name: file.name, buffer: await file.arrayBuffer() })));
+          await studioClient().loadModel({ kind: 'files', files });
+        }}
+      />
+    </label>
+  );
+}
+
 /** Left column: the model's identity, its parameter totals, freeze controls, and the layer tree. */
 export function ModelPanel() {
   const model = useStudio((s) => s.model);
@@ -53,7 +81,8 @@ export function ModelPanel() {
     <section className="panel model-panel" aria-labelledby="model-heading">
       <h2 id="model-heading">1 · Model</h2>
       {status === 'loading' ? <p className="muted" role="status">Loading the model…</p> : null}
-      {status === 'failed' ? <p className="error" role="alert">{error}</p> : null}
+      <ImportModel />
+      {error ? <p className="error" role="alert">{error}</p> : null}
       {model ? (
         <>
           <div className="model-card">

@@ -83,9 +83,10 @@ export function TrainPanel() {
   const ingest = useStudio((s) => s.ingest);
   const images = useStudio((s) => s.images);
   const classNames = useStudio((s) => s.classNames);
+  const model = useStudio((s) => s.model);
   const blocker = useMemo(
-    () => trainBlocker({ modelStatus, backend, ingest, images, classNames }),
-    [modelStatus, backend, ingest, images, classNames],
+    () => trainBlocker({ model, modelStatus, backend, ingest, images, classNames }),
+    [model, modelStatus, backend, ingest, images, classNames],
   );
   const active = isRunActive({ runStatus });
 

@@ -42,9 +42,14 @@ export function classCounts(state: Pick<StudioState, 'images' | 'classNames'>): 
 
 /** Why Train cannot start now, or null when it can. */
 export function trainBlocker(
-  state: Pick<StudioState, 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'>,
+  state: Pick<StudioState, 'model' | 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'>,
 ): string | null {
-  if (state.modelStatus !== 'ready') return 'The model is not loaded yet.';
+  if (state.modelStatus !== 'ready' || !state.model) return 'The model is not loaded yet.';
+  const { height, width, channels } = state.model.inputShape;
+  const first = state.images[0];
+  if (first && first.pixels.length !== height * width * channels) {
+    return `The images were decoded for another model; this one takes ${height}×${width}×${channels}. Add the folder again.`;
+  }
   if (state.backend === null) return 'The training backend is starting.';
   if (state.ingest) return 'Images are still being added.';
   const counts = classCounts(state).filter((c) => c > 0);

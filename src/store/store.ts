@@ -32,7 +32,7 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
   modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
   modelLoaded: (model, plan) =>
     set({ modelStatus: 'ready', modelError: null, model, cutLayer: model.defaultCutLayer, freezePlan: plan }),
-  modelFailed: (message) => set({ modelStatus: 'failed', modelError: message }),
+  modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
   setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
   setLayerFilter: (text) => set({ layerFilter: text }),

@@ -23,8 +23,8 @@ export interface WireImageSet {
   shape: InputShape;
 }
 
-/** Where the worker reads a Layers model from. */
-export type ModelSource = { kind: 'url'; url: string };
+/** Where the worker reads a Layers model from: a URL, or files the user picked (model.json + shards, buffers transferred). */
+export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files: { name: string; buffer: ArrayBuffer }[] };
 
 /** What the UI needs to know of a loaded model. */
 export interface ModelDescription {
