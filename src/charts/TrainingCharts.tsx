@@ -96,6 +96,14 @@ const epochAccuracyOptions: Omit<uPlot.Options, 'width' | 'height'> = {
   ],
 };
 
+/** "N epochs; train <what> x, validation <what> y" for an epoch chart's [epoch, train, validation] columns. */
+function describeEpochs(columns: Columns, what: string, format: (value: number) => string): string {
+  const n = columns[0].length;
+  if (!n) return 'No epochs yet.';
+  const validation = columns[2][n - 1];
+  return `${n} epochs; train ${what} ${format(columns[1][n - 1] as number)}${validation == null ? '' : `, validation ${what} ${format(validation)}`}`;
+}
+
 /** The live charts: loss per batch (raw and smoothed), and per-epoch loss and accuracy. */
 export function TrainingCharts() {
   return (
@@ -114,24 +122,14 @@ export function TrainingCharts() {
         options={epochLossOptions}
         height={150}
         select={(s: StudioState) => epochLossColumns(s.epochs)}
-        describe={(c) => {
-          const n = c[0].length;
-          if (!n) return 'No epochs yet.';
-          const val = c[2][n - 1];
-          return `${n} epochs; train loss ${formatLoss(c[1][n - 1] as number)}${val == null ? '' : `, validation loss ${formatLoss(val)}`}`;
-        }}
+        describe={(c) => describeEpochs(c, 'loss', formatLoss)}
       />
       <StreamingChart
         title="Accuracy per epoch"
         options={epochAccuracyOptions}
         height={150}
         select={(s: StudioState) => epochAccuracyColumns(s.epochs)}
-        describe={(c) => {
-          const n = c[0].length;
-          if (!n) return 'No epochs yet.';
-          const val = c[2][n - 1];
-          return `${n} epochs; train ${formatPercent((c[1][n - 1] as number) / 100)}${val == null ? '' : `, validation ${formatPercent(val / 100)}`}`;
-        }}
+        describe={(c) => describeEpochs(c, 'accuracy', (v) => formatPercent(v / 100))}
       />
     </div>
   );

@@ -98,7 +98,7 @@ export function DataPanel() {
   const model = useStudio((s) => s.model);
 
   const counts = useMemo(() => classCounts({ images, classNames }), [images, classNames]);
-  const allNotices = useMemo(() => datasetNotices({ images, classNames, notices }), [images, classNames, notices]);
+  const allNotices = useMemo(() => datasetNotices({ images, classNames, notices }, counts), [images, classNames, notices, counts]);
   const samplesByClass = useMemo(() => {
     const byClass = new Map<string, DatasetImage[]>(classNames.map((n) => [n, []]));
     for (const image of images) {

@@ -65,9 +65,9 @@ export function isRunActive(state: Pick<StudioState, 'runStatus'>): boolean {
 /**
  * Notices to show for the dataset: those of the last drop plus the class
  * checks over the whole dataset (one class, empty or tiny classes).
+ * `perClass` is classCounts of the same state, passed in so it is counted once.
  */
-export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' | 'notices'>): DatasetNotice[] {
-  const perClass = classCounts(state);
+export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' | 'notices'>, perClass: readonly number[]): DatasetNotice[] {
   const counts = new Map(state.classNames.map((name, i) => [name, perClass[i]]));
   // With no images at all there is nothing to check beyond what the drop itself reported.
   return state.images.length === 0 ? state.notices : [...state.notices, ...checkClasses(counts)];
