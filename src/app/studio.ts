@@ -35,7 +35,7 @@ export async function startStudio(search: string): Promise<void> {
     })
     .catch((error: Error) => useStudio.getState().runFailed(error.message));
   await c.init(preference, params.get('softwareWebgl') === '1');
-  const model = await c.loadModel({ kind: 'url', url: BUILT_IN_MODEL_URL });
+  const model = await c.loadModel({ kind: 'url', url: BUILT_IN_MODEL_URL }, 'Built-in: digits CNN');
   // The built-in demo is the classic transfer experiment: backbone frozen, head trained.
   if (model) useStudio.getState().setAllFrozen(true);
   await samplePromise;

@@ -7,14 +7,16 @@ import type { Transport } from './transport';
 const model: ModelDescription = {
   name: 'tiny',
   layers: [
-    { name: 'conv', className: 'Conv2D', outputShape: [2, 2, 3], trainableParams: 30, nonTrainableParams: 0, frozenInSource: true, origin: 'pretrained' },
-    { name: 'flat', className: 'Flatten', outputShape: [12], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained' },
-    { name: 'out', className: 'Dense', outputShape: [2], trainableParams: 26, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained' },
+    { name: 'conv', className: 'Conv2D', outputShape: [2, 2, 3], trainableParams: 30, nonTrainableParams: 0, frozenInSource: true, origin: 'pretrained', parent: null },
+    { name: 'flat', className: 'Flatten', outputShape: [12], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
+    { name: 'out', className: 'Dense', outputShape: [2], trainableParams: 26, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
   ],
   defaultCutLayer: 'flat',
   inputShape: { height: 2, width: 2, channels: 1 },
-  preprocessing: { range: [0, 1] },
+  preprocessing: { range: [0, 1], resize: 'stretch' },
   provenance: null,
+  sourceHash: '00',
+  cutCandidates: ['conv', 'flat', 'out'],
 };
 
 /** A transport that records requests and lets the test play the worker. */
@@ -39,7 +41,7 @@ async function readyClient() {
   const fake = fakeTransport();
   const client = createStudioClient(fake.transport, store);
   await client.init('auto');
-  await client.loadModel({ kind: 'url', url: 'model.json' });
+  await client.loadModel({ kind: 'url', url: 'model.json' }, 'test model');
   const pixels = (v: number) => new Uint8Array(4).fill(v);
   store.getState().loadSample('s', [
     ...[1, 2, 3, 4].map((v) => ({ path: `a/${v}`, className: 'a', pixels: pixels(v) })),

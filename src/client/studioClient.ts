@@ -14,8 +14,8 @@ type Pending = { resolve(reply: WorkerReply): void };
 export interface StudioClient {
   /** Starts the best backend (or `preference`) and resolves with its name. */
   init(preference: BackendPreference, allowSoftwareWebgl?: boolean): Promise<void>;
-  /** Loads a model; on success the tree shows it with the file's own freeze flags. */
-  loadModel(source: ModelSource): Promise<ModelDescription | null>;
+  /** Loads a model; on success the tree shows it with the file's own freeze flags. `label` says where it came from. */
+  loadModel(source: ModelSource, label: string): Promise<ModelDescription | null>;
   /** Splits the dataset, sends it to the worker and starts a run; returns its id, or null with the reason in the store. */
   train(): number | null;
   /** Asks the active run to stop at the next batch boundary. */
@@ -84,12 +84,12 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       else if (reply.type === 'requestFailed') actions().runFailed(reply.error.message);
     },
 
-    async loadModel(source) {
+    async loadModel(source, label) {
       actions().modelLoading();
       const transfer = source.kind === 'files' ? source.files.map((f) => f.buffer) : [];
       const reply = await request((requestId) => ({ type: 'loadModel', requestId, source }), transfer);
       if (reply.type === 'modelLoaded') {
-        actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers));
+        actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers), label);
         return reply.model;
       }
       // The worker keeps the previous model when a load fails, and so does the store.
@@ -127,6 +127,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
           runId,
           plan: state.freezePlan,
           cutLayer: state.cutLayer!,
+          head: state.head,
+          preprocessing: state.preprocessing!,
           classNames: state.classNames,
           train,
           validation,

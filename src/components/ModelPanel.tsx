@@ -59,7 +59,7 @@ function ImportModel() {
           input.value = '';
           if (picked.length === 0) return;
           const files = await Promise.all(picked.map(async (file) => ({ name: file.name, buffer: await file.arrayBuffer() })));
-          await studioClient().loadModel({ kind: 'files', files });
+          await studioClient().loadModel({ kind: 'files', files }, `Imported: ${files.map((f) => f.name).find((n) => n.endsWith('.json')) ?? 'model.json'}`);
         }}
       />
     </label>

@@ -12,6 +12,13 @@ export function defaultCutLayer(model: tf.LayersModel): string {
   return inbound.name;
 }
 
+/** Layers that can carry a head: top-level, not an input, with exactly one output tensor. */
+export function cutCandidates(model: tf.LayersModel): string[] {
+  return model.layers
+    .filter((layer) => layer.getClassName() !== 'InputLayer' && layer.inboundNodes.length === 1 && !Array.isArray(layer.output))
+    .map((layer) => layer.name);
+}
+
 /** The pretrained model with its classifier replaced by the studio's head. */
 export interface TransferModel {
   model: tf.LayersModel;

@@ -23,6 +23,7 @@ export function headLayerInfos(cutShape: readonly (number | null)[], numClasses:
       nonTrainableParams: 0,
       frozenInSource: false,
       origin: 'head',
+      parent: null,
     });
   } else {
     features = cutShape.reduce<number>((product, dim) => product * (dim ?? 0), 1);
@@ -35,6 +36,7 @@ export function headLayerInfos(cutShape: readonly (number | null)[], numClasses:
     nonTrainableParams: 0,
     frozenInSource: false,
     origin: 'head',
+    parent: null,
   });
   return rows;
 }

@@ -26,6 +26,21 @@ export interface LoadedModel {
   inputShape: InputShape;
   preprocessing: Preprocessing;
   provenance: string | null;
+  /** Hex SHA-256 of the model.json text followed by the weight bytes in manifest order. */
+  sourceHash: string;
+}
+
+/** Hex SHA-256 of `parts` concatenated (Web Crypto: available in browsers, workers and Node 20). */
+export async function sha256Hex(parts: readonly (ArrayBuffer | Uint8Array)[]): Promise<string> {
+  const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
+  const all = new Uint8Array(total);
+  let offset = 0;
+  for (const part of parts) {
+    all.set(part instanceof Uint8Array ? part : new Uint8Array(part), offset);
+    offset += part.byteLength;
+  }
+  const digest = await crypto.subtle.digest('SHA-256', all);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8, string: 0 };
@@ -78,6 +93,7 @@ export async function loadLayersModelFromFiles(
     buffers.push(...groupBuffers);
   }
   const weightData = concatBuffers(buffers);
+  const sourceHash = await sha256Hex([new TextEncoder().encode(modelJsonText), weightData]);
   let model: tf.LayersModel;
   try {
     model = await tf.loadLayersModel(
@@ -91,7 +107,7 @@ export async function loadLayersModelFromFiles(
     throw error;
   }
   const [, height, width, channels] = model.inputs[0].shape;
-  const meta = (json.userDefinedMetadata ?? {}) as { preprocessing?: { range?: [number, number] }; trainedOn?: string; testAccuracy?: number };
+  const meta = (json.userDefinedMetadata ?? {}) as { preprocessing?: { range?: [number, number]; resize?: Preprocessing['resize'] }; trainedOn?: string; testAccuracy?: number };
   const range = meta.preprocessing?.range ?? [0, 1];
   const provenance = meta.trainedOn
     ? `${meta.trainedOn}${meta.testAccuracy != null ? `; ${(meta.testAccuracy * 100).toFixed(1)}% test accuracy` : ''}`
@@ -99,8 +115,9 @@ export async function loadLayersModelFromFiles(
   return {
     model,
     inputShape: { height: height ?? 0, width: width ?? 0, channels: channels ?? 0 },
-    preprocessing: { range: [range[0], range[1]] },
+    preprocessing: { range: [range[0], range[1]], resize: meta.preprocessing?.resize ?? 'stretch' },
     provenance,
+    sourceHash,
   };
 }
 

@@ -34,6 +34,7 @@ export function summarizeLayers(model: tf.LayersModel, upTo?: string): LayerInfo
       nonTrainableParams,
       frozenInSource,
       origin: 'pretrained',
+      parent: null,
     });
     if (layer.name === upTo) break;
   }

@@ -1,3 +1,4 @@
+import type { Preprocessing } from './types';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { guardFrozenLayers } from './frozenLayers';
@@ -8,7 +9,7 @@ import { trainModel } from './trainer';
 import type { FreezePlan, TrainConfig } from './types';
 
 const config: TrainConfig = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 3 };
-const preprocessing = { range: [0, 1] as [number, number] };
+const preprocessing: Preprocessing = { range: [0, 1], resize: 'stretch' };
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -19,6 +19,8 @@ export interface LayerInfo {
   frozenInSource: boolean;
   /** "pretrained" for layers of the loaded model, "head" for the classifier the studio adds. */
   origin: 'pretrained' | 'head';
+  /** Name of the nested model (a Keras application used as one layer) this layer sits in; null at the top level. */
+  parent: string | null;
 }
 
 /** Layer name → frozen. Layers missing from the plan are trainable. */
@@ -40,9 +42,27 @@ export interface InputShape {
   channels: number;
 }
 
-/** How raw uint8 pixels become model input: x / 255 * (max - min) + min. */
+/**
+ * How an image is fitted to the model's input size: `stretch` scales both
+ * sides (aspect ratio lost), `center-crop` scales the short side and cuts the
+ * middle, `letterbox` scales the long side and pads with black.
+ */
+export type ResizeMode = 'stretch' | 'center-crop' | 'letterbox';
+
+/** How a picture becomes model input: resized by `resize`, then uint8 x → x / 255 * (max - min) + min. */
 export interface Preprocessing {
   range: [number, number];
+  resize: ResizeMode;
+}
+
+/** The classifier the studio puts on the cut layer: pooling (spatial cuts only), an optional hidden Dense, dropout, then softmax. */
+export interface HeadConfig {
+  /** Global pooling applied when the cut output is spatial ([H, W, C]). */
+  pooling: 'avg' | 'max';
+  /** Units of a hidden ReLU Dense layer before the softmax; 0 for none. */
+  hiddenUnits: number;
+  /** Dropout rate before the softmax, in [0, 1); 0 for none. */
+  dropout: number;
 }
 
 /** The metrics of one finished epoch; validation fields are null without a validation set. */

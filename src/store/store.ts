@@ -1,7 +1,7 @@
 import { create, type StateCreator } from 'zustand';
 import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
 import { uniformFreezePlan } from '../engine/params';
-import type { BatchPoint, EpochMetrics, FreezePlan, TrainConfig } from '../engine/types';
+import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig } from '../engine/types';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
 
 // ---------------------------------------------------------------- model slice
@@ -11,31 +11,65 @@ export interface ModelSlice {
   modelStatus: 'loading' | 'ready' | 'failed';
   modelError: string | null;
   model: ModelDescription | null;
+  /** Where the loaded model came from, in the user's words: "Built-in: MobileNetV2", "Imported: model.json", a URL. */
+  modelSourceLabel: string;
   cutLayer: string | null;
+  head: HeadConfig;
+  /** The preprocessing used for training, prediction and export: the model's own until the user edits it. */
+  preprocessing: Preprocessing | null;
   freezePlan: FreezePlan;
   layerFilter: string;
   modelLoading(): void;
-  modelLoaded(model: ModelDescription, plan: FreezePlan): void;
+  modelLoaded(model: ModelDescription, plan: FreezePlan, sourceLabel: string): void;
   modelFailed(message: string): void;
   setLayerFrozen(name: string, frozen: boolean): void;
+  /** Sets the same flag on every named layer in one update (group toggle, range, "Freeze up to here"). */
+  setLayersFrozen(names: readonly string[], frozen: boolean): void;
   setAllFrozen(frozen: boolean): void;
   setLayerFilter(text: string): void;
+  setCutLayer(name: string): void;
+  setHead(patch: Partial<HeadConfig>): void;
+  setPreprocessing(patch: Partial<Preprocessing>): void;
 }
+
+/** The head a new model starts with: average pooling straight into the softmax. */
+export const DEFAULT_HEAD: HeadConfig = { pooling: 'avg', hiddenUnits: 0, dropout: 0 };
 
 const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) => ({
   modelStatus: 'loading',
   modelError: null,
   model: null,
+  modelSourceLabel: '',
   cutLayer: null,
+  head: DEFAULT_HEAD,
+  preprocessing: null,
   freezePlan: {},
   layerFilter: '',
   modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
-  modelLoaded: (model, plan) =>
-    set({ modelStatus: 'ready', modelError: null, model, cutLayer: model.defaultCutLayer, freezePlan: plan }),
+  modelLoaded: (model, plan, sourceLabel) =>
+    set({
+      modelStatus: 'ready',
+      modelError: null,
+      model,
+      modelSourceLabel: sourceLabel,
+      cutLayer: model.defaultCutLayer,
+      head: DEFAULT_HEAD,
+      preprocessing: model.preprocessing,
+      freezePlan: plan,
+    }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
+  setLayersFrozen: (names, frozen) =>
+    set((s) => {
+      const freezePlan = { ...s.freezePlan };
+      for (const name of names) freezePlan[name] = frozen;
+      return { freezePlan };
+    }),
   setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
   setLayerFilter: (text) => set({ layerFilter: text }),
+  setCutLayer: (name) => set({ cutLayer: name }),
+  setHead: (patch) => set((s) => ({ head: { ...s.head, ...patch } })),
+  setPreprocessing: (patch) => set((s) => (s.preprocessing ? { preprocessing: { ...s.preprocessing, ...patch } } : {})),
 });
 
 // ----------------------------------------------------------------- data slice

@@ -15,8 +15,9 @@ function setup(overrides: Partial<HandlerDeps> = {}) {
     loadModel: async () => ({
       model: createTinyModel(),
       inputShape: { height: 8, width: 8, channels: 1 },
-      preprocessing: { range: [0, 1] },
+      preprocessing: { range: [0, 1], resize: 'stretch' },
       provenance: 'tiny test model',
+      sourceHash: 'abc',
     }),
     ...overrides,
   });
@@ -33,6 +34,8 @@ function trainRequest(runId: number, overrides: Partial<Extract<WorkerRequest, {
     runId,
     plan: { conv1: true, bn1: true },
     cutLayer: 'flatten',
+    head: { pooling: 'avg', hiddenUnits: 0, dropout: 0 },
+    preprocessing: { range: [0, 1], resize: 'stretch' },
     classNames: ['a', 'b'],
     train: wire(32, 1),
     validation: wire(8, 2),

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { guardFrozenLayers } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
-import { buildTransferModel, defaultCutLayer, type TransferModel } from '../engine/head';
+import { buildTransferModel, cutCandidates, defaultCutLayer, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
 import { summarizeLayers } from '../engine/summary';
 import { trainModel } from '../engine/trainer';
@@ -160,6 +160,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
               inputShape: loaded.inputShape,
               preprocessing: loaded.preprocessing,
               provenance: loaded.provenance,
+              sourceHash: loaded.sourceHash,
+              cutCandidates: cutCandidates(loaded.model),
             },
           });
         } catch (error) {

@@ -2,7 +2,7 @@
  * The messages between the main thread and the training worker. Types only:
  * both sides import it, neither runs it.
  */
-import type { BatchPoint, EpochMetrics, FreezePlan, InputShape, LayerInfo, Preprocessing, TrainConfig } from '../engine/types';
+import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig } from '../engine/types';
 
 /** A tfjs backend the studio can train on, in order of preference. */
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -37,6 +37,10 @@ export interface ModelDescription {
   preprocessing: Preprocessing;
   /** Free text from the file: what it was trained on, how well it did. */
   provenance: string | null;
+  /** Hex SHA-256 of model.json text followed by the weight bytes, as loaded. */
+  sourceHash: string;
+  /** Layers that can carry the head: top-level layers with one output tensor, in model order. */
+  cutCandidates: string[];
 }
 
 /** Main thread → worker. */
@@ -48,6 +52,9 @@ export type WorkerRequest =
       runId: number;
       plan: FreezePlan;
       cutLayer: string;
+      head: HeadConfig;
+      /** The preprocessing as the user set it (starts as the model's own). */
+      preprocessing: Preprocessing;
       classNames: string[];
       train: WireImageSet;
       validation: WireImageSet | null;
