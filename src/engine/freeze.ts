@@ -4,11 +4,18 @@ import type { FreezePlan } from './types';
 /**
  * Applies `plan` layer by layer (never through `model.trainable`, which leaves
  * layer flags and variables out of step). Layers named in `alwaysTrained`
- * (the studio's head) are trainable whatever the plan says.
+ * (the studio's head) are trainable whatever the plan says. A nested model is
+ * opened: it is set trainable first (which writes every inner flag), then
+ * each of its layers follows the plan by its own name.
  */
 export function applyFreezePlan(model: tf.LayersModel, plan: FreezePlan, alwaysTrained: ReadonlySet<string>): void {
   for (const layer of model.layers) {
     if (layer.getClassName() === 'InputLayer') continue;
+    if (layer instanceof tf.LayersModel) {
+      layer.trainable = true;
+      applyFreezePlan(layer, plan, alwaysTrained);
+      continue;
+    }
     layer.trainable = alwaysTrained.has(layer.name) || plan[layer.name] !== true;
   }
 }

@@ -12,31 +12,46 @@ function outputShapeOf(layer: tf.layers.Layer): (number | null)[] {
 
 /**
  * One row per layer of `model` (input layers left out), in the model's order,
- * up to and including `upTo` when given. Parameter counts split the way Keras
- * does: weights a gradient may update vs. weights that are never trained
- * (BatchNorm moving statistics).
+ * up to and including `upTo` when given. A nested model (a Keras application
+ * used as one layer) is replaced by the rows of its own layers, each with
+ * `parent` naming it. Parameter counts split the way Keras does: weights a
+ * gradient may update vs. weights that are never trained (BatchNorm moving
+ * statistics).
  */
 export function summarizeLayers(model: tf.LayersModel, upTo?: string): LayerInfo[] {
   const rows: LayerInfo[] = [];
-  for (const layer of model.layers) {
-    if (layer.getClassName() === 'InputLayer') continue;
-    const frozenInSource = !layer.trainable;
-    // `trainableWeights` is empty while a layer is frozen, so read the split with it unfrozen.
-    layer.trainable = true;
-    const trainableParams = countWeightParams(layer.trainableWeights);
-    const nonTrainableParams = countWeightParams(layer.nonTrainableWeights);
-    layer.trainable = !frozenInSource;
-    rows.push({
-      name: layer.name,
-      className: layer.getClassName(),
-      outputShape: outputShapeOf(layer),
-      trainableParams,
-      nonTrainableParams,
-      frozenInSource,
-      origin: 'pretrained',
-      parent: null,
-    });
-    if (layer.name === upTo) break;
-  }
+  const visit = (container: tf.LayersModel, parent: string | null): boolean => {
+    for (const layer of container.layers) {
+      if (layer.getClassName() === 'InputLayer') continue;
+      if (layer instanceof tf.LayersModel) {
+        if (visit(layer, layer.name)) return true;
+        if (layer.name === upTo) return true;
+        continue;
+      }
+      rows.push(describeLayer(layer, parent));
+      if (layer.name === upTo) return true;
+    }
+    return false;
+  };
+  visit(model, null);
   return rows;
+}
+
+function describeLayer(layer: tf.layers.Layer, parent: string | null): LayerInfo {
+  const frozenInSource = !layer.trainable;
+  // `trainableWeights` is empty while a layer is frozen, so read the split with it unfrozen.
+  layer.trainable = true;
+  const trainableParams = countWeightParams(layer.trainableWeights);
+  const nonTrainableParams = countWeightParams(layer.nonTrainableWeights);
+  layer.trainable = !frozenInSource;
+  return {
+    name: layer.name,
+    className: layer.getClassName(),
+    outputShape: outputShapeOf(layer),
+    trainableParams,
+    nonTrainableParams,
+    frozenInSource,
+    origin: 'pretrained',
+    parent,
+  };
 }

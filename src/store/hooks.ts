@@ -8,5 +8,6 @@ export function useTransferLayers(): LayerInfo[] {
   const model = useStudio((s) => s.model);
   const cutLayer = useStudio((s) => s.cutLayer);
   const classNames = useStudio((s) => s.classNames);
-  return useMemo(() => transferLayers({ model, cutLayer, classNames }), [model, cutLayer, classNames]);
+  const head = useStudio((s) => s.head);
+  return useMemo(() => transferLayers({ model, cutLayer, classNames, head }), [model, cutLayer, classNames, head]);
 }

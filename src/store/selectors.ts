@@ -5,25 +5,30 @@ import { isFrozen } from '../engine/params';
 import type { FreezePlan, LayerInfo } from '../engine/types';
 import type { StudioState } from './store';
 
+/** Index of the last row belonging to `name`: the layer itself, or the last inner layer of a nested model of that name. */
+function lastRowOf(layers: readonly LayerInfo[], name: string): number {
+  for (let i = layers.length - 1; i >= 0; i--) if (layers[i].name === name || layers[i].parent === name) return i;
+  return -1;
+}
+
 /**
  * The layers the run will train, in order: the pretrained ones up to the cut,
  * then the studio's head sized for the dataset's classes (2 when there are
  * none yet). Layers after the cut (the original classifier) are left out.
  */
-export function transferLayers(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames'>): LayerInfo[] {
+export function transferLayers(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head'>): LayerInfo[] {
   const { model, cutLayer } = state;
   if (!model || !cutLayer) return [];
-  const cutIndex = model.layers.findIndex((l) => l.name === cutLayer);
-  const kept = model.layers.slice(0, cutIndex + 1);
+  const kept = model.layers.slice(0, lastRowOf(model.layers, cutLayer) + 1);
   const cut = kept[kept.length - 1];
-  return [...kept, ...headLayerInfos(cut.outputShape, Math.max(state.classNames.length, 2))];
+  return [...kept, ...headLayerInfos(cut.outputShape, Math.max(state.classNames.length, 2), state.head)];
 }
 
 /** The original layers the head replaces (after the cut). */
 export function replacedLayers(state: Pick<StudioState, 'model' | 'cutLayer'>): LayerInfo[] {
   const { model, cutLayer } = state;
   if (!model || !cutLayer) return [];
-  return model.layers.slice(model.layers.findIndex((l) => l.name === cutLayer) + 1);
+  return model.layers.slice(lastRowOf(model.layers, cutLayer) + 1);
 }
 
 /** How many pretrained layers among `layers` are frozen under `plan`, of how many. */

@@ -1,5 +1,6 @@
 import { create, type StateCreator } from 'zustand';
 import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
+import { DEFAULT_HEAD } from '../engine/headSpec';
 import { uniformFreezePlan } from '../engine/params';
 import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig } from '../engine/types';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
@@ -32,8 +33,6 @@ export interface ModelSlice {
   setPreprocessing(patch: Partial<Preprocessing>): void;
 }
 
-/** The head a new model starts with: average pooling straight into the softmax. */
-export const DEFAULT_HEAD: HeadConfig = { pooling: 'avg', hiddenUnits: 0, dropout: 0 };
 
 const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) => ({
   modelStatus: 'loading',

@@ -4,6 +4,7 @@ import { applyFreezePlan, countWeightParams } from '../engine/freeze';
 import { buildTransferModel, cutCandidates, defaultCutLayer, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
 import { summarizeLayers } from '../engine/summary';
+import { serializeModel } from '../engine/exportModel';
 import { trainModel } from '../engine/trainer';
 import type { BatchPoint } from '../engine/types';
 import type { BackendName, BackendPreference, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
@@ -69,10 +70,10 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       lastFlush = performance.now();
     };
     try {
-      const key = `${msg.cutLayer}|${msg.classNames.join('\u0000')}`;
+      const key = JSON.stringify([msg.cutLayer, msg.classNames, msg.head]);
       if (session.transfer?.key !== key) {
         disposeTransferHead();
-        const built = buildTransferModel(loaded.model, msg.cutLayer, msg.classNames.length, msg.config.seed);
+        const built = buildTransferModel(loaded.model, msg.cutLayer, msg.classNames.length, msg.config.seed, msg.head);
         guardFrozenLayers(built.model);
         session.transfer = { ...built, key };
       }
@@ -93,7 +94,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         toImageSet(msg.train),
         msg.validation ? toImageSet(msg.validation) : null,
         msg.classNames.length,
-        loaded.preprocessing,
+        msg.preprocessing,
         msg.config,
         {
           onBatch: (point) => {
@@ -124,6 +125,18 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       post({ type: 'runFailed', runId, error: toWireError(error) });
     } finally {
       session.activeRun = null;
+    }
+  }
+
+  async function exportModel(requestId: number): Promise<void> {
+    const fail = (name: string, message: string) => post({ type: 'requestFailed', requestId, error: { name, message } });
+    if (session.activeRun) return fail('Busy', `Run ${session.activeRun.runId} is still in progress; wait for it to end (or stop it), then export.`);
+    if (!session.transfer) return fail('NoTrainedModel', 'No model has been trained since this model was loaded. Press Train, let the run end, then export.');
+    try {
+      const artifacts = await serializeModel(session.transfer.model);
+      post({ type: 'modelExported', requestId, artifacts }, [artifacts.weightData]);
+    } catch (error) {
+      post({ type: 'requestFailed', requestId, error: toWireError(error) });
     }
   }
 
@@ -174,6 +187,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       case 'stop':
         if (session.activeRun?.runId === msg.runId) session.activeRun.stopRequested = true;
         return;
+      case 'exportModel':
+        return exportModel(msg.requestId);
       default:
         assertNever(msg);
     }

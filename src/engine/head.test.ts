@@ -1,0 +1,72 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { buildTransferModel, cutCandidates, defaultCutLayer } from './head';
+import { headLayerInfos } from './headSpec';
+import { summarizeLayers } from './summary';
+import { createTinyModel } from './testing/tinyModel';
+
+function chainModel(): tf.LayersModel {
+  // conv → pool → flatten → dense(hidden) → dropout → dense(softmax): a Keras-style classifier on a backbone.
+  const input = tf.input({ shape: [8, 8, 1] });
+  let x = tf.layers.conv2d({ filters: 2, kernelSize: 3, name: 'c' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.averagePooling2d({ poolSize: 2, name: 'p' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.flatten({ name: 'f' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 4, activation: 'relu', name: 'd1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dropout({ rate: 0.5, name: 'drop' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 3, activation: 'softmax', name: 'd2' }).apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: x });
+}
+
+describe('defaultCutLayer', () => {
+  it('walks back over the whole trailing Dense/Dropout classifier', () => {
+    const model = chainModel();
+    expect(defaultCutLayer(model)).toBe('f');
+    model.dispose();
+  });
+
+  it('stops at the first non-classifier layer of a one-Dense head', () => {
+    const model = createTinyModel();
+    expect(defaultCutLayer(model)).toBe('flatten');
+    model.dispose();
+  });
+});
+
+describe('cutCandidates', () => {
+  it('lists every non-input layer of a chain, in order', () => {
+    const model = createTinyModel();
+    expect(cutCandidates(model)).toEqual(['conv1', 'bn1', 'relu1', 'conv2', 'bn2', 'relu2', 'flatten', 'classifier']);
+    model.dispose();
+  });
+});
+
+describe('buildTransferModel with head options', () => {
+  it.each([
+    [{ pooling: 'avg', hiddenUnits: 0, dropout: 0 }, ['head_pool', 'head_dense'], 'GlobalAveragePooling2D'],
+    [{ pooling: 'max', hiddenUnits: 6, dropout: 0.25 }, ['head_pool', 'head_hidden', 'head_dropout', 'head_dense'], 'GlobalMaxPooling2D'],
+  ] as const)('%j builds exactly the layers the tree shows', (head, names, poolClass) => {
+    const base = createTinyModel();
+    const shown = headLayerInfos([4, 4, 4], 3, head);
+    expect(shown.map((l) => l.name)).toEqual(names);
+    const { model, headLayers } = buildTransferModel(base, 'relu2', 3, 5, head);
+    expect([...headLayers]).toEqual(names);
+    const built = summarizeLayers(model).filter((l) => headLayers.has(l.name));
+    // Same classes, shapes and parameter counts as the spec the UI shows before the worker builds anything.
+    expect(built.map((l) => [l.name, l.className, l.outputShape, l.trainableParams])).toEqual(
+      shown.map((l) => [l.name, l.className, l.outputShape, l.trainableParams]),
+    );
+    expect(built[0].className).toBe(poolClass);
+    const out = model.predict(tf.zeros([1, 8, 8, 1])) as tf.Tensor;
+    expect(out.shape).toEqual([1, 3]);
+    out.dispose();
+    base.dispose();
+  });
+
+  it('flattens a non-spatial, non-flat cut and refuses a model that already uses a head name', () => {
+    const rows = headLayerInfos([4, 5], 2);
+    expect(rows.map((r) => [r.name, r.outputShape])).toEqual([['head_flatten', [20]], ['head_dense', [2]]]);
+    const input = tf.input({ shape: [3] });
+    const clash = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2, name: 'head_hidden' }).apply(input) as tf.SymbolicTensor });
+    expect(() => buildTransferModel(clash, 'head_hidden', 2, 1)).toThrow("already has a layer named 'head_hidden'");
+    clash.dispose();
+  });
+});
