@@ -3,10 +3,10 @@
  * tests and the benchmark: the same loading code path the worker uses, fed
  * from disk instead of fetch.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageSet } from '../batches';
-import { loadLayersModelFromFiles, type LoadedModel } from '../modelFiles';
+import { loadLayersModelFromFiles, loadLayersModelFromFileSet, type LoadedModel } from '../modelFiles';
 
 const PUBLIC = join(__dirname, '../../../public');
 
@@ -34,4 +34,25 @@ export function loadSampleFromDisk(): ImageSet & { classNames: string[] } {
     shape: { height: manifest.height, width: manifest.width, channels: manifest.channels },
     classNames: manifest.classNames,
   };
+}
+
+/** Folder of the generated built-in MobileNetV2 (scripts/builtInModels.ts; not committed). */
+export const MOBILENET_V2_DIR = join(PUBLIC, 'models/mobilenet_v2');
+
+/**
+ * The generated MobileNetV2 files as a user would pick them: model.json and
+ * weights.bin, each `{name, buffer}` read from disk.
+ */
+export function readMobileNetV2FilesFromDisk(): { name: string; buffer: ArrayBuffer }[] {
+  return ['model.json', 'weights.bin'].map((name) => {
+    const path = join(MOBILENET_V2_DIR, name);
+    if (!existsSync(path)) throw new Error(`'${path}' is missing: it is generated from the nsfwjs package. Run 'npm run models' first.`);
+    const bytes = readFileSync(path);
+    return { name, buffer: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+  });
+}
+
+/** Loads the generated MobileNetV2 through loadLayersModelFromFileSet, the path a user's picked files take. */
+export function loadMobileNetV2FromDisk(): Promise<LoadedModel> {
+  return loadLayersModelFromFileSet(readMobileNetV2FilesFromDisk());
 }
