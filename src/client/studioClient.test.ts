@@ -88,3 +88,19 @@ describe('studio client', () => {
     expect(store.getState().runError).toBe('Training needs at least two classes with images.');
   });
 });
+
+describe('studio client: export', () => {
+  it('resolves with the worker\'s artifacts, and rejects with the worker\'s reason', async () => {
+    const { client, sent, reply } = await readyClient();
+    const exported = client.exportModel();
+    const { request } = sent[sent.length - 1];
+    if (request.type !== 'exportModel') throw new Error(request.type);
+    const artifacts = { format: 'layers-model', generatedBy: 'test', modelTopology: { class_name: 'Model', config: { name: 'm', layers: [] } }, weightSpecs: [], weightData: new ArrayBuffer(0) };
+    reply({ type: 'modelExported', requestId: request.requestId, artifacts });
+    await expect(exported).resolves.toBe(artifacts);
+    const refused = client.exportModel();
+    const second = sent[sent.length - 1].request as { requestId: number };
+    reply({ type: 'requestFailed', requestId: second.requestId, error: { name: 'NoTrainedModel', message: 'No model has been trained yet.' } });
+    await expect(refused).rejects.toThrow('No model has been trained yet.');
+  });
+});

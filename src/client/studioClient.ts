@@ -1,6 +1,7 @@
 import { packImages } from '../data/pixels';
 import { stratifiedSplit } from '../data/split';
 import type { ImageShape } from '../data/types';
+import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 import { sourceFreezePlan } from '../engine/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
@@ -20,6 +21,8 @@ export interface StudioClient {
   train(): number | null;
   /** Asks the active run to stop at the next batch boundary. */
   stop(): void;
+  /** The transfer model of the last run, serialised in the worker; rejects with the worker's reason (none trained yet, a run in progress). */
+  exportModel(): Promise<ModelArtifactsWire>;
 }
 
 /** Creates the client over `transport`, writing into `store`. */
@@ -45,6 +48,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
     switch (reply.type) {
       case 'ready':
       case 'modelLoaded':
+      case 'modelExported':
       case 'requestFailed': {
         const waiter = pending.get(reply.requestId);
         pending.delete(reply.requestId);
@@ -144,6 +148,12 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       if (!isRunActive(state)) return;
       state.stopRequested();
       transport.post({ type: 'stop', runId: state.runId });
+    },
+
+    async exportModel() {
+      const reply = await request((requestId) => ({ type: 'exportModel', requestId }));
+      if (reply.type === 'modelExported') return reply.artifacts;
+      throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to an export.`);
     },
   };
 }

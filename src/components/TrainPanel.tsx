@@ -4,6 +4,7 @@ import { TrainingCharts } from '../charts/TrainingCharts';
 import type { TrainConfig } from '../engine/types';
 import { isRunActive, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
+import { ExportButton } from './ExportButton';
 import { formatCount, formatDuration, formatPercent } from './format';
 
 /**
@@ -109,6 +110,7 @@ export function TrainPanel() {
       </div>
       <TrainingCharts />
       <Outcome />
+      <ExportButton />
     </section>
   );
 }

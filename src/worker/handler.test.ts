@@ -125,3 +125,45 @@ describe('worker message handler while a run is active', () => {
     expect(replies[replies.length - 1]).toMatchObject({ type: 'runEnded', runId: 5, outcome: { stopped: false, epochsCompleted: 3 } });
   });
 });
+
+describe('worker message handler: export', () => {
+  it('refuses before a run and during one, then sends the trained model with its weight bytes transferred', async () => {
+    const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
+    const handleWithTransfer = createHandler((reply, transfer) => sent.push({ reply, transfer }), {
+      selectBackend: async () => ({ backend: 'cpu', notes: [] }),
+      loadModel: async () => ({
+        model: createTinyModel(),
+        inputShape: { height: 8, width: 8, channels: 1 },
+        preprocessing: { range: [0, 1], resize: 'stretch' },
+        provenance: null,
+        sourceHash: 'abc',
+      }),
+      batchFlushMs: 0,
+    });
+    await handleWithTransfer({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handleWithTransfer({ type: 'exportModel', requestId: 2 });
+    expect(sent[1].reply).toMatchObject({ type: 'requestFailed', requestId: 2, error: { name: 'NoTrainedModel' } });
+
+    const running = handleWithTransfer(trainRequest(1, { config: { epochs: 3, batchSize: 4, learningRate: 0.01, seed: 1 } }));
+    await handleWithTransfer({ type: 'exportModel', requestId: 3 });
+    await running;
+    expect(sent.find((s) => s.reply.type === 'requestFailed' && s.reply.requestId === 3)?.reply).toMatchObject({ error: { name: 'Busy' } });
+
+    await handleWithTransfer({ type: 'exportModel', requestId: 4 });
+    const last = sent[sent.length - 1];
+    if (last.reply.type !== 'modelExported') throw new Error(`got ${last.reply.type}`);
+    expect(last.reply.requestId).toBe(4);
+    const { artifacts } = last.reply;
+    expect(last.transfer).toEqual([artifacts.weightData]);
+    expect(artifacts.format).toBe('layers-model');
+    expect(artifacts.weightSpecs.map((w) => w.name)).toEqual(
+      expect.arrayContaining(['conv1/kernel', 'bn1/moving_mean', 'conv2/kernel', 'head_dense/kernel', 'head_dense/bias']),
+    );
+    expect(artifacts.weightSpecs.some((w) => w.name.startsWith('classifier/'))).toBe(false);
+    const floats = artifacts.weightSpecs.reduce((sum, w) => sum + w.shape.reduce((p, d) => p * d, 1), 0);
+    expect(artifacts.weightData.byteLength).toBe(floats * 4);
+    // The frozen layers are saved frozen, so importing the file brings the freeze plan back.
+    const conv1 = artifacts.modelTopology.config.layers.find((l) => l.name === 'conv1');
+    expect(conv1?.config.trainable).toBe(false);
+  });
+});

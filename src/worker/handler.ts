@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
+import { serializeModel } from '../engine/exportModel';
 import { guardFrozenLayers } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
 import { buildTransferModel, cutCandidates, defaultCutLayer, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
 import { summarizeLayers } from '../engine/summary';
-import { serializeModel } from '../engine/exportModel';
 import { trainModel } from '../engine/trainer';
 import type { BatchPoint } from '../engine/types';
 import type { BackendName, BackendPreference, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';

@@ -3,6 +3,7 @@
  * both sides import it, neither runs it.
  */
 import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig } from '../engine/types';
+import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 
 /** A tfjs backend the studio can train on, in order of preference. */
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -60,7 +61,9 @@ export type WorkerRequest =
       validation: WireImageSet | null;
       config: TrainConfig;
     }
-  | { type: 'stop'; runId: number };
+  | { type: 'stop'; runId: number }
+  /** Serialise the transfer model of the last run (topology + weights) for download on the main thread. */
+  | { type: 'exportModel'; requestId: number };
 
 /** Summary of a run's setup, sent once before its first batch. */
 export interface RunSetup {
@@ -84,6 +87,8 @@ export type WorkerReply =
   | { type: 'ready'; requestId: number; backend: BackendName; notes: string[] }
   | { type: 'modelLoaded'; requestId: number; model: ModelDescription }
   | { type: 'requestFailed'; requestId: number; error: WireError }
+  /** The transfer model as `save()` writes it; `artifacts.weightData` is transferred. */
+  | { type: 'modelExported'; requestId: number; artifacts: ModelArtifactsWire }
   | { type: 'runStarted'; runId: number; setup: RunSetup }
   | { type: 'batches'; runId: number; points: BatchPoint[] }
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
