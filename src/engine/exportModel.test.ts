@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { makeBatch } from './batches';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
-import { buildTransferModel } from './head';
+import { buildTransferModel, defaultCutLayer } from './head';
 import { serializeModel } from './exportModel';
 import {
   buildExportFiles,
@@ -17,6 +17,7 @@ import {
   type ModelArtifactsWire,
 } from './exportModelFiles';
 import { loadLayersModelFromFileSet, type LoadedModel } from './modelFiles';
+import { readMobileNetV2FilesFromDisk } from './testing/builtInFiles';
 import { bitIdentical, createTinyImages, createTinyModel } from './testing/tinyModel';
 import { trainModel } from './trainer';
 import type { FreezePlan, HeadConfig, Preprocessing, TrainConfig } from './types';
@@ -203,6 +204,51 @@ describe('exporting a trained transfer model', () => {
     expect(new Uint8Array(joined.weightData)).toEqual(bytes);
     model.dispose();
   });
+});
+
+describe('exporting the built-in MobileNetV2 (uint8-quantized source weights)', () => {
+  it('keeps every pretrained weight name of the source file and the float32 values tfjs loaded, and predicts the same after re-import', async () => {
+    const sourceFiles = readMobileNetV2FilesFromDisk();
+    const sourceJson = JSON.parse(new TextDecoder().decode(sourceFiles.find((f) => f.name === 'model.json')!.buffer)) as {
+      weightsManifest: { weights: { name: string; quantization?: { dtype: string } }[] }[];
+    };
+    const sourceSpecs = sourceJson.weightsManifest.flatMap((g) => g.weights);
+    expect(sourceSpecs.every((w) => w.quantization?.dtype === 'uint8')).toBe(true);
+    const loaded = await loadLayersModelFromFileSet(sourceFiles);
+    const cut = defaultCutLayer(loaded.model);
+    const transfer = buildTransferModel(loaded.model, cut, 5, 1);
+    guardFrozenLayers(transfer.model);
+    applyFreezePlan(transfer.model, Object.fromEntries(transfer.model.layers.map((l) => [l.name, true])), transfer.headLayers);
+    const inMemory = new Map<string, Float32Array>();
+    for (const w of transfer.model.weights) inMemory.set(w.originalName, (await w.read().data()) as Float32Array);
+
+    const artifacts = await serializeModel(transfer.model);
+    const exportedNames = artifacts.weightSpecs.map((w) => w.name);
+    const kept = sourceSpecs.map((w) => w.name).filter((name) => transfer.model.layers.some((l) => name.startsWith(`${l.name}/`)));
+    expect(kept.length).toBeGreaterThan(250);
+    expect(exportedNames.filter((name) => !kept.includes(name)).sort()).toEqual(['head_dense/bias', 'head_dense/kernel']);
+    expect(artifacts.weightSpecs.every((w) => w.dtype === 'float32' && !w.quantization)).toBe(true); // tfjs never re-quantizes (TFJS-FACTS #16)
+    const exported = weightsByName(
+      JSON.stringify({ weightsManifest: [{ weights: artifacts.weightSpecs }] }),
+      new Uint8Array(artifacts.weightData),
+    );
+    for (const name of kept) expect(bitIdentical(exported.get(name)!, inMemory.get(name)!), name).toBe(true);
+
+    const metadata = buildExportMetadata(artifacts.modelTopology, { ...context(loaded, 0), classNames: ['a', 'b', 'c', 'd', 'e'], preprocessing: loaded.preprocessing });
+    const files = buildExportFiles(artifacts, metadata);
+    const reimported = await loadLayersModelFromFileSet([
+      { name: 'model.json', buffer: new TextEncoder().encode(files['model.json']).buffer },
+      { name: 'weights.bin', buffer: files['weights.bin'].slice().buffer },
+    ]);
+    const x = tf.tidy(() => tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 3));
+    const before = transfer.model.predict(x) as tf.Tensor;
+    const after = reimported.model.predict(x) as tf.Tensor;
+    expect(maxAbsDiff((await after.data()) as Float32Array, (await before.data()) as Float32Array)).toBeLessThanOrEqual(1e-5);
+    tf.dispose([x, before, after]);
+    reimported.model.dispose();
+    for (const name of transfer.headLayers) transfer.model.getLayer(name).dispose();
+    loaded.model.dispose();
+  }, 180_000);
 });
 
 describe('export file set', () => {
