@@ -1,15 +1,22 @@
 /**
  * Opens the studio in headless Chromium and saves a screenshot, for README and
  * for looking at the screen while developing:
- *   npx tsx scripts/screenshot.ts <url> <out.png> [--train] [--dark] [--width N]
+ *   npx tsx scripts/screenshot.ts <url> <out.png> [--train] [--dark] [--width N] [--model <picker label>] [--open]
+ * --model picks a built-in model (e.g. MobileNetV2 (built-in)); --open expands the settings panels.
  */
 import { chromium } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config';
 
-const [url = 'http://127.0.0.1:5173/', out = 'docs/screenshot.png'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const args = process.argv.slice(2);
+const valued = new Set(['--width', '--model']);
+const [url = 'http://127.0.0.1:5173/', out = 'docs/screenshot.png'] = args.filter((a, i) => !a.startsWith('--') && !valued.has(args[i - 1]));
 const flag = (name: string) => process.argv.includes(name);
-const widthIndex = process.argv.indexOf('--width');
-const width = widthIndex > 0 ? Number(process.argv[widthIndex + 1]) : 1440;
+const option = (name: string) => {
+  const index = process.argv.indexOf(name);
+  return index > 0 ? process.argv[index + 1] : undefined;
+};
+const width = Number(option('--width') ?? 1440);
+const model = option('--model');
 
 const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 const page = await browser.newPage({ viewport: { width, height: 900 }, colorScheme: flag('--dark') ? 'dark' : 'light' });
@@ -18,6 +25,11 @@ page.on('pageerror', (e) => console.log('pageerror:', e.message));
 await page.goto(url);
 await page.getByTestId('image-count').waitFor({ timeout: 60_000 });
 await page.getByRole('tree', { name: 'Layers' }).waitFor({ timeout: 60_000 });
+if (model) {
+  await page.getByLabel('Model', { exact: true }).selectOption({ label: model });
+  await page.getByText(/Loading the model/).waitFor({ state: 'detached', timeout: 120_000 });
+}
+if (flag('--open')) for (const summary of await page.locator('details > summary').all()) await summary.click();
 if (flag('--train')) {
   await page.getByRole('button', { name: 'Train' }).click();
   await page.getByText(/Validation accuracy: /).waitFor({ timeout: 170_000 });

@@ -5,12 +5,13 @@ import type { DroppedFile } from '../data/dropWalk';
 import { checkClasses } from '../data/folderLayout';
 import { ingestFiles } from '../data/ingest';
 import { fetchSampleDataset } from '../data/sampleDataset';
-import type { DatasetNotice, ImageShape } from '../data/types';
+import { resizePixels } from '../data/fit';
+import type { DatasetNotice, ImageShape, LabeledImage } from '../data/types';
 import type { BackendPreference } from '../worker/protocol';
 import { useStudio } from '../store/store';
+import { BUILT_IN_MODELS, DEFAULT_MODEL_ID } from './builtInModels';
 
-/** URLs of what ships in public/. */
-const BUILT_IN_MODEL_URL = new URL('models/digits/model.json', document.baseURI).href;
+/** URL of the sample dataset that ships in public/. */
 const SAMPLE_URL = new URL('sample/digits-5-9.json', document.baseURI).href;
 
 let client: StudioClient | null = null;
@@ -19,6 +20,30 @@ let client: StudioClient | null = null;
 export function studioClient(): StudioClient {
   client ??= createStudioClient(createWorkerTransport(), useStudio);
   return client;
+}
+
+/** The built-in sample as shipped (28×28 grey), kept to re-fit it when the model's input changes. */
+let rawSample: { name: string; images: LabeledImage[]; shape: ImageShape } | null = null;
+/** The input shape and resize mode the sample in the store was fitted to. */
+let sampleFittedTo = '';
+
+/**
+ * Puts the built-in sample into the store at the model's input size and
+ * resize mode (MobileNetV2: 224×224 RGB), unless the user's own images
+ * replaced it. User images are decoded at the size of the model loaded when
+ * they were added; re-deriving them is for the dataset issue.
+ */
+function fitSampleToModel(): void {
+  const state = useStudio.getState();
+  if (!rawSample || !state.model || !state.preprocessing || state.datasetSource === 'user') return;
+  const target: ImageShape = { ...state.model.inputShape, channels: state.model.inputShape.channels === 3 ? 3 : 1 };
+  const key = `${target.height}×${target.width}×${target.channels} ${state.preprocessing.resize}`;
+  if (key === sampleFittedTo && state.datasetSource === 'sample') return;
+  sampleFittedTo = key;
+  const { name, shape, images } = rawSample;
+  const same = shape.height === target.height && shape.width === target.width && shape.channels === target.channels;
+  const resize = state.preprocessing.resize;
+  state.loadSample(name, same ? images : images.map((image) => ({ ...image, pixels: resizePixels(image.pixels, shape, target, resize) })));
 }
 
 /**
@@ -30,15 +55,53 @@ export async function startStudio(search: string): Promise<void> {
   const preference = (params.get('backend') ?? 'auto') as BackendPreference;
   const c = studioClient();
   const samplePromise = fetchSampleDataset(SAMPLE_URL)
-    .then(({ name, images }) => {
-      if (useStudio.getState().datasetSource === 'none') useStudio.getState().loadSample(name, images);
+    .then((sample) => {
+      rawSample = sample;
+      if (useStudio.getState().datasetSource === 'none') fitSampleToModel();
     })
     .catch((error: Error) => useStudio.getState().runFailed(error.message));
+  useStudio.subscribe((state, previous) => {
+    if (state.model !== previous.model || state.preprocessing?.resize !== previous.preprocessing?.resize) fitSampleToModel();
+  });
   await c.init(preference, params.get('softwareWebgl') === '1');
-  const model = await c.loadModel({ kind: 'url', url: BUILT_IN_MODEL_URL }, 'Built-in: digits CNN');
-  // The built-in demo is the classic transfer experiment: backbone frozen, head trained.
-  if (model) useStudio.getState().setAllFrozen(true);
+  await loadBuiltInModel(DEFAULT_MODEL_ID);
   await samplePromise;
+}
+
+/** Loads one of the built-in models by id; the digits demo starts with its backbone frozen, others with the file's own flags. */
+export async function loadBuiltInModel(id: string): Promise<void> {
+  const entry = BUILT_IN_MODELS.find((m) => m.id === id);
+  if (!entry) throw new Error(`No built-in model '${id}'.`);
+  const url = new URL(entry.path, document.baseURI).href;
+  const model = await studioClient().loadModel({ kind: 'url', url }, { kind: 'builtin', id, label: entry.label });
+  // The classic transfer experiment: backbone frozen, head trained.
+  if (model && entry.freezeAll) useStudio.getState().setAllFrozen(true);
+}
+
+/**
+ * Loads a model.json (and the shards beside it) from a URL the user typed.
+ * Only http(s) is accepted; fetch failures are explained in the worker.
+ */
+export async function loadModelFromUrl(text: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(text.trim(), document.baseURI);
+  } catch {
+    useStudio.getState().modelFailed(`'${text}' is not a URL. Give the address of a model.json, e.g. https://example.com/model/model.json.`);
+    return;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    useStudio.getState().modelFailed(`'${text}' is a ${url.protocol} address; only http and https URLs can be loaded. For files on this computer, use Import model.`);
+    return;
+  }
+  await studioClient().loadModel({ kind: 'url', url: url.href }, { kind: 'url', url: url.href });
+}
+
+/** Loads a model.json picked together with its weight files; a failure keeps the current model. */
+export async function importModelFiles(picked: readonly File[]): Promise<void> {
+  const files = await Promise.all(picked.map(async (file) => ({ name: file.name, buffer: await file.arrayBuffer() })));
+  const fileName = files.map((f) => f.name).find((n) => n.toLowerCase().endsWith('.json')) ?? files[0]?.name ?? 'model.json';
+  await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName });
 }
 
 /**
@@ -54,10 +117,11 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
     return;
   }
   const shape: ImageShape = { ...model.inputShape, channels: model.inputShape.channels === 3 ? 3 : 1 };
+  const resize = state.preprocessing?.resize ?? 'stretch';
   const rootName = files[0]?.path.split('/')[0] ?? emptyFolders[0]?.split('/')[0] ?? 'files';
   state.setIngestProgress({ done: 0, total: files.length });
   try {
-    const result = await ingestFiles(files, shape, (_bytes, blob, s) => decodeToPixels(blob, s), (done, total) =>
+    const result = await ingestFiles(files, shape, (_bytes, blob, s) => decodeToPixels(blob, s, resize), (done, total) =>
       useStudio.getState().setIngestProgress({ done, total }),
     );
     // Class-level checks are re-derived over the whole dataset (see datasetNotices), so drop this drop's own.

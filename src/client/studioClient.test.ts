@@ -17,6 +17,7 @@ const model: ModelDescription = {
   provenance: null,
   sourceHash: '00',
   cutCandidates: ['conv', 'flat', 'out'],
+  layerCount: 4,
 };
 
 /** A transport that records requests and lets the test play the worker. */
@@ -41,7 +42,7 @@ async function readyClient() {
   const fake = fakeTransport();
   const client = createStudioClient(fake.transport, store);
   await client.init('auto');
-  await client.loadModel({ kind: 'url', url: 'model.json' }, 'test model');
+  await client.loadModel({ kind: 'url', url: 'model.json' }, { kind: 'url', url: 'model.json' });
   const pixels = (v: number) => new Uint8Array(4).fill(v);
   store.getState().loadSample('s', [
     ...[1, 2, 3, 4].map((v) => ({ path: `a/${v}`, className: 'a', pixels: pixels(v) })),

@@ -5,7 +5,7 @@ import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 import { sourceFreezePlan } from '../engine/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
-import type { StudioStore } from '../store/store';
+import type { ModelOrigin, StudioStore } from '../store/store';
 import { isRunActive, trainBlocker } from '../store/selectors';
 import type { Transport } from './transport';
 
@@ -15,8 +15,8 @@ type Pending = { resolve(reply: WorkerReply): void };
 export interface StudioClient {
   /** Starts the best backend (or `preference`) and resolves with its name. */
   init(preference: BackendPreference, allowSoftwareWebgl?: boolean): Promise<void>;
-  /** Loads a model; on success the tree shows it with the file's own freeze flags. `label` says where it came from. */
-  loadModel(source: ModelSource, label: string): Promise<ModelDescription | null>;
+  /** Loads a model; on success the tree shows it with the file's own freeze flags. `origin` says where it came from. */
+  loadModel(source: ModelSource, origin: ModelOrigin): Promise<ModelDescription | null>;
   /** Splits the dataset, sends it to the worker and starts a run; returns its id, or null with the reason in the store. */
   train(): number | null;
   /** Asks the active run to stop at the next batch boundary. */
@@ -88,12 +88,12 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       else if (reply.type === 'requestFailed') actions().runFailed(reply.error.message);
     },
 
-    async loadModel(source, label) {
+    async loadModel(source, origin) {
       actions().modelLoading();
       const transfer = source.kind === 'files' ? source.files.map((f) => f.buffer) : [];
       const reply = await request((requestId) => ({ type: 'loadModel', requestId, source }), transfer);
       if (reply.type === 'modelLoaded') {
-        actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers), label);
+        actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers), origin);
         return reply.model;
       }
       // The worker keeps the previous model when a load fails, and so does the store.

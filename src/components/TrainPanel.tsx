@@ -1,54 +1,19 @@
-import { useMemo, useState } from 'react';
+import { useMemo } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import type { TrainConfig } from '../engine/types';
 import { isRunActive, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import { ExportButton } from './ExportButton';
+import { NumberField } from './NumberField';
 import { formatCount, formatDuration, formatPercent } from './format';
 
-/**
- * A numeric setting. The text is kept as typed (so "0." on the way to "0.01"
- * is allowed); the store only receives values inside [min, max], and an
- * out-of-range entry is marked invalid and says why.
- */
-function NumberField({ label, field, min, max, step }: { label: string; field: keyof TrainConfig; min: number; max: number; step: number | 'any' }) {
+/** A numeric training setting, bound to `config[field]`. */
+function ConfigField({ label, field, min, max, step }: { label: string; field: keyof TrainConfig; min: number; max: number; step: number | 'any' }) {
   const value = useStudio((s) => s.config[field]);
   const setConfig = useStudio((s) => s.setConfig);
   const running = useStudio((s) => isRunActive(s));
-  const [draft, setDraft] = useState<string | null>(null);
-  const text = draft ?? String(value);
-  const accepts = (raw: string) => {
-    const n = Number(raw);
-    return raw.trim() !== '' && Number.isFinite(n) && n >= min && n <= max && (step === 'any' || Number.isInteger(n));
-  };
-  const valid = accepts(text);
-  const errorId = `${field}-error`;
-  return (
-    <label className="field">
-      <span>{label}</span>
-      <input
-        type="number"
-        value={text}
-        min={min}
-        max={max}
-        step={step}
-        disabled={running}
-        aria-invalid={!valid}
-        aria-describedby={valid ? undefined : errorId}
-        onChange={(e) => {
-          setDraft(e.target.value);
-          if (accepts(e.target.value)) setConfig({ [field]: Number(e.target.value) });
-        }}
-        onBlur={() => setDraft(null)}
-      />
-      {valid ? null : (
-        <span id={errorId} className="error small">
-          {label} must be {step === 'any' ? 'a number' : 'a whole number'} from {min} to {max}; {String(value)} is used.
-        </span>
-      )}
-    </label>
-  );
+  return <NumberField label={label} value={value} onValue={(v) => setConfig({ [field]: v })} min={min} max={max} step={step} disabled={running} />;
 }
 
 function Outcome() {
@@ -95,9 +60,9 @@ export function TrainPanel() {
     <section className="panel train-panel" aria-labelledby="train-heading">
       <h2 id="train-heading">3 · Train</h2>
       <div className="train-controls">
-        <NumberField label="Epochs" field="epochs" min={1} max={500} step={1} />
-        <NumberField label="Batch size" field="batchSize" min={1} max={1024} step={1} />
-        <NumberField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
+        <ConfigField label="Epochs" field="epochs" min={1} max={500} step={1} />
+        <ConfigField label="Batch size" field="batchSize" min={1} max={1024} step={1} />
+        <ConfigField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
       </div>
       <div className="toolbar">
         <button type="button" className="primary" disabled={active || blocker !== null} onClick={() => studioClient().train()}>

@@ -3,16 +3,19 @@
  * so it runs in a window and in a worker (no `document`). Node has neither;
  * it is covered end-to-end, and `ingestFiles` takes it as an injected function.
  */
+import type { ResizeMode } from '../engine/types';
 import { DataError } from './errors';
+import { fitRects } from './fit';
 import { imageByteLength, rgbaToChannels } from './pixels';
 import type { ImageShape } from './types';
 
 /**
- * Decodes an image blob and stretches it to `shape` (high-quality smoothing), returning
- * `[H·W·C]` uint8 HWC pixels; transparency is composited over black. Rejects if the browser
- * cannot decode the blob; throws `DataError` ('no-canvas') where OffscreenCanvas is missing.
+ * Decodes an image blob and fits it to `shape` under `resize` (see `fitRects`; high-quality
+ * smoothing), returning `[H·W·C]` uint8 HWC pixels; transparency and letterbox bars are black.
+ * Rejects if the browser cannot decode the blob; throws `DataError` ('no-canvas') where
+ * OffscreenCanvas is missing.
  */
-export async function decodeToPixels(blob: Blob, shape: ImageShape): Promise<Uint8Array> {
+export async function decodeToPixels(blob: Blob, shape: ImageShape, resize: ResizeMode = 'stretch'): Promise<Uint8Array> {
   imageByteLength(shape);
   if (typeof OffscreenCanvas === 'undefined' || typeof createImageBitmap === 'undefined') {
     throw new DataError('no-canvas', 'This browser lacks OffscreenCanvas or createImageBitmap, which decoding images needs. Use a current Chrome, Edge, Firefox or Safari.');
@@ -24,7 +27,8 @@ export async function decodeToPixels(blob: Blob, shape: ImageShape): Promise<Uin
     if (!context) throw new DataError('no-canvas', 'Could not get a 2D context from OffscreenCanvas.');
     context.imageSmoothingEnabled = true;
     context.imageSmoothingQuality = 'high';
-    context.drawImage(bitmap, 0, 0, shape.width, shape.height);
+    const r = fitRects(bitmap.width, bitmap.height, shape.width, shape.height, resize);
+    context.drawImage(bitmap, r.sx, r.sy, r.sw, r.sh, r.dx, r.dy, r.dw, r.dh);
     const { data } = context.getImageData(0, 0, shape.width, shape.height);
     return rgbaToChannels(data, shape.channels);
   } finally {

@@ -1,4 +1,4 @@
-import type { LabeledImage } from './types';
+import type { ImageShape, LabeledImage } from './types';
 
 /** The manifest beside the built-in sample's pixel file. */
 interface SampleManifest {
@@ -15,7 +15,7 @@ interface SampleManifest {
  * N × H × W × C pixels) from `manifestUrl`; the pixel file sits beside it
  * with the same stem and `.bin`.
  */
-export async function fetchSampleDataset(manifestUrl: string): Promise<{ name: string; images: LabeledImage[] }> {
+export async function fetchSampleDataset(manifestUrl: string): Promise<{ name: string; images: LabeledImage[]; shape: ImageShape }> {
   const manifestResponse = await fetch(manifestUrl);
   if (!manifestResponse.ok) throw new Error(`Could not fetch the sample dataset '${manifestUrl}': HTTP ${manifestResponse.status}.`);
   const manifest = (await manifestResponse.json()) as SampleManifest;
@@ -33,5 +33,5 @@ export async function fetchSampleDataset(manifestUrl: string): Promise<{ name: s
     className: manifest.classNames[label],
     pixels: pixels.subarray(i * size, (i + 1) * size),
   }));
-  return { name: manifest.name, images };
+  return { name: manifest.name, images, shape: { height: manifest.height, width: manifest.width, channels: manifest.channels === 3 ? 3 : 1 } };
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { loadLayersModelFromFileSet, ModelFileError } from './modelFiles';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadLayersModelFromFileSet, loadLayersModelFromUrl, ModelFileError } from './modelFiles';
 import { createTinyModel } from './testing/tinyModel';
 
 interface Saved {
@@ -67,5 +67,43 @@ describe('loadLayersModelFromFileSet', () => {
     const attempt = loadLayersModelFromFileSet(files());
     await expect(attempt).rejects.toBeInstanceOf(ModelFileError);
     await expect(attempt).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+});
+
+describe('loadLayersModelFromUrl', () => {
+  afterEach(() => vi.unstubAllGlobals());
+
+  /** A fetch that serves `files` by URL, and fails like a CORS refusal for anything under http://elsewhere/. */
+  function serve(files: Record<string, ArrayBuffer>) {
+    vi.stubGlobal('fetch', async (url: string) => {
+      if (url.startsWith('http://elsewhere/')) throw new TypeError('Failed to fetch');
+      const body = files[url];
+      return body ? new Response(body) : new Response('no', { status: url.endsWith('teapot') ? 418 : 404, statusText: 'Nope' });
+    });
+  }
+
+  it('loads model.json and the shard beside it, and hashes what it read', async () => {
+    serve({ 'http://host/m/model.json': encode(saved.json), 'http://host/m/group1-shard1of1.bin': saved.weights });
+    const a = await loadLayersModelFromUrl('http://host/m/model.json');
+    const b = await loadLayersModelFromFileSet([modelFile(), shard()]);
+    expect(a.sourceHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(a.sourceHash).toBe(b.sourceHash);
+    a.model.dispose();
+    b.model.dispose();
+  });
+
+  it.each([
+    ['a CORS refusal or unreachable host', 'http://elsewhere/model.json', 'unreachable', /^Could not read the model 'http:\/\/elsewhere\/model\.json'\. .*CORS.*Import model instead\.$/],
+    ['a missing file', 'http://host/none.json', 'http-status', /^There is no file at 'http:\/\/host\/none\.json' \(HTTP 404\)/],
+    ['an HTTP error', 'http://host/teapot', 'http-status', /^The server answered HTTP 418 Nope for the model 'http:\/\/host\/teapot'/],
+  ])('explains %s', async (_case, url, code, message) => {
+    serve({});
+    const attempt = loadLayersModelFromUrl(url);
+    await expect(attempt).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+  });
+
+  it('names a shard the server does not have', async () => {
+    serve({ 'http://host/m/model.json': encode(saved.json) });
+    await expect(loadLayersModelFromUrl('http://host/m/model.json')).rejects.toMatchObject({ code: 'missing-shard' });
   });
 });

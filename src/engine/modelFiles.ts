@@ -4,7 +4,7 @@ import type { InputShape, Preprocessing } from './types';
 /** A problem with the user's model files; `code` tells the kind, `message` says what to do. */
 export class ModelFileError extends Error {
   constructor(
-    readonly code: 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json',
+    readonly code: 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json' | 'unreachable' | 'http-status',
     message: string,
   ) {
     super(message);
@@ -180,13 +180,33 @@ function concatBuffers(buffers: ArrayBuffer[]): ArrayBuffer {
   return out.buffer;
 }
 
+/**
+ * Fetches `url`, turning the browser's bare "Failed to fetch" (a CORS refusal
+ * and an unreachable host look the same to a page) into a sentence that says
+ * what to do, and an HTTP error status into one that names it.
+ */
+async function fetchOrExplain(url: string, what: string): Promise<Response | null> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch {
+    throw new ModelFileError(
+      'unreachable',
+      `Could not read ${what} '${url}'. Either the server cannot be reached, or it does not allow other sites to read its files (CORS: it must send an Access-Control-Allow-Origin header). If you can open the address in a tab, download model.json and its weight files and use Import model instead.`,
+    );
+  }
+  if (response.status === 404) return null;
+  if (!response.ok) throw new ModelFileError('http-status', `The server answered HTTP ${response.status} ${response.statusText} for ${what} '${url}'. Check the address.`);
+  return response;
+}
+
 /** Loads a model.json and its shards over fetch (relative shard paths resolve against `url`). */
 export async function loadLayersModelFromUrl(url: string): Promise<LoadedModel> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`Could not fetch '${url}': HTTP ${response.status}.`);
+  const response = await fetchOrExplain(url, 'the model');
+  if (!response) throw new ModelFileError('http-status', `There is no file at '${url}' (HTTP 404). Check the address of the model.json.`);
   const text = await response.text();
   return loadLayersModelFromFiles(url, text, async (path) => {
-    const shard = await fetch(new URL(path, new URL(url, globalThis.location?.href ?? 'http://localhost/')));
-    return shard.ok ? shard.arrayBuffer() : null;
+    const shard = await fetchOrExplain(new URL(path, new URL(url, globalThis.location?.href ?? 'http://localhost/')).href, 'the weight file');
+    return shard ? shard.arrayBuffer() : null;
   });
 }

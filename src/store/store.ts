@@ -7,12 +7,29 @@ import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../wor
 
 // ---------------------------------------------------------------- model slice
 
+/** Where a model was loaded from: one of the built-in models (by id and label), picked files, or a URL. */
+export type ModelOrigin = { kind: 'builtin'; id: string; label: string } | { kind: 'files'; fileName: string } | { kind: 'url'; url: string };
+
+/** A model origin in the user's words. */
+export function describeOrigin(origin: ModelOrigin): string {
+  switch (origin.kind) {
+    case 'builtin':
+      return `Built-in: ${origin.label}`;
+    case 'files':
+      return `Imported: ${origin.fileName}`;
+    case 'url':
+      return `From ${origin.url}`;
+  }
+}
+
 /** The loaded model, where the head is attached, and what is frozen. */
 export interface ModelSlice {
   modelStatus: 'loading' | 'ready' | 'failed';
   modelError: string | null;
   model: ModelDescription | null;
-  /** Where the loaded model came from, in the user's words: "Built-in: MobileNetV2", "Imported: model.json", a URL. */
+  /** Where the loaded model came from. */
+  modelOrigin: ModelOrigin | null;
+  /** The same in the user's words: "Built-in: MobileNetV2", "Imported: model.json", "From https://…". */
   modelSourceLabel: string;
   cutLayer: string | null;
   head: HeadConfig;
@@ -21,7 +38,7 @@ export interface ModelSlice {
   freezePlan: FreezePlan;
   layerFilter: string;
   modelLoading(): void;
-  modelLoaded(model: ModelDescription, plan: FreezePlan, sourceLabel: string): void;
+  modelLoaded(model: ModelDescription, plan: FreezePlan, origin: ModelOrigin): void;
   modelFailed(message: string): void;
   setLayerFrozen(name: string, frozen: boolean): void;
   /** Sets the same flag on every named layer in one update (group toggle, range, "Freeze up to here"). */
@@ -38,6 +55,7 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
   modelStatus: 'loading',
   modelError: null,
   model: null,
+  modelOrigin: null,
   modelSourceLabel: '',
   cutLayer: null,
   head: DEFAULT_HEAD,
@@ -45,12 +63,13 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
   freezePlan: {},
   layerFilter: '',
   modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
-  modelLoaded: (model, plan, sourceLabel) =>
+  modelLoaded: (model, plan, origin) =>
     set({
       modelStatus: 'ready',
       modelError: null,
       model,
-      modelSourceLabel: sourceLabel,
+      modelOrigin: origin,
+      modelSourceLabel: describeOrigin(origin),
       cutLayer: model.defaultCutLayer,
       head: DEFAULT_HEAD,
       preprocessing: model.preprocessing,

@@ -175,6 +175,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
               provenance: loaded.provenance,
               sourceHash: loaded.sourceHash,
               cutCandidates: cutCandidates(loaded.model),
+              layerCount: loaded.model.layers.length,
             },
           });
         } catch (error) {

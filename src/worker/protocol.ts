@@ -40,6 +40,8 @@ export interface ModelDescription {
   provenance: string | null;
   /** Hex SHA-256 of model.json text followed by the weight bytes, as loaded. */
   sourceHash: string;
+  /** Layers as Keras counts them (`len(model.layers)`: input layers included, a nested model as one). */
+  layerCount: number;
   /** Layers that can carry the head: top-level layers with one output tensor, in model order. */
   cutCandidates: string[];
 }

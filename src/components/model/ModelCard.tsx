@@ -1,0 +1,96 @@
+import { useMemo } from 'react';
+import type { ResizeMode } from '../../engine/types';
+import { isRunActive, replacedLayers } from '../../store/selectors';
+import { useStudio } from '../../store/store';
+import { formatShape } from '../format';
+
+/** Value ranges models are commonly trained with, by the label the picker shows. */
+const RANGES: readonly { label: string; range: [number, number] }[] = [
+  { label: '[0, 1] (x / 255)', range: [0, 1] },
+  { label: '[-1, 1] (MobileNet, Inception)', range: [-1, 1] },
+  { label: '[0, 255] (raw pixels)', range: [0, 255] },
+];
+
+const RESIZE_MODES: readonly { mode: ResizeMode; label: string }[] = [
+  { mode: 'stretch', label: 'Stretch to fit' },
+  { mode: 'center-crop', label: 'Center crop' },
+  { mode: 'letterbox', label: 'Letterbox (pad with black)' },
+];
+
+const rangeKey = (range: readonly [number, number]) => `${range[0]},${range[1]}`;
+
+/** The loaded model's identity: name, where it came from, layer count, input size, what it was trained on, what the head replaces. */
+export function ModelCard() {
+  const model = useStudio((s) => s.model)!;
+  const sourceLabel = useStudio((s) => s.modelSourceLabel);
+  const cutLayer = useStudio((s) => s.cutLayer);
+  const replaced = useMemo(() => replacedLayers({ model, cutLayer }), [model, cutLayer]);
+  const { height, width, channels } = model.inputShape;
+  return (
+    <div className="model-card">
+      <div className="model-name">{model.name}</div>
+      <div className="muted small" data-testid="model-facts">
+        {sourceLabel} · {model.layerCount} layers · input {formatShape([height, width, channels])}
+      </div>
+      {model.provenance ? <div className="muted small">Pretrained on {model.provenance}</div> : null}
+      {replaced.length ? (
+        <div className="muted small">
+          Original classifier {replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘{cutLayer}’.
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** The preprocessing: input size (fixed by the model), value range and resize mode (editable; used for training and recorded in the export). */
+export function PreprocessingSettings() {
+  const model = useStudio((s) => s.model)!;
+  const preprocessing = useStudio((s) => s.preprocessing)!;
+  const setPreprocessing = useStudio((s) => s.setPreprocessing);
+  const running = useStudio((s) => isRunActive(s));
+  const ranges = RANGES.some((r) => rangeKey(r.range) === rangeKey(preprocessing.range))
+    ? RANGES
+    : [...RANGES, { label: `[${preprocessing.range.join(', ')}]`, range: preprocessing.range }];
+  const ownRange = rangeKey(model.preprocessing.range);
+  const { height, width, channels } = model.inputShape;
+  const resizeLabel = RESIZE_MODES.find((r) => r.mode === preprocessing.resize)?.label.toLowerCase();
+  return (
+    <details className="settings">
+      <summary>
+        Preprocessing: {width}×{height} {channels === 1 ? 'grey' : 'RGB'}, {resizeLabel}, values in [{preprocessing.range.join(', ')}]
+      </summary>
+      <div className="preprocessing">
+        <label className="field">
+          <span>Pixel values</span>
+          <select
+            aria-label="Pixel values"
+            value={rangeKey(preprocessing.range)}
+            disabled={running}
+            onChange={(e) => setPreprocessing({ range: ranges.find((r) => rangeKey(r.range) === e.target.value)!.range })}
+          >
+            {ranges.map((r) => (
+              <option key={rangeKey(r.range)} value={rangeKey(r.range)}>
+                {r.label}
+                {rangeKey(r.range) === ownRange ? ' · model’s own' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>Resize</span>
+          <select aria-label="Resize" value={preprocessing.resize} disabled={running} onChange={(e) => setPreprocessing({ resize: e.target.value as ResizeMode })}>
+            {RESIZE_MODES.map((r) => (
+              <option key={r.mode} value={r.mode}>
+                {r.label}
+                {r.mode === model.preprocessing.resize ? ' · model’s own' : ''}
+              </option>
+            ))}
+          </select>
+        </label>
+        <p className="muted small">
+          The input size is fixed by the model. Training and the export use these settings; images already added keep the fit they were decoded with (the built-in sample is re-fitted).
+        </p>
+      </div>
+    </details>
+  );
+}
