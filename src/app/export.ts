@@ -9,30 +9,31 @@ import { downloadBlob } from './download';
 export const STUDIO = { name: 'Transfer Studio', version } as const;
 
 /** Why Export is unavailable now, or null when it can run: it needs a run that has ended since the model was loaded. */
-export function exportBlocker(state: Pick<StudioState, 'model' | 'runStatus' | 'runOutcome'>): string | null {
+export function exportBlocker(state: Pick<StudioState, 'model' | 'runStatus' | 'runOutcome' | 'runSettings'>): string | null {
   if (!state.model) return 'Load a model first.';
   if (isRunActive(state)) return 'Export is possible when the run has ended.';
   if (state.runStatus === 'failed') return 'The last run failed; train again, then export.';
-  if (state.runStatus !== 'done' || !state.runOutcome) return 'Train first: the export holds the model of the last finished run.';
+  if (state.runStatus !== 'done' || !state.runOutcome || !state.runSettings) return 'Train first: the export holds the model of the last finished run.';
   return null;
 }
 
-/** What metadata.json takes from the store: names, settings and the last run's metrics. */
+/** What metadata.json takes from the store: names, the settings the last run was started with, and its metrics. */
 export function exportContext(state: StudioState, exportedAt: Date): ExportContext {
   const blocker = exportBlocker(state);
   if (blocker) throw new Error(blocker);
   const model = state.model!;
+  const run = state.runSettings!;
   return {
     studio: STUDIO,
     exportedAt,
-    classNames: state.classNames,
+    classNames: run.classNames,
     inputShape: model.inputShape,
-    preprocessing: state.preprocessing ?? model.preprocessing,
+    preprocessing: run.preprocessing,
     sourceModel: { name: model.name, label: state.modelSourceLabel, sourceHash: model.sourceHash, provenance: model.provenance },
-    head: state.head,
-    config: state.config,
+    head: run.head,
+    config: run.config,
     backend: state.runSetup?.backend ?? state.backend,
-    dataset: { name: state.datasetName, images: state.images.length, validationFraction: state.validationFraction, splitSeed: state.splitSeed },
+    dataset: run.dataset,
     outcome: state.runOutcome!,
     epochs: state.epochs,
   };

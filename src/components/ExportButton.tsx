@@ -14,10 +14,11 @@ export function ExportButton() {
   const model = useStudio((s) => s.model);
   const runStatus = useStudio((s) => s.runStatus);
   const runOutcome = useStudio((s) => s.runOutcome);
+  const runSettings = useStudio((s) => s.runSettings);
   const runId = useStudio((s) => s.runId);
   const [state, setState] = useState<ExportState>({ phase: 'idle' });
   const reasonId = useId();
-  const blocker = exportBlocker({ model, runStatus, runOutcome });
+  const blocker = exportBlocker({ model, runStatus, runOutcome, runSettings });
 
   // A new run or model makes the last export's message stale.
   useEffect(() => setState({ phase: 'idle' }), [runId, model]);

@@ -55,6 +55,12 @@ describe('loadLayersModelFromFileSet', () => {
     expect(loaded.model.inputs[0].shape).toEqual([null, 8, 8, 1]);
   });
 
+  it('sets aside the metadata.json of a studio export picked along with the model', async () => {
+    const loaded = await loadLayersModelFromFileSet([modelFile(), shard(), { name: 'metadata.json', buffer: encode({ format: 'transfer-studio-export' }) }]);
+    expect(loaded.model.layers.length).toBeGreaterThan(1);
+    loaded.model.dispose();
+  });
+
   it.each([
     ['model.json that is not JSON', () => [{ name: 'model.json', buffer: encode('{"format": "layers-model", oops') }, shard()], 'not-json', /^'model\.json' is not valid JSON \(.+\)\. Pick the model\.json/],
     ['graph model', () => [modelFile({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] })], 'graph-model', /^'model\.json' is a graph model .* no layers to freeze or train/],

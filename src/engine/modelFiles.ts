@@ -145,8 +145,12 @@ export function acceptKeras3InputShapes(topology: unknown): unknown {
  * and its weight shards, matched by file name to the manifest's paths. A
  * missing or an extra file is an error that names it.
  */
-export async function loadLayersModelFromFileSet(files: readonly { name: string; buffer: ArrayBuffer }[]): Promise<LoadedModel> {
-  const jsons = files.filter((f) => f.name.toLowerCase().endsWith('.json'));
+export async function loadLayersModelFromFileSet(picked: readonly { name: string; buffer: ArrayBuffer }[]): Promise<LoadedModel> {
+  // A studio export unzips to model.json, weights.bin and metadata.json: picking all three is natural, so the sidecar is set aside.
+  const isJson = (f: { name: string }) => f.name.toLowerCase().endsWith('.json');
+  const hasModelJson = picked.some((f) => isJson(f) && f.name.toLowerCase() !== 'metadata.json');
+  const files = hasModelJson ? picked.filter((f) => f.name.toLowerCase() !== 'metadata.json') : picked;
+  const jsons = files.filter(isJson);
   if (jsons.length !== 1) {
     throw new ModelFileError('no-model-json', jsons.length === 0
       ? 'No model.json among the picked files. Pick the model.json together with its weight files (…shard1of1.bin).'

@@ -74,6 +74,14 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       head: DEFAULT_HEAD,
       preprocessing: model.preprocessing,
       freezePlan: plan,
+      // The last run's record belongs to the previous model.
+      runStatus: 'idle',
+      runSetup: null,
+      runSettings: null,
+      runOutcome: null,
+      runError: null,
+      batchPoints: [],
+      epochs: [],
     }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
@@ -166,6 +174,15 @@ const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => (
 /** Where a training run stands. */
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'failed';
 
+/** What a run was started with, kept so that later edits do not rewrite its record (the export reads this). */
+export interface RunSettings {
+  config: TrainConfig;
+  head: HeadConfig;
+  preprocessing: Preprocessing;
+  classNames: string[];
+  dataset: { name: string; images: number; validationFraction: number; splitSeed: number };
+}
+
 /** Training settings, the live run, and its streamed metrics. */
 export interface TrainSlice {
   backend: BackendName | null;
@@ -174,6 +191,7 @@ export interface TrainSlice {
   runId: number;
   runStatus: RunStatus;
   runSetup: RunSetup | null;
+  runSettings: RunSettings | null;
   runOutcome: RunOutcome | null;
   runError: string | null;
   batchesPerEpoch: number;
@@ -197,6 +215,7 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   runId: 0,
   runStatus: 'idle',
   runSetup: null,
+  runSettings: null,
   runOutcome: null,
   runError: null,
   batchesPerEpoch: 0,
@@ -205,7 +224,23 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   backendReady: (backend, notes) => set({ backend, backendNotes: notes }),
   setConfig: (patch) => set((s) => ({ config: { ...s.config, ...patch } })),
   runRequested: (runId, batchesPerEpoch) =>
-    set({ runId, runStatus: 'starting', runSetup: null, runOutcome: null, runError: null, batchesPerEpoch, batchPoints: [], epochs: [] }),
+    set((s) => ({
+      runId,
+      runStatus: 'starting',
+      runSetup: null,
+      runSettings: {
+        config: s.config,
+        head: s.head,
+        preprocessing: s.preprocessing!,
+        classNames: s.classNames,
+        dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
+      },
+      runOutcome: null,
+      runError: null,
+      batchesPerEpoch,
+      batchPoints: [],
+      epochs: [],
+    })),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
   batchesArrived: (points) => set((s) => ({ batchPoints: s.batchPoints.concat(points) })),
   epochArrived: (metrics) => set((s) => ({ epochs: [...s.epochs, metrics] })),

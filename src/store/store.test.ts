@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { ModelDescription } from '../worker/protocol';
+import { transferLayers } from './selectors';
+import { createStudioStore, describeOrigin } from './store';
+
+const model = (name: string): ModelDescription => ({
+  name,
+  layers: [
+    { name: 'inner_conv', className: 'Conv2D', outputShape: [4, 4, 8], trainableParams: 80, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: 'backbone' },
+    { name: 'inner_bn', className: 'BatchNormalization', outputShape: [4, 4, 8], trainableParams: 16, nonTrainableParams: 16, frozenInSource: true, origin: 'pretrained', parent: 'backbone' },
+    { name: 'gap', className: 'GlobalAveragePooling2D', outputShape: [8], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
+    { name: 'out', className: 'Dense', outputShape: [3], trainableParams: 27, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
+  ],
+  defaultCutLayer: 'gap',
+  inputShape: { height: 8, width: 8, channels: 3 },
+  preprocessing: { range: [-1, 1], resize: 'center-crop' },
+  provenance: null,
+  sourceHash: 'ab',
+  cutCandidates: ['backbone', 'gap', 'out'],
+  layerCount: 4,
+});
+
+describe('store', () => {
+  it('records what a run was started with, so later edits do not rewrite it', () => {
+    const store = createStudioStore();
+    store.getState().modelLoaded(model('m'), {}, { kind: 'builtin', id: 'm', label: 'M' });
+    store.getState().runRequested(1, 3);
+    store.getState().setConfig({ epochs: 99 });
+    store.getState().setHead({ hiddenUnits: 64 });
+    store.getState().setPreprocessing({ range: [0, 1] });
+    const run = store.getState().runSettings!;
+    expect(run.config.epochs).toBe(10);
+    expect(run.head.hiddenUnits).toBe(0);
+    expect(run.preprocessing).toEqual({ range: [-1, 1], resize: 'center-crop' });
+  });
+
+  it('starts a new model with its own preprocessing, default cut and head, and no run record of the previous model', () => {
+    const store = createStudioStore();
+    store.getState().modelLoaded(model('first'), {}, { kind: 'files', fileName: 'model.json' });
+    store.getState().setHead({ dropout: 0.5 });
+    store.getState().runRequested(1, 3);
+    store.getState().runEnded({ stopped: false, epochsCompleted: 1, batches: 3, validationLoss: 1, validationAccuracy: 0.5 });
+    store.getState().modelLoaded(model('second'), {}, { kind: 'url', url: 'https://x/model.json' });
+    const s = store.getState();
+    expect([s.runStatus, s.runOutcome, s.runSettings, s.epochs.length]).toEqual(['idle', null, null, 0]);
+    expect([s.cutLayer, s.head.dropout, s.preprocessing?.resize, s.modelSourceLabel]).toEqual(['gap', 0, 'center-crop', 'From https://x/model.json']);
+  });
+
+  it('cuts at a nested model by keeping all of its inner layers', () => {
+    const state = { model: model('m'), cutLayer: 'backbone', classNames: ['a', 'b'], head: { pooling: 'max', hiddenUnits: 0, dropout: 0 } } as const;
+    expect(transferLayers(state).map((l) => l.name)).toEqual(['inner_conv', 'inner_bn', 'head_pool', 'head_dense']);
+    expect(transferLayers(state)[2].className).toBe('GlobalMaxPooling2D');
+  });
+
+  it.each([
+    [{ kind: 'builtin', id: 'mobilenet_v2', label: 'MobileNetV2' }, 'Built-in: MobileNetV2'],
+    [{ kind: 'files', fileName: 'model.json' }, 'Imported: model.json'],
+  ] as const)('describes %j', (origin, text) => expect(describeOrigin(origin)).toBe(text));
+});
