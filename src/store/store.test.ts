@@ -47,7 +47,7 @@ describe('store', () => {
   });
 
   it('cuts at a nested model by keeping all of its inner layers', () => {
-    const state = { model: model('m'), cutLayer: 'backbone', classNames: ['a', 'b'], head: { pooling: 'max', hiddenUnits: 0, dropout: 0 } } as const;
+    const state = { model: model('m'), cutLayer: 'backbone', classNames: ['a', 'b'], head: { pooling: 'max' as const, hiddenUnits: 0, dropout: 0 } };
     expect(transferLayers(state).map((l) => l.name)).toEqual(['inner_conv', 'inner_bn', 'head_pool', 'head_dense']);
     expect(transferLayers(state)[2].className).toBe('GlobalMaxPooling2D');
   });
