@@ -1,0 +1,172 @@
+import { memo, useEffect, useRef, type ReactNode } from 'react';
+import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
+import type { LayerInfo } from '../../engine/types';
+import { formatCount, formatShape } from '../format';
+
+type IconKind = 'frozen' | 'partly-frozen' | 'head' | 'trained';
+
+/** A lock for frozen layers, a half lock for partly frozen groups, a spark for the new head, a dot for trained layers (shape, not only colour). */
+function LayerIcon({ kind }: { kind: IconKind }) {
+  return (
+    <svg className={`layer-icon ${kind}`} viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
+      {kind === 'frozen' ? (
+        <path fill="currentColor" d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z" />
+      ) : kind === 'partly-frozen' ? (
+        <path fill="currentColor" d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2zM4.5 8.5v5h7v-5z" fillRule="evenodd" />
+      ) : kind === 'head' ? (
+        <path fill="currentColor" d="M8 1l1.8 4.7L15 8l-5.2 2.3L8 15l-1.8-4.7L1 8l5.2-2.3z" />
+      ) : (
+        <circle cx="8" cy="8" r="3.5" fill="currentColor" />
+      )}
+    </svg>
+  );
+}
+
+/** What a row's state is in words, for screen readers (the icon and tint say it to the eye). */
+function stateWords(isHead: boolean, frozen: boolean): string {
+  return isHead ? 'new head, always trained' : frozen ? 'frozen' : 'trained';
+}
+
+/** One layer's row. `top` is its offset (px) inside its parent: the tree, or its group's row. */
+export const LayerItem = memo(function LayerItem(props: {
+  layer: LayerInfo;
+  level: 1 | 2;
+  posInSet: number;
+  setSize: number;
+  top: number;
+  frozen: boolean;
+  active: boolean;
+  onToggle(name: string, frozen: boolean, range: boolean): void;
+  onFreezeUpTo(name: string): void;
+}) {
+  const { layer, frozen, active } = props;
+  const isHead = layer.origin === 'head';
+  const params = layer.trainableParams + layer.nonTrainableParams;
+  return (
+    <li
+      role="treeitem"
+      aria-level={props.level}
+      aria-setsize={props.setSize}
+      aria-posinset={props.posInSet}
+      aria-selected={active}
+      aria-label={`${layer.name}, ${stateWords(isHead, frozen)}, ${layer.className}, ${formatCount(params)} params`}
+      tabIndex={active ? 0 : -1}
+      data-key={layerRowKey(layer.name)}
+      className={`tree-item layer-row${props.level === 2 ? ' child' : ''}${frozen ? ' frozen' : ''}${isHead ? ' head' : ''}`}
+      style={{ top: props.top }}
+    >
+      <input
+        type="checkbox"
+        tabIndex={-1}
+        aria-label={`Freeze ${layer.name}`}
+        checked={frozen}
+        disabled={isHead}
+        title={isHead ? 'The new head is always trained' : frozen ? 'Frozen: click to train this layer (Shift+click: the range from the last one clicked)' : 'Trained: click to freeze this layer (Shift+click: the range from the last one clicked)'}
+        // React reports a checkbox change from its click event, which carries the Shift key.
+        onChange={(event) => props.onToggle(layer.name, event.target.checked, (event.nativeEvent as MouseEvent).shiftKey === true)}
+      />
+      <span className="layer-name" title={layer.name}>
+        <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
+        <span className="layer-label">{layer.name}</span>
+        {isHead ? null : (
+          <button
+            type="button"
+            className="upto-button"
+            tabIndex={active ? 0 : -1}
+            aria-label={`Freeze up to ${layer.name}`}
+            title={`Freeze every layer from the first one to ${layer.name}`}
+            onClick={() => props.onFreezeUpTo(layer.name)}
+          >
+            <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+              <path fill="currentColor" d="M2 2h12v2H2zm6 3l4.5 4.5-1.4 1.4L9 8.8V15H7V8.8l-2.1 2.1-1.4-1.4z" />
+            </svg>
+          </button>
+        )}
+      </span>
+      <span className="layer-type" title={layer.className}>
+        {layer.className}
+      </span>
+      <span className="layer-shape">{formatShape(layer.outputShape)}</span>
+      <span className="layer-params" title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}>
+        {formatCount(params)}
+      </span>
+    </li>
+  );
+});
+
+/** A native checkbox that shows the mixed state too. */
+function TriStateCheckbox(props: { state: 'all' | 'none' | 'mixed'; label: string; title: string; onChange(): void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    // `indeterminate` has no HTML attribute; the browser reports it to screen readers as aria-checked="mixed".
+    if (ref.current) ref.current.indeterminate = props.state === 'mixed';
+  }, [props.state]);
+  return <input ref={ref} type="checkbox" tabIndex={-1} aria-label={props.label} title={props.title} checked={props.state === 'all'} onChange={props.onChange} />;
+}
+
+/**
+ * A group's row (a nested model or a repeated block) and, when expanded, its
+ * children in a role=group list. `top` is its offset (px) in the tree.
+ */
+export function GroupItem(props: {
+  group: LayerGroup;
+  posInSet: number;
+  setSize: number;
+  top: number;
+  expanded: boolean;
+  state: 'all' | 'none' | 'mixed';
+  frozenCount: number;
+  params: number;
+  active: boolean;
+  onToggleGroup(group: LayerGroup): void;
+  onToggleExpanded(groupId: string): void;
+  children: ReactNode;
+}) {
+  const { group, state } = props;
+  const count = group.layers.length;
+  const words = state === 'all' ? 'frozen' : state === 'none' ? 'trained' : `${props.frozenCount} of ${count} frozen`;
+  const last = group.layers[count - 1];
+  return (
+    <li
+      role="treeitem"
+      aria-level={1}
+      aria-expanded={props.expanded}
+      aria-setsize={props.setSize}
+      aria-posinset={props.posInSet}
+      aria-selected={props.active}
+      aria-label={`${group.label}, ${group.kind === 'nested' ? 'nested model, ' : ''}${count} layers, ${words}`}
+      tabIndex={props.active ? 0 : -1}
+      data-key={groupRowKey(group.id)}
+      className="tree-item tree-group"
+      style={{ top: props.top }}
+    >
+      <div
+        className={`layer-row group-row${state === 'all' ? ' frozen' : state === 'mixed' ? ' partly-frozen' : ''}`}
+        onClick={(event) => {
+          if ((event.target as HTMLElement).tagName !== 'INPUT') props.onToggleExpanded(group.id);
+        }}
+      >
+        <TriStateCheckbox
+          state={state}
+          label={`Freeze group ${group.label}`}
+          title={state === 'all' ? 'Frozen: click to train the whole group' : 'Click to freeze the whole group'}
+          onChange={() => props.onToggleGroup(group)}
+        />
+        <span className="layer-name" title={`${group.label}: ${group.layers[0].name} … ${last.name}`}>
+          <svg className={`tree-chevron${props.expanded ? ' open' : ''}`} viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+            <path fill="currentColor" d="M5.5 3l5 5-5 5-1.2-1.2L8.1 8 4.3 4.2z" />
+          </svg>
+          <LayerIcon kind={state === 'all' ? 'frozen' : state === 'mixed' ? 'partly-frozen' : 'trained'} />
+          <span className="layer-label">{group.label}</span>
+        </span>
+        <span className="layer-type">
+          {group.kind === 'nested' ? 'Model · ' : ''}
+          {state === 'mixed' ? `${props.frozenCount}/${count} frozen` : `${count} layers`}
+        </span>
+        <span className="layer-shape">{formatShape(last.outputShape)}</span>
+        <span className="layer-params">{formatCount(props.params)}</span>
+      </div>
+      {props.expanded ? <ul role="group">{props.children}</ul> : null}
+    </li>
+  );
+}
