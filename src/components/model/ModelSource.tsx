@@ -16,6 +16,7 @@ export function ModelSource() {
   const running = useStudio((s) => isRunActive(s));
   const busy = status === 'loading' || running;
   const [url, setUrl] = useState('');
+  const [dragging, setDragging] = useState(false);
   const picked = origin?.kind === 'builtin' ? origin.id : 'other';
   const about = BUILT_IN_MODELS.find((m) => m.id === picked)?.about;
   return (
@@ -40,7 +41,21 @@ export function ModelSource() {
           {about}
         </p>
       ) : null}
-      <div className="import-row">
+      <div
+        className={`import-row${dragging ? ' dragging' : ''}`}
+        onDragOver={(e) => {
+          if (busy || !e.dataTransfer.types.includes('Files')) return;
+          e.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setDragging(false);
+          const files = Array.from(e.dataTransfer.files);
+          if (!busy && files.length) void importModelFiles(files);
+        }}
+      >
         <label className="button import">
           Import model…
           <input
@@ -78,6 +93,7 @@ export function ModelSource() {
           </button>
         </form>
       </div>
+      <p className="muted small">Import a tfjs Layers model: pick or drop its model.json together with its weight files on this row, or give a URL.</p>
     </div>
   );
 }
