@@ -9,14 +9,14 @@ const MODEL_DIR = fileURLToPath(new URL('../public/models/digits', import.meta.u
 test('Import model: a bad model.json is explained and the current model stays; a good one loads with its own freeze flags', async ({ page }) => {
   await page.goto('./');
   const tree = page.getByRole('tree', { name: 'Layers' });
-  await expect(tree.getByRole('treeitem')).toHaveCount(15);
+  await expect(tree.getByRole('treeitem')).toHaveCount(14);
   await expect(page.getByTestId('trainable-params')).toHaveText('2,885'); // built-in demo: backbone frozen
 
   const broken = join(mkdtempSync(join(tmpdir(), 'studio-import-')), 'model.json');
   writeFileSync(broken, '{"format": "layers-model", "modelTopology": ');
   await page.getByLabel('Import model').setInputFiles(broken);
   await expect(page.getByRole('alert')).toContainText("'model.json' is not valid JSON");
-  await expect(tree.getByRole('treeitem')).toHaveCount(15);
+  await expect(tree.getByRole('treeitem')).toHaveCount(14);
 
   await page.getByLabel('Import model').setInputFiles([join(MODEL_DIR, 'model.json')]);
   await expect(page.getByRole('alert')).toContainText("Weight file 'weights.bin' listed in 'model.json' is missing");

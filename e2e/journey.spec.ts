@@ -16,9 +16,9 @@ async function openStudio(page: Page) {
 test('the first minute: built-in model and sample, freeze toggles change the totals, train, curves and accuracy', async ({ page }) => {
   await openStudio(page);
   const tree = page.getByRole('tree', { name: 'Layers' });
-  // 14 pretrained layers up to the cut ('dropout') plus the studio's new head.
-  await expect(tree.getByRole('treeitem')).toHaveCount(15);
-  await expect(page.getByText("Original classifier ‘predictions’ replaced")).toBeVisible();
+  // 13 pretrained layers up to the cut ('flatten') plus the studio's new head.
+  await expect(tree.getByRole('treeitem')).toHaveCount(14);
+  await expect(page.getByText("Original classifier ‘dropout’, ‘predictions’ replaced")).toBeVisible();
 
   await page.getByRole('button', { name: 'Unfreeze all' }).click();
   const allTrainable = await count(page, 'trainable-params');
