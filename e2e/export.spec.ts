@@ -4,27 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
+import { manifestWeights, sameBits, type ManifestJson } from './modelWeights';
 
 const MODEL_DIR = fileURLToPath(new URL('../public/models/digits', import.meta.url));
 
-interface ModelJson {
-  modelTopology: { config: { layers: { name: string; class_name: string }[] } };
-  weightsManifest: { paths: string[]; weights: { name: string; shape: number[]; dtype: string }[] }[];
-}
-
-/** Each weight's raw bytes by manifest name (float32 only, as both files hold). */
-function weightBytes(json: ModelJson, bin: Uint8Array): Map<string, Uint8Array> {
-  const out = new Map<string, Uint8Array>();
-  let offset = 0;
-  for (const spec of json.weightsManifest.flatMap((group) => group.weights)) {
-    expect(spec.dtype).toBe('float32');
-    const size = spec.shape.reduce((p, d) => p * d, 1) * 4;
-    out.set(spec.name, bin.subarray(offset, offset + size));
-    offset += size;
-  }
-  expect(offset).toBe(bin.byteLength);
-  return out;
-}
+type ModelJson = ManifestJson & { modelTopology: { config: { layers: { name: string; class_name: string }[] } } };
 
 test('Export model: after a head-only run the zip holds the frozen backbone bit for bit, the new head, metadata, and imports back', async ({ page }) => {
   await page.goto('./');
@@ -69,8 +53,8 @@ test('Export model: after a head-only run the zip holds the frozen backbone bit 
   const exportedJson = JSON.parse(strFromU8(zip['model.json'])) as ModelJson & { userDefinedMetadata: Record<string, unknown> };
   expect(exportedJson.weightsManifest[0].paths).toEqual(['weights.bin']);
   expect(exportedJson.userDefinedMetadata.preprocessing).toEqual(metadata.preprocessing);
-  const exported = weightBytes(exportedJson, zip['weights.bin']);
-  const sourceWeights = weightBytes(source, new Uint8Array(readFileSync(join(MODEL_DIR, 'weights.bin'))));
+  const exported = manifestWeights(exportedJson, zip['weights.bin']);
+  const sourceWeights = manifestWeights(source, new Uint8Array(readFileSync(join(MODEL_DIR, 'weights.bin'))));
   const shared = [...exported.keys()].filter((name) => sourceWeights.has(name));
   expect(shared.sort()).toEqual(
     ['conv1', 'conv2', 'conv3']
@@ -78,7 +62,7 @@ test('Export model: after a head-only run the zip holds the frozen backbone bit 
       .concat(['bn1', 'bn2', 'bn3'].flatMap((bn) => ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((w) => `${bn}/${w}`)))
       .sort(),
   );
-  for (const name of shared) expect(Buffer.compare(exported.get(name)!, sourceWeights.get(name)!), name).toBe(0);
+  for (const name of shared) expect(sameBits(exported.get(name)!, sourceWeights.get(name)!), name).toBe(true);
   expect([...exported.keys()].filter((name) => !sourceWeights.has(name)).sort()).toEqual(['head_dense/bias', 'head_dense/kernel']);
 
   // The export imports back into the studio: model.json + weights.bin, its freeze flags and provenance read from the file.
