@@ -81,9 +81,12 @@ test('the group checkbox freezes a whole block; one layer unfrozen makes it mixe
   await expectTrainable(page, before);
 });
 
-test('"Freeze up to" freezes everything before a layer; Shift+click freezes a range', async ({ page }) => {
+test('"Freeze up to" freezes everything up to a layer and trains the rest; Shift+click freezes a range', async ({ page }) => {
   const tree = await importBlockModel(page);
   const before = await trainable(page);
+  // A later block frozen beforehand is trained again: the split is clean.
+  await page.getByRole('checkbox', { name: 'Freeze group block_6', exact: true }).check();
+  await expectTrainable(page, before - sum(blockLayers(6)));
   await tree.getByRole('treeitem', { name: /^block_3,/ }).click();
   await page.getByRole('button', { name: 'Freeze up to block_3_expand', exact: true }).click();
   const upTo = fixture.names.slice(0, fixture.names.indexOf('block_3_expand') + 1);

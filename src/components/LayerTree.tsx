@@ -90,7 +90,16 @@ export function LayerTree() {
     },
     [setLayerFrozen, setLayersFrozen],
   );
-  const freezeUpToLayer = useCallback((name: string) => setLayersFrozen(freezeUpTo(latest.current.layers, name), true), [setLayersFrozen]);
+  // A clean split, like fastai's freeze_to: frozen up to the layer, trained after it.
+  const freezeUpToLayer = useCallback(
+    (name: string) => {
+      const frozen = freezeUpTo(latest.current.layers, name);
+      const upTo = new Set(frozen);
+      setLayersFrozen(frozen, true);
+      setLayersFrozen(latest.current.layers.filter((l) => l.origin === 'pretrained' && !upTo.has(l.name)).map((l) => l.name), false);
+    },
+    [setLayersFrozen],
+  );
   const toggleGroup = useCallback(
     (group: LayerGroup) => {
       const names = group.layers.filter((l) => l.origin === 'pretrained').map((l) => l.name);

@@ -74,7 +74,7 @@ export const LayerItem = memo(function LayerItem(props: {
             className="upto-button"
             tabIndex={active ? 0 : -1}
             aria-label={`Freeze up to ${layer.name}`}
-            title={`Freeze every layer from the first one to ${layer.name}`}
+            title={`Freeze every layer from the first one to ${layer.name}, and train every layer after it`}
             onClick={() => props.onFreezeUpTo(layer.name)}
           >
             <svg viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
