@@ -4,11 +4,13 @@
  * from disk instead of fetch.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ImageSet } from '../batches';
 import { loadLayersModelFromFiles, loadLayersModelFromFileSet, type LoadedModel } from '../modelFiles';
 
-const PUBLIC = join(__dirname, '../../../public');
+// import.meta.url, not __dirname: tsx runs the bench as an ES module, where __dirname is undefined.
+const PUBLIC = join(dirname(fileURLToPath(import.meta.url)), '../../../public');
 
 /** Loads public/models/digits through loadLayersModelFromFiles. */
 export function loadBuiltInModelFromDisk(): Promise<LoadedModel> {
