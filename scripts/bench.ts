@@ -3,12 +3,13 @@
  * plans, on every backend that works here — cpu in Node, webgpu and webgl in
  * headless Chromium — for the built-in digits model (full fine-tune vs head
  * only) and for the built-in MobileNetV2 (its load time, then full fine-tune,
- * head only and the last two blocks). Writes bench/results.md. Ratios are
+ * head only and the last two blocks), and the layer tree's render times
+ * (MobileNetV2 and 500 layers, in Chromium). Writes bench/results.md. Ratios are
  * compared within one run (shared machines are noisy); nothing here is a
  * pass/fail gate.
  *
  * Options: --steps N (timed steps per digits configuration, default 8);
- * --only digits|mobilenetv2 (one part; prints the tables, leaves
+ * --only digits|mobilenetv2|tree (one part; prints the tables, leaves
  * bench/results.md alone).
  */
 import { writeFileSync } from 'node:fs';
@@ -21,19 +22,21 @@ import { createServer, type ViteDevServer } from 'vite';
 import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config';
 import { loadBuiltInModelFromDisk, loadSampleFromDisk, readMobileNetV2FilesFromDisk } from '../src/engine/testing/builtInFiles';
 import { benchFreezePlans, benchMobileNetV2, MOBILENET_V2_BENCH, type LoadBenchRow, type StepBenchRow } from '../bench/stepBench';
+import type { TreeBenchRow } from '../bench/treePage';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argSteps = process.argv.indexOf('--steps');
 const STEPS = argSteps > 0 ? Number(process.argv[argSteps + 1]) : 8;
 const argOnly = process.argv.indexOf('--only');
-type Part = 'digits' | 'mobilenetv2';
-const PARTS: Part[] = argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ['digits', 'mobilenetv2'];
+type Part = 'digits' | 'mobilenetv2' | 'tree';
+const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree'];
+const PARTS: Part[] = argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
 for (const part of PARTS) {
-  if (part !== 'digits' && part !== 'mobilenetv2') throw new Error(`--only '${part}' is not a part of the bench; use --only digits or --only mobilenetv2.`);
+  if (!ALL_PARTS.includes(part)) throw new Error(`--only '${part}' is not a part of the bench; use --only ${ALL_PARTS.join(', --only ')}.`);
 }
 
 /** How long one browser page may run before its finished rows are taken and the rest reported as timed out. */
-const PAGE_TIMEOUT_MS: Record<Part, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
+const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
 
 /** Browser flags per backend: SwiftShader stands in for a GPU on machines without one. */
 const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl'; args: string[] }[] = [
@@ -44,6 +47,7 @@ const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl'; args: string[] }[] = [
 interface Results {
   steps: StepBenchRow[];
   loads: LoadBenchRow[];
+  tree: TreeBenchRow[];
   notes: string[];
 }
 
@@ -69,7 +73,7 @@ async function benchCpu(results: Results): Promise<void> {
 }
 
 /** Runs bench/index.html for one model on one backend in a fresh browser, collecting what it measured. */
-async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Part, results: Results): Promise<void> {
+async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, 'tree'>, results: Results): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
   try {
@@ -102,12 +106,37 @@ async function benchPage(server: ViteDevServer, backend: string, args: string[],
   }
 }
 
+/** Runs bench/tree.html: the studio's LayerTree rendered with MobileNetV2 and with 500 layers. */
+async function benchTree(server: ViteDevServer, results: Results): Promise<void> {
+  const port = (server.httpServer!.address() as { port: number }).port;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await page.goto(`http://127.0.0.1:${port}/bench/tree.html`);
+    await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 300_000, polling: 500 });
+    const result = (await page.evaluate(() => (window as unknown as { __bench: unknown }).__bench)) as { rows?: TreeBenchRow[]; error?: string };
+    if (result.rows) {
+      for (const row of result.rows) console.log(`  tree ${row.model} (${row.layers} layers) ${row.action}: ${row.workMs.toFixed(1)} ms work, painted after ${row.paintMs.toFixed(1)} ms, ${row.itemsInDom} items in the DOM`);
+      results.tree.push(...result.rows);
+    } else {
+      results.notes.push(`tree: ${result.error}`);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
 async function benchBrowser(results: Results): Promise<void> {
   const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
   await server.listen();
   try {
+    if (PARTS.includes('tree')) {
+      console.log('layer tree (headless Chromium)…');
+      await benchTree(server, results);
+    }
     for (const { backend, args } of BROWSER_BACKENDS) {
       for (const part of PARTS) {
+        if (part === 'tree') continue;
         console.log(`${part} on ${backend} (headless Chromium)…`);
         await benchPage(server, backend, args, part, results);
       }
@@ -141,10 +170,20 @@ function loadTable(rows: LoadBenchRow[]): string {
   return lines.join('\n');
 }
 
-const results: Results = { steps: [], loads: [], notes: [] };
+function treeTable(rows: TreeBenchRow[]): string {
+  const lines = ['| model | layers | action | render + commit (ms) | painted after (ms) | repeats | tree items in the DOM |', '|---|---:|---|---:|---:|---:|---:|'];
+  for (const row of rows) {
+    lines.push(`| ${row.model} | ${row.layers.toLocaleString('en-US')} | ${row.action} | ${fmt(row.workMs)} | ${fmt(row.paintMs)} | ${row.repeats} | ${row.itemsInDom} |`);
+  }
+  return lines.join('\n');
+}
+
+const results: Results = { steps: [], loads: [], tree: [], notes: [] };
 const started = performance.now();
-console.log('cpu (Node)…');
-await benchCpu(results);
+if (PARTS.some((p) => p !== 'tree')) {
+  console.log('cpu (Node)…');
+  await benchCpu(results);
+}
 await benchBrowser(results);
 const minutes = ((performance.now() - started) / 60_000).toFixed(0);
 
@@ -171,10 +210,13 @@ Training step: the studio's head (softmax Dense, ${b.numClasses} classes) at the
 
 ${stepTable(mobile)}`);
 }
-// Layer tree render time is measured by its own bench (another part of the studio); its section goes here.
-sections.push(`## Layer tree render time
+if (PARTS.includes('tree')) {
+  sections.push(`## Layer tree render time
 
-_Not measured by this run: reserved for the tree-render benchmark._`);
+The studio's own \`LayerTree\` (app styles and store) in headless Chromium, 1440×900: each time runs from the action (a model arriving in the store, a click, a store update, a scroll): React's synchronous render and commit, and until the second animation frame after it, i.e. painted (frames are about 16.7 ms apart, so this column moves in frame steps). Medians of ${results.tree[0]?.repeats ?? '–'}. The synthetic model is 100 blocks of 5 layers plus a flatten; only the rows in view (plus a margin) are in the DOM.
+
+${treeTable(results.tree)}`);
+}
 const notes = results.notes.map((n) => `\nNote: ${n}`).join('');
 const text = sections.join('\n\n');
 console.log(`\n${text}\n${notes}`);
@@ -188,7 +230,7 @@ Each step row times the studio's own training loop (\`src/engine/trainer.ts\`, o
 ${text}
 ${notes}
 `;
-if (PARTS.length === 2) {
+if (PARTS.length === ALL_PARTS.length) {
   writeFileSync(join(ROOT, 'bench/results.md'), markdown);
   console.log('\nwrote bench/results.md');
 } else {
