@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { writeBlockModel, type BlockModelFixture } from './treeFixture';
+import { writeBlockModel, writeNestedModel, type BlockModelFixture } from './treeFixture';
 
 let fixture: BlockModelFixture;
 
@@ -157,4 +157,21 @@ test('keyboard: arrows move through groups and into them, Space freezes, Enter o
   await page.keyboard.press('PageDown');
   await expect(item(/^stem_conv,/)).not.toBeFocused();
   await expect(tree.locator('[role="treeitem"]:focus')).toBeInViewport();
+});
+
+test('a nested model (a Keras application used as one layer) is its own branch; its group checkbox freezes every inner layer', async ({ page }) => {
+  const nested = await writeNestedModel();
+  await page.goto('./');
+  const tree = page.getByRole('tree', { name: 'Layers' });
+  await expect(tree.getByRole('treeitem').first()).toBeVisible();
+  await page.getByLabel('Import model').setInputFiles(nested.files);
+  await expect(page.getByTestId('model-facts')).toContainText('Imported: model.json · 4 layers · input 8×8×3');
+  const group = tree.getByRole('treeitem', { name: /^backbone,/ });
+  await expect(group).toBeVisible();
+  await expect(group).toHaveAttribute('aria-expanded', 'false');
+  const before = await trainable(page);
+  await page.getByRole('checkbox', { name: 'Freeze group backbone', exact: true }).check();
+  await expectTrainable(page, before - nested.backboneTrainable);
+  await group.click();
+  for (const name of nested.inner) await expect(page.getByRole('checkbox', { name: `Freeze ${name}`, exact: true })).toBeChecked();
 });

@@ -41,6 +41,19 @@ export async function writeBlockModel(blockCount = 99): Promise<BlockModelFixtur
   const trainable: Record<string, number> = {};
   for (const layer of stack) trainable[layer.name] = layer.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 0), 1), 0);
 
+  const files = await saveToTempDir(model);
+  model.dispose();
+  return {
+    files,
+    layerCount: stack.length,
+    blockCount,
+    trainable,
+    names: stack.map((layer) => layer.name),
+  };
+}
+
+/** Saves `model` as model.json + weights.bin in a fresh temporary folder; returns both paths. */
+async function saveToTempDir(model: tf.LayersModel): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'studio-tree-'));
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -56,12 +69,33 @@ export async function writeBlockModel(blockCount = 99): Promise<BlockModelFixtur
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     }),
   );
+  return [join(dir, 'model.json'), join(dir, 'weights.bin')];
+}
+
+/**
+ * A Keras-application-style model: a functional 'backbone' (conv, BN, ReLU,
+ * conv on 8×8×3) used as one layer, then pooling and a classifier. Returns
+ * the files and the trainable parameters inside the backbone (Keras' count).
+ */
+export async function writeNestedModel(): Promise<{ files: string[]; backboneTrainable: number; inner: string[] }> {
+  await tf.setBackend('cpu');
+  const innerInput = tf.input({ shape: [8, 8, 3], name: 'backbone_input' });
+  const innerLayers = [
+    tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'stem_conv' }),
+    tf.layers.batchNormalization({ name: 'stem_bn' }),
+    tf.layers.activation({ activation: 'relu', name: 'stem_relu' }),
+    tf.layers.conv2d({ filters: 6, kernelSize: 1, name: 'mix_conv' }),
+  ];
+  let x: tf.SymbolicTensor = innerInput;
+  for (const layer of innerLayers) x = layer.apply(x) as tf.SymbolicTensor;
+  const backbone = tf.model({ inputs: innerInput, outputs: x, name: 'backbone' });
+  const input = tf.input({ shape: [8, 8, 3], name: 'image' });
+  let y = backbone.apply(input) as tf.SymbolicTensor;
+  y = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(y) as tf.SymbolicTensor;
+  y = tf.layers.dense({ units: 2, activation: 'softmax', name: 'predictions' }).apply(y) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: y, name: 'nested_app' });
+  const backboneTrainable = backbone.trainableWeights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 0), 1), 0);
+  const files = await saveToTempDir(model);
   model.dispose();
-  return {
-    files: [join(dir, 'model.json'), join(dir, 'weights.bin')],
-    layerCount: stack.length,
-    blockCount,
-    trainable,
-    names: stack.map((layer) => layer.name),
-  };
+  return { files, backboneTrainable, inner: innerLayers.map((l) => l.name) };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { applyFreezePlan, countWeightParams } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, cutCandidates } from './head';
+import { loadLayersModelFromFileSet } from './modelFiles';
 import { summarizeLayers } from './summary';
 import { trainModel } from './trainer';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
@@ -29,6 +30,30 @@ describe('nested models', () => {
     ]);
     expect(cutCandidates(model)).toEqual(['backbone', 'gap', 'out']);
     expect(summarizeLayers(model, 'backbone').map((r) => r.name)).toEqual(['conv1', 'bn1', 'relu1', 'conv2', 'bn2', 'relu2']);
+    model.dispose();
+  });
+
+  it('survives a save and a load through the files a user picks: inner layers keep their parent', async () => {
+    const model = nestedModel();
+    let files: { name: string; buffer: ArrayBuffer }[] = [];
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        const json = { format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: artifacts.weightSpecs }] };
+        files = [
+          { name: 'model.json', buffer: new TextEncoder().encode(JSON.stringify(json)).buffer as ArrayBuffer },
+          { name: 'w.bin', buffer: artifacts.weightData as ArrayBuffer },
+        ];
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    const loaded = await loadLayersModelFromFileSet(files);
+    expect(summarizeLayers(loaded.model).map((r) => [r.name, r.parent])).toEqual(summarizeLayers(model).map((r) => [r.name, r.parent]));
+    expect(cutCandidates(loaded.model)).toEqual(['backbone', 'gap', 'out']);
+    const { model: transfer } = buildTransferModel(loaded.model, 'backbone', 3, 1);
+    const y = transfer.predict(tf.zeros([2, 8, 8, 1])) as tf.Tensor;
+    expect(y.shape).toEqual([2, 3]);
+    y.dispose();
+    loaded.model.dispose();
     model.dispose();
   });
 
