@@ -174,4 +174,11 @@ test('a nested model (a Keras application used as one layer) is its own branch; 
   await expectTrainable(page, before - nested.backboneTrainable);
   await group.click();
   for (const name of nested.inner) await expect(page.getByRole('checkbox', { name: `Freeze ${name}`, exact: true })).toBeChecked();
+
+  // The nested model itself can carry the head: its output is spatial, so the head pools it.
+  await page.getByText(/^Head: after ‘gap’/).click();
+  await page.getByLabel('Cut layer').selectOption('backbone');
+  await expect(page.getByText('The cut output 8×8×6 is spatial, so it is pooled to 6 features.')).toBeVisible();
+  await expect(tree.getByRole('treeitem', { name: /^head_pool,/ })).toBeVisible();
+  await expect(tree.getByRole('treeitem', { name: /^gap,/ })).toHaveCount(0);
 });

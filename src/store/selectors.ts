@@ -11,6 +11,11 @@ function lastRowOf(layers: readonly LayerInfo[], name: string): number {
   return -1;
 }
 
+/** The row whose output the head takes when cutting at `name`: the layer itself, or the last inner layer of a nested model. */
+export function cutRow(layers: readonly LayerInfo[], name: string): LayerInfo | undefined {
+  return layers[lastRowOf(layers, name)];
+}
+
 /**
  * The layers the run will train, in order: the pretrained ones up to the cut,
  * then the studio's head sized for the dataset's classes (2 when there are

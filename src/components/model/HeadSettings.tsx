@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { HeadConfig } from '../../engine/types';
-import { isRunActive } from '../../store/selectors';
+import { cutRow, isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { formatShape } from '../format';
 import { NumberField } from '../NumberField';
@@ -19,7 +19,7 @@ export function HeadSettings() {
   const setHead = useStudio((s) => s.setHead);
   const running = useStudio((s) => isRunActive(s));
   const byName = useMemo(() => new Map(model.layers.map((l) => [l.name, l])), [model]);
-  const cutShape = cutLayer ? byName.get(cutLayer)?.outputShape : undefined;
+  const cutShape = cutLayer ? cutRow(model.layers, cutLayer)?.outputShape : undefined;
   const spatial = cutShape?.length === 3;
   const describe = (h: HeadConfig) =>
     [spatial ? `${h.pooling === 'max' ? 'max' : 'average'} pooling` : null, h.hiddenUnits ? `Dense ${h.hiddenUnits} ReLU` : null, h.dropout ? `dropout ${h.dropout}` : null, `softmax over ${Math.max(classCount, 2)} classes`]
@@ -38,7 +38,7 @@ export function HeadSettings() {
             return (
               <option key={name} value={name}>
                 {name}
-                {layer ? ` · ${layer.className} ${formatShape(layer.outputShape)}` : ''}
+                {layer ? ` · ${layer.className} ${formatShape(layer.outputShape)}` : ` · nested model ${formatShape(cutRow(model.layers, name)?.outputShape ?? [])}`}
                 {name === model.defaultCutLayer ? ' · default' : ''}
               </option>
             );
