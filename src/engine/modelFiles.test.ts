@@ -55,6 +55,45 @@ describe('loadLayersModelFromFileSet', () => {
     expect(loaded.model.inputs[0].shape).toEqual([null, 8, 8, 1]);
   });
 
+  it('feeds a model with open height and width at the size its file declares, else 224', async () => {
+    const open = async (declared?: [number, number]) => {
+      const input = tf.input({ shape: [null, null, 3] as unknown as number[] });
+      const output = tf.layers.globalAveragePooling2d({}).apply(tf.layers.conv2d({ filters: 2, kernelSize: 1 }).apply(input)) as tf.SymbolicTensor;
+      const model = tf.model({ inputs: input, outputs: output });
+      let files: { name: string; buffer: ArrayBuffer }[] = [];
+      await model.save(
+        tf.io.withSaveHandler(async (a) => {
+          const json = { modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }], userDefinedMetadata: declared ? { preprocessing: { inputSize: declared } } : undefined };
+          files = [{ name: 'model.json', buffer: encode(json) }, { name: 'w.bin', buffer: a.weightData as ArrayBuffer }];
+          return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+        }),
+      );
+      model.dispose();
+      const loaded = await loadLayersModelFromFileSet(files);
+      loaded.model.dispose();
+      return loaded.inputShape;
+    };
+    expect(await open()).toEqual({ height: 224, width: 224, channels: 3 });
+    expect(await open([96, 128])).toEqual({ height: 96, width: 128, channels: 3 });
+  });
+
+  it('refuses a model that does not take images, saying what it takes', async () => {
+    const input = tf.input({ shape: [784] });
+    const model = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2 }).apply(input) as tf.SymbolicTensor });
+    let files: { name: string; buffer: ArrayBuffer }[] = [];
+    await model.save(
+      tf.io.withSaveHandler(async (a) => {
+        files = [{ name: 'mlp.json', buffer: encode({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }] }) }, { name: 'w.bin', buffer: a.weightData as ArrayBuffer }];
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
+    model.dispose();
+    await expect(loadLayersModelFromFileSet(files)).rejects.toMatchObject({
+      code: 'not-image-input',
+      message: "'mlp.json' takes input of shape [784]; the studio trains on one image input of height × width × 1 (grey) or 3 (RGB) channels.",
+    });
+  });
+
   it('sets aside the metadata.json of a studio export picked along with the model', async () => {
     const loaded = await loadLayersModelFromFileSet([modelFile(), shard(), { name: 'metadata.json', buffer: encode({ format: 'transfer-studio-export' }) }]);
     expect(loaded.model.layers.length).toBeGreaterThan(1);

@@ -4,7 +4,7 @@ import type { InputShape, Preprocessing } from './types';
 /** A problem with the user's model files; `code` tells the kind, `message` says what to do. */
 export class ModelFileError extends Error {
   constructor(
-    readonly code: 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json' | 'unreachable' | 'http-status',
+    readonly code: 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json' | 'unreachable' | 'http-status' | 'not-image-input',
     message: string,
   ) {
     super(message);
@@ -106,19 +106,42 @@ export async function loadLayersModelFromFiles(
     }
     throw error;
   }
-  const [, height, width, channels] = model.inputs[0].shape;
-  const meta = (json.userDefinedMetadata ?? {}) as { preprocessing?: { range?: [number, number]; resize?: Preprocessing['resize'] }; trainedOn?: string; testAccuracy?: number };
+  const meta = (json.userDefinedMetadata ?? {}) as {
+    preprocessing?: { range?: [number, number]; resize?: Preprocessing['resize']; inputSize?: [number, number] };
+    trainedOn?: string;
+    testAccuracy?: number;
+  };
+  const inputShape = imageInputShape(fileName, model, meta.preprocessing?.inputSize);
   const range = meta.preprocessing?.range ?? [0, 1];
   const provenance = meta.trainedOn
     ? `${meta.trainedOn}${meta.testAccuracy != null ? `; ${(meta.testAccuracy * 100).toFixed(1)}% test accuracy` : ''}`
     : null;
   return {
     model,
-    inputShape: { height: height ?? 0, width: width ?? 0, channels: channels ?? 0 },
+    inputShape,
     preprocessing: { range: [range[0], range[1]], resize: meta.preprocessing?.resize ?? 'stretch' },
     provenance,
     sourceHash,
   };
+}
+
+/** The size images are fed at when a model leaves height and width open ([null, null, null, 3]), unless its file says otherwise. */
+export const FLEXIBLE_INPUT_SIZE = 224;
+
+/**
+ * The image input the studio feeds `model`: [H, W, C] with C 1 or 3. Open
+ * height/width take the file's `preprocessing.inputSize` or 224. A model that
+ * does not take images is refused (and disposed) with a message that says so.
+ */
+function imageInputShape(fileName: string, model: tf.LayersModel, declared?: [number, number]): InputShape {
+  const shape = model.inputs[0].shape;
+  const [, height, width, channels] = shape;
+  if (model.inputs.length !== 1 || shape.length !== 4 || (channels !== 1 && channels !== 3)) {
+    model.dispose();
+    const described = model.inputs.map((input) => `[${input.shape.slice(1).map((d) => d ?? '?').join(', ')}]`).join(' and ');
+    throw new ModelFileError('not-image-input', `'${fileName}' takes input of shape ${described}; the studio trains on one image input of height × width × 1 (grey) or 3 (RGB) channels.`);
+  }
+  return { height: height ?? declared?.[0] ?? FLEXIBLE_INPUT_SIZE, width: width ?? declared?.[1] ?? FLEXIBLE_INPUT_SIZE, channels };
 }
 
 /** A converted SavedModel's topology is a GraphDef (`node` list), not a Keras config. */
