@@ -62,8 +62,10 @@ export function trainBlocker(
   }
   if (state.backend === null) return 'The training backend is starting.';
   if (state.ingest) return 'Images are still being added.';
-  const counts = classCounts(state).filter((c) => c > 0);
-  if (counts.length < 2) return 'Training needs at least two classes with images.';
+  const perClass = classCounts(state);
+  if (perClass.filter((c) => c > 0).length < 2) return 'Training needs at least two classes with images.';
+  const empty = state.classNames.filter((_, i) => perClass[i] === 0);
+  if (empty.length) return `Class '${empty[0]}' has no images: add images to it or delete it.`;
   return null;
 }
 
@@ -80,5 +82,30 @@ export function isRunActive(state: Pick<StudioState, 'runStatus'>): boolean {
 export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' | 'notices'>, perClass: readonly number[]): DatasetNotice[] {
   const counts = new Map(state.classNames.map((name, i) => [name, perClass[i]]));
   // With no images at all there is nothing to check beyond what the drop itself reported.
-  return state.images.length === 0 ? state.notices : [...state.notices, ...checkClasses(counts)];
+  if (state.images.length === 0) return state.notices;
+  const imbalance = classImbalanceNotice(state.classNames, perClass);
+  return [...state.notices, ...checkClasses(counts), ...(imbalance ? [imbalance] : [])];
+}
+
+/** Largest class at least this many times the smallest (non-empty) one is flagged. */
+export const IMBALANCE_RATIO = 3;
+
+/**
+ * A warning when the largest class has at least IMBALANCE_RATIO times the images of the
+ * smallest non-empty one, naming both with their counts; null when balanced enough.
+ */
+export function classImbalanceNotice(classNames: readonly string[], perClass: readonly number[]): DatasetNotice | null {
+  let largest = -1;
+  let smallest = -1;
+  perClass.forEach((count, i) => {
+    if (count === 0) return;
+    if (largest < 0 || count > perClass[largest]) largest = i;
+    if (smallest < 0 || count < perClass[smallest]) smallest = i;
+  });
+  if (largest < 0 || largest === smallest || perClass[largest] < IMBALANCE_RATIO * perClass[smallest]) return null;
+  const ratio = perClass[largest] / perClass[smallest];
+  return {
+    level: 'warning',
+    message: `Class imbalance: '${classNames[largest]}' has ${perClass[largest].toLocaleString('en-US')} images but '${classNames[smallest]}' only ${perClass[smallest].toLocaleString('en-US')} (${ratio.toFixed(1)}×). Add images to the smaller class or remove some from the larger.`,
+  };
 }

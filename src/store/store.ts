@@ -124,6 +124,39 @@ export interface DataSlice {
   reportRejected(rejected: RejectedFile[], notices: DatasetNotice[]): void;
   setIngestProgress(progress: { done: number; total: number } | null): void;
   setValidationFraction(fraction: number): void;
+  /** Share of each class held out for a final test (0 = none); the train client ignores it for now. */
+  testFraction: number;
+  setTestFraction(fraction: number): void;
+  /** True when the user's dataset began as the built-in sample, turned into theirs by an edit. */
+  fromSample: boolean;
+  /** The class that pasted and single dropped images go to (null: the first class). */
+  selectedClass: string | null;
+  /** Why the last class edit was refused, quoting the name; null after one that worked. */
+  classEditError: string | null;
+  /** Adds an empty class at the end. Returns the refusal (also kept in `classEditError`) or null. */
+  createClass(name: string): string | null;
+  /** Renames a class in place (its label stays); refuses a name already taken and suggests Merge. */
+  renameClass(from: string, to: string): string | null;
+  /** Moves every image of `from` into `into` and removes `from`; the later classes move up one label. */
+  mergeClasses(from: string, into: string): string | null;
+  /** Removes a class and all its images. */
+  deleteClass(name: string): string | null;
+  /** Removes one image by id. */
+  removeImage(id: number): void;
+  /** Picks the class that pasted images go to. */
+  selectClass(name: string): void;
+  /** Makes the built-in sample the user's own dataset, so that added images join it instead of replacing it. */
+  adoptSample(): void;
+}
+
+/** Checks a class name typed by the user: the trimmed name, or why it cannot be used (quoting it). */
+export function checkClassName(raw: string, taken: readonly string[]): { name: string; error: string | null } {
+  const name = raw.trim();
+  if (name === '') return { name, error: 'A class name cannot be empty. Type a name, e.g. cats.' };
+  if (name.includes('/')) return { name, error: `'${name}' contains '/'; class names are folder names. Use another character, e.g. '-'.` };
+  if (name.startsWith('.')) return { name, error: `'${name}' starts with '.', which marks hidden files; start it with a letter or digit.` };
+  if (taken.includes(name)) return { name, error: `A class named '${name}' already exists. Pick another name.` };
+  return { name, error: null };
 }
 
 let nextImageId = 1;
@@ -138,7 +171,13 @@ function classNamesOf(images: readonly LabeledImage[], existing: readonly string
   return names;
 }
 
-const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => ({
+/** The dataset fields after an edit: the sample becomes the user's own on its first edit. */
+function edited(s: DataSlice, images: DatasetImage[], classNames: string[], selectedClass: string | null): Partial<DataSlice> {
+  const fromSample = s.datasetSource === 'sample' || s.fromSample;
+  return { images, classNames, selectedClass, datasetSource: 'user', fromSample, classEditError: null };
+}
+
+const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set, get) => ({
   datasetSource: 'none',
   datasetName: '',
   images: [],
@@ -149,7 +188,7 @@ const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => (
   validationFraction: 0.15,
   splitSeed: 42,
   loadSample: (name, images) =>
-    set({ datasetSource: 'sample', datasetName: name, images: withIds(images), classNames: classNamesOf(images), rejected: [], notices: [] }),
+    set({ datasetSource: 'sample', datasetName: name, images: withIds(images), classNames: classNamesOf(images), rejected: [], notices: [], fromSample: false, selectedClass: null }),
   addUserImages: (name, images, rejected, notices) =>
     set((s) => {
       // The user's first folder replaces the demo sample; later folders add to it.
@@ -157,7 +196,9 @@ const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => (
       const merged = keep ? [...s.images, ...withIds(images)] : withIds(images);
       return {
         datasetSource: 'user',
-        datasetName: keep ? `${s.datasetName} + ${name}` : name,
+        fromSample: keep && s.fromSample,
+        // Images added to a class one by one come under the same name each time; it is named once.
+        datasetName: keep ? (s.datasetName.split(' + ').includes(name) ? s.datasetName : `${s.datasetName} + ${name}`) : name,
         images: merged,
         classNames: classNamesOf(merged, keep ? s.classNames : []),
         rejected: keep ? [...s.rejected, ...rejected] : rejected,
@@ -167,7 +208,65 @@ const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set) => (
   reportRejected: (rejected, notices) => set((s) => ({ rejected: [...s.rejected, ...rejected], notices })),
   setIngestProgress: (progress) => set({ ingest: progress }),
   setValidationFraction: (fraction) => set({ validationFraction: fraction }),
+  testFraction: 0,
+  setTestFraction: (fraction) => set({ testFraction: fraction }),
+  fromSample: false,
+  selectedClass: null,
+  classEditError: null,
+  createClass: (raw) => {
+    const s = get();
+    const { name, error } = checkClassName(raw, s.classNames);
+    if (error) {
+      set({ classEditError: error });
+      return error;
+    }
+    set(edited(s, s.images, [...s.classNames, name], s.selectedClass));
+    return null;
+  },
+  renameClass: (from, raw) => {
+    const s = get();
+    if (!s.classNames.includes(from)) return refuse(set, `There is no class '${from}' to rename.`);
+    if (raw.trim() === from) return null;
+    const { name, error } = checkClassName(raw, s.classNames);
+    if (error) {
+      const taken = s.classNames.includes(name);
+      return refuse(set, taken ? `A class named '${name}' already exists. To put the images of '${from}' into it, use Merge instead.` : error);
+    }
+    const images = s.images.map((image) => (image.className === from ? { ...image, className: name } : image));
+    set(edited(s, images, s.classNames.map((n) => (n === from ? name : n)), s.selectedClass === from ? name : s.selectedClass));
+    return null;
+  },
+  mergeClasses: (from, into) => {
+    const s = get();
+    if (from === into) return refuse(set, `Cannot merge '${from}' into itself. Pick another class.`);
+    for (const name of [from, into]) if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to merge.`);
+    const images = s.images.map((image) => (image.className === from ? { ...image, className: into } : image));
+    set(edited(s, images, s.classNames.filter((n) => n !== from), s.selectedClass === from ? into : s.selectedClass));
+    return null;
+  },
+  deleteClass: (name) => {
+    const s = get();
+    if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to delete.`);
+    const images = s.images.filter((image) => image.className !== name);
+    set(edited(s, images, s.classNames.filter((n) => n !== name), s.selectedClass === name ? null : s.selectedClass));
+    return null;
+  },
+  removeImage: (id) => {
+    const s = get();
+    const images = s.images.filter((image) => image.id !== id);
+    if (images.length !== s.images.length) set(edited(s, images, s.classNames, s.selectedClass));
+  },
+  selectClass: (name) => set((s) => (s.classNames.includes(name) ? { selectedClass: name } : {})),
+  adoptSample: () => {
+    const s = get();
+    if (s.datasetSource === 'sample') set(edited(s, s.images, s.classNames, s.selectedClass));
+  },
 });
+
+function refuse(set: (partial: Partial<DataSlice>) => void, message: string): string {
+  set({ classEditError: message });
+  return message;
+}
 
 // ---------------------------------------------------------------- train slice
 

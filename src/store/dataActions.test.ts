@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import type { LabeledImage } from '../data/types';
+import { classCounts, classImbalanceNotice, datasetNotices, trainBlocker } from './selectors';
+import { checkClassName, createStudioStore } from './store';
+
+const image = (className: string, n: number): LabeledImage => ({ path: `d/${className}/${n}.png`, className, pixels: new Uint8Array([n]) });
+const images = (className: string, count: number) => Array.from({ length: count }, (_, i) => image(className, i));
+
+function userStore() {
+  const store = createStudioStore();
+  store.getState().addUserImages('shapes', [...images('a', 3), ...images('b', 2), ...images('c', 4)], [], []);
+  return store;
+}
+
+const summary = (store: ReturnType<typeof createStudioStore>) => {
+  const s = store.getState();
+  return { classNames: s.classNames, counts: classCounts(s) };
+};
+
+describe('class editing actions', () => {
+  it('creates an empty class at the end with a trimmed name, and refuses empty, duplicate and path-like names quoting them', () => {
+    const store = userStore();
+    expect(store.getState().createClass('  d  ')).toBeNull();
+    expect(summary(store)).toEqual({ classNames: ['a', 'b', 'c', 'd'], counts: [3, 2, 4, 0] });
+    expect(store.getState().createClass('   ')).toMatch(/cannot be empty/);
+    expect(store.getState().createClass(' b ')).toBe("A class named 'b' already exists. Pick another name.");
+    expect(store.getState().classEditError).toBe("A class named 'b' already exists. Pick another name.");
+    expect(store.getState().createClass('x/y')).toMatch(/'x\/y' contains '\/'/);
+    expect(store.getState().createClass('.hidden')).toMatch(/'\.hidden' starts with '\.'/);
+    expect(store.getState().classNames).toEqual(['a', 'b', 'c', 'd']);
+    // A successful edit clears the last refusal.
+    expect(store.getState().createClass('ünïcødé 猫')).toBeNull();
+    expect(store.getState().classEditError).toBeNull();
+  });
+
+  it('renames in place so every label keeps its index, and a taken name suggests Merge', () => {
+    const store = userStore();
+    store.getState().selectClass('b');
+    expect(store.getState().renameClass('b', ' bee ')).toBeNull();
+    expect(summary(store)).toEqual({ classNames: ['a', 'bee', 'c'], counts: [3, 2, 4] });
+    expect(store.getState().images.filter((i) => i.className === 'bee').map((i) => i.path)).toEqual(['d/b/0.png', 'd/b/1.png']);
+    expect(store.getState().selectedClass).toBe('bee');
+    expect(store.getState().renameClass('a', 'c')).toBe("A class named 'c' already exists. To put the images of 'a' into it, use Merge instead.");
+    expect(summary(store).classNames).toEqual(['a', 'bee', 'c']);
+    expect(store.getState().renameClass('nope', 'z')).toMatch(/no class 'nope'/);
+    // Renaming to the same name is not an edit.
+    expect(store.getState().renameClass('a', 'a')).toBeNull();
+  });
+
+  it('merges one class into another, keeping the order of the rest and the image ids', () => {
+    const store = userStore();
+    const ids = store.getState().images.map((i) => i.id);
+    store.getState().selectClass('a');
+    expect(store.getState().mergeClasses('a', 'c')).toBeNull();
+    expect(summary(store)).toEqual({ classNames: ['b', 'c'], counts: [2, 7] });
+    expect(store.getState().images.map((i) => i.id)).toEqual(ids);
+    expect(store.getState().selectedClass).toBe('c');
+    expect(store.getState().mergeClasses('b', 'b')).toMatch(/'b' into itself/);
+    expect(store.getState().mergeClasses('b', 'zz')).toMatch(/no class 'zz'/);
+  });
+
+  it('deletes a class with its images, and removes single images by id', () => {
+    const store = userStore();
+    store.getState().selectClass('b');
+    expect(store.getState().deleteClass('b')).toBeNull();
+    expect(summary(store)).toEqual({ classNames: ['a', 'c'], counts: [3, 4] });
+    expect(store.getState().selectedClass).toBeNull();
+    const firstC = store.getState().images.find((i) => i.className === 'c')!;
+    store.getState().removeImage(firstC.id);
+    expect(summary(store).counts).toEqual([3, 3]);
+    expect(store.getState().images.some((i) => i.id === firstC.id)).toBe(false);
+    store.getState().removeImage(-1);
+    expect(summary(store).counts).toEqual([3, 3]);
+  });
+
+  it('turns the built-in sample into the user dataset on the first edit, so a later folder adds to it', () => {
+    const store = createStudioStore();
+    store.getState().loadSample('digits sample', [...images('5', 2), ...images('6', 2)]);
+    expect(store.getState().datasetSource).toBe('sample');
+    store.getState().selectClass('6');
+    store.getState().selectClass('not a class');
+    expect(store.getState().selectedClass).toBe('6');
+    // Selecting the paste target is not an edit.
+    expect(store.getState().datasetSource).toBe('sample');
+    store.getState().renameClass('5', 'five');
+    expect([store.getState().datasetSource, store.getState().fromSample]).toEqual(['user', true]);
+    store.getState().addUserImages('single images', [image('six', 9)], [], []);
+    expect(summary(store)).toEqual({ classNames: ['five', '6', 'six'], counts: [2, 2, 1] });
+    // Adding under the same name again does not repeat it in the dataset's name.
+    store.getState().addUserImages('single images', [image('six', 10)], [], []);
+    expect(store.getState().datasetName).toBe('digits sample + single images');
+  });
+
+  it('adoptSample keeps the sample when single images are added to one of its classes', () => {
+    const store = createStudioStore();
+    store.getState().loadSample('digits sample', [...images('5', 2), ...images('6', 2)]);
+    store.getState().adoptSample();
+    store.getState().addUserImages('single images', [image('5', 7)], [], []);
+    expect(summary(store)).toEqual({ classNames: ['5', '6'], counts: [3, 2] });
+    expect(store.getState().fromSample).toBe(true);
+  });
+
+  it('keeps the test split fraction in the data slice', () => {
+    const store = userStore();
+    expect(store.getState().testFraction).toBe(0);
+    store.getState().setTestFraction(0.1);
+    expect(store.getState().testFraction).toBe(0.1);
+  });
+
+  it('checks names without a store', () => {
+    expect(checkClassName(' x ', [])).toEqual({ name: 'x', error: null });
+    expect(checkClassName('x', ['x']).error).toMatch(/'x' already exists/);
+  });
+});
+
+describe('class checks that follow edits', () => {
+  it('an empty class blocks training with its name; deleting it unblocks', () => {
+    const store = userStore();
+    const ready = () => trainBlocker({ ...store.getState(), modelStatus: 'ready', model: { inputShape: { height: 1, width: 1, channels: 1 } } as never, backend: 'cpu' });
+    expect(ready()).toBeNull();
+    store.getState().createClass('empty');
+    expect(ready()).toBe("Class 'empty' has no images: add images to it or delete it.");
+    store.getState().deleteClass('empty');
+    expect(ready()).toBeNull();
+  });
+
+  it('flags class imbalance with both counts once the largest class is 3× the smallest', () => {
+    expect(classImbalanceNotice(['a', 'b', 'c'], [120, 40, 60])?.message).toMatch(/'a' has 120 images but 'b' only 40 \(3\.0×\)/);
+    expect(classImbalanceNotice(['a', 'b'], [119, 40])).toBeNull();
+    // An empty class is reported by its own check, not as imbalance.
+    expect(classImbalanceNotice(['a', 'b', 'c'], [10, 0, 9])).toBeNull();
+    expect(classImbalanceNotice(['a'], [10])).toBeNull();
+    const store = userStore();
+    store.getState().addUserImages('more', images('c', 2).map((i, n) => ({ ...i, path: `m/c/${n}.png` })), [], []);
+    const s = store.getState();
+    expect(datasetNotices(s, classCounts(s)).map((n) => n.message)).toContainEqual(expect.stringMatching(/'c' has 6 images but 'b' only 2/));
+  });
+});
