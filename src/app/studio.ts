@@ -1,15 +1,12 @@
 import { createStudioClient, type StudioClient } from '../client/studioClient';
 import { createWorkerTransport } from '../client/transport';
-import { decodeToPixels } from '../data/decode';
-import type { DroppedFile } from '../data/dropWalk';
-import { checkClasses } from '../data/folderLayout';
-import { ingestFiles } from '../data/ingest';
 import { fetchSampleDataset } from '../data/sampleDataset';
 import { resizePixels } from '../data/fit';
-import type { DatasetNotice, ImageShape, LabeledImage } from '../data/types';
+import type { ImageShape, LabeledImage } from '../data/types';
 import type { BackendPreference } from '../worker/protocol';
 import { useStudio } from '../store/store';
 import { BUILT_IN_MODELS, DEFAULT_MODEL_ID } from './builtInModels';
+import { rederiveIfNeeded } from './ingest';
 
 /** URL of the sample dataset that ships in public/. */
 const SAMPLE_URL = new URL('sample/digits-5-9.json', document.baseURI).href;
@@ -30,8 +27,7 @@ let sampleFittedTo = '';
 /**
  * Puts the built-in sample into the store at the model's input size and
  * resize mode (MobileNetV2: 224×224 RGB), unless the user's own images
- * replaced it. User images are decoded at the size of the model loaded when
- * they were added; re-deriving them is for the dataset issue.
+ * replaced it (those are re-derived from their files: see rederiveIfNeeded).
  */
 function fitSampleToModel(): void {
   const state = useStudio.getState();
@@ -61,7 +57,10 @@ export async function startStudio(search: string): Promise<void> {
     })
     .catch((error: Error) => useStudio.getState().runFailed(error.message));
   useStudio.subscribe((state, previous) => {
-    if (state.model !== previous.model || state.preprocessing?.resize !== previous.preprocessing?.resize) fitSampleToModel();
+    if (state.model !== previous.model || state.preprocessing?.resize !== previous.preprocessing?.resize) {
+      fitSampleToModel();
+      rederiveIfNeeded();
+    }
   });
   await c.init(preference, params.get('softwareWebgl') === '1');
   await loadBuiltInModel(DEFAULT_MODEL_ID);
@@ -104,44 +103,5 @@ export async function importModelFiles(picked: readonly File[]): Promise<void> {
   await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName });
 }
 
-/**
- * Decodes dropped or picked files at the model's input size and adds them to
- * the dataset. The first user folder replaces the built-in sample.
- */
-export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []): Promise<void> {
-  const state = useStudio.getState();
-  const model = state.model;
-  if (!model) {
-    // Images are decoded at the model's input size, so they cannot be taken before it is known.
-    state.reportRejected([], [{ level: 'error', message: 'The model is still loading; add the folder again in a moment.' }]);
-    return;
-  }
-  const shape: ImageShape = { ...model.inputShape, channels: model.inputShape.channels === 3 ? 3 : 1 };
-  const resize = state.preprocessing?.resize ?? 'stretch';
-  const rootName = files[0]?.path.split('/')[0] ?? emptyFolders[0]?.split('/')[0] ?? 'files';
-  state.setIngestProgress({ done: 0, total: files.length });
-  try {
-    const result = await ingestFiles(files, shape, (_bytes, blob, s) => decodeToPixels(blob, s, resize), (done, total) =>
-      useStudio.getState().setIngestProgress({ done, total }),
-    );
-    // Class-level checks are re-derived over the whole dataset (see datasetNotices), so drop this drop's own.
-    const dropCounts = new Map<string, number>();
-    for (const image of result.images) dropCounts.set(image.className, (dropCounts.get(image.className) ?? 0) + 1);
-    const classLevel = new Set(checkClasses(dropCounts).map((n) => n.message));
-    const notices: DatasetNotice[] = result.notices.filter((n) => !classLevel.has(n.message));
-    for (const folder of emptyFolders) {
-      notices.push({ level: 'warning', message: `Folder '${folder}' is empty; no images were taken from it.` });
-    }
-    if (result.images.length === 0 && notices.length === 0 && result.rejected.length > 0) {
-      notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
-    }
-    if (result.images.length > 0 || useStudio.getState().datasetSource === 'user') {
-      useStudio.getState().addUserImages(rootName, result.images, result.rejected, notices);
-    } else {
-      // Nothing usable: keep the current dataset, but say what was wrong.
-      useStudio.getState().reportRejected(result.rejected, notices);
-    }
-  } finally {
-    useStudio.getState().setIngestProgress(null);
-  }
-}
+/** Adding files lives in ./ingest (decode workers, progress, Cancel); re-exported for the components that import it from here. */
+export { addFiles, cancelIngest } from './ingest';

@@ -35,3 +35,12 @@ export async function decodeToPixels(blob: Blob, shape: ImageShape, resize: Resi
     bitmap.close();
   }
 }
+
+/** A request to the decode worker: decode `blob` to `shape` under `resize` (types only; see decode.worker.ts). */
+export type DecodeRequest = { id: number; blob: Blob; shape: ImageShape; resize: ResizeMode };
+
+/**
+ * The decode worker's answer to request `id`: the pixels (their buffer transferred), or why it failed.
+ * `code` is a `DataError` code when the decoder itself cannot run (e.g. 'no-canvas'), else absent.
+ */
+export type DecodeReply = { id: number; ok: true; pixels: Uint8Array } | { id: number; ok: false; message: string; code?: string };

@@ -58,7 +58,9 @@ export function trainBlocker(
   const { height, width, channels } = state.model.inputShape;
   const first = state.images[0];
   if (first && first.pixels.length !== height * width * channels) {
-    return `The images were decoded for another model; this one takes ${height}×${width}×${channels}. Add the folder again.`;
+    // Only while they are re-derived from their files (or after that was cancelled).
+    const next = state.ingest?.kind === 'rederive' ? 'They are being re-derived from their files; wait a moment.' : 'Pick the model again to re-derive them, or add the folder again.';
+    return `The images were decoded for another model; this one takes ${height}×${width}×${channels}. ${next}`;
   }
   if (state.backend === null) return 'The training backend is starting.';
   if (state.ingest) return 'Images are still being added.';

@@ -105,6 +105,9 @@ export interface DatasetImage extends LabeledImage {
   id: number;
 }
 
+/** Progress of adding files ('add') or of re-deriving every image for a new model ('rederive'). */
+export type IngestStatus = { kind: 'add' | 'rederive'; done: number; total: number; startedAt: number };
+
 /** The images, their classes, and what was left out. */
 export interface DataSlice {
   /** 'sample' until the user adds their first folder, which replaces it. */
@@ -115,14 +118,20 @@ export interface DataSlice {
   classNames: string[];
   rejected: RejectedFile[];
   notices: DatasetNotice[];
-  ingest: { done: number; total: number } | null;
+  /** Files being added or images being re-derived: `done` of `total` since `startedAt` (Date.now(), for a rate); null when idle. */
+  ingest: IngestStatus | null;
   validationFraction: number;
   splitSeed: number;
   loadSample(name: string, images: LabeledImage[]): void;
   addUserImages(name: string, images: LabeledImage[], rejected: RejectedFile[], notices: DatasetNotice[]): void;
   /** Records rejected files and notices of a drop that added no image, keeping the dataset as it is. */
   reportRejected(rejected: RejectedFile[], notices: DatasetNotice[]): void;
-  setIngestProgress(progress: { done: number; total: number } | null): void;
+  setIngestProgress(progress: IngestStatus | null): void;
+  /**
+   * Re-derived pixels after a model change: each image whose id is in `pixels` takes the new ones
+   * (id, class and path unchanged); user images missing from it are dropped. `notices` replace the last drop's.
+   */
+  replacePixels(pixels: ReadonlyMap<number, Uint8Array>, notices: DatasetNotice[]): void;
   setValidationFraction(fraction: number): void;
   /** Share of each class held out for a final test (0 = none); the train client ignores it for now. */
   testFraction: number;
@@ -207,6 +216,15 @@ const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (set, get)
     }),
   reportRejected: (rejected, notices) => set((s) => ({ rejected: [...s.rejected, ...rejected], notices })),
   setIngestProgress: (progress) => set({ ingest: progress }),
+  replacePixels: (pixels, notices) =>
+    set((s) => {
+      const images: DatasetImage[] = [];
+      for (const image of s.images) {
+        const next = pixels.get(image.id);
+        if (next) images.push({ ...image, pixels: next });
+      }
+      return { images, notices };
+    }),
   setValidationFraction: (fraction) => set({ validationFraction: fraction }),
   testFraction: 0,
   setTestFraction: (fraction) => set({ testFraction: fraction }),

@@ -1,0 +1,235 @@
+/**
+ * Adding the user's files to the dataset, and re-deriving their pixels when the model's input
+ * changes. Decoding runs in the decode pool's workers; `ingestFiles` (src/data/ingest.ts) keeps
+ * the logic of what is taken and why a file is rejected. Progress goes to the store's `ingest`.
+ */
+import type { DroppedFile } from '../data/dropWalk';
+import { checkClasses, planFolderImport } from '../data/folderLayout';
+import { ingestFiles } from '../data/ingest';
+import type { DatasetNotice, ImageShape, LabeledImage } from '../data/types';
+import type { ResizeMode } from '../engine/types';
+import { useStudio, type IngestStatus } from '../store/store';
+import { createDecodePool, type DecodePool } from './decodePool';
+
+/** The store is told of progress at most this often (ms), so 10,000 files do not mean 10,000 renders. */
+const PROGRESS_INTERVAL_MS = 100;
+/** Images re-derived at once (the pool bounds how many decode in its workers). */
+const REDERIVE_CONCURRENCY = 4;
+
+/** The running job (adding files or re-deriving), so that Cancel can stop it. */
+let running: { kind: IngestStatus['kind']; controller: AbortController; pool: DecodePool; key: string; byUser: boolean } | null = null;
+/** The input shape and resize mode the user's images in the store were decoded for ('' before any). */
+let userDecodedFor = '';
+
+/** What the current model wants: its input shape (1 or 3 channels) and resize mode; null while no model is loaded. */
+export function decodeTarget(): { shape: ImageShape; resize: ResizeMode; key: string } | null {
+  const state = useStudio.getState();
+  if (!state.model) return null;
+  const shape: ImageShape = { ...state.model.inputShape, channels: state.model.inputShape.channels === 3 ? 3 : 1 };
+  const resize = state.preprocessing?.resize ?? 'stretch';
+  return { shape, resize, key: `${shape.height}×${shape.width}×${shape.channels} ${resize}` };
+}
+
+/** Stops adding files or re-deriving: pending decodes are dropped, what was decoded is kept (see `addFiles`). */
+export function cancelIngest(): void {
+  if (running) running.byUser = true;
+  stopRunning();
+}
+
+function stopRunning(): void {
+  if (!running) return;
+  running.controller.abort(new DOMException('Adding images was cancelled.', 'AbortError'));
+  running.pool.cancel();
+}
+
+function progressReporter(kind: IngestStatus['kind'], total: number) {
+  const startedAt = Date.now();
+  let last = 0;
+  useStudio.getState().setIngestProgress({ kind, done: 0, total, startedAt });
+  return (done: number, of: number) => {
+    const now = Date.now();
+    if (done < of && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    useStudio.getState().setIngestProgress({ kind, done, total: of, startedAt });
+  };
+}
+
+function isAbort(error: unknown, signal: AbortSignal): boolean {
+  return signal.aborted || (error instanceof DOMException && error.name === 'AbortError');
+}
+
+/**
+ * Decodes dropped or picked files at the model's input size (in the decode workers) and adds them
+ * to the dataset. The first user folder replaces the built-in sample. Cancel (`cancelIngest`) keeps
+ * the images decoded so far and says how many.
+ */
+export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []): Promise<void> {
+  const target = decodeTarget();
+  if (!target) {
+    // Images are decoded at the model's input size, so they cannot be taken before it is known.
+    useStudio.getState().reportRejected([], [{ level: 'error', message: 'The model is still loading; add the folder again in a moment.' }]);
+    return;
+  }
+  if (running) stopRunning(); // a re-derivation in flight restarts after this drop
+  const { shape, resize, key } = target;
+  const rootName = files[0]?.path.split('/')[0] ?? emptyFolders[0]?.split('/')[0] ?? 'files';
+  const controller = new AbortController();
+  const pool = createDecodePool();
+  const job = { kind: 'add' as const, controller, pool, key, byUser: false };
+  running = job;
+  // What was decoded, by file: on cancel, ingestFiles gives nothing back, so the kept images are rebuilt from it.
+  const decoded = new Map<Blob, Uint8Array>();
+  const decodeInPool = pool.decoder(resize);
+  let done = 0;
+  const report = progressReporter('add', files.length);
+  try {
+    let result: Awaited<ReturnType<typeof ingestFiles>>;
+    try {
+      result = await ingestFiles(
+        files,
+        shape,
+        async (bytes, blob, s) => {
+          const pixels = await decodeInPool(bytes, blob, s);
+          decoded.set(blob, pixels);
+          return pixels;
+        },
+        (d, total) => {
+          done = d;
+          report(d, total);
+        },
+        controller.signal,
+      );
+    } catch (error) {
+      if (!isAbort(error, controller.signal)) throw error;
+      keepDecodedSoFar(files, decoded, rootName, done, key);
+      return;
+    }
+    const blobByPath = new Map(files.map((f) => [f.path, f.blob]));
+    for (const image of result.images) image.source ??= blobByPath.get(image.path);
+    // Class-level checks are re-derived over the whole dataset (see datasetNotices), so drop this drop's own.
+    const dropCounts = new Map<string, number>();
+    for (const image of result.images) dropCounts.set(image.className, (dropCounts.get(image.className) ?? 0) + 1);
+    const classLevel = new Set(checkClasses(dropCounts).map((n) => n.message));
+    const notices: DatasetNotice[] = result.notices.filter((n) => !classLevel.has(n.message));
+    for (const folder of emptyFolders) {
+      notices.push({ level: 'warning', message: `Folder '${folder}' is empty; no images were taken from it.` });
+    }
+    if (result.images.length === 0 && notices.length === 0 && result.rejected.length > 0) {
+      notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
+    }
+    if (result.images.length > 0 || useStudio.getState().datasetSource === 'user') {
+      if (useStudio.getState().datasetSource !== 'user') userDecodedFor = key;
+      useStudio.getState().addUserImages(rootName, result.images, result.rejected, notices);
+    } else {
+      // Nothing usable: keep the current dataset, but say what was wrong.
+      useStudio.getState().reportRejected(result.rejected, notices);
+    }
+  } finally {
+    pool.close();
+    if (running === job) {
+      running = null;
+      useStudio.getState().setIngestProgress(null);
+      // The model may have changed while the files were decoding.
+      rederiveIfNeeded();
+    }
+  }
+}
+
+function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8Array>, rootName: string, done: number, key: string): void {
+  const plan = planFolderImport(files);
+  const images: LabeledImage[] = [];
+  for (const entry of plan.entries) {
+    const blob = files[entry.index].blob;
+    const pixels = decoded.get(blob);
+    if (pixels) images.push({ path: entry.path, className: entry.className, pixels, source: blob });
+  }
+  const total = plan.entries.length;
+  const n = images.length;
+  const message = `Cancelled after ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} files; the ${n.toLocaleString('en-US')} ${n === 1 ? 'image' : 'images'} decoded so far ${n === 1 ? 'was' : 'were'} added. Add the folder again for the rest.`;
+  const notices: DatasetNotice[] = [{ level: 'warning', message }];
+  const state = useStudio.getState();
+  if (n > 0 || state.datasetSource === 'user') {
+    if (state.datasetSource !== 'user') userDecodedFor = key;
+    state.addUserImages(rootName, images, [], notices);
+  } else {
+    state.reportRejected([], notices);
+  }
+}
+
+/**
+ * Re-derives every user image for the current model (input size, channels, resize mode) from
+ * its kept original file, when they were decoded for another one. Ids, classes and paths stay;
+ * images without an original are dropped with a notice. Called on model and resize-mode changes.
+ */
+export function rederiveIfNeeded(): void {
+  const state = useStudio.getState();
+  const target = decodeTarget();
+  if (!target || state.datasetSource !== 'user' || state.images.length === 0) return;
+  if (running) {
+    // Files being added restart this when they are done; a re-derivation for another target is stale.
+    if (running.kind === 'rederive' && running.key !== target.key) stopRunning();
+    return;
+  }
+  if (target.key === userDecodedFor) return;
+  void rederive(target);
+}
+
+async function rederive(target: { shape: ImageShape; resize: ResizeMode; key: string }): Promise<void> {
+  const { shape, resize, key } = target;
+  const images = useStudio.getState().images;
+  const controller = new AbortController();
+  const pool = createDecodePool();
+  const job = { kind: 'rederive' as const, controller, pool, key, byUser: false };
+  running = job;
+  const pixels = new Map<number, Uint8Array>();
+  const failed: string[] = [];
+  let noSource = 0;
+  let next = 0;
+  let done = 0;
+  const report = progressReporter('rederive', images.length);
+  const work = async () => {
+    while (next < images.length && !controller.signal.aborted) {
+      const image = images[next++];
+      if (!image.source) noSource++;
+      else {
+        try {
+          pixels.set(image.id, await pool.decode(image.source, shape, resize));
+        } catch {
+          if (controller.signal.aborted) return;
+          failed.push(image.path);
+        }
+      }
+      done++;
+      report(done, images.length);
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(REDERIVE_CONCURRENCY, images.length) }, work));
+    const state = useStudio.getState();
+    const size = `${shape.height}×${shape.width}×${shape.channels}`;
+    if (controller.signal.aborted) {
+      if (job.byUser) {
+        state.reportRejected([], [{ level: 'warning', message: `Re-deriving the images for this model (${size}) was cancelled after ${done.toLocaleString('en-US')} of ${images.length.toLocaleString('en-US')}; they keep the previous model's size. Pick the model again to re-derive them, or add the folder again.` }]);
+      }
+      return;
+    }
+    // Images added while this ran (none: adding cancels it) or removed since are handled by replacePixels.
+    const notices: DatasetNotice[] = [...state.notices];
+    if (noSource > 0) {
+      notices.push({ level: 'warning', message: `${noSource.toLocaleString('en-US')} ${noSource === 1 ? 'image was' : 'images were'} removed: the original file was not kept, so it could not be re-decoded at ${size}. Add its folder again.` });
+    }
+    if (failed.length > 0) {
+      const shown = failed.slice(0, 5).map((p) => `'${p}'`).join(', ');
+      notices.push({ level: 'warning', message: `${failed.length.toLocaleString('en-US')} ${failed.length === 1 ? 'image' : 'images'} could not be re-decoded at ${size} and ${failed.length === 1 ? 'was' : 'were'} removed (the file may have been moved or deleted since it was added): ${shown}${failed.length > 5 ? ', …' : ''}. Add the folder again.` });
+    }
+    userDecodedFor = key;
+    state.replacePixels(pixels, notices);
+  } finally {
+    pool.close();
+    if (running === job) {
+      running = null;
+      useStudio.getState().setIngestProgress(null);
+      rederiveIfNeeded();
+    }
+  }
+}
