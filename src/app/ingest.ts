@@ -4,6 +4,7 @@
  * the logic of what is taken and why a file is rejected. Progress goes to the store's `ingest`.
  */
 import type { DroppedFile } from '../data/dropWalk';
+import { resizePixels } from '../data/fit';
 import { checkClasses, planFolderImport } from '../data/folderLayout';
 import { ingestFiles } from '../data/ingest';
 import type { DatasetNotice, ImageShape, LabeledImage } from '../data/types';
@@ -18,11 +19,22 @@ const REDERIVE_CONCURRENCY = 4;
 
 /** The running job (adding files or re-deriving), so that Cancel can stop it. */
 let running: { kind: IngestStatus['kind']; controller: AbortController; pool: DecodePool; key: string; byUser: boolean } | null = null;
-/** The input shape and resize mode the user's images in the store were decoded for ('' before any). */
-let userDecodedFor = '';
+/** An input shape and resize mode that images are decoded for; `key` names both. */
+export type DecodeTarget = { shape: ImageShape; resize: ResizeMode; key: string };
+
+/** What the images in the store were decoded (or the sample fitted) for; null before any. */
+let userDecodedFor: DecodeTarget | null = null;
+
+/**
+ * Records that the images in the store (the built-in sample) were fitted for `target`, so that a sample
+ * the user starts editing (it becomes theirs) is re-derived from its pixels when the model changes.
+ */
+export function noteSampleFittedTo(target: DecodeTarget): void {
+  userDecodedFor = target;
+}
 
 /** What the current model wants: its input shape (1 or 3 channels) and resize mode; null while no model is loaded. */
-export function decodeTarget(): { shape: ImageShape; resize: ResizeMode; key: string } | null {
+export function decodeTarget(): DecodeTarget | null {
   const state = useStudio.getState();
   if (!state.model) return null;
   const shape: ImageShape = { ...state.model.inputShape, channels: state.model.inputShape.channels === 3 ? 3 : 1 };
@@ -101,7 +113,7 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
       );
     } catch (error) {
       if (!isAbort(error, controller.signal)) throw error;
-      keepDecodedSoFar(files, decoded, rootName, done, key);
+      keepDecodedSoFar(files, decoded, rootName, done, target);
       return;
     }
     const blobByPath = new Map(files.map((f) => [f.path, f.blob]));
@@ -118,7 +130,7 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
       notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
     }
     if (result.images.length > 0 || useStudio.getState().datasetSource === 'user') {
-      if (useStudio.getState().datasetSource !== 'user') userDecodedFor = key;
+      if (useStudio.getState().datasetSource !== 'user') userDecodedFor = target;
       useStudio.getState().addUserImages(rootName, result.images, result.rejected, notices);
     } else {
       // Nothing usable: keep the current dataset, but say what was wrong.
@@ -135,7 +147,7 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
   }
 }
 
-function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8Array>, rootName: string, done: number, key: string): void {
+function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8Array>, rootName: string, done: number, target: DecodeTarget): void {
   const plan = planFolderImport(files);
   const images: LabeledImage[] = [];
   for (const entry of plan.entries) {
@@ -149,7 +161,7 @@ function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8
   const notices: DatasetNotice[] = [{ level: 'warning', message }];
   const state = useStudio.getState();
   if (n > 0 || state.datasetSource === 'user') {
-    if (state.datasetSource !== 'user') userDecodedFor = key;
+    if (state.datasetSource !== 'user') userDecodedFor = target;
     state.addUserImages(rootName, images, [], notices);
   } else {
     state.reportRejected([], notices);
@@ -170,12 +182,13 @@ export function rederiveIfNeeded(): void {
     if (running.kind === 'rederive' && running.key !== target.key) stopRunning();
     return;
   }
-  if (target.key === userDecodedFor) return;
+  if (target.key === userDecodedFor?.key) return;
   void rederive(target);
 }
 
-async function rederive(target: { shape: ImageShape; resize: ResizeMode; key: string }): Promise<void> {
+async function rederive(target: DecodeTarget): Promise<void> {
   const { shape, resize, key } = target;
+  const from = userDecodedFor;
   const images = useStudio.getState().images;
   const controller = new AbortController();
   const pool = createDecodePool();
@@ -190,8 +203,12 @@ async function rederive(target: { shape: ImageShape; resize: ResizeMode; key: st
   const work = async () => {
     while (next < images.length && !controller.signal.aborted) {
       const image = images[next++];
-      if (!image.source) noSource++;
-      else {
+      if (!image.source) {
+        // No file kept (the built-in sample the user made theirs): resize the pixels it has.
+        if (from && image.pixels.length === from.shape.height * from.shape.width * from.shape.channels) {
+          pixels.set(image.id, resizePixels(image.pixels, from.shape, shape, resize));
+        } else noSource++;
+      } else {
         try {
           pixels.set(image.id, await pool.decode(image.source, shape, resize));
         } catch {
@@ -222,7 +239,7 @@ async function rederive(target: { shape: ImageShape; resize: ResizeMode; key: st
       const shown = failed.slice(0, 5).map((p) => `'${p}'`).join(', ');
       notices.push({ level: 'warning', message: `${failed.length.toLocaleString('en-US')} ${failed.length === 1 ? 'image' : 'images'} could not be re-decoded at ${size} and ${failed.length === 1 ? 'was' : 'were'} removed (the file may have been moved or deleted since it was added): ${shown}${failed.length > 5 ? ', …' : ''}. Add the folder again.` });
     }
-    userDecodedFor = key;
+    userDecodedFor = target;
     state.replacePixels(pixels, notices);
   } finally {
     pool.close();

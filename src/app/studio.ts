@@ -6,7 +6,7 @@ import type { ImageShape, LabeledImage } from '../data/types';
 import type { BackendPreference } from '../worker/protocol';
 import { useStudio } from '../store/store';
 import { BUILT_IN_MODELS, DEFAULT_MODEL_ID } from './builtInModels';
-import { rederiveIfNeeded } from './ingest';
+import { noteSampleFittedTo, rederiveIfNeeded } from './ingest';
 
 /** URL of the sample dataset that ships in public/. */
 const SAMPLE_URL = new URL('sample/digits-5-9.json', document.baseURI).href;
@@ -40,6 +40,7 @@ function fitSampleToModel(): void {
   const same = shape.height === target.height && shape.width === target.width && shape.channels === target.channels;
   const resize = state.preprocessing.resize;
   state.loadSample(name, same ? images : images.map((image) => ({ ...image, pixels: resizePixels(image.pixels, shape, target, resize) })));
+  noteSampleFittedTo({ shape: target, resize, key });
 }
 
 /**
