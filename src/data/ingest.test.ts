@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError } from './errors';
-import { decodeFailureReason, type DecodeImage, ingestFiles, readFailureReason } from './ingest';
+import { HEADER_READ_LENGTH } from './imageHeader';
+import { decodeFailureReason, type DecodeImage, duplicateReason, ingestFiles, readFailureReason, sha256Hex } from './ingest';
 import type { ImageShape } from './types';
 
 const shape: ImageShape = { height: 2, width: 2, channels: 1 };
@@ -116,7 +118,7 @@ describe('ingestFiles', () => {
     ],
     [
       'a single class',
-      [{ path: 'r/cats/a.png', blob: png(1) }, { path: 'r/cats/b.png', blob: png(1) }],
+      [{ path: 'r/cats/a.png', blob: png(1) }, { path: 'r/cats/b.png', blob: png(2) }],
       [`Only one class ('cats'): training needs at least two classes. Add another class folder.`],
     ],
   ])('reports %s', async (_name, files, messages) => {
@@ -179,6 +181,8 @@ describe('ingestFiles', () => {
     const content = fc.oneof(
       fc.uint8Array({ maxLength: 64 }),
       fc.uint8Array({ maxLength: 32 }).map((tail) => Uint8Array.from([...PNG, ...tail])),
+      fc.tuple(fc.nat(), fc.nat()).map(([w, h]) => pngOfSize(w, h)),
+      fc.constant(Uint8Array.from([...PNG, 1])),
     );
     const file = fc.record({ path, content, decoderFails: fc.boolean() });
     await fc.assert(
@@ -196,5 +200,169 @@ describe('ingestFiles', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+/** A PNG whose IHDR declares `width`×`height`, padded with `padding` bytes. */
+function pngOfSize(width: number, height: number, padding = 0): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(33 + padding);
+  bytes.set(PNG);
+  const view = new DataView(bytes.buffer);
+  view.setUint32(8, 13);
+  bytes.set([0x49, 0x48, 0x44, 0x52], 12);
+  view.setUint32(16, width);
+  view.setUint32(20, height);
+  return bytes;
+}
+
+/** A blob that counts how many bytes were read from it, through `arrayBuffer` on it or on its slices. */
+function countingBlob(bytes: Uint8Array<ArrayBuffer>): { blob: Blob; read: () => number } {
+  let read = 0;
+  const wrap = (blob: Blob): Blob =>
+    ({
+      size: blob.size,
+      type: blob.type,
+      slice: (start?: number, end?: number) => wrap(blob.slice(start, end)),
+      arrayBuffer: async () => {
+        read += blob.size;
+        return blob.arrayBuffer();
+      },
+    }) as Blob;
+  return { blob: wrap(new Blob([bytes])), read: () => read };
+}
+
+describe('ingestFiles: pixel budget', () => {
+  it('refuses an image over 50 megapixels from its header, reading only the head and never decoding it', async () => {
+    const big = countingBlob(pngOfSize(12000, 9000, 500_000));
+    const decode = vi.fn(fakeDecode);
+    const result = await ingestFiles(
+      [
+        { path: 'set/x/big.png', blob: big.blob },
+        { path: 'set/x/ok.png', blob: new Blob([pngOfSize(4000, 3000)]) },
+        { path: 'set/y/ok.png', blob: new Blob([pngOfSize(4000, 3001)]) },
+      ],
+      shape,
+      decode,
+    );
+    expect(result.rejected).toEqual([
+      {
+        path: 'set/x/big.png',
+        reason: `'set/x/big.png' is 12,000×9,000 (108.0 megapixels), over the 50-megapixel budget; it was not decoded. Resize it below 50 megapixels and add it again.`,
+      },
+    ]);
+    expect(result.images.map((i) => i.path)).toEqual(['set/x/ok.png', 'set/y/ok.png']);
+    expect(decode).toHaveBeenCalledTimes(2);
+    expect(big.read()).toBe(HEADER_READ_LENGTH);
+  });
+
+  it('reads a whole JPEG when its frame header lies beyond the first 64 KiB', async () => {
+    const app = (fill: number) => [0xff, 0xe1, 0xff, 0xff, ...new Array(0xfffd).fill(fill)];
+    const jpegBytes = Uint8Array.from([0xff, 0xd8, ...app(1), ...app(2), 0xff, 0xc0, 0, 17, 8, 0x23, 0x28, 0x2e, 0xe0, 3, 1, 0x11, 0, 2, 0x11, 1, 3, 0x11, 1]);
+    const result = await ingestFiles([{ path: 'x/a/huge.jpg', blob: new Blob([jpegBytes]) }], shape, fakeDecode);
+    expect(result.rejected).toEqual([
+      {
+        path: 'x/a/huge.jpg',
+        reason: `'x/a/huge.jpg' is 12,000×9,000 (108.0 megapixels), over the 50-megapixel budget; it was not decoded. Resize it below 50 megapixels and add it again.`,
+      },
+    ]);
+  });
+
+  it('takes a lower budget from the options', async () => {
+    const result = await ingestFiles([{ path: 'x/a/1.png', blob: new Blob([pngOfSize(2000, 1001)]) }], shape, fakeDecode, { pixelBudget: 2_000_000 });
+    expect(result.rejected[0].reason).toBe(
+      `'x/a/1.png' is 2,000×1,001 (2.0 megapixels), over the 2-megapixel budget; it was not decoded. Resize it below 2 megapixels and add it again.`,
+    );
+  });
+});
+
+describe('ingestFiles: content hashes and duplicates', () => {
+  it('keeps each image\'s source blob and the SHA-256 of its bytes', async () => {
+    const blob = png(7);
+    const result = await ingestFiles([{ path: 'r/a/1.png', blob }], shape, fakeDecode);
+    const expected = createHash('sha256').update(Uint8Array.from([...PNG, 7])).digest('hex');
+    expect(result.images[0].hash).toBe(expected);
+    expect(result.images[0].source).toBe(blob);
+    expect(await sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+  });
+
+  it('keeps the first of identical files in input order, even when a later copy decodes first', async () => {
+    // The first file is read slowly, so its copies are hashed (and one decoded) before it.
+    const slow = png(1);
+    const slowBlob = { size: slow.size, slice: () => slowBlob, arrayBuffer: () => new Promise((r) => setTimeout(r, 30)).then(() => slow.arrayBuffer()) } as unknown as Blob;
+    const decode = vi.fn(fakeDecode);
+    const result = await ingestFiles(
+      [
+        { path: 'a/x/1.png', blob: slowBlob },
+        { path: 'a/y/2.png', blob: png(2) },
+        { path: 'b/x/1-copy.png', blob: png(1) },
+        { path: 'b/y/1-again.png', blob: png(1) },
+      ],
+      shape,
+      decode,
+    );
+    expect(result.images.map((i) => i.path)).toEqual(['a/x/1.png', 'a/y/2.png']);
+    // a/x/1 and a/y/2, plus whichever copy was hashed first while a/x/1 was still being read.
+    expect(decode.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(result.rejected).toEqual([
+      { path: 'b/x/1-copy.png', reason: `'b/x/1-copy.png' has the same content as 'a/x/1.png', which was kept.` },
+      { path: 'b/y/1-again.png', reason: `'b/y/1-again.png' has the same content as 'a/x/1.png', which was kept.` },
+    ]);
+  });
+
+  it('names copies of a corrupt file as corrupt, not as duplicates of a file that was not kept', async () => {
+    const result = await ingestFiles(
+      [
+        { path: 'r/a/bad.png', blob: png(CORRUPT) },
+        { path: 'r/a/bad-copy.png', blob: png(CORRUPT) },
+        { path: 'r/b/ok.png', blob: png(3) },
+      ],
+      shape,
+      fakeDecode,
+    );
+    expect(result.rejected).toEqual([
+      { path: 'r/a/bad.png', reason: decodeFailureReason('r/a/bad.png') },
+      { path: 'r/a/bad-copy.png', reason: decodeFailureReason('r/a/bad-copy.png') },
+    ]);
+  });
+
+  it('rejects files already in the dataset (knownHashes), without decoding them', async () => {
+    const known = new Map([[createHash('sha256').update(Uint8Array.from([...PNG, 5])).digest('hex'), 'old/cats/5.png']]);
+    const decode = vi.fn(fakeDecode);
+    const result = await ingestFiles(
+      [
+        { path: 'new/cats/five.png', blob: png(5) },
+        { path: 'new/dogs/6.png', blob: png(6) },
+      ],
+      shape,
+      decode,
+      { knownHashes: known },
+    );
+    expect(result.rejected).toEqual([{ path: 'new/cats/five.png', reason: duplicateReason('new/cats/five.png', 'old/cats/5.png') }]);
+    expect(duplicateReason('new/cats/five.png', 'old/cats/5.png')).toBe(`'new/cats/five.png' has the same content as 'old/cats/5.png', which was kept.`);
+    expect(decode).toHaveBeenCalledTimes(1);
+  });
+
+  it('takes progress and abort from the options object too', async () => {
+    const onProgress = vi.fn();
+    await ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, fakeDecode, { onProgress });
+    expect(onProgress.mock.calls).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    await expect(ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, fakeDecode, { signal: AbortSignal.abort() })).rejects.toThrow();
+  });
+
+  it('counts each class once per distinct image', async () => {
+    const result = await ingestFiles(
+      [
+        { path: 'r/cats/1.png', blob: png(1) },
+        { path: 'r/cats/1b.png', blob: png(1) },
+        { path: 'r/dogs/2.png', blob: png(2) },
+        { path: 'r/dogs/3.png', blob: png(3) },
+      ],
+      shape,
+      fakeDecode,
+    );
+    expect(result.notices.map((n) => n.message)).toEqual([`Class 'cats' has only 1 image, so none can be kept for validation. Add more images to it.`]);
   });
 });

@@ -2,9 +2,12 @@
  * From dropped files to labelled pixels. The decoder is injected so the whole
  * path runs in Node under Vitest with a fake one; in the browser it is
  * `decodeToPixels`. One bad file never stops the others: it becomes a reason.
+ * Only a file's head is read before it is known to be an image within the pixel
+ * budget; the whole file is then read once, hashed and handed to the decoder.
  */
 import { DataError } from './errors';
 import { checkClasses, planFolderImport } from './folderLayout';
+import { HEADER_READ_LENGTH, PIXEL_BUDGET, pixelBudgetReason, readImageSize } from './imageHeader';
 import { imageByteLength } from './pixels';
 import { checkImageBytes } from './sniff';
 import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from './types';
@@ -41,50 +44,129 @@ export function readFailureReason(path: string): string {
   return `'${path}' could not be read (it may have been moved or deleted since it was chosen). It was skipped. Add the folder again.`;
 }
 
-type Outcome = { ok: true; image: LabeledImage } | { ok: false; rejected: RejectedFile };
+/** Options of `ingestFiles`; every field is optional. */
+export type IngestOptions = {
+  /** Called after each planned file is handled. */
+  onProgress?: IngestProgress;
+  /** Aborts the ingest: it rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Hex SHA-256 → path of images already in the dataset; a dropped file with one of these hashes is a duplicate. */
+  knownHashes?: ReadonlyMap<string, string>;
+  /** Images with more pixels than this (read from their header) are refused undecoded; default `PIXEL_BUDGET`. */
+  pixelBudget?: number;
+};
 
-async function ingestOne(path: string, className: string, blob: Blob, shape: ImageShape, decode: DecodeImage): Promise<Outcome> {
-  let bytes: Uint8Array;
+/** The reason given for a file whose bytes equal those of `keptPath`, which stays in the dataset. */
+export function duplicateReason(path: string, keptPath: string): string {
+  return `'${path}' has the same content as '${keptPath}', which was kept.`;
+}
+
+/** Hex SHA-256 of `bytes` (Web Crypto, in browsers, workers and Node ≥ 20). */
+export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  let hex = '';
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}
+
+type Outcome =
+  | { kind: 'image'; image: LabeledImage & { hash: string } }
+  | { kind: 'rejected'; rejected: RejectedFile }
+  /** Same bytes as the lower-numbered file `of` (not decoded); settled once every file is done. */
+  | { kind: 'duplicate'; path: string; hash: string; of: number };
+
+/** Reads at most `length` leading bytes of `blob` (all of it when it is smaller). */
+async function readPrefix(blob: Blob, length: number): Promise<Uint8Array<ArrayBuffer>> {
+  const part = typeof blob.size === 'number' && blob.size > length ? blob.slice(0, length) : blob;
+  return new Uint8Array(await part.arrayBuffer());
+}
+
+type IngestContext = {
+  shape: ImageShape;
+  decode: DecodeImage;
+  knownHashes?: ReadonlyMap<string, string>;
+  pixelBudget: number;
+  /** Hash → lowest file number seen with it so far. */
+  firstByHash: Map<string, number>;
+};
+
+async function ingestOne(slot: number, path: string, className: string, blob: Blob, context: IngestContext): Promise<Outcome> {
+  const reject = (reason: string): Outcome => ({ kind: 'rejected', rejected: { path, reason } });
+  let bytes: Uint8Array<ArrayBuffer>;
+  let whole: boolean;
   try {
-    bytes = new Uint8Array(await blob.arrayBuffer());
+    // Only the head is read first, so a non-image or an image over the budget is never read in full.
+    bytes = await readPrefix(blob, HEADER_READ_LENGTH);
+    whole = !(blob.size > bytes.length);
   } catch {
-    return { ok: false, rejected: { path, reason: readFailureReason(path) } };
+    return reject(readFailureReason(path));
   }
   const check = checkImageBytes(path, bytes);
-  if (!check.ok) return { ok: false, rejected: { path, reason: check.reason } };
+  if (!check.ok) return reject(check.reason);
+  try {
+    let size = readImageSize(bytes, check.format);
+    if (!size && !whole && check.format === 'jpeg') {
+      // A JPEG's frame header can sit behind more than 64 KiB of metadata.
+      bytes = new Uint8Array(await blob.arrayBuffer());
+      whole = true;
+      size = readImageSize(bytes, check.format);
+    }
+    // Without a readable size the decoder decides: it names a truncated or corrupt file itself.
+    const overBudget = size && pixelBudgetReason(path, size, context.pixelBudget);
+    if (overBudget) return reject(overBudget);
+    if (!whole) bytes = new Uint8Array(await blob.arrayBuffer());
+  } catch {
+    return reject(readFailureReason(path));
+  }
+
+  const hash = await sha256Hex(bytes);
+  const known = context.knownHashes?.get(hash);
+  if (known !== undefined) return reject(duplicateReason(path, known));
+  const first = context.firstByHash.get(hash);
+  if (first !== undefined && first < slot) return { kind: 'duplicate', path, hash, of: first };
+  context.firstByHash.set(hash, slot);
+
   let pixels: Uint8Array;
   try {
-    pixels = await decode(bytes, blob, shape);
+    pixels = await context.decode(bytes, blob, context.shape);
   } catch (error) {
     // A decoder that cannot run at all is the program's fault, not the file's.
     if (error instanceof DataError) throw error;
-    return { ok: false, rejected: { path, reason: decodeFailureReason(path) } };
+    return reject(decodeFailureReason(path));
   }
-  const expected = imageByteLength(shape);
+  const expected = imageByteLength(context.shape);
   if (!(pixels instanceof Uint8Array) || pixels.length !== expected) {
-    throw new DataError('decoder-output', `The decoder returned ${pixels?.length} values for '${path}'; shape ${shape.height}×${shape.width}×${shape.channels} needs ${expected}.`);
+    const { height, width, channels } = context.shape;
+    throw new DataError('decoder-output', `The decoder returned ${pixels?.length} values for '${path}'; shape ${height}×${width}×${channels} needs ${expected}.`);
   }
-  return { ok: true, image: { path, className, pixels } };
+  return { kind: 'image', image: { path, className, pixels, source: blob, hash } };
 }
 
 /**
- * Plans the folder layout, reads and sniffs each file, decodes the images with `decode`, and checks
- * the classes. Bad files become `rejected` entries naming them; a decoder rejection becomes
- * "could not be decoded". Rejects with `signal.reason` when aborted, and with `DataError` for
- * programmer errors (bad `shape`, decoder output of the wrong length).
+ * Plans the folder layout, reads each file's head to sniff it and read its size, refuses images over
+ * the pixel budget undecoded, hashes the rest (SHA-256) and decodes them with `decode`, then checks the
+ * classes. Each image keeps its `source` blob and `hash`. Bad files become `rejected` entries naming
+ * them; of files with the same bytes the first in input order is kept and the others are named as
+ * duplicates, as are files whose hash is in `knownHashes`. Accepts `(files, shape, decode, onProgress,
+ * signal)` or `(files, shape, decode, options)`. Rejects with `signal.reason` when aborted, and with
+ * `DataError` for programmer errors (bad `shape`, decoder output of the wrong length).
  */
 export async function ingestFiles(
   files: readonly { path: string; blob: Blob }[],
   shape: ImageShape,
   decode: DecodeImage,
-  onProgress?: IngestProgress,
+  progressOrOptions?: IngestProgress | IngestOptions,
   signal?: AbortSignal,
 ): Promise<IngestResult> {
+  const options: IngestOptions = typeof progressOrOptions === 'function' ? { onProgress: progressOrOptions, signal } : { signal, ...progressOrOptions };
+  const { onProgress } = options;
+  signal = options.signal;
   imageByteLength(shape);
   signal?.throwIfAborted();
   const plan = planFolderImport(files);
   const total = plan.entries.length;
   const outcomes: Outcome[] = new Array(total);
+  const context: IngestContext = { shape, decode, knownHashes: options.knownHashes, pixelBudget: options.pixelBudget ?? PIXEL_BUDGET, firstByHash: new Map() };
   let next = 0;
   let done = 0;
   onProgress?.(0, total);
@@ -96,7 +178,7 @@ export async function ingestFiles(
         signal?.throwIfAborted();
         const slot = next++;
         const entry = plan.entries[slot];
-        outcomes[slot] = await ingestOne(entry.path, entry.className, files[entry.index].blob, shape, decode);
+        outcomes[slot] = await ingestOne(slot, entry.path, entry.className, files[entry.index].blob, context);
         done++;
         onProgress?.(done, total);
       }
@@ -111,10 +193,23 @@ export async function ingestFiles(
   const images: LabeledImage[] = [];
   const rejected: RejectedFile[] = [...plan.rejected];
   const counts = new Map<string, number>(plan.classNames.map((name) => [name, 0]));
+  // Files run concurrently, so a later copy may have been decoded before the first one was hashed:
+  // settle duplicates here, in input order, keeping the first copy that decoded.
+  const keptByHash = new Map<string, string>();
   for (const outcome of outcomes) {
-    if (outcome.ok) {
+    if (outcome.kind === 'image') {
+      const kept = keptByHash.get(outcome.image.hash);
+      if (kept !== undefined) {
+        rejected.push({ path: outcome.image.path, reason: duplicateReason(outcome.image.path, kept) });
+        continue;
+      }
+      keptByHash.set(outcome.image.hash, outcome.image.path);
       images.push(outcome.image);
       counts.set(outcome.image.className, (counts.get(outcome.image.className) ?? 0) + 1);
+    } else if (outcome.kind === 'duplicate') {
+      const kept = keptByHash.get(outcome.hash);
+      // The same bytes decode the same way: if the first copy failed, this one would have too.
+      rejected.push({ path: outcome.path, reason: kept !== undefined ? duplicateReason(outcome.path, kept) : decodeFailureReason(outcome.path) });
     } else {
       rejected.push(outcome.rejected);
     }
