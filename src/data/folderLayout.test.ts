@@ -12,7 +12,8 @@ describe('planFolderImport: classes', () => {
     ['a leading slash from a drop walk', ['/pets/cats/a.png', '/pets/dogs/b.png'], [['/pets/cats/a.png', 'cats'], ['/pets/dogs/b.png', 'dogs']]],
     ['CJK class names as-is', ['動物/猫/1.png', '動物/犬/2.png'], [['動物/猫/1.png', '猫'], ['動物/犬/2.png', '犬']]],
     ['accents and emoji as-is', ['food/café/1.jpg', 'food/🍕 pizza/2.jpg'], [['food/café/1.jpg', 'café'], ['food/🍕 pizza/2.jpg', '🍕 pizza']]],
-    ['decomposed accents are kept, not normalised', ['food/cafe\u0301/1.jpg', 'food/tea/2.jpg'], [['food/cafe\u0301/1.jpg', 'cafe\u0301'], ['food/tea/2.jpg', 'tea']]],
+    ['decomposed accents (NFD) become composed (NFC)', ['food/cafe\u0301/1.jpg', 'food/tea/2.jpg'], [['food/cafe\u0301/1.jpg', 'caf\u00e9'], ['food/tea/2.jpg', 'tea']]],
+    ['Greek, CJK and accented names as-is', ['x/Ωmega/1.png', 'x/猫/2.png', 'x/café/3.png'], [['x/Ωmega/1.png', 'Ωmega'], ['x/猫/2.png', '猫'], ['x/café/3.png', 'café']]],
     ['class names are case-sensitive', ['x/Cat/1.png', 'x/cat/2.png'], [['x/Cat/1.png', 'Cat'], ['x/cat/2.png', 'cat']]],
     ['same class under two dropped roots merges', ['a/cats/1.png', 'b/cats/2.png'], [['a/cats/1.png', 'cats'], ['b/cats/2.png', 'cats']]],
     ['deeper files go to their class', ['root/cats/indoor/1.png', 'root/dogs/2.png'], [['root/cats/indoor/1.png', 'cats'], ['root/dogs/2.png', 'dogs']]],
@@ -24,6 +25,18 @@ describe('planFolderImport: classes', () => {
     const result = plan('r/zebra/1.png', 'r/猫/2.png', 'r/Ant/3.png', 'r/ant/4.png');
     expect(result.classNames).toEqual(['Ant', 'ant', 'zebra', '猫']);
     expect(result.entries.map((e) => e.index)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('merges a composed (NFC) and a decomposed (NFD) spelling of a name into one class', () => {
+    const nfc = 'caf\u00e9';
+    const nfd = 'cafe\u0301';
+    const result = plan(`mac/${nfd}/1.png`, `win/${nfc}/2.png`, `win/${nfd}/sub/3.png`, 'win/tea/4.png');
+    expect(result.classNames).toEqual([nfc, 'tea']);
+    expect(result.entries.map((e) => e.className)).toEqual([nfc, nfc, nfc, 'tea']);
+    expect(result.notices.map((n) => n.message)).toEqual([`'win/${nfd}/sub' is a folder inside class '${nfc}'; its 1 file was included in class '${nfc}'.`]);
+    expect(checkClasses(new Map([[nfc, 3], ['Ωmega', 1]]))).toEqual([
+      { level: 'warning', message: `Class 'Ωmega' has only 1 image, so none can be kept for validation. Add more images to it.` },
+    ]);
   });
 });
 

@@ -42,7 +42,8 @@ function plural(count: number, word: string): string {
 /**
  * Plans a folder import: assigns each file under `root/class/…` to `class`, folds deeper
  * sub-folders into their class (one warning per sub-folder), and rejects files that are not in
- * a class folder with a reason naming them. Never throws; class names keep their Unicode as-is.
+ * a class folder with a reason naming them. Never throws; class names may hold any Unicode and are
+ * normalised to NFC, so a composed and a decomposed 'café' are the same class.
  */
 export function planFolderImport(files: readonly { path: string }[]): FolderPlan {
   const plan: FolderPlan = { entries: [], rejected: [], notices: [], ignored: [], classNames: [] };
@@ -96,7 +97,8 @@ export function planFolderImport(files: readonly { path: string }[]): FolderPlan
         });
         continue;
       }
-      const className = segments[1];
+      // NFC: macOS and many zips write 'café' decomposed (NFD), Windows composed; both are one class.
+      const className = segments[1].normalize('NFC');
       plan.entries.push({ path: item.path, className, index: item.index });
       let info = classes.get(className);
       if (!info) {
