@@ -112,7 +112,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const shape: ImageShape = { ...model.inputShape, channels: model.inputShape.channels as 1 | 3 };
       const labelOf = new Map(state.classNames.map((name, i) => [name, i]));
       const labels = Int32Array.from(state.images, (image) => labelOf.get(image.className)!);
-      const split = stratifiedSplit(labels, { validationFraction: state.validationFraction, seed: state.splitSeed });
+      // The held-out test images must never be trained on.
+      const split = stratifiedSplit(labels, { validationFraction: state.validationFraction, testFraction: state.testFraction, seed: state.splitSeed });
       const gather = (indices: Int32Array): WireImageSet => ({
         pixels: packImages(Array.from(indices, (i) => state.images[i].pixels), shape),
         labels: Int32Array.from(indices, (i) => labels[i]),
