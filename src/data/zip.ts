@@ -325,3 +325,40 @@ export function readZip(zipName: string, bytes: Uint8Array, limits: Partial<ZipL
   }
   return result;
 }
+
+/** True for a dropped file named `*.zip` (any case); its bytes are checked by `readZip`. */
+export function isZipName(path: string): boolean {
+  return /\.zip$/i.test(path);
+}
+
+/**
+ * Replaces each `*.zip` among dropped `files` by the files it holds (`readZip`, one zip at a time so
+ * only one archive's bytes are in memory), keeping the other files in place. Returns what to pass to
+ * `ingestFiles` plus the zips' own rejected files, notices and ignored entries. Never rejects for a
+ * bad zip: an unreadable one becomes a rejected file too.
+ */
+export async function expandZips(
+  files: readonly { path: string; blob: Blob }[],
+  limits: Partial<ZipLimits> = {},
+): Promise<ZipContents> {
+  const out: ZipContents = { files: [], rejected: [], notices: [], ignored: [] };
+  for (const file of files) {
+    if (!isZipName(file.path)) {
+      out.files.push(file);
+      continue;
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await file.blob.arrayBuffer());
+    } catch {
+      out.rejected.push({ path: file.path, reason: `'${file.path}' could not be read (it may have been moved or deleted since it was chosen). Add it again.` });
+      continue;
+    }
+    const unpacked = readZip(file.path, bytes, limits);
+    out.files.push(...unpacked.files);
+    out.rejected.push(...unpacked.rejected);
+    out.notices.push(...unpacked.notices);
+    out.ignored.push(...unpacked.ignored);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { zipSync, type Zippable } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { type DecodeImage, ingestFiles } from './ingest';
-import { readZip } from './zip';
+import { expandZips, isZipName, readZip } from './zip';
 
 const PNG = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const shape = { height: 1, width: 2, channels: 1 } as const;
@@ -46,4 +46,31 @@ describe('a dropped zip through the ingest', () => {
       { numRuns: 150 },
     );
   });
+});
+
+describe('expandZips', () => {
+  it('unpacks zips in place, leaves other files alone and names bad zips', async () => {
+    const pets = zipSync({ 'cat/1.png': Uint8Array.from([...PNG, 1]), 'dog/2.png': Uint8Array.from([...PNG, 2]) });
+    const unreadable = { arrayBuffer: () => Promise.reject(new Error('gone')) } as unknown as Blob;
+    const result = await expandZips([
+      { path: 'drop/birds/3.png', blob: new Blob([Uint8Array.from([...PNG, 3])]) },
+      { path: 'drop/Pets.ZIP', blob: new Blob([pets]) },
+      { path: 'drop/notes.zip', blob: new Blob(['hello']) },
+      { path: 'drop/empty.zip', blob: new Blob([zipSync({})]) },
+      { path: 'drop/lost.zip', blob: unreadable },
+    ]);
+    expect(result.files.map((f) => f.path)).toEqual(['drop/birds/3.png', 'Pets/cat/1.png', 'Pets/dog/2.png']);
+    expect(result.rejected).toEqual([
+      { path: 'drop/notes.zip', reason: `'drop/notes.zip' is not a zip archive (it starts like a text file). Nothing was taken from it.` },
+      { path: 'drop/lost.zip', reason: `'drop/lost.zip' could not be read (it may have been moved or deleted since it was chosen). Add it again.` },
+    ]);
+    expect(result.notices).toEqual([{ level: 'warning', message: `'drop/empty.zip' holds no files; nothing was added from it.` }]);
+  });
+
+  it.each<[string, boolean]>([
+    ['a.zip', true],
+    ['dir/B.ZIP', true],
+    ['a.zip.png', false],
+    ['zip', false],
+  ])('isZipName(%j) = %s', (path, expected) => expect(isZipName(path)).toBe(expected));
 });
