@@ -1,4 +1,5 @@
 import { checkClasses } from '../data/folderLayout';
+import { classImbalance } from '../data/split';
 import type { DatasetNotice } from '../data/types';
 import { headLayerInfos } from '../engine/headSpec';
 import { isFrozen } from '../engine/params';
@@ -85,29 +86,6 @@ export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' 
   const counts = new Map(state.classNames.map((name, i) => [name, perClass[i]]));
   // With no images at all there is nothing to check beyond what the drop itself reported.
   if (state.images.length === 0) return state.notices;
-  const imbalance = classImbalanceNotice(state.classNames, perClass);
-  return [...state.notices, ...checkClasses(counts), ...(imbalance ? [imbalance] : [])];
-}
-
-/** Largest class at least this many times the smallest (non-empty) one is flagged. */
-export const IMBALANCE_RATIO = 3;
-
-/**
- * A warning when the largest class has at least IMBALANCE_RATIO times the images of the
- * smallest non-empty one, naming both with their counts; null when balanced enough.
- */
-export function classImbalanceNotice(classNames: readonly string[], perClass: readonly number[]): DatasetNotice | null {
-  let largest = -1;
-  let smallest = -1;
-  perClass.forEach((count, i) => {
-    if (count === 0) return;
-    if (largest < 0 || count > perClass[largest]) largest = i;
-    if (smallest < 0 || count < perClass[smallest]) smallest = i;
-  });
-  if (largest < 0 || largest === smallest || perClass[largest] < IMBALANCE_RATIO * perClass[smallest]) return null;
-  const ratio = perClass[largest] / perClass[smallest];
-  return {
-    level: 'warning',
-    message: `Class imbalance: '${classNames[largest]}' has ${perClass[largest].toLocaleString('en-US')} images but '${classNames[smallest]}' only ${perClass[smallest].toLocaleString('en-US')} (${ratio.toFixed(1)}×). Add images to the smaller class or remove some from the larger.`,
-  };
+  const imbalance = classImbalance(counts);
+  return [...state.notices, ...checkClasses(counts), ...(imbalance ? [{ ...imbalance, message: `Class imbalance: ${imbalance.message}` }] : [])];
 }

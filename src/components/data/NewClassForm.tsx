@@ -1,0 +1,41 @@
+import { useId, useState } from 'react';
+import { useStudio } from '../../store/store';
+
+/** "New class" at the end of the class list: a name field and a button; a refused name is explained beside it. */
+export function NewClassForm({ editable }: { editable: boolean }) {
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const errorId = useId();
+  return (
+    <form
+      className="new-class"
+      aria-label="New class"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const refused = useStudio.getState().createClass(name);
+        setError(refused);
+        if (refused === null) setName('');
+      }}
+    >
+      <label className="field inline">
+        <span>New class name</span>
+        <input
+          type="text"
+          value={name}
+          placeholder="e.g. cats"
+          aria-invalid={error !== null}
+          aria-describedby={error ? errorId : undefined}
+          onChange={(e) => setName(e.target.value)}
+        />
+      </label>
+      <button type="submit" className="small-button" disabled={!editable}>
+        New class
+      </button>
+      {error ? (
+        <p id={errorId} className="error small" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </form>
+  );
+}
