@@ -173,7 +173,7 @@ describe('checkClasses', () => {
     [
       'a class with no usable images',
       { cats: 10, dogs: 0 },
-      [{ level: 'error', message: `Class 'dogs' has no usable images. Add images to its folder or remove the folder, then add the folder again.` }],
+      [{ level: 'error', message: `Class 'dogs' has no usable images. Add images to it (to its folder, or onto its card) or delete the class.` }],
     ],
     [
       'a class with one image',
@@ -185,7 +185,7 @@ describe('checkClasses', () => {
       new Map([['cats', 0]]),
       [
         { level: 'error', message: `Only one class ('cats'): training needs at least two classes. Add another class folder.` },
-        { level: 'error', message: `Class 'cats' has no usable images. Add images to its folder or remove the folder, then add the folder again.` },
+        { level: 'error', message: `Class 'cats' has no usable images. Add images to it (to its folder, or onto its card) or delete the class.` },
       ],
     ],
   ])('%s', (_name, counts, expected) => {

@@ -170,7 +170,7 @@ export function checkClasses(counts: ReadonlyMap<string, number> | Readonly<Reco
     if (!(count > 0)) {
       notices.push({
         level: 'error',
-        message: `Class '${className}' has no usable images. Add images to its folder or remove the folder, then add the folder again.`,
+        message: `Class '${className}' has no usable images. Add images to it (to its folder, or onto its card) or delete the class.`,
       });
     } else if (count < 2) {
       notices.push({

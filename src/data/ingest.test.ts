@@ -105,7 +105,7 @@ describe('ingestFiles', () => {
     expect(result.rejected.map((r) => r.path)).toEqual(['r/loose.png', 'r/dogs/broken.png']);
     expect(result.classNames).toEqual(['cats', 'dogs']);
     expect(result.notices).toEqual([
-      { level: 'error', message: `Class 'dogs' has no usable images. Add images to its folder or remove the folder, then add the folder again.` },
+      { level: 'error', message: `Class 'dogs' has no usable images. Add images to it (to its folder, or onto its card) or delete the class.` },
     ]);
   });
 
