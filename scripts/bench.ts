@@ -4,15 +4,16 @@
  * headless Chromium — for the built-in digits model (full fine-tune vs head
  * only) and for the built-in MobileNetV2 (its load time, then full fine-tune,
  * head only and the last two blocks), and the layer tree's render times
- * (MobileNetV2 and 500 layers, in Chromium). Writes bench/results.md. Ratios are
+ * (MobileNetV2 and 500 layers, in Chromium), and the dataset ingest rate and memory
+ * (1,000 and 10,000 generated images, in Chromium). Writes bench/results.md. Ratios are
  * compared within one run (shared machines are noisy); nothing here is a
  * pass/fail gate.
  *
  * Options: --steps N (timed steps per digits configuration, default 8);
- * --only digits|mobilenetv2|tree (one part; prints the tables, leaves
- * bench/results.md alone).
+ * --only digits|mobilenetv2|tree|ingest (one part; prints the tables, leaves
+ * bench/results.md alone); --ingest-cases 1000x28x28x1,… (files × H × W × C) replaces the ingest cases.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,20 +24,23 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config';
 import { loadBuiltInModelFromDisk, loadSampleFromDisk, readMobileNetV2FilesFromDisk } from '../src/engine/testing/builtInFiles';
 import { benchFreezePlans, benchMobileNetV2, MOBILENET_V2_BENCH, type LoadBenchRow, type StepBenchRow } from '../bench/stepBench';
 import type { TreeBenchRow } from '../bench/treePage';
+import type { IngestBenchRow } from '../bench/ingestPage';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argSteps = process.argv.indexOf('--steps');
 const STEPS = argSteps > 0 ? Number(process.argv[argSteps + 1]) : 8;
 const argOnly = process.argv.indexOf('--only');
-type Part = 'digits' | 'mobilenetv2' | 'tree';
-const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree'];
+type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest';
+const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest'];
+/** Parts measured only in the browser, by a page of their own. */
+const PAGE_PARTS: Part[] = ['tree', 'ingest'];
 const PARTS: Part[] = argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`--only '${part}' is not a part of the bench; use --only ${ALL_PARTS.join(', --only ')}.`);
 }
 
 /** How long one browser page may run before its finished rows are taken and the rest reported as timed out. */
-const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
+const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
 
 /** Browser flags per backend: SwiftShader stands in for a GPU on machines without one. */
 const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl'; args: string[] }[] = [
@@ -48,6 +52,7 @@ interface Results {
   steps: StepBenchRow[];
   loads: LoadBenchRow[];
   tree: TreeBenchRow[];
+  ingest: IngestMeasured[];
   notes: string[];
 }
 
@@ -73,7 +78,7 @@ async function benchCpu(results: Results): Promise<void> {
 }
 
 /** Runs bench/index.html for one model on one backend in a fresh browser, collecting what it measured. */
-async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, 'tree'>, results: Results): Promise<void> {
+async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, 'tree' | 'ingest'>, results: Results): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
   try {
@@ -126,6 +131,108 @@ async function benchTree(server: ViteDevServer, results: Results): Promise<void>
   }
 }
 
+/** The ingest cases: files × the digits model's input and MobileNetV2's; `--ingest-cases 1000x28x28x1,…` picks others. */
+const argCases = process.argv.indexOf('--ingest-cases');
+const INGEST_CASES: { n: number; h: number; w: number; c: 1 | 3 }[] =
+  argCases > 0
+    ? process.argv[argCases + 1].split(',').map((text) => {
+        const [n, h, w, c] = text.split('x').map(Number);
+        return { n, h, w, c: c === 3 ? 3 : 1 };
+      })
+    : [
+        { n: 1000, h: 28, w: 28, c: 1 },
+        { n: 1000, h: 224, w: 224, c: 3 },
+        { n: 10_000, h: 28, w: 28, c: 1 },
+        { n: 10_000, h: 224, w: 224, c: 3 },
+      ];
+
+/** An ingest row with what Node saw of the browser's memory (resident set sizes from /proc, bytes). */
+interface IngestMeasured extends IngestBenchRow {
+  rendererRssBefore: number;
+  rendererRssPeak: number;
+  browserRssPeak: number;
+}
+
+/** Resident set size of a process in bytes (Linux /proc), or 0 when it is gone. */
+function rssOf(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs bench/ingest.html for one case in a fresh browser: the page generates the files, then
+ * ingests them while Node samples the resident memory of this browser's processes every 200 ms
+ * (their ids from CDP SystemInfo.getProcessInfo; the page and its decode workers share the renderer).
+ */
+async function benchIngestCase(server: ViteDevServer, c: (typeof INGEST_CASES)[number], results: Results): Promise<void> {
+  const port = (server.httpServer!.address() as { port: number }).port;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, '--enable-precise-memory-info', '--js-flags=--expose-gc'] });
+  try {
+    const page = await browser.newPage();
+    page.on('console', (message) => {
+      if ((message.type() === 'error' || message.type() === 'warning') && !message.text().startsWith('Failed to load resource')) console.log(`    page ${message.type()}: ${message.text()}`);
+    });
+    page.on('crash', () => console.log('    the page crashed'));
+    page.on('pageerror', (error) => console.log(`    page error: ${error.message}`));
+    const cdp = await browser.newBrowserCDPSession();
+    const processes = async () =>
+      ((await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] }).processInfo;
+    const sample = async () => {
+      const list = await processes();
+      const renderer = list.filter((p) => p.type === 'renderer').reduce((sum, p) => sum + rssOf(p.id), 0);
+      const all = list.reduce((sum, p) => sum + rssOf(p.id), 0);
+      return { renderer, all };
+    };
+    await page.goto(`http://127.0.0.1:${port}/bench/ingest.html?n=${c.n}&h=${c.h}&w=${c.w}&c=${c.c}`);
+    await page.waitForFunction(() => (window as unknown as { __ready?: boolean; __bench?: unknown }).__ready || (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 600_000, polling: 500 });
+    await page.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await sample();
+    let rendererPeak = before.renderer;
+    let allPeak = before.all;
+    let sampling = true;
+    let lastLog = Date.now();
+    const sampler = (async () => {
+      while (sampling) {
+        if (Date.now() - lastLog > 15_000) {
+          lastLog = Date.now();
+          console.log(`    ${await page.locator('#out').textContent().catch(() => '?')}; renderer RSS ${mib(rendererPeak)} MiB at most so far`);
+        }
+        const now = await sample();
+        rendererPeak = Math.max(rendererPeak, now.renderer);
+        allPeak = Math.max(allPeak, now.all);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    await page.evaluate(() => (window as unknown as { __go?: () => void }).__go?.());
+    try {
+      await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 600_000, polling: 250 });
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    const result = (await page.evaluate(() => (window as unknown as { __bench: unknown }).__bench)) as { row?: IngestBenchRow; error?: string };
+    if (!result.row) {
+      results.notes.push(`ingest ${c.n} at ${c.h}×${c.w}×${c.c}: ${result.error}`);
+      return;
+    }
+    const row: IngestMeasured = { ...result.row, rendererRssBefore: before.renderer, rendererRssPeak: rendererPeak, browserRssPeak: allPeak };
+    console.log(`  ingest ${row.files} files at ${row.shape}: ${row.imagesPerSecond.toFixed(0)} images/s, ${row.images} added, ${row.rejected} rejected, renderer RSS ${mib(row.rendererRssBefore)} → ${mib(row.rendererRssPeak)} MiB for ${mib(row.pixelBytes)} MiB of pixels`);
+    if (row.firstRejection) console.log(`    first rejection: ${row.firstRejection}`);
+    results.ingest.push(row);
+  } finally {
+    await browser.close();
+  }
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: bytes < 10 * 2 ** 20 ? 1 : 0 });
+}
+
 async function benchBrowser(results: Results): Promise<void> {
   const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
   await server.listen();
@@ -134,11 +241,17 @@ async function benchBrowser(results: Results): Promise<void> {
       console.log('layer tree (headless Chromium)…');
       await benchTree(server, results);
     }
+    if (PARTS.includes('ingest')) {
+      for (const c of INGEST_CASES) {
+        console.log(`ingest ${c.n.toLocaleString('en-US')} files at ${c.h}×${c.w}×${c.c} (headless Chromium)…`);
+        await benchIngestCase(server, c, results);
+      }
+    }
     for (const { backend, args } of BROWSER_BACKENDS) {
       for (const part of PARTS) {
-        if (part === 'tree') continue;
+        if (PAGE_PARTS.includes(part)) continue;
         console.log(`${part} on ${backend} (headless Chromium)…`);
-        await benchPage(server, backend, args, part, results);
+        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest'>, results);
       }
     }
   } finally {
@@ -170,6 +283,20 @@ function loadTable(rows: LoadBenchRow[]): string {
   return lines.join('\n');
 }
 
+function ingestTable(rows: IngestMeasured[]): string {
+  const lines = [
+    '| files (4000×3000 among them) | their bytes (MiB) | input | decode workers | images added | seconds | images / s | uint8 pixels (MiB) | renderer RSS before → peak (MiB) | growth (MiB) | overhead beyond the pixels (MiB) | JS heap before → peak (MiB) |',
+    '|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of rows) {
+    const growth = r.rendererRssPeak - r.rendererRssBefore;
+    lines.push(
+      `| ${r.files.toLocaleString('en-US')} (${r.bigFiles}) | ${mib(r.fileBytes)} | ${r.shape} | ${r.workers} | ${r.images.toLocaleString('en-US')} | ${r.seconds.toFixed(1)} | ${r.imagesPerSecond.toFixed(0)} | ${mib(r.pixelBytes)} | ${mib(r.rendererRssBefore)} → ${mib(r.rendererRssPeak)} | ${mib(growth)} | ${mib(growth - r.pixelBytes)} | ${mib(r.heapBefore)} → ${mib(r.heapPeak)} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
 function treeTable(rows: TreeBenchRow[]): string {
   const lines = ['| model | layers | action | render + commit (ms) | painted after (ms) | repeats | tree items in the DOM |', '|---|---:|---|---:|---:|---:|---:|'];
   for (const row of rows) {
@@ -178,9 +305,9 @@ function treeTable(rows: TreeBenchRow[]): string {
   return lines.join('\n');
 }
 
-const results: Results = { steps: [], loads: [], tree: [], notes: [] };
+const results: Results = { steps: [], loads: [], tree: [], ingest: [], notes: [] };
 const started = performance.now();
-if (PARTS.some((p) => p !== 'tree')) {
+if (PARTS.some((p) => !PAGE_PARTS.includes(p))) {
   console.log('cpu (Node)…');
   await benchCpu(results);
 }
@@ -216,6 +343,13 @@ if (PARTS.includes('tree')) {
 The studio's own \`LayerTree\` (app styles and store) in headless Chromium, 1440×900: each time runs from the action (a model arriving in the store, a click, a store update, a scroll): React's synchronous render and commit, and until the second animation frame after it, i.e. painted (frames are about 16.7 ms apart, so this column moves in frame steps). Medians of ${results.tree[0]?.repeats ?? '–'}. The synthetic model is 100 blocks of 5 layers plus a flatten; only the rows in view (plus a margin) are in the DOM.
 
 ${treeTable(results.tree)}`);
+}
+if (PARTS.includes('ingest')) {
+  sections.push(`## Dataset ingest rate and memory
+
+The studio's own ingest path in headless Chromium: \`ingestFiles\` (sniff, header size check, SHA-256, class layout) with the decode pool's workers (\`createImageBitmap\` + \`OffscreenCanvas\`, resized to the model's input, uint8 pixels transferred back). The files are generated in the page (JPEG of 320×240 to 1600×1200 and small PNGs, from 48 drawn templates; one file in 500 a 4000×3000 JPEG; each file made distinct by a comment so none is a duplicate). They are kept small because generated Blobs live in Chromium's in-memory blob storage (about 500 MiB in a fresh profile, past which reads fail: the ingest then names them as unreadable and goes on); files a user drops are read from disk. Memory: the resident set of the browser's renderer processes (the page and its workers), from /proc every 200 ms, before the ingest (after a GC, the files already generated) and at its peak; "overhead" is the growth beyond the uint8 pixels the images need (N × H × W × C). The JS heap column is \`performance.memory.usedJSHeapSize\` (with --enable-precise-memory-info) of the page alone; it grows with the pixel buffers the page holds.
+
+${ingestTable(results.ingest)}`);
 }
 const notes = results.notes.map((n) => `\nNote: ${n}`).join('');
 const text = sections.join('\n\n');

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DecodeReply, DecodeRequest } from '../data/decode';
 import { DataError } from '../data/errors';
 import { ingestFiles } from '../data/ingest';
@@ -92,6 +92,27 @@ describe('createDecodePool', () => {
     const w2 = FakeWorker.all[1];
     w2.reply({ id: w2.requests[0].id, ok: true, pixels: new Uint8Array(4) });
     expect(await second).toHaveLength(4);
+  });
+
+  it('a worker that stops answering is taken for dead after timeoutMs: its request fails, a fresh worker takes the queue', async () => {
+    vi.useFakeTimers();
+    try {
+      const pool = createDecodePool({ size: 1, perWorker: 1, timeoutMs: 5000, createWorker: fresh() });
+      const hung = pool.decode(blob('a'), SHAPE, 'stretch');
+      const next = pool.decode(blob('b'), SHAPE, 'stretch');
+      const failed = expect(hung).rejects.toThrow('no answer within 5 s');
+      vi.advanceTimersByTime(4999);
+      expect(FakeWorker.all).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      await failed;
+      expect(FakeWorker.all[0].terminated).toBe(true);
+      const w2 = FakeWorker.all[1];
+      w2.reply({ id: w2.requests[0].id, ok: true, pixels: new Uint8Array(4) });
+      expect(await next).toHaveLength(4);
+      pool.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('cancel rejects queued and running requests with AbortError, stops the workers, and ignores late replies', async () => {

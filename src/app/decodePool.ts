@@ -26,6 +26,11 @@ export interface DecodePoolOptions {
   size?: number;
   /** Requests one worker holds at once (default 2): enough to overlap decoding and messaging, few enough to bound the full-size bitmaps alive. */
   perWorker?: number;
+  /**
+   * A worker that has not answered a request for this long (ms; default 60 s) is taken for dead (a worker
+   * killed for memory fires no error event): it is stopped, its requests fail, and a fresh one takes the queue.
+   */
+  timeoutMs?: number;
   /** Makes a worker (default: the real module worker). */
   createWorker?: () => DecodeWorkerLike;
 }
@@ -57,7 +62,7 @@ function abortError(): DOMException {
   return new DOMException('Adding images was cancelled.', 'AbortError');
 }
 
-type Job = { id: number; blob: Blob; shape: ImageShape; resize: ResizeMode; resolve(pixels: Uint8Array): void; reject(error: Error): void };
+type Job = { id: number; blob: Blob; shape: ImageShape; resize: ResizeMode; resolve(pixels: Uint8Array): void; reject(error: Error): void; timer?: ReturnType<typeof setTimeout> };
 type Slot = { worker: DecodeWorkerLike; running: Map<number, Job> };
 
 /** Creates a pool of decode workers; the workers start on the first request. */
@@ -65,6 +70,7 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
   const size = Math.max(1, Math.floor(options.size ?? poolSizeFor(typeof navigator === 'undefined' ? undefined : navigator.hardwareConcurrency)));
   const perWorker = Math.max(1, Math.floor(options.perWorker ?? 2));
   const create = options.createWorker ?? realWorker;
+  const timeoutMs = options.timeoutMs ?? 60_000;
   const slots: (Slot | null)[] = Array.from({ length: size }, () => null);
   const queue: Job[] = [];
   let nextId = 1;
@@ -74,6 +80,7 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
     const job = slot.running.get(reply.id);
     if (!job) return; // answered after a crash or a cancel: nobody waits for it
     slot.running.delete(reply.id);
+    clearTimeout(job.timer);
     if (reply.ok === true) {
       job.resolve(reply.pixels);
     } else if (reply.ok === false) {
@@ -89,7 +96,10 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
     // Only the files this worker held fail; a fresh worker takes the rest of the queue.
     slot.worker.terminate();
     if (slots[index] === slot) slots[index] = null;
-    for (const job of slot.running.values()) job.reject(new Error(`The decode worker stopped: ${message}`));
+    for (const job of slot.running.values()) {
+      clearTimeout(job.timer);
+      job.reject(new Error(`The decode worker stopped: ${message}`));
+    }
     slot.running.clear();
     pump();
   }
@@ -113,10 +123,12 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
       while (slot.running.size < perWorker && queue.length > 0) {
         const job = queue.shift()!;
         slot.running.set(job.id, job);
+        job.timer = setTimeout(() => onCrash(i, slot, `no answer within ${timeoutMs / 1000} s`), timeoutMs);
         try {
           slot.worker.postMessage({ id: job.id, blob: job.blob, shape: job.shape, resize: job.resize });
         } catch (error) {
           slot.running.delete(job.id);
+          clearTimeout(job.timer);
           job.reject(error instanceof Error ? error : new Error(String(error)));
         }
       }
@@ -131,7 +143,10 @@ export function createDecodePool(options: DecodePoolOptions = {}): DecodePool {
       const slot = slots[i];
       if (!slot) continue;
       slot.worker.terminate();
-      for (const job of slot.running.values()) job.reject(error);
+      for (const job of slot.running.values()) {
+        clearTimeout(job.timer);
+        job.reject(error);
+      }
       slot.running.clear();
       slots[i] = null;
     }

@@ -7,7 +7,8 @@ import type { DroppedFile } from '../data/dropWalk';
 import { resizePixels } from '../data/fit';
 import { checkClasses, planFolderImport } from '../data/folderLayout';
 import { ingestFiles } from '../data/ingest';
-import type { DatasetNotice, ImageShape, LabeledImage } from '../data/types';
+import { expandZips } from '../data/zip';
+import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from '../data/types';
 import type { ResizeMode } from '../engine/types';
 import { useStudio, type IngestStatus } from '../store/store';
 import { createDecodePool, type DecodePool } from './decodePool';
@@ -72,10 +73,11 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
 
 /**
  * Decodes dropped or picked files at the model's input size (in the decode workers) and adds them
- * to the dataset. The first user folder replaces the built-in sample. Cancel (`cancelIngest`) keeps
- * the images decoded so far and says how many.
+ * to the dataset; a dropped .zip is unpacked first (its bad entries named), and a file with the same
+ * bytes as an image already in the dataset is named as a duplicate. The first user folder replaces
+ * the built-in sample. Cancel (`cancelIngest`) keeps the images decoded so far and says how many.
  */
-export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []): Promise<void> {
+export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = []): Promise<void> {
   const target = decodeTarget();
   if (!target) {
     // Images are decoded at the model's input size, so they cannot be taken before it is known.
@@ -84,7 +86,7 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
   }
   if (running) stopRunning(); // a re-derivation in flight restarts after this drop
   const { shape, resize, key } = target;
-  const rootName = files[0]?.path.split('/')[0] ?? emptyFolders[0]?.split('/')[0] ?? 'files';
+  const rootName = dropped[0]?.path.split('/')[0] ?? emptyFolders[0]?.split('/')[0] ?? 'files';
   const controller = new AbortController();
   const pool = createDecodePool();
   const job = { kind: 'add' as const, controller, pool, key, byUser: false };
@@ -93,8 +95,13 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
   const decoded = new Map<Blob, Uint8Array>();
   const decodeInPool = pool.decoder(resize);
   let done = 0;
-  const report = progressReporter('add', files.length);
+  const report = progressReporter('add', dropped.length);
   try {
+    const zips = await expandZips(dropped);
+    const files = zips.files;
+    const before = useStudio.getState();
+    const knownHashes = new Map<string, string>();
+    if (before.datasetSource === 'user') for (const image of before.images) if (image.hash) knownHashes.set(image.hash, image.path);
     let result: Awaited<ReturnType<typeof ingestFiles>>;
     try {
       result = await ingestFiles(
@@ -105,36 +112,38 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
           decoded.set(blob, pixels);
           return pixels;
         },
-        (d, total) => {
-          done = d;
-          report(d, total);
+        {
+          onProgress: (d, total) => {
+            done = d;
+            report(d, total);
+          },
+          signal: controller.signal,
+          knownHashes,
         },
-        controller.signal,
       );
     } catch (error) {
       if (!isAbort(error, controller.signal)) throw error;
-      keepDecodedSoFar(files, decoded, rootName, done, target);
+      keepDecodedSoFar(files, decoded, rootName, done, target, zips.rejected);
       return;
     }
-    const blobByPath = new Map(files.map((f) => [f.path, f.blob]));
-    for (const image of result.images) image.source ??= blobByPath.get(image.path);
     // Class-level checks are re-derived over the whole dataset (see datasetNotices), so drop this drop's own.
     const dropCounts = new Map<string, number>();
     for (const image of result.images) dropCounts.set(image.className, (dropCounts.get(image.className) ?? 0) + 1);
     const classLevel = new Set(checkClasses(dropCounts).map((n) => n.message));
-    const notices: DatasetNotice[] = result.notices.filter((n) => !classLevel.has(n.message));
+    const notices: DatasetNotice[] = [...zips.notices, ...result.notices.filter((n) => !classLevel.has(n.message))];
+    const rejected = [...zips.rejected, ...result.rejected];
     for (const folder of emptyFolders) {
       notices.push({ level: 'warning', message: `Folder '${folder}' is empty; no images were taken from it.` });
     }
-    if (result.images.length === 0 && notices.length === 0 && result.rejected.length > 0) {
+    if (result.images.length === 0 && notices.length === 0 && rejected.length > 0) {
       notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
     }
     if (result.images.length > 0 || useStudio.getState().datasetSource === 'user') {
       if (useStudio.getState().datasetSource !== 'user') userDecodedFor = target;
-      useStudio.getState().addUserImages(rootName, result.images, result.rejected, notices);
+      useStudio.getState().addUserImages(rootName, result.images, rejected, notices);
     } else {
       // Nothing usable: keep the current dataset, but say what was wrong.
-      useStudio.getState().reportRejected(result.rejected, notices);
+      useStudio.getState().reportRejected(rejected, notices);
     }
   } finally {
     pool.close();
@@ -147,7 +156,7 @@ export async function addFiles(files: DroppedFile[], emptyFolders: string[] = []
   }
 }
 
-function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8Array>, rootName: string, done: number, target: DecodeTarget): void {
+function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8Array>, rootName: string, done: number, target: DecodeTarget, rejected: RejectedFile[]): void {
   const plan = planFolderImport(files);
   const images: LabeledImage[] = [];
   for (const entry of plan.entries) {
@@ -162,9 +171,9 @@ function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8
   const state = useStudio.getState();
   if (n > 0 || state.datasetSource === 'user') {
     if (state.datasetSource !== 'user') userDecodedFor = target;
-    state.addUserImages(rootName, images, [], notices);
+    state.addUserImages(rootName, images, rejected, notices);
   } else {
-    state.reportRejected([], notices);
+    state.reportRejected(rejected, notices);
   }
 }
 
