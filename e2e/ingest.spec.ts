@@ -68,6 +68,35 @@ test('a folder of 60 mixed-size PNGs: progress with a count, then every image co
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled();
 });
 
+test('a class of 600 images scrolls in a virtualised grid: only the rows in view are drawn', async ({ page }) => {
+  await openStudio(page);
+  const root = mkdtempSync(join(tmpdir(), 'studio-virt-'));
+  for (const cls of ['many', 'few']) mkdirSync(join(root, 'virt', cls), { recursive: true });
+  const tiny = makePng(16, 1);
+  for (let i = 0; i < 600; i++) writeFileSync(join(root, 'virt', 'many', `img${i}.png`), withText(tiny, `copy ${i}`));
+  for (let i = 0; i < 3; i++) writeFileSync(join(root, 'virt', 'few', `img${i}.png`), makePng(16, i + 7));
+  await page.getByLabel('Add folder').setInputFiles(join(root, 'virt'));
+  await expect(page.getByTestId('image-count')).toHaveText('603 images');
+  const grid = page.getByRole('list', { name: 'Images of class many' });
+  const first = grid.getByRole('listitem').first();
+  await expect(first).toHaveAttribute('aria-posinset', '1');
+  await expect(first).toHaveAttribute('aria-setsize', '600');
+  const firstName = (await first.getByRole('img').getAttribute('aria-label'))!;
+  expect(firstName).toMatch(/^virt\/many\/img\d+\.png$/);
+  const drawn = await grid.getByRole('img').count();
+  expect(drawn).toBeGreaterThan(8);
+  expect(drawn).toBeLessThan(200);
+  const last = grid.locator('[aria-posinset="600"]');
+  await expect(last).toHaveCount(0);
+  await grid.evaluate((element) => element.scrollTo({ top: element.scrollHeight }));
+  await expect(last.getByRole('img')).toBeVisible();
+  await expect(grid.getByRole('img', { name: firstName, exact: true })).toHaveCount(0);
+  expect(await grid.getByRole('img').count()).toBeLessThan(200);
+  // Each thumbnail can be removed by name.
+  const lastName = (await last.getByRole('img').getAttribute('aria-label'))!;
+  await expect(last.getByRole('button', { name: `Remove ${lastName}`, exact: true })).toHaveCount(1);
+});
+
 test('Cancel stops a large folder mid-way and keeps the images decoded so far', async ({ page }) => {
   test.setTimeout(240_000);
   await openStudio(page);

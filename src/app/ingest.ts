@@ -139,7 +139,7 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
       notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
     }
     if (result.images.length > 0 || useStudio.getState().datasetSource === 'user') {
-      if (useStudio.getState().datasetSource !== 'user') userDecodedFor = target;
+      if (useStudio.getState().datasetSource !== 'user' || useStudio.getState().images.length === 0) userDecodedFor = target;
       useStudio.getState().addUserImages(rootName, result.images, rejected, notices);
     } else {
       // Nothing usable: keep the current dataset, but say what was wrong.
@@ -170,7 +170,7 @@ function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8
   const notices: DatasetNotice[] = [{ level: 'warning', message }];
   const state = useStudio.getState();
   if (n > 0 || state.datasetSource === 'user') {
-    if (state.datasetSource !== 'user') userDecodedFor = target;
+    if (state.datasetSource !== 'user' || state.images.length === 0) userDecodedFor = target;
     state.addUserImages(rootName, images, rejected, notices);
   } else {
     state.reportRejected(rejected, notices);
@@ -179,13 +179,19 @@ function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8
 
 /**
  * Re-derives every user image for the current model (input size, channels, resize mode) from
- * its kept original file, when they were decoded for another one. Ids, classes and paths stay;
- * images without an original are dropped with a notice. Called on model and resize-mode changes.
+ * its kept original file, when they were decoded for another one. Ids, classes and paths stay.
+ * Images without an original (the built-in sample once the user edits it) are resized from their
+ * pixels; any other image that cannot be re-derived is dropped with a notice. Called on model and
+ * resize-mode changes, and after each ingest.
  */
 export function rederiveIfNeeded(): void {
   const state = useStudio.getState();
   const target = decodeTarget();
-  if (!target || state.datasetSource !== 'user' || state.images.length === 0) return;
+  if (!target || state.datasetSource !== 'user') return;
+  if (state.images.length === 0 && !running) {
+    userDecodedFor = target; // nothing to re-derive: what comes next is decoded for this model
+    return;
+  }
   if (running) {
     // Files being added restart this when they are done; a re-derivation for another target is stale.
     if (running.kind === 'rederive' && running.key !== target.key) stopRunning();
