@@ -55,11 +55,13 @@ function stopRunning(): void {
   running.pool.cancel();
 }
 
-function progressReporter(kind: IngestStatus['kind'], total: number) {
+/** Reports progress of `kind` to the store, throttled; silent once `signal` is aborted (files still in flight report late). */
+function progressReporter(kind: IngestStatus['kind'], total: number, signal: AbortSignal) {
   const startedAt = Date.now();
   let last = 0;
   useStudio.getState().setIngestProgress({ kind, done: 0, total, startedAt });
   return (done: number, of: number) => {
+    if (signal.aborted) return;
     const now = Date.now();
     if (done < of && now - last < PROGRESS_INTERVAL_MS) return;
     last = now;
@@ -95,7 +97,7 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
   const decoded = new Map<Blob, Uint8Array>();
   const decodeInPool = pool.decoder(resize);
   let done = 0;
-  const report = progressReporter('add', dropped.length);
+  const report = progressReporter('add', dropped.length, controller.signal);
   try {
     const zips = await expandZips(dropped);
     const files = zips.files;
@@ -214,7 +216,7 @@ async function rederive(target: DecodeTarget): Promise<void> {
   let noSource = 0;
   let next = 0;
   let done = 0;
-  const report = progressReporter('rederive', images.length);
+  const report = progressReporter('rederive', images.length, controller.signal);
   const work = async () => {
     while (next < images.length && !controller.signal.aborted) {
       const image = images[next++];
