@@ -1,10 +1,21 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { expect, test, type Page } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { makePng } from './fixtures';
+
+/** Temporary folders this file wrote (the large one is about 270 MB), removed after the tests. */
+const written: string[] = [];
+function tempRoot(prefix: string): string {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  written.push(root);
+  return root;
+}
+test.afterAll(() => {
+  for (const root of written.splice(0)) rmSync(root, { recursive: true, force: true });
+});
 
 async function openStudio(page: Page) {
   await page.goto('./');
@@ -14,7 +25,7 @@ async function openStudio(page: Page) {
 
 /** A folder `name/` with `perClass` PNGs of mixed sizes (12–90 px) in each of `classes`. */
 function writeMixedSizes(name: string, classes: string[], perClass: number): string {
-  const root = mkdtempSync(join(tmpdir(), 'studio-ingest-'));
+  const root = tempRoot('studio-ingest-');
   classes.forEach((cls, c) => {
     mkdirSync(join(root, name, cls), { recursive: true });
     for (let i = 0; i < perClass; i++) writeFileSync(join(root, name, cls, `img${i}.png`), makePng(12 + ((i * 13 + c * 7) % 79), i + c * 100));
@@ -48,7 +59,7 @@ function writeBigFolder(n: number): string {
     }
   }
   const bytes = PNG.sync.write(png);
-  const root = mkdtempSync(join(tmpdir(), 'studio-big-'));
+  const root = tempRoot('studio-big-');
   for (const cls of ['a', 'b']) mkdirSync(join(root, 'big', cls), { recursive: true });
   for (let i = 0; i < n; i++) writeFileSync(join(root, 'big', i % 2 ? 'b' : 'a', `p${i}.png`), withText(bytes, `copy ${i}`));
   return join(root, 'big');
@@ -70,7 +81,7 @@ test('a folder of 60 mixed-size PNGs: progress with a count, then every image co
 
 test('a class of 600 images scrolls in a virtualised grid: only the rows in view are drawn', async ({ page }) => {
   await openStudio(page);
-  const root = mkdtempSync(join(tmpdir(), 'studio-virt-'));
+  const root = tempRoot('studio-virt-');
   for (const cls of ['many', 'few']) mkdirSync(join(root, 'virt', cls), { recursive: true });
   const tiny = makePng(16, 1);
   for (let i = 0; i < 600; i++) writeFileSync(join(root, 'virt', 'many', `img${i}.png`), withText(tiny, `copy ${i}`));
@@ -101,7 +112,8 @@ test('Cancel stops a large folder mid-way and keeps the images decoded so far', 
   test.setTimeout(240_000);
   await openStudio(page);
   const total = 400;
-  await page.getByLabel('Add folder').setInputFiles(writeBigFolder(total));
+  const big = writeBigFolder(total);
+  await page.getByLabel('Add folder').setInputFiles(big);
   const bar = page.getByRole('progressbar', { name: 'Adding images' });
   await expect(bar).toBeVisible();
   await expect(page.getByTestId('ingest-count')).toContainText(`of ${total} files`);
@@ -119,6 +131,12 @@ test('Cancel stops a large folder mid-way and keeps the images decoded so far', 
   expect(kept).toBeGreaterThan(0);
   expect(kept).toBeLessThanOrEqual(done);
   await expect(page.getByTestId('image-count')).toHaveText(`${kept} images`);
+
+  // "Add the folder again for the rest": the rest is added, the kept ones are named as duplicates, none twice.
+  await page.getByLabel('Add folder').setInputFiles(big);
+  await expect(page.getByTestId('image-count')).toHaveText(`${total} images`, { timeout: 120_000 });
+  const rejected = page.getByRole('region', { name: 'Rejected files' });
+  await expect(rejected.getByRole('listitem').filter({ hasText: 'has the same content as' })).toHaveCount(kept);
 });
 
 test('switching the model re-derives the user images from their files: 224×224 thumbnails, Train not blocked', async ({ page }) => {

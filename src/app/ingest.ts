@@ -6,7 +6,7 @@
 import type { DroppedFile } from '../data/dropWalk';
 import { resizePixels } from '../data/fit';
 import { checkClasses, planFolderImport } from '../data/folderLayout';
-import { ingestFiles } from '../data/ingest';
+import { duplicateReason, ingestFiles, sha256Hex } from '../data/ingest';
 import { expandZips } from '../data/zip';
 import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from '../data/types';
 import type { ResizeMode } from '../engine/types';
@@ -94,7 +94,7 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
   const job = { kind: 'add' as const, controller, pool, key, byUser: false };
   running = job;
   // What was decoded, by file: on cancel, ingestFiles gives nothing back, so the kept images are rebuilt from it.
-  const decoded = new Map<Blob, Uint8Array>();
+  const decoded = new Map<Blob, { pixels: Uint8Array; hash: string }>();
   const decodeInPool = pool.decoder(resize);
   let done = 0;
   const report = progressReporter('add', dropped.length, controller.signal);
@@ -110,8 +110,9 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
         files,
         shape,
         async (bytes, blob, s) => {
-          const pixels = await decodeInPool(bytes, blob, s);
-          decoded.set(blob, pixels);
+          // The hash is taken again here (cheap beside decoding) so that images kept on Cancel still catch duplicates later.
+          const [pixels, hash] = await Promise.all([decodeInPool(bytes, blob, s), sha256Hex(bytes as Uint8Array<ArrayBuffer>)]);
+          decoded.set(blob, { pixels, hash });
           return pixels;
         },
         {
@@ -158,13 +159,23 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
   }
 }
 
-function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, Uint8Array>, rootName: string, done: number, target: DecodeTarget, rejected: RejectedFile[]): void {
+function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, { pixels: Uint8Array; hash: string }>, rootName: string, done: number, target: DecodeTarget, zipRejected: RejectedFile[]): void {
   const plan = planFolderImport(files);
   const images: LabeledImage[] = [];
+  const rejected = [...zipRejected];
+  const keptByHash = new Map<string, string>();
   for (const entry of plan.entries) {
     const blob = files[entry.index].blob;
-    const pixels = decoded.get(blob);
-    if (pixels) images.push({ path: entry.path, className: entry.className, pixels, source: blob });
+    const found = decoded.get(blob);
+    if (!found) continue;
+    // Same rule as ingestFiles: of equal files the first in order is kept.
+    const kept = keptByHash.get(found.hash);
+    if (kept !== undefined) {
+      rejected.push({ path: entry.path, reason: duplicateReason(entry.path, kept) });
+      continue;
+    }
+    keptByHash.set(found.hash, entry.path);
+    images.push({ path: entry.path, className: entry.className, pixels: found.pixels, source: blob, hash: found.hash });
   }
   const total = plan.entries.length;
   const n = images.length;
