@@ -39,6 +39,10 @@ export function writeMixedFolder(): { dir: string; files: FixtureFile[]; goodCou
   const good = (cls: string, n: number) =>
     Array.from({ length: n }, (_, i) => ({ path: `shapes/${cls}/img${i}.png`, bytes: makePng(20 + i, i + (cls === 'circle' ? 0 : 3)) }));
   const truncated = makePng(24, 1).subarray(0, 60);
+  // A real PNG whose header claims 12,000×9,000 pixels: refused from its header, never decoded.
+  const huge = Buffer.from(makePng(16, 2));
+  huge.writeUInt32BE(12_000, 16);
+  huge.writeUInt32BE(9_000, 20);
   const files: FixtureFile[] = [
     ...good('circle', 4),
     ...good('square', 4),
@@ -47,6 +51,10 @@ export function writeMixedFolder(): { dir: string; files: FixtureFile[]; goodCou
     { path: 'shapes/square/empty.png', bytes: '', rejectedBecause: /empty/ },
     { path: 'shapes/square/logo.svg', bytes: '<svg xmlns="http://www.w3.org/2000/svg"><script>window.__pwned = true</script></svg>', rejectedBecause: /SVG/ },
     { path: 'shapes/readme.png', bytes: makePng(20, 9), rejectedBecause: /beside the class folders/ },
+    { path: 'shapes/square/copy-of-circle.png', bytes: makePng(20, 0), rejectedBecause: /has the same content as 'shapes\/circle\/img0\.png', which was kept/ },
+    { path: 'shapes/square/poster.png', bytes: huge, rejectedBecause: /12,000×9,000 \(108\.0 megapixels\), over the 50-megapixel budget; it was not decoded/ },
+    // The type comes from the bytes, not the name: a PNG called .jpg is taken.
+    { path: 'shapes/circle/actually-png.jpg', bytes: makePng(22, 7) },
   ];
   for (const file of files) {
     const full = join(root, file.path);

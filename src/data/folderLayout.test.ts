@@ -55,13 +55,21 @@ describe('planFolderImport: rejected, ignored and notices', () => {
     expect(result.notices).toEqual<DatasetNotice[]>([
       {
         level: 'error',
-        message: `'root' has no class subfolders. Make one subfolder per class (e.g. root/cats, root/dogs) and add the folder again.`,
+        message: `'root' has no class subfolders. Make one subfolder per class (e.g. root/cats, root/dogs) and add the folder again, or drop several class folders together (each becomes a class).`,
       },
     ]);
     expect(result.rejected.map((r) => r.path)).toEqual(['root/a.png', 'root/b.png']);
     expect(result.rejected[0].reason).toContain(`'root/a.png'`);
     expect(result.entries).toEqual([]);
     expect(result.classNames).toEqual([]);
+  });
+
+  it('takes several folders of images dropped together as one class each', () => {
+    const result = plan('cats/1.png', 'cats/2.png', 'dogs/3.png', 'cafe\u0301/4.png');
+    expect(result.entries.map((e) => [e.path, e.className])).toEqual([['cats/1.png', 'cats'], ['cats/2.png', 'cats'], ['dogs/3.png', 'dogs'], ['cafe\u0301/4.png', 'caf\u00e9']]);
+    expect(result.classNames).toEqual(['café', 'cats', 'dogs']);
+    expect(result.rejected).toEqual([]);
+    expect(result.notices.filter((n) => n.level === 'error')).toEqual([]);
   });
 
   it('judges each dropped root on its own', () => {

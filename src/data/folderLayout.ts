@@ -40,7 +40,8 @@ function plural(count: number, word: string): string {
 }
 
 /**
- * Plans a folder import: assigns each file under `root/class/…` to `class`, folds deeper
+ * Plans a folder import: assigns each file under `root/class/…` to `class` (or, when several
+ * folders of images are dropped together, each file under `folder/…` to `folder`), folds deeper
  * sub-folders into their class (one warning per sub-folder), and rejects files that are not in
  * a class folder with a reason naming them. Never throws; class names may hold any Unicode and are
  * normalised to NFC, so a composed and a decomposed 'café' are the same class.
@@ -77,11 +78,28 @@ export function planFolderImport(files: readonly { path: string }[]): FolderPlan
   const nested = new Map<string, { className: string; count: number }>();
   const classes = new Map<string, { directFiles: number; subfolders: Set<string>; folder: string }>();
 
+  // Several folders of images dropped together (cats/, dogs/): each is a class.
+  const classFoldersDropped = roots.size >= 2 && [...roots.values()].every((group) => !group.hasSubfolders);
+  const addEntry = (className: string, folder: string, item: { index: number; path: string }) => {
+    plan.entries.push({ path: item.path, className, index: item.index });
+    let info = classes.get(className);
+    if (!info) {
+      info = { directFiles: 0, subfolders: new Set(), folder };
+      classes.set(className, info);
+    }
+    return info;
+  };
+
   for (const group of roots.values()) {
+    if (classFoldersDropped) {
+      const className = group.root.normalize('NFC');
+      for (const item of group.items) addEntry(className, group.root, item).directFiles++;
+      continue;
+    }
     if (!group.hasSubfolders) {
       plan.notices.push({
         level: 'error',
-        message: `'${group.root}' has no class subfolders. Make one subfolder per class (e.g. ${group.root}/cats, ${group.root}/dogs) and add the folder again.`,
+        message: `'${group.root}' has no class subfolders. Make one subfolder per class (e.g. ${group.root}/cats, ${group.root}/dogs) and add the folder again, or drop several class folders together (each becomes a class).`,
       });
       for (const item of group.items) {
         plan.rejected.push({ path: item.path, reason: `'${item.segments.join('/')}' was skipped: '${group.root}' has no class subfolders.` });
@@ -99,12 +117,7 @@ export function planFolderImport(files: readonly { path: string }[]): FolderPlan
       }
       // NFC: macOS and many zips write 'café' decomposed (NFD), Windows composed; both are one class.
       const className = segments[1].normalize('NFC');
-      plan.entries.push({ path: item.path, className, index: item.index });
-      let info = classes.get(className);
-      if (!info) {
-        info = { directFiles: 0, subfolders: new Set(), folder: `${group.root}/${className}` };
-        classes.set(className, info);
-      }
+      const info = addEntry(className, `${group.root}/${className}`, item);
       if (segments.length === 3) {
         info.directFiles++;
         continue;

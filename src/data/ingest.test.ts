@@ -114,7 +114,7 @@ describe('ingestFiles', () => {
     [
       'a folder without subfolders explains itself once',
       [{ path: 'flat/a.png', blob: png(1) }],
-      [`'flat' has no class subfolders. Make one subfolder per class (e.g. flat/cats, flat/dogs) and add the folder again.`],
+      [`'flat' has no class subfolders. Make one subfolder per class (e.g. flat/cats, flat/dogs) and add the folder again, or drop several class folders together (each becomes a class).`],
     ],
     [
       'a single class',
