@@ -52,6 +52,15 @@ describe('store', () => {
     expect(transferLayers(state)[2].className).toBe('GlobalMaxPooling2D');
   });
 
+  it('orders the classes of a drop by name, whatever order their images arrive in, after the classes already there', () => {
+    const store = createStudioStore();
+    const image = (path: string, className: string) => ({ path, className, pixels: new Uint8Array(1) });
+    store.getState().addUserImages('zoo', [image('zoo/fox/1', 'fox'), image('zoo/cat/1', 'cat'), image('zoo/dog/1', 'dog')], [], []);
+    expect(store.getState().classNames).toEqual(['cat', 'dog', 'fox']);
+    store.getState().addUserImages('more', [image('more/emu/1', 'emu'), image('more/ant/1', 'ant'), image('more/cat/2', 'cat')], [], []);
+    expect(store.getState().classNames).toEqual(['cat', 'dog', 'fox', 'ant', 'emu']);
+  });
+
   it.each([
     [{ kind: 'builtin', id: 'mobilenet_v2', label: 'MobileNetV2' }, 'Built-in: MobileNetV2'],
     [{ kind: 'files', fileName: 'model.json' }, 'Imported: model.json'],

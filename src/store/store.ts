@@ -1,5 +1,6 @@
 import { create, type StateCreator } from 'zustand';
 import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
+import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_HEAD } from '../engine/headSpec';
 import { uniformFreezePlan } from '../engine/params';
 import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig } from '../engine/types';
@@ -174,10 +175,12 @@ function withIds(images: LabeledImage[]): DatasetImage[] {
   return images.map((image) => ({ ...image, id: nextImageId++ }));
 }
 
+/** `existing` class names, then the new ones among `images` in code-point order (the folder layout's order, not decode order). */
 function classNamesOf(images: readonly LabeledImage[], existing: readonly string[] = []): string[] {
-  const names = [...existing];
-  for (const image of images) if (!names.includes(image.className)) names.push(image.className);
-  return names;
+  const known = new Set(existing);
+  const added = new Set<string>();
+  for (const image of images) if (!known.has(image.className)) added.add(image.className);
+  return [...existing, ...[...added].sort(compareCodePoints)];
 }
 
 /** The dataset fields after an edit: the sample becomes the user's own on its first edit. */
