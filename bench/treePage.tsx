@@ -10,12 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import { act } from 'react';
 import { createRoot } from 'react-dom/client';
 import { LayerTree } from '../src/components/LayerTree';
-import { cutCandidates, defaultCutLayer } from '../src/engine/head';
 import { loadLayersModelFromUrl } from '../src/engine/modelFiles';
 import { sourceFreezePlan } from '../src/engine/params';
-import { summarizeLayers } from '../src/engine/summary';
 import type { LayerInfo } from '../src/engine/types';
 import { useStudio } from '../src/store/store';
+import { describeModel } from '../src/worker/describeModel';
 import type { ModelDescription } from '../src/worker/protocol';
 import '../src/styles.css';
 
@@ -41,17 +40,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function mobileNetV2(): Promise<ModelDescription> {
   await tf.setBackend('cpu');
   const loaded = await loadLayersModelFromUrl('/models/mobilenet_v2/model.json');
-  const description = {
-    name: 'MobileNetV2',
-    layers: summarizeLayers(loaded.model),
-    defaultCutLayer: defaultCutLayer(loaded.model),
-    inputShape: loaded.inputShape,
-    preprocessing: loaded.preprocessing,
-    provenance: loaded.provenance,
-    sourceHash: loaded.sourceHash,
-    cutCandidates: cutCandidates(loaded.model),
-    layerCount: loaded.model.layers.length,
-  };
+  const description = { ...describeModel(loaded), name: 'MobileNetV2' };
   loaded.model.dispose();
   return description;
 }

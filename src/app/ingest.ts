@@ -69,6 +69,15 @@ function progressReporter(kind: IngestStatus['kind'], total: number, signal: Abo
   };
 }
 
+/** Closes a job's pool; if it is still the running one, clears the progress and re-derives in case the model changed meanwhile. */
+function endJob(job: NonNullable<typeof running>): void {
+  job.pool.close();
+  if (running !== job) return;
+  running = null;
+  useStudio.getState().setIngestProgress(null);
+  rederiveIfNeeded();
+}
+
 function isAbort(error: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (error instanceof DOMException && error.name === 'AbortError');
 }
@@ -149,13 +158,7 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
       useStudio.getState().reportRejected(rejected, notices);
     }
   } finally {
-    pool.close();
-    if (running === job) {
-      running = null;
-      useStudio.getState().setIngestProgress(null);
-      // The model may have changed while the files were decoding.
-      rederiveIfNeeded();
-    }
+    endJob(job);
   }
 }
 
@@ -270,11 +273,6 @@ async function rederive(target: DecodeTarget): Promise<void> {
     userDecodedFor = target;
     state.replacePixels(pixels, notices);
   } finally {
-    pool.close();
-    if (running === job) {
-      running = null;
-      useStudio.getState().setIngestProgress(null);
-      rederiveIfNeeded();
-    }
+    endJob(job);
   }
 }

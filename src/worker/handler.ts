@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import { serializeModel } from '../engine/exportModel';
 import { guardFrozenLayers } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
-import { buildTransferModel, cutCandidates, defaultCutLayer, type TransferModel } from '../engine/head';
+import { buildTransferModel, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
-import { summarizeLayers } from '../engine/summary';
 import { trainModel } from '../engine/trainer';
 import type { BatchPoint } from '../engine/types';
 import type { BackendName, BackendPreference, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
+import { describeModel } from './describeModel';
 import { assertNever, toWireError } from './wire';
 
 /** Sends a reply to the main thread, transferring the listed buffers. */
@@ -166,17 +166,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           post({
             type: 'modelLoaded',
             requestId: msg.requestId,
-            model: {
-              name: loaded.model.name,
-              layers: summarizeLayers(loaded.model),
-              defaultCutLayer: defaultCutLayer(loaded.model),
-              inputShape: loaded.inputShape,
-              preprocessing: loaded.preprocessing,
-              provenance: loaded.provenance,
-              sourceHash: loaded.sourceHash,
-              cutCandidates: cutCandidates(loaded.model),
-              layerCount: loaded.model.layers.length,
-            },
+            model: describeModel(loaded),
           });
         } catch (error) {
           post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
