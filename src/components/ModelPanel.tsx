@@ -5,6 +5,7 @@ import { frozenLayerCount } from '../store/selectors';
 import { useStudio } from '../store/store';
 import { formatCount } from './format';
 import { LayerTree } from './LayerTree';
+import { FreezePresets } from './model/FreezePresets';
 import { HeadSettings } from './model/HeadSettings';
 import { ModelCard, PreprocessingSettings } from './model/ModelCard';
 import { ModelSource } from './model/ModelSource';
@@ -62,6 +63,7 @@ export function ModelPanel() {
           <ParamSummary />
           <PreprocessingSettings />
           <HeadSettings />
+          <FreezePresets />
           <div className="toolbar">
             <button type="button" onClick={() => setAllFrozen(true)}>Freeze all</button>
             <button type="button" onClick={() => setAllFrozen(false)}>Unfreeze all</button>

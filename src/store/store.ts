@@ -45,6 +45,8 @@ export interface ModelSlice {
   /** Sets the same flag on every named layer in one update (group toggle, range, "Freeze up to here"). */
   setLayersFrozen(names: readonly string[], frozen: boolean): void;
   setAllFrozen(frozen: boolean): void;
+  /** Sets the flag of every layer `plan` names in one update (a preset); layers it leaves out keep theirs. */
+  setFreezePlan(plan: FreezePlan): void;
   setLayerFilter(text: string): void;
   setCutLayer(name: string): void;
   setHead(patch: Partial<HeadConfig>): void;
@@ -93,6 +95,7 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       return { freezePlan };
     }),
   setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
+  setFreezePlan: (plan) => set((s) => ({ freezePlan: { ...s.freezePlan, ...plan } })),
   setLayerFilter: (text) => set({ layerFilter: text }),
   setCutLayer: (name) => set({ cutLayer: name }),
   setHead: (patch) => set((s) => ({ head: { ...s.head, ...patch } })),

@@ -1,0 +1,138 @@
+import { useId, useMemo, useState } from 'react';
+import {
+  PRESETS,
+  matchPreset,
+  median,
+  paramRange,
+  presetBlocks,
+  presetPlan,
+  recommendPreset,
+  type PresetBlock,
+  type PresetChoice,
+  type PresetId,
+} from '../../engine/presets';
+import { useTransferLayers } from '../../store/hooks';
+import { classCounts } from '../../store/selectors';
+import { useStudio } from '../../store/store';
+
+type Parametric = 'freeze-early' | 'fine-tune-top';
+
+/** What each preset's option says under its label. */
+const HINTS: Record<PresetId, string> = {
+  'head-only': 'Feature extraction: every pretrained layer frozen.',
+  'freeze-early': 'The first blocks frozen, the rest fine-tuned.',
+  'fine-tune-top': 'Only the last blocks and the head train.',
+  full: 'Nothing frozen.',
+};
+
+/** The slider's label and where its value puts the boundary, in block names. */
+function sliderText(preset: Parametric, blocks: readonly PresetBlock[], value: number): { label: string; where: string } {
+  return preset === 'freeze-early'
+    ? { label: 'Frozen early blocks', where: `up to ${blocks[value - 1]?.label ?? '?'}` }
+    : { label: 'Trained top blocks', where: `from ${blocks[blocks.length - value]?.label ?? '?'}` };
+}
+
+const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
+
+/**
+ * The four freeze presets over the model's blocks, with the one recommended
+ * for the dataset marked and its reason shown. The current plan's preset is
+ * derived from the plan (matchPreset); toggles that match none show "Custom".
+ */
+export function FreezePresets() {
+  const rows = useTransferLayers();
+  const freezePlan = useStudio((s) => s.freezePlan);
+  const setFreezePlan = useStudio((s) => s.setFreezePlan);
+  const images = useStudio((s) => s.images);
+  const classNames = useStudio((s) => s.classNames);
+  const blocks = useMemo(() => presetBlocks(rows), [rows]);
+  const range = paramRange(blocks);
+  // Which of two equal readings of a prefix plan to show ("freeze early n" or "fine-tune top B − n"): the radio last chosen.
+  const [prefer, setPrefer] = useState<PresetId | undefined>(undefined);
+  const current = useMemo(() => matchPreset(freezePlan, rows, blocks, prefer), [freezePlan, rows, blocks, prefer]);
+
+  const recommendation = useMemo(() => {
+    const counts = classCounts({ images, classNames }).filter((count) => count > 0);
+    return recommendPreset({ imagesPerClass: median(counts), classCount: counts.length, blockCount: blocks.length });
+  }, [images, classNames, blocks.length]);
+
+  // Slider positions while their preset is not the current one: the recommendation's, else a quarter / a third of the blocks.
+  const [chosen, setChosen] = useState<Partial<Record<Parametric, number>>>({});
+  const sliderValue = (preset: Parametric): number => {
+    if (!range) return 1;
+    if (current !== 'custom' && current.preset === preset) return current.param;
+    const fallback = recommendation.preset === preset ? recommendation.param : preset === 'freeze-early' ? Math.floor(blocks.length / 3) : Math.ceil(blocks.length / 4);
+    return clamp(chosen[preset] ?? fallback, range.min, range.max);
+  };
+
+  const apply = (choice: PresetChoice) => {
+    setPrefer(choice.preset);
+    if (choice.preset === 'freeze-early' || choice.preset === 'fine-tune-top') setChosen((c) => ({ ...c, [choice.preset]: choice.param }));
+    setFreezePlan(presetPlan(blocks, choice));
+  };
+
+  const baseId = useId();
+  const reasonId = `${baseId}-reason`;
+  const custom = current === 'custom';
+  return (
+    <fieldset className="freeze-presets" role="radiogroup" aria-label="Freeze preset">
+      <legend>
+        Freeze preset <span className="muted small">· {blocks.length} {blocks.length === 1 ? 'block' : 'blocks'}</span>
+      </legend>
+      {PRESETS.map(({ id, label, parametric }) => {
+        const unavailable = parametric && !range;
+        const value = parametric ? sliderValue(id as Parametric) : 0;
+        const checked = !custom && current.preset === id;
+        const recommended = recommendation.preset === id;
+        const slider = parametric && range ? sliderText(id as Parametric, blocks, value) : null;
+        return (
+          <div key={id} className={`preset-option${checked ? ' checked' : ''}`}>
+            <label className="preset-choice">
+              <input
+                type="radio"
+                name={`${baseId}-preset`}
+                value={id}
+                checked={checked}
+                disabled={unavailable}
+                aria-describedby={recommended ? reasonId : undefined}
+                onChange={() => apply({ preset: id, param: value })}
+              />
+              <span className="preset-label">{label}</span>
+              {recommended ? <span className="badge accent">Recommended</span> : null}
+            </label>
+            <span className="muted small preset-hint">{unavailable ? 'This model has fewer than two blocks.' : HINTS[id]}</span>
+            {slider && range ? (
+              <label className="preset-slider">
+                <span>{slider.label}</span>
+                <input
+                  type="range"
+                  min={range.min}
+                  max={range.max}
+                  step={1}
+                  value={value}
+                  aria-valuetext={`${value}, ${slider.where}`}
+                  onChange={(e) => apply({ preset: id, param: Number(e.target.value) })}
+                />
+                <output className="small">
+                  {value} · {slider.where}
+                </output>
+              </label>
+            ) : null}
+            {recommended ? (
+              <p id={reasonId} className="preset-reason small">
+                {recommendation.reason}
+              </p>
+            ) : null}
+          </div>
+        );
+      })}
+      <div className={`preset-option${custom ? ' checked' : ''}`}>
+        <label className="preset-choice">
+          <input type="radio" name={`${baseId}-preset`} value="custom" checked={custom} disabled readOnly />
+          <span className="preset-label">Custom</span>
+        </label>
+        <span className="muted small preset-hint">{custom ? 'Your own toggles: they match no preset.' : 'Shown when your own toggles match no preset.'}</span>
+      </div>
+    </fieldset>
+  );
+}
