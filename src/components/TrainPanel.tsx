@@ -1,19 +1,105 @@
-import { useMemo } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
-import type { TrainConfig } from '../engine/types';
+import type { LearningRateSchedule, OptimizerName } from '../engine/types';
 import { isRunActive, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
+import type { RunOutcome } from '../worker/protocol';
 import { ExportButton } from './ExportButton';
 import { NumberField } from './NumberField';
 import { formatCount, formatDuration, formatPercent } from './format';
 
+/** The settings of TrainConfig that are plain numbers. */
+type NumericConfigKey = 'epochs' | 'batchSize' | 'learningRate' | 'seed';
+
 /** A numeric training setting, bound to `config[field]`. */
-function ConfigField({ label, field, min, max, step }: { label: string; field: keyof TrainConfig; min: number; max: number; step: number | 'any' }) {
+function ConfigField({ label, field, min, max, step }: { label: string; field: NumericConfigKey; min: number; max: number; step: number | 'any' }) {
   const value = useStudio((s) => s.config[field]);
   const setConfig = useStudio((s) => s.setConfig);
   const running = useStudio((s) => isRunActive(s));
   return <NumberField label={label} value={value} onValue={(v) => setConfig({ [field]: v })} min={min} max={max} step={step} disabled={running} />;
+}
+
+const OPTIMIZERS: { value: OptimizerName; label: string }[] = [
+  { value: 'adam', label: 'Adam' },
+  { value: 'sgd', label: 'SGD' },
+  { value: 'momentum', label: 'SGD with momentum' },
+];
+
+const SCHEDULES: { value: LearningRateSchedule; label: string }[] = [
+  { value: 'constant', label: 'Constant' },
+  { value: 'cosine', label: 'Cosine decay' },
+  { value: 'one-cycle', label: 'One-cycle' },
+];
+
+/** Default patience shown before early stopping is first turned on. */
+const DEFAULT_PATIENCE = 3;
+
+/** Optimizer, learning-rate schedule and early stopping, folded away under "Advanced". */
+function AdvancedSettings({ disabled }: { disabled: boolean }) {
+  const config = useStudio((s) => s.config);
+  const setConfig = useStudio((s) => s.setConfig);
+  const [patience, setPatience] = useState(config.earlyStopping?.patience ?? DEFAULT_PATIENCE);
+  const optimizerId = useId();
+  const scheduleId = useId();
+  const earlyOn = config.earlyStopping != null;
+  const shownPatience = config.earlyStopping?.patience ?? patience;
+  return (
+    <details className="advanced-settings">
+      <summary>Advanced</summary>
+      <div className="train-controls">
+        <label className="field" htmlFor={optimizerId}>
+          <span>Optimizer</span>
+          <select id={optimizerId} value={config.optimizer ?? 'adam'} disabled={disabled} onChange={(e) => setConfig({ optimizer: e.target.value as OptimizerName })}>
+            {OPTIMIZERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          </select>
+        </label>
+        <label className="field" htmlFor={scheduleId}>
+          <span>Learning-rate schedule</span>
+          <select id={scheduleId} value={config.schedule ?? 'constant'} disabled={disabled} onChange={(e) => setConfig({ schedule: e.target.value as LearningRateSchedule })}>
+            {SCHEDULES.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          </select>
+        </label>
+        <label className="field checkbox-field">
+          <input
+            type="checkbox"
+            checked={earlyOn}
+            disabled={disabled}
+            onChange={(e) => setConfig({ earlyStopping: e.target.checked ? { patience: shownPatience } : null })}
+          />
+          <span>Early stopping</span>
+        </label>
+        <NumberField
+          label="Patience (epochs)"
+          value={shownPatience}
+          onValue={(v) => {
+            setPatience(v);
+            if (earlyOn) setConfig({ earlyStopping: { patience: v } });
+          }}
+          min={1}
+          max={100}
+          step={1}
+          disabled={disabled || !earlyOn}
+        />
+      </div>
+      <p className="muted small">
+        Early stopping watches the validation loss and keeps the weights of the best epoch. A stopped run also keeps its best weights.
+      </p>
+    </details>
+  );
+}
+
+/** "Stopped early after epoch 7 (…); the weights of epoch 4 (best validation loss) were kept." and the like. */
+function endSentence(outcome: RunOutcome, patience: number | null): string | null {
+  const kept = outcome.restoredEpoch;
+  if (outcome.stoppedEarly && kept != null) {
+    const wait = patience !== null ? ` (no better validation loss for ${patience} epoch${patience === 1 ? '' : 's'})` : '';
+    return `Stopped early after epoch ${outcome.epochsCompleted}${wait}; the weights of epoch ${kept} (best validation loss) were kept.`;
+  }
+  if (outcome.stopped && kept != null && kept > 0 && outcome.validationAccuracy !== null) {
+    return `Stopped; the weights of epoch ${kept} (best validation loss) were kept.`;
+  }
+  return null;
 }
 
 function Outcome() {
@@ -24,9 +110,13 @@ function Outcome() {
   const epochs = useStudio((s) => s.epochs);
   const perEpoch = epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null;
   if (status === 'failed' && error) return <p className="error" role="alert">{error}</p>;
+  const patience = useStudio((s) => s.runSettings?.config.earlyStopping?.patience ?? null);
   if (status !== 'done' || !outcome) return null;
+  const ending = endSentence(outcome, patience);
   return (
     <div className="outcome">
+      {outcome.failure ? <p className="error" role="alert">{outcome.failure}</p> : null}
+      {ending ? <p className="run-ending">{ending}</p> : null}
       {outcome.validationAccuracy !== null ? (
         <p className="big-number">Validation accuracy: {formatPercent(outcome.validationAccuracy)}</p>
       ) : (
@@ -64,6 +154,7 @@ export function TrainPanel() {
         <ConfigField label="Batch size" field="batchSize" min={1} max={1024} step={1} />
         <ConfigField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
       </div>
+      <AdvancedSettings disabled={active} />
       <div className="toolbar">
         <button type="button" className="primary" disabled={active || blocker !== null} onClick={() => studioClient().train()}>
           Train

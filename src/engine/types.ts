@@ -33,7 +33,19 @@ export interface TrainConfig {
   learningRate: number;
   /** Seeds the head initialiser and the batch order. */
   seed: number;
+  /** Adam (the default), plain SGD, or SGD with momentum 0.9. */
+  optimizer?: OptimizerName;
+  /** How the learning rate moves over the run (see learningRateAt); default constant. */
+  schedule?: LearningRateSchedule;
+  /** Stop when the validation loss has not improved for `patience` epochs; null or absent = off. Needs a validation set. */
+  earlyStopping?: { patience: number } | null;
 }
+
+/** The optimizers a run can use. */
+export type OptimizerName = 'adam' | 'sgd' | 'momentum';
+
+/** Learning-rate schedules: constant, cosine decay to 0, or one-cycle (warm-up then cosine decay). */
+export type LearningRateSchedule = 'constant' | 'cosine' | 'one-cycle';
 
 /** One image tensor layout: height × width × channels, uint8 pixels. */
 export interface InputShape {

@@ -334,7 +334,7 @@ export interface TrainSlice {
 const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) => ({
   backend: null,
   backendNotes: [],
-  config: { epochs: 10, batchSize: 32, learningRate: 0.001, seed: 1 },
+  config: { epochs: 10, batchSize: 32, learningRate: 0.001, seed: 1, optimizer: 'adam', schedule: 'constant', earlyStopping: null },
   runId: 0,
   runStatus: 'idle',
   runSetup: null,

@@ -118,6 +118,9 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           batches: result.batches,
           validationLoss: result.validationLoss,
           validationAccuracy: result.validationAccuracy,
+          stoppedEarly: result.stoppedEarly,
+          restoredEpoch: result.restoredEpoch,
+          failure: result.failure,
         },
       });
     } catch (error) {

@@ -82,6 +82,12 @@ export interface RunOutcome {
   batches: number;
   validationLoss: number | null;
   validationAccuracy: number | null;
+  /** Early stopping ended the run (no better validation loss for `patience` epochs). */
+  stoppedEarly?: boolean;
+  /** Which epoch's weights (counted from 1; 0 = start of the run) the model holds; null: mid-epoch weights. See TrainResult. */
+  restoredEpoch?: number | null;
+  /** A non-finite loss stopped the run: what happened, which weights were restored, what to try. */
+  failure?: string | null;
 }
 
 /** Worker → main thread. */
