@@ -70,7 +70,7 @@ function AdvancedSettings({ disabled }: { disabled: boolean }) {
           <span>Early stopping</span>
         </label>
         <NumberField
-          label="Patience (epochs)"
+          label="Patience"
           value={shownPatience}
           onValue={(v) => {
             setPatience(v);
@@ -83,7 +83,8 @@ function AdvancedSettings({ disabled }: { disabled: boolean }) {
         />
       </div>
       <p className="muted small">
-        Early stopping watches the validation loss and keeps the weights of the best epoch. A stopped run also keeps its best weights.
+        Early stopping ends the run when the validation loss has not improved for “patience” epochs, and keeps the weights of the best epoch.
+        A stopped run also keeps its best weights.
       </p>
     </details>
   );

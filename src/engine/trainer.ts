@@ -294,7 +294,7 @@ export async function trainModel(
       lastValidation = val;
       epochsCompleted++;
       if (val !== null) {
-        if (best === null || val.loss < best.validation!.loss) {
+        if (best === null || !(best.validation!.loss <= val.loss)) { // a NaN best is always replaced
           best = snapshot;
           epochsSinceBest = 0;
         } else {
