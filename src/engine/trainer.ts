@@ -40,20 +40,34 @@ export interface TrainResult {
   optimizerVariables: { name: string; shape: number[] }[];
 }
 
-/** Evaluation of `set` in inference mode: mean loss and accuracy. */
-export async function evaluate(
+/**
+ * Where a run's batches come from: images mapped through makeBatch, or
+ * feature vectors cached from a frozen prefix (see featureCache.ts).
+ */
+export interface BatchSource {
+  /** Number of rows (images). */
+  count: number;
+  /** The model inputs and [b, numClasses] one-hot labels of the rows at `indices`; the caller disposes both. */
+  batch(indices: ArrayLike<number>): { xs: tf.Tensor; ys: tf.Tensor2D };
+}
+
+/** A BatchSource over uint8 images, mapped to `preprocessing.range` (makeBatch). */
+export function imageSource(set: ImageSet, numClasses: number, preprocessing: Preprocessing): BatchSource {
+  return { count: imageCount(set), batch: (indices) => makeBatch(set, indices, numClasses, preprocessing) };
+}
+
+/** Evaluation of `source` in inference mode: mean loss and accuracy. */
+export async function evaluateSource(
   model: tf.LayersModel,
-  set: ImageSet,
-  numClasses: number,
-  preprocessing: Preprocessing,
+  source: BatchSource,
   batchSize: number,
 ): Promise<{ loss: number; accuracy: number }> {
-  const count = imageCount(set);
+  const count = source.count;
   let lossSum = 0;
   let correct = 0;
   for (let start = 0; start < count; start += batchSize) {
     const indices = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i);
-    const { xs, ys } = makeBatch(set, indices, numClasses, preprocessing);
+    const { xs, ys } = source.batch(indices);
     const [lossTensor, correctTensor] = tf.tidy(() => {
       const probs = model.apply(xs, { training: false }) as tf.Tensor;
       return [crossEntropy(ys, probs).mul(indices.length), countCorrect(ys, probs)];
@@ -64,6 +78,17 @@ export async function evaluate(
     correct += correctValue[0];
   }
   return { loss: lossSum / Math.max(count, 1), accuracy: correct / Math.max(count, 1) };
+}
+
+/** Evaluation of `set` in inference mode: mean loss and accuracy. */
+export async function evaluate(
+  model: tf.LayersModel,
+  set: ImageSet,
+  numClasses: number,
+  preprocessing: Preprocessing,
+  batchSize: number,
+): Promise<{ loss: number; accuracy: number }> {
+  return evaluateSource(model, imageSource(set, numClasses, preprocessing), batchSize);
 }
 
 /**
@@ -199,6 +224,29 @@ export async function trainModel(
   config: TrainConfig,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
+  return trainOnSource(
+    model,
+    imageSource(train, numClasses, preprocessing),
+    validation ? imageSource(validation, numClasses, preprocessing) : null,
+    config,
+    hooks,
+  );
+}
+
+/**
+ * trainModel's loop over any BatchSource: the same optimizer, schedule,
+ * batch order (for the same seed and count), early stopping, best-weights
+ * and NaN guard. `model` maps the source's inputs to class probabilities;
+ * with cached features it is a head-only model sharing the transfer
+ * model's head layers (featureCache.ts).
+ */
+export async function trainOnSource(
+  model: tf.LayersModel,
+  train: BatchSource,
+  validation: BatchSource | null,
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
   const variables = trainableVariables(model);
   if (variables.length === 0) throw new Error('Nothing to train: every layer is frozen.');
   const patience = config.earlyStopping?.patience ?? null;
@@ -210,7 +258,7 @@ export async function trainModel(
   const scheduled = (config.schedule ?? 'constant') !== 'constant';
   const random = createRandom(config.seed);
   const yieldNow = createYielder(25);
-  const count = imageCount(train);
+  const count = train.count;
   const batchSize = Math.max(1, Math.min(config.batchSize, count));
   const totalSteps = config.epochs * Math.ceil(count / batchSize);
   const order = Int32Array.from({ length: count }, (_, i) => i);
@@ -221,7 +269,7 @@ export async function trainModel(
   let stoppedAtEpochStart = false;
   let failure: string | null = null;
   let lastValidation: { loss: number; accuracy: number } | null = null;
-  const hasValidation = validation !== null && imageCount(validation) > 0;
+  const hasValidation = validation !== null && validation.count > 0;
   // The last good weights (for the NaN guard) and the best by validation loss.
   let lastGood = await takeSnapshot(stateVariables, 0, null);
   let best: Snapshot | null = null;
@@ -241,7 +289,7 @@ export async function trainModel(
         }
         if (scheduled) setLearningRate(optimizer, learningRateAt(config, step, totalSteps));
         const indices = order.subarray(start, Math.min(start + batchSize, count));
-        const { xs, ys } = makeBatch(train, indices, numClasses, preprocessing);
+        const { xs, ys } = train.batch(indices);
         let correct: tf.Scalar | undefined;
         let loss: tf.Scalar | null = null;
         let lossValue = 0;
@@ -288,7 +336,7 @@ export async function trainModel(
           `Lower the learning rate (e.g. to ${lowerRate(config.learningRate)}) and train again.`;
         break;
       }
-      const val = hasValidation ? await evaluate(model, validation, numClasses, preprocessing, batchSize) : null;
+      const val = hasValidation ? await evaluateSource(model, validation!, batchSize) : null;
       snapshot.validation = val;
       lastGood = snapshot;
       lastValidation = val;
@@ -334,7 +382,7 @@ export async function trainModel(
     }
     const measured = holds?.validation ?? null;
     const final = measured ?? (hasValidation && (stopped || failure !== null || lastValidation === null)
-      ? await evaluate(model, validation, numClasses, preprocessing, batchSize)
+      ? await evaluateSource(model, validation!, batchSize)
       : lastValidation);
     return {
       stopped,

@@ -1,0 +1,216 @@
+import * as tf from '@tensorflow/tfjs';
+import { imageCount, makeBatch, type ImageSet } from './batches';
+import { trainOnSource, type BatchSource, type TrainHooks, type TrainResult } from './trainer';
+import type { Preprocessing, TrainConfig } from './types';
+
+/**
+ * Feature cache (TFJS-FACTS #5, #19): when everything below the head is
+ * frozen, the frozen prefix is a fixed function of the image (frozen layers
+ * run in inference mode, see guardFrozenLayers), so it is run once per image
+ * and the head is trained on the stored activations.
+ */
+
+/** Weightless layers that still behave differently in training; a trainable one makes the prefix random. */
+const STOCHASTIC_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
+
+/** Cached activations of the frozen prefix for one image set. */
+export interface FeatureSet {
+  /** count × prod(shape) float32 activations, row-major. */
+  features: Float32Array;
+  /** Per-image feature shape, e.g. [7, 7, 1280] or [576]. */
+  shape: number[];
+  labels: Int32Array;
+  /** Milliseconds the forward pass took. */
+  millis: number;
+}
+
+/** The first pretrained layer (not frozen, or stochastic) that stops the cache, or null when the cache can be used. */
+function blockingLayer(model: tf.LayersModel, headLayers: ReadonlySet<string>): string | null {
+  for (const layer of model.layers) {
+    if (headLayers.has(layer.name) || layer.getClassName() === 'InputLayer') continue;
+    if (layer instanceof tf.LayersModel) {
+      const inner = blockingLayer(layer, headLayers);
+      if (inner !== null) return inner;
+      continue;
+    }
+    if (!layer.trainable) continue;
+    if (layer.weights.length > 0 || STOCHASTIC_CLASSES.has(layer.getClassName())) return layer.name;
+  }
+  return null;
+}
+
+/** Why the feature cache cannot be used for `model` as frozen now (e.g. "'conv3' is trained"), or null when it can. */
+export function featureCacheBlocker(model: tf.LayersModel, headLayers: ReadonlySet<string>): string | null {
+  if (model.inputs.length !== 1) return `the model has ${model.inputs.length} inputs`;
+  const first = model.layers.find((l) => headLayers.has(l.name));
+  if (!first) return 'the model has no head';
+  const inputs = first.inboundNodes[0]?.inputTensors ?? [];
+  if (inputs.length !== 1) return `the cut has ${inputs.length} outputs`;
+  if (inputs[0].shape.slice(1).some((d) => d === null)) return 'the cut output has an unknown size';
+  const layer = blockingLayer(model, headLayers);
+  return layer === null ? null : `'${layer}' is trained`;
+}
+
+/**
+ * True when every pretrained (non-head) layer of the transfer model is
+ * frozen — weightless deterministic layers (ReLU, Flatten…) count as frozen —
+ * and the cut has a single output, so the features can be computed once.
+ */
+export function canUseFeatureCache(model: tf.LayersModel, headLayers: ReadonlySet<string>): boolean {
+  return featureCacheBlocker(model, headLayers) === null;
+}
+
+function headLayerList(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.layers.Layer[] {
+  return model.layers.filter((l) => headLayers.has(l.name));
+}
+
+/** The cut tensor of the transfer model: the input of its first head layer (the node buildTransferModel made). */
+function cutTensor(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.SymbolicTensor {
+  const reason = featureCacheBlocker(model, headLayers);
+  if (reason !== null && !reason.endsWith('is trained')) throw new Error(`No feature cache for model '${model.name}': ${reason}. Train without the cache.`);
+  return headLayerList(model, headLayers)[0].inboundNodes[0].inputTensors[0];
+}
+
+/** Per-image shape of the features at the cut of the transfer model. */
+export function featureShape(model: tf.LayersModel, headLayers: ReadonlySet<string>): number[] {
+  return cutTensor(model, headLayers).shape.slice(1) as number[];
+}
+
+/**
+ * Runs the frozen prefix (transfer model input → cut) forward only, in
+ * batches of `batchSize`, and copies the activations to the CPU. Every
+ * tensor is disposed; the prefix model shares the transfer model's layers
+ * and is not disposed (that would dispose those layers).
+ */
+export async function buildFeatures(
+  model: tf.LayersModel,
+  headLayers: ReadonlySet<string>,
+  set: ImageSet,
+  preprocessing: Preprocessing,
+  batchSize: number,
+  hooks: { shouldStop?(): boolean } = {},
+): Promise<FeatureSet> {
+  const started = performance.now();
+  const cut = cutTensor(model, headLayers);
+  const shape = cut.shape.slice(1) as number[];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const prefix = tf.model({ inputs: model.inputs, outputs: cut });
+  const count = imageCount(set);
+  const features = new Float32Array(count * size);
+  const step = Math.max(1, batchSize);
+  const depth = Math.max(2, set.labels.reduce((m, l) => Math.max(m, l + 1), 0)); // makeBatch's labels are unused here
+  for (let start = 0; start < count; start += step) {
+    if (hooks.shouldStop?.()) throw new Error('The feature cache build was stopped; press Train to start again.');
+    const indices = Array.from({ length: Math.min(step, count - start) }, (_, i) => start + i);
+    const { xs, ys } = makeBatch(set, indices, depth, preprocessing);
+    const out = tf.tidy(() => prefix.apply(xs, { training: false }) as tf.Tensor);
+    tf.dispose([xs, ys]);
+    try {
+      features.set(await out.data() as Float32Array, start * size);
+    } finally {
+      out.dispose();
+    }
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
+  return { features, shape, labels: set.labels, millis: performance.now() - started };
+}
+
+/** A BatchSource over cached features: float rows of `set.shape` and one-hot labels. */
+export function featureSource(set: FeatureSet, numClasses: number): BatchSource {
+  const size = set.shape.reduce((a, b) => a * b, 1);
+  return {
+    count: set.labels.length,
+    batch(indices) {
+      const values = new Float32Array(indices.length * size);
+      const labels = new Int32Array(indices.length);
+      for (let row = 0; row < indices.length; row++) {
+        const index = indices[row];
+        values.set(set.features.subarray(index * size, (index + 1) * size), row * size);
+        labels[row] = set.labels[index];
+      }
+      const xs = tf.tensor(values, [indices.length, ...set.shape]);
+      const ys = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), numClasses).toFloat() as tf.Tensor2D);
+      return { xs, ys };
+    },
+  };
+}
+
+const headModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
+
+/**
+ * A model from a new input of the cut's shape through the transfer model's
+ * own head layer objects: training it updates the very variables the
+ * transfer model holds. Built once per transfer model. Never dispose it.
+ */
+export function headOnlyModel(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.LayersModel {
+  const cached = headModels.get(model);
+  if (cached) return cached;
+  const input = tf.input({ shape: featureShape(model, headLayers), name: `${model.name}_features` });
+  let x: tf.SymbolicTensor = input;
+  for (const layer of headLayerList(model, headLayers)) x = layer.apply(x) as tf.SymbolicTensor;
+  const head = tf.model({ inputs: input, outputs: x, name: `${model.name}_head` });
+  headModels.set(model, head);
+  return head;
+}
+
+/**
+ * Trains the head layers of the transfer model on cached features, with
+ * trainModel's loop (trainOnSource): same optimizer, schedule, batch order
+ * for the same seed, early stopping, best weights, NaN guard, metrics and hooks.
+ */
+export async function trainHeadOnFeatures(
+  model: tf.LayersModel,
+  headLayers: ReadonlySet<string>,
+  train: FeatureSet,
+  validation: FeatureSet | null,
+  numClasses: number,
+  config: TrainConfig,
+  hooks: TrainHooks = {},
+): Promise<TrainResult> {
+  const reason = featureCacheBlocker(model, headLayers);
+  if (reason !== null) throw new Error(`Cannot train on cached features: ${reason}. Freeze it, or train without the cache.`);
+  return trainOnSource(
+    headOnlyModel(model, headLayers),
+    featureSource(train, numClasses),
+    validation ? featureSource(validation, numClasses) : null,
+    config,
+    hooks,
+  );
+}
+
+/** A content hash of an image set (pixels, labels, shape) as hex; equal sets hash equal. */
+export function hashImageSet(set: ImageSet): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x12345678;
+  const mix = (v: number) => {
+    h1 = Math.imul(h1 ^ v, 0x01000193);
+    h2 = Math.imul(h2 ^ v, 0x5bd1e995) ^ (h2 >>> 15);
+  };
+  const { pixels } = set;
+  const words = Math.floor(pixels.byteLength / 4);
+  const view = pixels.byteOffset % 4 === 0
+    ? new Uint32Array(pixels.buffer, pixels.byteOffset, words)
+    : new Uint32Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + words * 4));
+  for (let i = 0; i < view.length; i++) mix(view[i]);
+  for (let i = words * 4; i < pixels.length; i++) mix(pixels[i]);
+  for (let i = 0; i < set.labels.length; i++) mix(set.labels[i]);
+  mix(set.shape.height);
+  mix(set.shape.width);
+  mix(set.shape.channels);
+  mix(pixels.length);
+  const hex = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+  return hex(h1) + hex(h2);
+}
+
+/** What the features depend on besides the images: the model, the cut and the preprocessing — not the head. */
+export interface FeatureKeyParts {
+  /** The model's sourceHash, or any id that changes when another model is loaded. */
+  modelId: string;
+  cutLayer: string;
+  preprocessing: Preprocessing;
+}
+
+/** The cache key of one image set's features: model, cut, preprocessing range and the set's content hash. */
+export function featureCacheKey(parts: FeatureKeyParts, setHash: string): string {
+  return JSON.stringify([parts.modelId, parts.cutLayer, parts.preprocessing.range, setHash]);
+}
