@@ -4,7 +4,7 @@ import { TrainingCharts } from '../charts/TrainingCharts';
 import type { LearningRateSchedule, OptimizerName } from '../engine/types';
 import { isRunActive, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
-import type { RunOutcome } from '../worker/protocol';
+import type { FeatureCacheUse, RunOutcome } from '../worker/protocol';
 import { ExportButton } from './ExportButton';
 import { NumberField } from './NumberField';
 import { formatCount, formatDuration, formatPercent } from './format';
@@ -103,6 +103,15 @@ function endSentence(outcome: RunOutcome, patience: number | null): string | nul
   return null;
 }
 
+/** One line on the feature cache of the run (TFJS-FACTS #5, #19). */
+function featureCacheLine(cache: FeatureCacheUse): string {
+  if (!cache.used) return `Feature cache: not used${cache.reason ? `: ${cache.reason}` : ''}.`;
+  const how = cache.built && cache.millis !== null
+    ? `built in ${formatDuration(cache.millis)} (${formatCount(cache.images ?? 0)} images)`
+    : 'reused';
+  return `Feature cache: ${how}, head trained on cached features.`;
+}
+
 function Outcome() {
   const status = useStudio((s) => s.runStatus);
   const outcome = useStudio((s) => s.runOutcome);
@@ -128,6 +137,7 @@ function Outcome() {
         {perEpoch !== null ? `, ${formatDuration(perEpoch)} per epoch` : ''}
         {setup ? ` on ${setup.backend}; the optimizer updated ${setup.optimizerVariables.length} variables (${formatCount(setup.trainableParams)} parameters).` : '.'}
       </p>
+      {setup?.featureCache ? <p className="muted small feature-cache">{featureCacheLine(setup.featureCache)}</p> : null}
     </div>
   );
 }

@@ -167,3 +167,73 @@ describe('worker message handler: export', () => {
     expect(conv1?.config.trainable).toBe(false);
   });
 });
+
+describe('worker message handler: feature cache', () => {
+  const allFrozen = { conv1: true, bn1: true, conv2: true, bn2: true };
+  const quick = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 1 };
+  const cacheOf = (replies: WorkerReply[], runId: number) => {
+    const started = replies.find((r) => r.type === 'runStarted' && r.runId === runId);
+    if (started?.type !== 'runStarted') throw new Error(`no runStarted for run ${runId}`);
+    return started.setup.featureCache;
+  };
+
+  it('builds the cache on the first head-only run, reuses it for the same data and a new head, and rebuilds only when it must', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(1, { plan: allFrozen, config: quick }));
+    expect(cacheOf(replies, 1)).toMatchObject({ used: true, built: true, images: 40 });
+    expect(cacheOf(replies, 1)!.millis).toBeGreaterThan(0);
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'runEnded', runId: 1, outcome: { epochsCompleted: 2, batches: 8 } });
+
+    const tensors = tf.memory().numTensors;
+    await handle(trainRequest(2, { plan: allFrozen, config: quick }));
+    expect(cacheOf(replies, 2)).toEqual({ used: true, built: false, millis: null, images: 0 });
+    expect(tf.memory().numTensors).toBe(tensors);
+
+    // A head change keeps the features.
+    await handle(trainRequest(3, { plan: allFrozen, config: quick, head: { pooling: 'avg', hiddenUnits: 4, dropout: 0 } }));
+    expect(cacheOf(replies, 3)).toMatchObject({ used: true, built: false });
+    // New validation images: only those are built.
+    await handle(trainRequest(4, { plan: allFrozen, config: quick, validation: wire(8, 9) }));
+    expect(cacheOf(replies, 4)).toMatchObject({ used: true, built: true, images: 8 });
+    // Another preprocessing range changes every feature.
+    await handle(trainRequest(5, { plan: allFrozen, config: quick, validation: wire(8, 9), preprocessing: { range: [-1, 1], resize: 'stretch' } }));
+    expect(cacheOf(replies, 5)).toMatchObject({ used: true, built: true, images: 40 });
+  });
+
+  it('is not used while a pretrained layer is trained, says which, and rebuilds after that run changed the backbone', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(1, { plan: allFrozen, config: quick }));
+    await handle(trainRequest(2, { plan: { conv1: true, bn1: true }, config: quick }));
+    expect(cacheOf(replies, 2)).toEqual({ used: false, built: false, millis: null, reason: "'conv2' is trained" });
+    await handle(trainRequest(3, { plan: allFrozen, config: quick }));
+    expect(cacheOf(replies, 3)).toMatchObject({ used: true, built: true, images: 40 });
+    // A new model load drops the cache.
+    await handle({ type: 'loadModel', requestId: 2, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(4, { plan: allFrozen, config: quick }));
+    expect(cacheOf(replies, 4)).toMatchObject({ used: true, built: true });
+  });
+
+  it('exports the transfer model with the head trained on cached features', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(1, { plan: allFrozen, config: quick }));
+    await handle({ type: 'exportModel', requestId: 2 });
+    const last = replies[replies.length - 1];
+    if (last.type !== 'modelExported') throw new Error(`got ${last.type}`);
+    const layers = last.artifacts.modelTopology.config.layers;
+    expect(layers.map((l) => l.name)).toEqual(['input', 'conv1', 'bn1', 'relu1', 'conv2', 'bn2', 'relu2', 'flatten', 'head_dense']);
+    expect(JSON.stringify(layers.find((l) => l.name === 'head_dense'))).toContain('flatten');
+    // The file loads back as a plain tfjs model (the head layer's second graph node is not in it).
+    const { modelTopology, weightSpecs, weightData } = last.artifacts;
+    const reloaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs, weightData }));
+    const probe = tf.ones([1, 8, 8, 1]);
+    const out = reloaded.predict(probe) as tf.Tensor;
+    expect(out.shape).toEqual([1, 2]);
+    const probs = await out.data();
+    expect(Math.abs(probs[0] + probs[1] - 1)).toBeLessThan(1e-5);
+    tf.dispose([probe, out]);
+    reloaded.dispose();
+  });
+});

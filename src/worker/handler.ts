@@ -4,9 +4,11 @@ import { guardFrozenLayers } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
 import { buildTransferModel, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
-import { trainModel } from '../engine/trainer';
+import { trainModel, type TrainHooks, type TrainResult } from '../engine/trainer';
+import { buildFeatures, featureCacheBlocker, featureCacheKey, hashImageSet, trainHeadOnFeatures, type FeatureSet } from '../engine/featureCache';
+import type { ImageSet } from '../engine/batches';
 import type { BatchPoint } from '../engine/types';
-import type { BackendName, BackendPreference, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
+import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
 import { describeModel } from './describeModel';
 import { assertNever, toWireError } from './wire';
 
@@ -27,6 +29,10 @@ interface Session {
   /** The transfer model of the last run, reused while cut and classes stay the same. */
   transfer: (TransferModel & { key: string }) | null;
   activeRun: { runId: number; stopRequested: boolean } | null;
+  /** Cached frozen-prefix features by featureCacheKey: the sets of the last run only, Float32Arrays on the CPU side. */
+  features: Map<string, FeatureSet>;
+  /** Counts model loads, so features of an earlier model are never reused. */
+  modelLoads: number;
 }
 
 function toImageSet(wire: WireImageSet) {
@@ -39,7 +45,7 @@ function toImageSet(wire: WireImageSet) {
  * run that is not active is ignored.
  */
 export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerRequest) => Promise<void> {
-  const session: Session = { backend: null, loaded: null, transfer: null, activeRun: null };
+  const session: Session = { backend: null, loaded: null, transfer: null, activeRun: null, features: new Map(), modelLoads: 0 };
   const flushMs = deps.batchFlushMs ?? 100;
 
   function disposeTransferHead(): void {
@@ -80,6 +86,50 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       const { model, headLayers } = session.transfer!;
       applyFreezePlan(model, msg.plan, headLayers);
       const trainableParams = countWeightParams(model.trainableWeights);
+      const trainSet = toImageSet(msg.train);
+      const validationSet = msg.validation ? toImageSet(msg.validation) : null;
+      const hooks: TrainHooks = {
+        onBatch: (point) => {
+          pending.push(point);
+          if (performance.now() - lastFlush >= flushMs) flush();
+        },
+        onEpoch: (metrics) => {
+          flush();
+          post({ type: 'epoch', runId, metrics });
+        },
+        shouldStop: () => run.stopRequested,
+      };
+      // Feature cache: with everything below the head frozen, run that part once per image and train the head alone.
+      const blocker = featureCacheBlocker(model, headLayers);
+      let featureCache: FeatureCacheUse = { used: false, built: false, millis: null, reason: blocker ?? undefined };
+      let cached: { train: FeatureSet; validation: FeatureSet | null } | null = null;
+      // A run that trains pretrained layers changes what the frozen part computes: drop every cached feature.
+      if (blocker !== null) session.features = new Map();
+      else {
+        const parts = { modelId: `${session.modelLoads}:${loaded.sourceHash}`, cutLayer: msg.cutLayer, preprocessing: msg.preprocessing };
+        const kept = new Map<string, FeatureSet>();
+        let millis = 0;
+        let images = 0;
+        const featuresOf = async (set: ImageSet): Promise<FeatureSet | null> => {
+          const key = featureCacheKey(parts, hashImageSet(set));
+          let features = kept.get(key) ?? session.features.get(key);
+          if (!features) {
+            features = await buildFeatures(model, headLayers, set, msg.preprocessing, msg.config.batchSize, { shouldStop: () => run.stopRequested });
+            millis += features.millis;
+            images += set.labels.length;
+          }
+          kept.set(key, features);
+          return features;
+        };
+        try {
+          cached = { train: (await featuresOf(trainSet))!, validation: validationSet ? await featuresOf(validationSet) : null };
+          session.features = kept; // only the sets of this run stay cached
+          featureCache = { used: true, built: images > 0, millis: images > 0 ? millis : null, images };
+        } catch (error) {
+          if (!run.stopRequested) throw error;
+          featureCache = { used: false, built: false, millis: null, reason: 'the run was stopped while the cache was built' };
+        }
+      }
       post({
         type: 'runStarted',
         runId,
@@ -87,27 +137,13 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           backend: session.backend ?? (tf.getBackend() as BackendName),
           optimizerVariables: model.trainableWeights.map((w) => ({ name: w.name, shape: w.shape.map((d) => d ?? -1) })),
           trainableParams,
+          featureCache,
         },
       });
-      const result = await trainModel(
-        model,
-        toImageSet(msg.train),
-        msg.validation ? toImageSet(msg.validation) : null,
-        msg.classNames.length,
-        msg.preprocessing,
-        msg.config,
-        {
-          onBatch: (point) => {
-            pending.push(point);
-            if (performance.now() - lastFlush >= flushMs) flush();
-          },
-          onEpoch: (metrics) => {
-            flush();
-            post({ type: 'epoch', runId, metrics });
-          },
-          shouldStop: () => run.stopRequested,
-        },
-      );
+      const numClasses = msg.classNames.length;
+      const result: TrainResult = cached
+        ? await trainHeadOnFeatures(model, headLayers, cached.train, cached.validation, numClasses, msg.config, hooks)
+        : await trainModel(model, trainSet, validationSet, numClasses, msg.preprocessing, msg.config, hooks);
       flush();
       post({
         type: 'runEnded',
@@ -164,6 +200,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           const loaded = await deps.loadModel(msg.source);
           guardFrozenLayers(loaded.model);
           disposeTransferHead();
+          session.features = new Map();
+          session.modelLoads++;
           session.loaded?.model.dispose();
           session.loaded = loaded;
           post({

@@ -73,6 +73,22 @@ export interface RunSetup {
   /** The variables the optimizer updates, read from the model in the worker. */
   optimizerVariables: { name: string; shape: number[] }[];
   trainableParams: number;
+  /** Whether the head was trained on cached features of the frozen part (TFJS-FACTS #5, #19). */
+  featureCache?: FeatureCacheUse;
+}
+
+/** How a run used the feature cache. */
+export interface FeatureCacheUse {
+  /** The head was trained on cached features. */
+  used: boolean;
+  /** Features were computed for this run (false: all reused from an earlier run). */
+  built: boolean;
+  /** Milliseconds the features took to build this run; null when nothing was built. */
+  millis: number | null;
+  /** Images whose features were built this run. */
+  images?: number;
+  /** Why the cache was not used, e.g. "'conv3' is trained". */
+  reason?: string;
 }
 
 /** How a run ended. */
