@@ -215,6 +215,18 @@ describe('worker message handler: feature cache', () => {
     expect(cacheOf(replies, 4)).toMatchObject({ used: true, built: true });
   });
 
+  it('a stop while the cache is built ends the run as stopped, and the next run builds the cache', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const running = handle(trainRequest(1, { plan: allFrozen, config: { ...quick, batchSize: 4 } }));
+    await handle({ type: 'stop', runId: 1 });
+    await running;
+    expect(cacheOf(replies, 1)).toEqual({ used: false, built: false, millis: null, reason: 'the run was stopped while the cache was built' });
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'runEnded', runId: 1, outcome: { stopped: true, epochsCompleted: 0, batches: 0 } });
+    await handle(trainRequest(2, { plan: allFrozen, config: quick }));
+    expect(cacheOf(replies, 2)).toMatchObject({ used: true, built: true, images: 40 });
+  });
+
   it('exports the transfer model with the head trained on cached features', async () => {
     const { replies, handle } = setup({ batchFlushMs: 0 });
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
