@@ -6,15 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packImages } from '../data/pixels';
-import { stratifiedSplit } from '../data/split';
 import { createStudioStore } from '../store/store';
 import { guardFrozenLayers } from './frozenLayers';
 import { applyFreezePlan } from './freeze';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { countParams, uniformFreezePlan } from './params';
 import { summarizeLayers } from './summary';
-import { loadBuiltInModelFromDisk as loadBuiltIn, loadSampleFromDisk as loadSample } from './testing/builtInFiles';
+import { loadBuiltInModelFromDisk as loadBuiltIn, splitSampleFromDisk } from './testing/builtInFiles';
 import { bitIdentical, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
 import { headLayerInfos } from './headSpec';
@@ -38,21 +36,14 @@ describe('the built-in demo', () => {
 
   it('reaches at least 95% validation accuracy within 10 epochs with the backbone frozen, leaving it bit-identical', async () => {
     const loaded = await loadBuiltIn();
-    const sample = loadSample();
     const defaults = createStudioStore().getState();
-    const split = stratifiedSplit(sample.labels, { validationFraction: defaults.validationFraction, seed: defaults.splitSeed });
-    const size = 28 * 28;
-    const gather = (indices: Int32Array) => ({
-      pixels: packImages(Array.from(indices, (i) => sample.pixels.subarray(i * size, (i + 1) * size)), { height: 28, width: 28, channels: 1 }),
-      labels: Int32Array.from(indices, (i) => sample.labels[i]),
-      shape: { height: 28, width: 28, channels: 1 },
-    });
+    const { train, validation } = splitSampleFromDisk(defaults.validationFraction, defaults.splitSeed);
     const { model, headLayers } = buildTransferModel(loaded.model, defaultCutLayer(loaded.model), 5, defaults.config.seed);
     guardFrozenLayers(model);
     applyFreezePlan(model, uniformFreezePlan(summarizeLayers(loaded.model), true), headLayers);
     const backbone = await snapshotWeights(loaded.model);
     const accuracies: number[] = [];
-    const result = await trainModel(model, gather(split.train), gather(split.validation), 5, loaded.preprocessing, defaults.config, {
+    const result = await trainModel(model, train, validation, 5, loaded.preprocessing, defaults.config, {
       onEpoch: (m) => accuracies.push(m.validationAccuracy!),
     });
     expect(defaults.config.epochs).toBe(10);

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { packImages } from '../data/pixels';
-import { stratifiedSplit } from '../data/split';
 import { createStudioStore } from '../store/store';
 import {
   buildFeatures,
@@ -16,7 +14,7 @@ import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { uniformFreezePlan } from './params';
 import { summarizeLayers } from './summary';
-import { loadBuiltInModelFromDisk as loadBuiltIn, loadSampleFromDisk as loadSample } from './testing/builtInFiles';
+import { loadBuiltInModelFromDisk as loadBuiltIn, splitSampleFromDisk } from './testing/builtInFiles';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
 import type { EpochMetrics, HeadConfig, Preprocessing, TrainConfig } from './types';
@@ -149,17 +147,8 @@ describe('training the head on cached features', () => {
 
   it('on the built-in digits model: agrees with the plain run and is faster per epoch', async () => {
     const loaded = await loadBuiltIn();
-    const sample = loadSample();
     const defaults = createStudioStore().getState();
-    const split = stratifiedSplit(sample.labels, { validationFraction: defaults.validationFraction, seed: defaults.splitSeed });
-    const size = 28 * 28;
-    const gather = (indices: Int32Array) => ({
-      pixels: packImages(Array.from(indices, (i) => sample.pixels.subarray(i * size, (i + 1) * size)), { height: 28, width: 28, channels: 1 }),
-      labels: Int32Array.from(indices, (i) => sample.labels[i]),
-      shape: { height: 28, width: 28, channels: 1 },
-    });
-    const train = gather(split.train);
-    const validation = gather(split.validation);
+    const { train, validation } = splitSampleFromDisk(defaults.validationFraction, defaults.splitSeed);
     const config = { ...defaults.config, epochs: 2 };
     const make = () => {
       const t = buildTransferModel(loaded.model, defaultCutLayer(loaded.model), 5, config.seed);

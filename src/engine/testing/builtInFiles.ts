@@ -6,6 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packImages } from '../../data/pixels';
+import { stratifiedSplit } from '../../data/split';
 import type { ImageSet } from '../batches';
 import { loadLayersModelFromFiles, loadLayersModelFromFileSet, type LoadedModel } from '../modelFiles';
 
@@ -57,4 +59,18 @@ export function readMobileNetV2FilesFromDisk(): { name: string; buffer: ArrayBuf
 /** Loads the generated MobileNetV2 through loadLayersModelFromFileSet, the path a user's picked files take. */
 export function loadMobileNetV2FromDisk(): Promise<LoadedModel> {
   return loadLayersModelFromFileSet(readMobileNetV2FilesFromDisk());
+}
+
+/** The built-in sample split as the studio splits it (stratified, seeded): 28×28×1 train and validation sets. */
+export function splitSampleFromDisk(validationFraction: number, seed: number): { train: ImageSet; validation: ImageSet } {
+  const sample = loadSampleFromDisk();
+  const split = stratifiedSplit(sample.labels, { validationFraction, seed });
+  const shape = { height: 28, width: 28, channels: 1 } as const;
+  const size = shape.height * shape.width;
+  const gather = (indices: Int32Array): ImageSet => ({
+    pixels: packImages(Array.from(indices, (i) => sample.pixels.subarray(i * size, (i + 1) * size)), shape),
+    labels: Int32Array.from(indices, (i) => sample.labels[i]),
+    shape,
+  });
+  return { train: gather(split.train), validation: gather(split.validation) };
 }
