@@ -15,6 +15,7 @@
 import { createDecodePool } from '../src/app/decodePool';
 import { ingestFiles } from '../src/data/ingest';
 import type { ImageShape } from '../src/data/types';
+import { createRandom } from '../src/engine/random';
 
 /** What one ingest case measured. */
 export interface IngestBenchRow {
@@ -52,20 +53,8 @@ function heapUsed(): number {
   return (performance as unknown as { memory?: { usedJSHeapSize: number } }).memory?.usedJSHeapSize ?? 0;
 }
 
-/** A seeded pseudo-random generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 async function drawTemplate(width: number, height: number, seed: number, type: 'image/jpeg' | 'image/png'): Promise<Blob> {
-  const rnd = random(seed);
+  const rnd = createRandom(seed);
   const canvas = new OffscreenCanvas(width, height);
   const g = canvas.getContext('2d')!;
   const gradient = g.createLinearGradient(0, 0, width, height);

@@ -1,8 +1,33 @@
-import { useRef, useState, type DragEvent } from 'react';
+import { useRef, useState, type DragEvent, type RefObject } from 'react';
 import { addFiles } from '../../app/studio';
 import { filesFromDrop, filesFromPicker } from '../../data/dropWalk';
 import { useStudio } from '../../store/store';
 import { IngestProgress } from './IngestProgress';
+
+/** A button-styled file input whose picks (files, or a folder's files) are added to the dataset. */
+function FilePicker(props: { label: string; text: string; disabled: boolean; primary?: boolean; folder?: boolean; accept?: string; inputRef?: RefObject<HTMLInputElement | null> }) {
+  return (
+    <label className={`button${props.primary ? ' primary' : ''}`}>
+      {props.text}
+      <input
+        ref={props.inputRef}
+        className="visually-hidden"
+        type="file"
+        aria-label={props.label}
+        accept={props.accept}
+        multiple
+        {...(props.folder ? { webkitdirectory: '' } : {})}
+        disabled={props.disabled}
+        onChange={async (e) => {
+          const input = e.target;
+          const list = input.files;
+          if (list && list.length) await addFiles(filesFromPicker(list));
+          input.value = '';
+        }}
+      />
+    </label>
+  );
+}
 
 /** The large drop target for a folder of class folders (or a .zip of them), with the "Add folder" and "Add zip" pickers and the ingest progress. */
 export function DropZone() {
@@ -35,40 +60,8 @@ export function DropZone() {
       <p className="drop-title">Drop a folder or a .zip here</p>
       <p className="muted small">One subfolder per class, images inside (PNG, JPEG, WebP, GIF, BMP), or several class folders at once. Nothing leaves this computer.</p>
       <div className="drop-buttons">
-        <label className="button primary">
-          Add folder
-          <input
-            ref={inputRef}
-            className="visually-hidden"
-            type="file"
-            aria-label="Add folder"
-            webkitdirectory=""
-            multiple
-            disabled={!modelReady || ingest !== null}
-            onChange={async (e) => {
-              const list = e.target.files;
-              if (list && list.length) await addFiles(filesFromPicker(list));
-              if (inputRef.current) inputRef.current.value = '';
-            }}
-          />
-        </label>
-        <label className="button">
-          Add zip…
-          <input
-            className="visually-hidden"
-            type="file"
-            aria-label="Add zip"
-            accept=".zip,application/zip"
-            multiple
-            disabled={!modelReady || ingest !== null}
-            onChange={async (e) => {
-              const input = e.target;
-              const list = input.files;
-              if (list && list.length) await addFiles(filesFromPicker(list));
-              input.value = '';
-            }}
-          />
-        </label>
+        <FilePicker label="Add folder" text="Add folder" primary inputRef={inputRef} disabled={!modelReady || ingest !== null} folder />
+        <FilePicker label="Add zip" text="Add zip…" accept=".zip,application/zip" disabled={!modelReady || ingest !== null} />
       </div>
       <IngestProgress />
     </div>
