@@ -64,6 +64,15 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       case 'epoch':
         if (isCurrentRun(reply.runId)) actions().epochArrived(reply.metrics);
         return;
+      case 'trainableChanged':
+        if (isCurrentRun(reply.runId)) actions().trainableChanged(reply.change);
+        return;
+      case 'paused':
+        if (isCurrentRun(reply.runId)) actions().runPaused(reply.paused);
+        return;
+      case 'cacheProgress':
+        if (isCurrentRun(reply.runId)) actions().cacheProgressed(reply.done, reply.total);
+        return;
       case 'runEnded':
         if (isCurrentRun(reply.runId)) actions().runEnded(reply.outcome);
         return;

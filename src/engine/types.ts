@@ -39,6 +39,72 @@ export interface TrainConfig {
   schedule?: LearningRateSchedule;
   /** Stop when the validation loss has not improved for `patience` epochs; null or absent = off. Needs a validation set. */
   earlyStopping?: { patience: number } | null;
+  /** Steps that unfreeze layers at the start of chosen epochs (two-phase recipe, gradual unfreezing); absent or empty = none. */
+  unfreezeSchedule?: UnfreezeStep[];
+  /** Learning-rate multiplier per layer name (discriminative rates); layers left out get 1; 0 = never updated. */
+  rateMultipliers?: Record<string, number>;
+  /** Random flips, crops, rotation, brightness and contrast applied to training images; null or absent = off. */
+  augmentation?: AugmentationConfig | null;
+}
+
+/**
+ * One step of an unfreezing schedule: at the start of `epoch` (counted from
+ * 0, so ≥ 1 to leave a first phase) the listed layers become trainable, and
+ * the learning rate becomes `learningRateFactor` × the base rate (schedule
+ * included) until the next step that sets one.
+ */
+export interface UnfreezeStep {
+  epoch: number;
+  /** Pretrained layer names made trainable by the step. */
+  unfreeze: string[];
+  /** Multiplies the base learning rate from this step on (0.1: the Keras recipe's "divide by 10"); absent = keep the current factor. */
+  learningRateFactor?: number;
+  /** What the chart marker says, e.g. "unfreeze block_15–16". */
+  label: string;
+}
+
+/**
+ * Data augmentation of training images (never of validation or test images),
+ * drawn per image from the run's seed. Each field at 0/false is off.
+ */
+export interface AugmentationConfig {
+  /** Mirror left–right with probability ½. */
+  flip: boolean;
+  /** Random crop keeping at least 1 − crop of each side, scaled back to the input size (0 ≤ crop < 0.5). */
+  crop: number;
+  /** Rotation by a uniform angle in ±rotation degrees (0 ≤ rotation ≤ 45). */
+  rotation: number;
+  /** Brightness shift by a uniform amount in ±brightness of the pixel range (0 ≤ brightness ≤ 1). */
+  brightness: number;
+  /** Contrast scale by a uniform factor in [1 − contrast, 1 + contrast] about the image mean (0 ≤ contrast ≤ 1). */
+  contrast: number;
+}
+
+/**
+ * BatchNorm mode overrides by layer name. By default a frozen BN layer runs
+ * in inference mode (moving statistics, never updated: Keras semantics) and
+ * a trainable one uses batch statistics and updates them; 'train-stats'
+ * makes a frozen BN layer use and update batch statistics while its gamma
+ * and beta stay frozen.
+ */
+export type BatchNormOverrides = Record<string, 'train-stats'>;
+
+/** A change of the trainable set during a run: a schedule step or a live toggle, applied at a batch boundary. */
+export interface TrainableChange {
+  /** The first step (batch counted from 0 over the run) trained with the new set. */
+  step: number;
+  /** Epoch (from 0) and batch within it where the change took effect. */
+  epoch: number;
+  batch: number;
+  cause: 'schedule' | 'live';
+  /** What the chart marker says. */
+  label: string;
+  /** Scalar parameters the new optimizer updates. */
+  trainableParams: number;
+  /** The learning-rate factor in force from this step on. */
+  learningRateFactor: number;
+  /** The variables the new optimizer(s) update, in model order. */
+  optimizerVariables: { name: string; shape: number[] }[];
 }
 
 /** The optimizers a run can use. */

@@ -3,7 +3,7 @@ import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
 import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_HEAD } from '../engine/headSpec';
 import { uniformFreezePlan } from '../engine/params';
-import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig } from '../engine/types';
+import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
 
 // ---------------------------------------------------------------- model slice
@@ -37,6 +37,8 @@ export interface ModelSlice {
   /** The preprocessing used for training, prediction and export: the model's own until the user edits it. */
   preprocessing: Preprocessing | null;
   freezePlan: FreezePlan;
+  /** Frozen BatchNorm layers that still use and update batch statistics (see BatchNormOverrides). */
+  batchNormOverrides: BatchNormOverrides;
   layerFilter: string;
   modelLoading(): void;
   modelLoaded(model: ModelDescription, plan: FreezePlan, origin: ModelOrigin): void;
@@ -48,6 +50,8 @@ export interface ModelSlice {
   /** Sets the flag of every layer `plan` names in one update (a preset); layers it leaves out keep theirs. */
   setFreezePlan(plan: FreezePlan): void;
   setLayerFilter(text: string): void;
+  /** Turns the 'train-stats' override of a BatchNorm layer on or off. */
+  setBatchNormOverride(name: string, trainStats: boolean): void;
   setCutLayer(name: string): void;
   setHead(patch: Partial<HeadConfig>): void;
   setPreprocessing(patch: Partial<Preprocessing>): void;
@@ -64,6 +68,7 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
   head: DEFAULT_HEAD,
   preprocessing: null,
   freezePlan: {},
+  batchNormOverrides: {},
   layerFilter: '',
   modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
   modelLoaded: (model, plan, origin) =>
@@ -77,6 +82,7 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       head: DEFAULT_HEAD,
       preprocessing: model.preprocessing,
       freezePlan: plan,
+      batchNormOverrides: {},
       // The last run's record belongs to the previous model.
       runStatus: 'idle',
       runSetup: null,
@@ -85,6 +91,9 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       runError: null,
       batchPoints: [],
       epochs: [],
+      trainableChanges: [],
+      paused: false,
+      cacheProgress: null,
     }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
@@ -97,6 +106,13 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
   setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
   setFreezePlan: (plan) => set((s) => ({ freezePlan: { ...s.freezePlan, ...plan } })),
   setLayerFilter: (text) => set({ layerFilter: text }),
+  setBatchNormOverride: (name, trainStats) =>
+    set((s) => {
+      const batchNormOverrides = { ...s.batchNormOverrides };
+      if (trainStats) batchNormOverrides[name] = 'train-stats';
+      else delete batchNormOverrides[name];
+      return { batchNormOverrides };
+    }),
   setCutLayer: (name) => set({ cutLayer: name }),
   setHead: (patch) => set((s) => ({ head: { ...s.head, ...patch } })),
   setPreprocessing: (patch) => set((s) => (s.preprocessing ? { preprocessing: { ...s.preprocessing, ...patch } } : {})),
@@ -320,6 +336,12 @@ export interface TrainSlice {
   batchesPerEpoch: number;
   batchPoints: BatchPoint[];
   epochs: EpochMetrics[];
+  /** Changes of the trainable set during the run (schedule steps, live toggles), in order: the chart marks each. */
+  trainableChanges: TrainableChange[];
+  /** The run is held at a batch boundary. */
+  paused: boolean;
+  /** Feature-cache build progress of the starting run; null when no cache is being built. */
+  cacheProgress: { done: number; total: number } | null;
   backendReady(backend: BackendName, notes: string[]): void;
   setConfig(patch: Partial<TrainConfig>): void;
   runRequested(runId: number, batchesPerEpoch: number): void;
@@ -327,6 +349,9 @@ export interface TrainSlice {
   batchesArrived(points: BatchPoint[]): void;
   epochArrived(metrics: EpochMetrics): void;
   stopRequested(): void;
+  trainableChanged(change: TrainableChange): void;
+  runPaused(paused: boolean): void;
+  cacheProgressed(done: number, total: number): void;
   runEnded(outcome: RunOutcome): void;
   runFailed(message: string): void;
 }
@@ -344,6 +369,9 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   batchesPerEpoch: 0,
   batchPoints: [],
   epochs: [],
+  trainableChanges: [],
+  paused: false,
+  cacheProgress: null,
   backendReady: (backend, notes) => set({ backend, backendNotes: notes }),
   setConfig: (patch) => set((s) => ({ config: { ...s.config, ...patch } })),
   runRequested: (runId, batchesPerEpoch) =>
@@ -363,13 +391,19 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
       batchesPerEpoch,
       batchPoints: [],
       epochs: [],
+      trainableChanges: [],
+      paused: false,
+      cacheProgress: null,
     })),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
+  trainableChanged: (change) => set((s) => ({ trainableChanges: [...s.trainableChanges, change] })),
+  runPaused: (paused) => set({ paused }),
+  cacheProgressed: (done, total) => set({ cacheProgress: done >= total ? null : { done, total } }),
   batchesArrived: (points) => set((s) => ({ batchPoints: s.batchPoints.concat(points) })),
   epochArrived: (metrics) => set((s) => ({ epochs: [...s.epochs, metrics] })),
   stopRequested: () => set((s) => (s.runStatus === 'running' || s.runStatus === 'starting' ? { runStatus: 'stopping' } : {})),
-  runEnded: (outcome) => set({ runStatus: 'done', runOutcome: outcome }),
-  runFailed: (message) => set({ runStatus: 'failed', runError: message }),
+  runEnded: (outcome) => set({ runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null }),
+  runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null }),
 });
 
 // ---------------------------------------------------------------------- store

@@ -7,7 +7,7 @@ import type { LoadedModel } from '../engine/modelFiles';
 import { trainModel, type TrainHooks, type TrainResult } from '../engine/trainer';
 import { buildFeatures, featureCacheBlocker, featureCacheKey, hashImageSet, trainHeadOnFeatures, type FeatureSet } from '../engine/featureCache';
 import type { ImageSet } from '../engine/batches';
-import type { BatchPoint } from '../engine/types';
+import type { BatchNormOverrides, BatchPoint, FreezePlan } from '../engine/types';
 import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
 import { describeModel } from './describeModel';
 import { assertNever, toWireError } from './wire';
@@ -23,12 +23,23 @@ export interface HandlerDeps {
   batchFlushMs?: number;
 }
 
+/** The run in progress and what the main thread asked of it since the last batch boundary. */
+interface ActiveRun {
+  runId: number;
+  stopRequested: boolean;
+  /** A live freeze plan waiting for the next batch boundary. */
+  pendingPlan: { plan: FreezePlan; batchNormOverrides: BatchNormOverrides } | null;
+  paused: boolean;
+  /** Resolves the wait of a paused run (set while it waits). */
+  wake: (() => void) | null;
+}
+
 interface Session {
   backend: BackendName | null;
   loaded: LoadedModel | null;
   /** The transfer model of the last run, reused while cut and classes stay the same. */
   transfer: (TransferModel & { key: string }) | null;
-  activeRun: { runId: number; stopRequested: boolean } | null;
+  activeRun: ActiveRun | null;
   /** Cached frozen-prefix features by featureCacheKey: the sets of the last run only, Float32Arrays on the CPU side. */
   features: Map<string, FeatureSet>;
   /** Counts model loads, so features of an earlier model are never reused. */
@@ -65,7 +76,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       post({ type: 'runFailed', runId, error: { name: 'NoModel', message: 'No model is loaded yet.' } });
       return;
     }
-    const run = { runId, stopRequested: false };
+    const run: ActiveRun = { runId, stopRequested: false, pendingPlan: null, paused: false, wake: null };
     session.activeRun = run;
     let pending: BatchPoint[] = [];
     let lastFlush = 0;
@@ -217,7 +228,20 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       case 'train':
         return train(msg);
       case 'stop':
-        if (session.activeRun?.runId === msg.runId) session.activeRun.stopRequested = true;
+        if (session.activeRun?.runId === msg.runId) {
+          session.activeRun.stopRequested = true;
+          session.activeRun.wake?.();
+        }
+        return;
+      case 'setPlan':
+        if (session.activeRun?.runId === msg.runId) session.activeRun.pendingPlan = { plan: msg.plan, batchNormOverrides: msg.batchNormOverrides ?? {} };
+        return;
+      case 'pause':
+      case 'resume':
+        if (session.activeRun?.runId === msg.runId) {
+          session.activeRun.paused = msg.type === 'pause';
+          if (!session.activeRun.paused) session.activeRun.wake?.();
+        }
         return;
       case 'exportModel':
         return exportModel(msg.requestId);

@@ -2,7 +2,7 @@
  * The messages between the main thread and the training worker. Types only:
  * both sides import it, neither runs it.
  */
-import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig } from '../engine/types';
+import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 
 /** A tfjs backend the studio can train on, in order of preference. */
@@ -62,8 +62,15 @@ export type WorkerRequest =
       train: WireImageSet;
       validation: WireImageSet | null;
       config: TrainConfig;
+      /** Frozen BN layers that still use and update batch statistics; absent = none. */
+      batchNormOverrides?: BatchNormOverrides;
     }
   | { type: 'stop'; runId: number }
+  /** Live freezing: the new plan (and BN overrides) take effect at the run's next batch boundary. */
+  | { type: 'setPlan'; runId: number; plan: FreezePlan; batchNormOverrides?: BatchNormOverrides }
+  /** Holds the run at the next batch boundary until 'resume' (or 'stop'). */
+  | { type: 'pause'; runId: number }
+  | { type: 'resume'; runId: number }
   /** Serialise the transfer model of the last run (topology + weights) for download on the main thread. */
   | { type: 'exportModel'; requestId: number };
 
@@ -116,5 +123,11 @@ export type WorkerReply =
   | { type: 'runStarted'; runId: number; setup: RunSetup }
   | { type: 'batches'; runId: number; points: BatchPoint[] }
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
+  /** The trainable set changed mid-run (schedule step or live toggle); a fresh optimizer took over. */
+  | { type: 'trainableChanged'; runId: number; change: TrainableChange }
+  /** The run is held at a batch boundary (paused: true) or goes on (false). */
+  | { type: 'paused'; runId: number; paused: boolean }
+  /** Feature-cache build progress: images done of total (sent after runStarted, before the first batch). */
+  | { type: 'cacheProgress'; runId: number; done: number; total: number }
   | { type: 'runEnded'; runId: number; outcome: RunOutcome }
   | { type: 'runFailed'; runId: number; error: WireError };
