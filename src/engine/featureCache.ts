@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { imageCount, makeBatch, type ImageSet } from './batches';
 import { trainOnSource, type BatchSource, type TrainHooks, type TrainResult } from './trainer';
+import { runsInTrainingMode } from './frozenLayers';
 import type { Preprocessing, TrainConfig } from './types';
 
 /**
@@ -24,7 +25,7 @@ export interface FeatureSet {
   millis: number;
 }
 
-/** The first pretrained layer (not frozen, or stochastic) that stops the cache, or null when the cache can be used. */
+/** Why the first pretrained layer that stops the cache does (trained, stochastic, or a frozen BN training its statistics), or null. */
 function blockingLayer(model: tf.LayersModel, headLayers: ReadonlySet<string>): string | null {
   for (const layer of model.layers) {
     if (headLayers.has(layer.name) || layer.getClassName() === 'InputLayer') continue;
@@ -33,8 +34,9 @@ function blockingLayer(model: tf.LayersModel, headLayers: ReadonlySet<string>): 
       if (inner !== null) return inner;
       continue;
     }
-    if (!layer.trainable) continue;
-    if (layer.weights.length > 0 || STOCHASTIC_CLASSES.has(layer.getClassName())) return layer.name;
+    if (!runsInTrainingMode(layer)) continue;
+    if (!layer.trainable) return `'${layer.name}' trains its BatchNorm statistics`;
+    if (layer.weights.length > 0 || STOCHASTIC_CLASSES.has(layer.getClassName())) return `'${layer.name}' is trained`;
   }
   return null;
 }
@@ -47,8 +49,7 @@ export function featureCacheBlocker(model: tf.LayersModel, headLayers: ReadonlyS
   const inputs = first.inboundNodes[0]?.inputTensors ?? [];
   if (inputs.length !== 1) return `the cut has ${inputs.length} outputs`;
   if (inputs[0].shape.slice(1).some((d) => d === null)) return 'the cut output has an unknown size';
-  const layer = blockingLayer(model, headLayers);
-  return layer === null ? null : `'${layer}' is trained`;
+  return blockingLayer(model, headLayers);
 }
 
 /**
@@ -67,7 +68,7 @@ function headLayerList(model: tf.LayersModel, headLayers: ReadonlySet<string>): 
 /** The cut tensor of the transfer model: the input of its first head layer (the node buildTransferModel made). */
 function cutTensor(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.SymbolicTensor {
   const reason = featureCacheBlocker(model, headLayers);
-  if (reason !== null && !reason.endsWith('is trained')) throw new Error(`No feature cache for model '${model.name}': ${reason}. Train without the cache.`);
+  if (reason !== null && !reason.endsWith('is trained') && !reason.endsWith('statistics')) throw new Error(`No feature cache for model '${model.name}': ${reason}. Train without the cache.`);
   return headLayerList(model, headLayers)[0].inboundNodes[0].inputTensors[0];
 }
 

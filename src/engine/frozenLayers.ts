@@ -1,6 +1,43 @@
 import * as tf from '@tensorflow/tfjs';
 
+import type { BatchNormOverrides } from './types';
+
 const GUARDED = Symbol('frozenLayerGuard');
+const TRAIN_STATS = Symbol('trainBatchNormStatistics');
+
+type Flagged = { trainable: boolean; [TRAIN_STATS]?: boolean };
+
+/**
+ * Whether `layer` runs in training mode when called with `training: true`:
+ * a trainable layer, or a frozen BatchNormalization layer whose override
+ * says 'train-stats' (it uses and updates batch statistics; its gamma and
+ * beta stay frozen).
+ */
+export function runsInTrainingMode(layer: tf.layers.Layer): boolean {
+  const flagged = layer as unknown as Flagged;
+  return flagged.trainable || flagged[TRAIN_STATS] === true;
+}
+
+/**
+ * Marks the BatchNormalization layers `overrides` names (nested models
+ * opened) and clears the mark on every other layer. Unknown names and
+ * non-BN layers are ignored. Returns the names that took effect.
+ */
+export function setBatchNormOverrides(model: tf.LayersModel, overrides: BatchNormOverrides): string[] {
+  const applied: string[] = [];
+  const walk = (m: tf.LayersModel) => {
+    for (const layer of m.layers) {
+      if (layer instanceof tf.LayersModel) walk(layer);
+      else {
+        const on = overrides[layer.name] === 'train-stats' && layer.getClassName() === 'BatchNormalization';
+        (layer as unknown as Flagged)[TRAIN_STATS] = on;
+        if (on) applied.push(layer.name);
+      }
+    }
+  };
+  walk(model);
+  return applied;
+}
 
 type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 
@@ -14,8 +51,9 @@ type CallFn = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>)
  * (TFJS-FACTS #6). It also makes the frozen part a fixed function of its
  * input, which is what a feature cache computes.
  *
- * Layers are patched once; the check reads `trainable` at every call, so
- * later freeze plans take effect without patching again. Returns how many
+ * Layers are patched once; the check reads `trainable` (and the BN
+ * override, see setBatchNormOverrides) at every call, so later freeze plans
+ * take effect without patching again. Returns how many
  * BatchNormalization layers are now guarded.
  */
 export function guardFrozenLayers(model: tf.LayersModel): number {
@@ -26,10 +64,10 @@ export function guardFrozenLayers(model: tf.LayersModel): number {
       continue;
     }
     if (layer.getClassName() === 'BatchNormalization') batchNorms++;
-    const target = layer as unknown as { call: CallFn; [GUARDED]?: true; trainable: boolean };
+    const target = layer as unknown as { call: CallFn; [GUARDED]?: true };
     if (target[GUARDED]) continue;
     const original = target.call.bind(layer) as CallFn;
-    target.call = (inputs, kwargs) => original(inputs, target.trainable ? kwargs : { ...kwargs, training: false });
+    target.call = (inputs, kwargs) => original(inputs, runsInTrainingMode(layer) ? kwargs : { ...kwargs, training: false });
     target[GUARDED] = true;
   }
   return batchNorms;

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy, countCorrect, imageCount, makeBatch, type ImageSet } from './batches';
-import { describeVariables, trainableVariables } from './freeze';
+import { applyFreezePlan, countWeightParams, describeVariables, trainableVariables } from './freeze';
+import { runsInTrainingMode, setBatchNormOverrides } from './frozenLayers';
 import { createRandom, shuffleInPlace } from './random';
 import { learningRateAt } from './schedules';
-import type { BatchPoint, EpochMetrics, Preprocessing, TrainConfig } from './types';
+import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, Preprocessing, TrainConfig, TrainableChange } from './types';
 
 /** Callbacks a training run reports through; all optional. */
 export interface TrainHooks {
@@ -13,6 +14,12 @@ export interface TrainHooks {
   onEpoch?(metrics: EpochMetrics): void;
   /** Polled at every batch boundary; true ends the run there. */
   shouldStop?(): boolean;
+  /** Polled at every batch boundary: a live freeze plan (and BN overrides) to apply there, handed over once; null when none. */
+  takeLivePlan?(): { plan: FreezePlan; batchNormOverrides?: BatchNormOverrides } | null;
+  /** After every change of the trainable set (schedule step or live plan), before the first batch trained with it. */
+  onTrainableChange?(change: TrainableChange): void;
+  /** Polled at every batch boundary: a promise to wait for while the run is paused, or null to go on. */
+  pauseGate?(): Promise<void> | null;
 }
 
 /** How a run ended. */
@@ -143,49 +150,109 @@ export function disposeOptimizer(optimizer: tf.Optimizer): void {
   }
 }
 
+/** Every leaf layer of `model` (nested models opened), in model order. */
+function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    if (layer instanceof tf.LayersModel) out.push(...leafLayers(layer));
+    else if (layer.getClassName() !== 'InputLayer') out.push(layer);
+  }
+  return out;
+}
+
 /**
  * The variables a run changes: the trainable ones, plus the non-trainable
- * weights (BatchNorm moving statistics) of layers that are not frozen. The
- * weights of frozen layers are never included, so a restore never assigns them.
+ * weights (BatchNorm moving statistics) of layers that run in training mode
+ * (trainable, or a frozen BN layer set to train its statistics). The weights
+ * of other frozen layers are never included, so a restore never assigns them.
  */
 function runStateVariables(model: tf.LayersModel, trainable: readonly tf.Variable[]): tf.Variable[] {
   const out = new Set<tf.Variable>(trainable);
-  const walk = (m: tf.LayersModel) => {
-    for (const layer of m.layers) {
-      if (!layer.trainable) continue;
-      if (layer instanceof tf.LayersModel) walk(layer);
-      else for (const weight of layer.nonTrainableWeights) out.add(weight.read() as tf.Variable);
-    }
-  };
-  walk(model);
+  for (const layer of leafLayers(model)) {
+    if (runsInTrainingMode(layer)) for (const weight of layer.nonTrainableWeights) out.add(weight.read() as tf.Variable);
+  }
   return [...out];
 }
 
 /** CPU-side copies of variables' values at the end of an epoch (`epoch` counted from 1; 0 = start of the run). */
 interface Snapshot {
   epoch: number;
-  values: tf.TypedArray[];
+  values: Map<tf.Variable, tf.TypedArray>;
   validation: { loss: number; accuracy: number } | null;
 }
 
-async function takeSnapshot(
-  variables: readonly tf.Variable[],
-  epoch: number,
-  validation: { loss: number; accuracy: number } | null,
-): Promise<Snapshot> {
-  const values: tf.TypedArray[] = [];
-  for (const variable of variables) values.push((await variable.data()).slice() as tf.TypedArray);
-  return { epoch, values, validation };
+async function readValues(variables: Iterable<tf.Variable>): Promise<Map<tf.Variable, tf.TypedArray>> {
+  const values = new Map<tf.Variable, tf.TypedArray>();
+  for (const variable of variables) values.set(variable, (await variable.data()).slice() as tf.TypedArray);
+  return values;
 }
 
 function allFinite(snapshot: Snapshot): boolean {
-  return snapshot.values.every((values) => values.every((v) => Number.isFinite(v)));
+  for (const values of snapshot.values.values()) if (!values.every((v) => Number.isFinite(v))) return false;
+  return true;
 }
 
-function restoreSnapshot(variables: readonly tf.Variable[], snapshot: Snapshot): void {
+function restoreSnapshot(snapshot: Snapshot): void {
   tf.tidy(() => {
-    variables.forEach((variable, i) => variable.assign(tf.tensor(snapshot.values[i], variable.shape, variable.dtype)));
+    for (const [variable, values] of snapshot.values) variable.assign(tf.tensor(values, variable.shape, variable.dtype));
   });
+}
+
+/** The layer each weight variable of `model` belongs to, by variable. */
+function layerOfVariables(model: tf.LayersModel): Map<tf.Variable, string> {
+  const out = new Map<tf.Variable, string>();
+  for (const layer of leafLayers(model)) for (const weight of layer.weights) out.set(weight.read() as tf.Variable, layer.name);
+  return out;
+}
+
+/** One optimizer of a trainable set: the variables sharing one learning-rate multiplier. */
+interface OptimizerGroup {
+  multiplier: number;
+  variables: tf.Variable[];
+  optimizer: tf.Optimizer;
+  /** The rate last set on the optimizer. */
+  rate: number;
+}
+
+/**
+ * Fresh optimizers for the trainable variables of `model`: one per distinct
+ * multiplier of `config.rateMultipliers` (by layer name; default 1), each at
+ * base rate × multiplier. Variables of multiplier 0 are left out: they get no
+ * gradient and never move. Throws when nothing is left to train.
+ */
+function createOptimizerGroups(model: tf.LayersModel, config: TrainConfig, rate: number): OptimizerGroup[] {
+  const layerOf = layerOfVariables(model);
+  const byMultiplier = new Map<number, tf.Variable[]>();
+  for (const variable of trainableVariables(model)) {
+    const layer = layerOf.get(variable) ?? '';
+    const multiplier = config.rateMultipliers?.[layer] ?? 1;
+    if (!(Number.isFinite(multiplier) && multiplier >= 0)) {
+      throw new Error(`The learning-rate multiplier of '${layer}' is ${multiplier}; use a number ≥ 0 (0 keeps the layer still).`);
+    }
+    if (multiplier === 0) continue;
+    if (!byMultiplier.has(multiplier)) byMultiplier.set(multiplier, []);
+    byMultiplier.get(multiplier)!.push(variable);
+  }
+  if (byMultiplier.size === 0) {
+    throw new Error(config.rateMultipliers ? 'Nothing to train: every trainable layer has a learning-rate multiplier of 0.' : 'Nothing to train: every layer is frozen.');
+  }
+  return [...byMultiplier].map(([multiplier, variables]) => ({
+    multiplier,
+    variables,
+    optimizer: createOptimizer({ ...config, learningRate: rate * multiplier }),
+    rate: rate * multiplier,
+  }));
+}
+
+function disposeGroups(groups: readonly OptimizerGroup[]): void {
+  for (const group of groups) disposeOptimizer(group.optimizer);
+}
+
+/** The freeze plan the layers' flags state now (every leaf layer named). */
+function currentPlan(model: tf.LayersModel): FreezePlan {
+  const plan: FreezePlan = {};
+  for (const layer of leafLayers(model)) plan[layer.name] = !layer.trainable;
+  return plan;
 }
 
 /** A learning rate ten times lower, written plainly (0.001 → 0.0001). */
@@ -247,20 +314,96 @@ export async function trainOnSource(
   config: TrainConfig,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const variables = trainableVariables(model);
-  if (variables.length === 0) throw new Error('Nothing to train: every layer is frozen.');
+  return trainRun({ model, headLayers: new Set(), target: () => ({ model, train, validation }) }, config, hooks);
+}
+
+/** What a run trains on for the flags set now: the model to call and its batch sources. */
+export interface RunTarget {
+  model: tf.LayersModel;
+  train: BatchSource;
+  validation: BatchSource | null;
+}
+
+/** A run whose trainable set may change at batch boundaries (schedule steps, live plans). */
+export interface TrainableRun {
+  /** The full model the freeze plans apply to (the transfer model), with the start plan applied and frozen layers guarded. */
+  model: tf.LayersModel;
+  /** Layers trained whatever a plan says (the studio's head). */
+  headLayers: ReadonlySet<string>;
+  /**
+   * The model and sources to train for the flags as they are now: called at
+   * the start and after every change (a head-only model on cached features
+   * while everything below the head is frozen, the full model otherwise).
+   * Its models must share `model`'s variables.
+   */
+  target(): RunTarget;
+}
+
+/** "a, b and 2 more" for a change's label. */
+function nameList(names: readonly string[]): string {
+  if (names.length <= 2) return names.join(' and ');
+  return `${names[0]}, ${names[1]} and ${names.length - 2} more`;
+}
+
+/**
+ * Trains `run` (see trainModel for the optimizer, schedule, early stopping,
+ * best weights and NaN guard) and lets the trainable set change at batch
+ * boundaries:
+ * - at the first batch of epoch e, every step of `config.unfreezeSchedule`
+ *   with `epoch === e` makes its layers trainable and sets the learning-rate
+ *   factor it names;
+ * - at any boundary, a live plan from `hooks.takeLivePlan` replaces the
+ *   freeze plan (and the BatchNorm overrides).
+ * Each change applies the plan to `run.model`, disposes every optimizer and
+ * creates fresh ones for the new variable set (TFJS-FACTS #2: an optimizer is
+ * never reused across variable sets), asks `run.target()` again, and reports
+ * the change through `hooks.onTrainableChange`. `config.rateMultipliers`
+ * gives each layer's variables their own optimizer at base rate × multiplier
+ * (0: the layer is not updated at all). While `hooks.pauseGate` returns a
+ * promise the run waits at the boundary; the wait is not counted in the
+ * epoch's time. The best-weights and last-good copies cover every variable
+ * the run has changed so far, so a restore after a change puts back the
+ * newly unfrozen layers too, and never assigns a layer that stayed frozen.
+ */
+export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
   const patience = config.earlyStopping?.patience ?? null;
   if (patience !== null && !(Number.isInteger(patience) && patience >= 1)) {
     throw new Error(`Early-stopping patience must be a whole number of epochs ≥ 1, not ${patience}; set it to 1 or more, or turn early stopping off.`);
   }
-  const stateVariables = runStateVariables(model, variables);
-  const optimizer = createOptimizer(config);
-  const scheduled = (config.schedule ?? 'constant') !== 'constant';
+  const steps = [...(config.unfreezeSchedule ?? [])];
+  for (const step of steps) {
+    if (!(Number.isInteger(step.epoch) && step.epoch >= 1 && step.epoch < config.epochs)) {
+      throw new Error(`The schedule step "${step.label}" is at epoch ${step.epoch + 1}, outside a run of ${config.epochs} epochs; put it at epoch 2 to ${config.epochs}.`);
+    }
+    if (step.learningRateFactor !== undefined && !(step.learningRateFactor > 0)) {
+      throw new Error(`The schedule step "${step.label}" sets the learning-rate factor to ${step.learningRateFactor}; use a number above 0.`);
+    }
+  }
+  let target = run.target();
+  let factor = 1;
   const random = createRandom(config.seed);
   const yieldNow = createYielder(25);
-  const count = train.count;
+  const count = target.train.count;
   const batchSize = Math.max(1, Math.min(config.batchSize, count));
   const totalSteps = config.epochs * Math.ceil(count / batchSize);
+  const rateAt = (step: number) => learningRateAt(config, step, totalSteps) * factor;
+  let groups = createOptimizerGroups(target.model, config, rateAt(0));
+  let variables = groups.flatMap((g) => g.variables);
+  // Every variable the run has changed or may change, and the values they had at the start of the run.
+  const tracked = new Set<tf.Variable>();
+  let lastGood: Snapshot = { epoch: 0, values: new Map(), validation: null };
+  let best: Snapshot | null = null;
+  const track = async () => {
+    const added = runStateVariables(target.model, variables).filter((v) => !tracked.has(v));
+    if (added.length === 0) return;
+    // Newly tracked variables were frozen until now: their current values are those of the start of the run.
+    const values = await readValues(added);
+    for (const v of added) {
+      tracked.add(v);
+      lastGood.values.set(v, values.get(v)!);
+      if (best && best !== lastGood) best.values.set(v, values.get(v)!);
+    }
+  };
   const order = Int32Array.from({ length: count }, (_, i) => i);
   let step = 0;
   let epochsCompleted = 0;
@@ -269,41 +412,102 @@ export async function trainOnSource(
   let stoppedAtEpochStart = false;
   let failure: string | null = null;
   let lastValidation: { loss: number; accuracy: number } | null = null;
-  const hasValidation = validation !== null && validation.count > 0;
-  // The last good weights (for the NaN guard) and the best by validation loss.
-  let lastGood = await takeSnapshot(stateVariables, 0, null);
-  let best: Snapshot | null = null;
   let epochsSinceBest = 0;
+  const hasValidation = () => target.validation !== null && target.validation.count > 0;
+
+  /** Applies the schedule steps and live plan due at this boundary, if any: new plan, new optimizers, new target. */
+  const applyChanges = async (epoch: number, batch: number): Promise<void> => {
+    const due = batch === 0 ? steps.filter((s) => s.epoch === epoch) : [];
+    const live = hooks.takeLivePlan?.() ?? null;
+    if (due.length === 0 && live === null) return;
+    const plan = currentPlan(run.model);
+    const labels: string[] = [];
+    for (const s of due) {
+      for (const name of s.unfreeze) plan[name] = false;
+      if (s.learningRateFactor !== undefined) factor = s.learningRateFactor;
+      labels.push(s.label);
+    }
+    if (live) {
+      const before = { ...plan };
+      Object.assign(plan, live.plan);
+      if (live.batchNormOverrides) setBatchNormOverrides(run.model, live.batchNormOverrides);
+      const unfrozen = Object.keys(live.plan).filter((n) => live.plan[n] === false && before[n] === true);
+      const frozen = Object.keys(live.plan).filter((n) => live.plan[n] === true && before[n] === false);
+      const parts = [unfrozen.length ? `unfreeze ${nameList(unfrozen)}` : '', frozen.length ? `freeze ${nameList(frozen)}` : ''].filter(Boolean);
+      labels.push(parts.length ? parts.join(', ') : 'BatchNorm modes changed');
+    }
+    applyFreezePlan(run.model, plan, run.headLayers);
+    const next = run.target();
+    const nextGroups = createOptimizerGroups(next.model, config, rateAt(step));
+    disposeGroups(groups);
+    groups = nextGroups;
+    target = next;
+    variables = groups.flatMap((g) => g.variables);
+    await track();
+    hooks.onTrainableChange?.({
+      step,
+      epoch,
+      batch,
+      cause: live ? 'live' : 'schedule',
+      label: labels.join('; '),
+      trainableParams: countWeightParams(variables),
+      learningRateFactor: factor,
+      optimizerVariables: describeVariables(variables),
+    });
+  };
+
   try {
+    await track();
     for (let epoch = 0; epoch < config.epochs && !stopped && failure === null; epoch++) {
       shuffleInPlace(order, random);
       const started = performance.now();
+      let pausedMillis = 0;
       let lossSum = 0;
       let correctSum = 0;
       let seen = 0;
       for (let start = 0, batch = 0; start < count; start += batchSize, batch++) {
+        const gate = hooks.pauseGate?.() ?? null;
+        if (gate) {
+          const pausedAt = performance.now();
+          await gate;
+          pausedMillis += performance.now() - pausedAt;
+        }
         if (hooks.shouldStop?.()) {
           stopped = true;
           stoppedAtEpochStart = batch === 0;
           break;
         }
-        if (scheduled) setLearningRate(optimizer, learningRateAt(config, step, totalSteps));
+        await applyChanges(epoch, batch);
+        const rate = rateAt(step);
+        for (const group of groups) {
+          if (group.rate !== rate * group.multiplier) {
+            setLearningRate(group.optimizer, rate * group.multiplier);
+            group.rate = rate * group.multiplier;
+          }
+        }
         const indices = order.subarray(start, Math.min(start + batchSize, count));
-        const { xs, ys } = train.batch(indices);
+        const { xs, ys } = target.train.batch(indices);
         let correct: tf.Scalar | undefined;
         let loss: tf.Scalar | null = null;
         let lossValue = 0;
         try {
-          loss = optimizer.minimize(
-            () => {
-              const probs = model.apply(xs, { training: true }) as tf.Tensor;
-              correct = tf.keep(countCorrect(ys, probs));
-              return crossEntropy(ys, probs);
-            },
-            true,
-            variables,
-          );
-          const [lossData, correctData] = await Promise.all([loss!.data(), correct!.data()]);
+          const model = target.model;
+          const { value, grads } = tf.variableGrads(() => {
+            const probs = model.apply(xs, { training: true }) as tf.Tensor;
+            correct = tf.keep(countCorrect(ys, probs));
+            return crossEntropy(ys, probs);
+          }, variables);
+          loss = value;
+          try {
+            for (const group of groups) {
+              const own: tf.NamedTensorMap = {};
+              for (const v of group.variables) own[v.name] = grads[v.name];
+              group.optimizer.applyGradients(own);
+            }
+          } finally {
+            tf.dispose(grads);
+          }
+          const [lossData, correctData] = await Promise.all([loss.data(), correct!.data()]);
           lossValue = lossData[0];
           if (Number.isFinite(lossValue)) {
             lossSum += lossValue * indices.length;
@@ -328,15 +532,15 @@ export async function trainOnSource(
         await yieldNow();
       }
       if (failure !== null || seen < count) break; // stopped mid-epoch: the partial epoch gets no epoch metrics
-      const millis = performance.now() - started;
-      const snapshot = await takeSnapshot(stateVariables, epoch + 1, null);
+      const millis = performance.now() - started - pausedMillis;
+      const snapshot: Snapshot = { epoch: epoch + 1, values: await readValues(tracked), validation: null };
       if (!allFinite(snapshot)) {
         failure =
           `The weights became NaN or infinite during epoch ${epoch + 1}; the run was stopped and ${weightsPhrase(lastGood)}. ` +
           `Lower the learning rate (e.g. to ${lowerRate(config.learningRate)}) and train again.`;
         break;
       }
-      const val = hasValidation ? await evaluateSource(model, validation!, batchSize) : null;
+      const val = hasValidation() ? await evaluateSource(target.model, target.validation!, batchSize) : null;
       snapshot.validation = val;
       lastGood = snapshot;
       lastValidation = val;
@@ -367,13 +571,13 @@ export async function trainOnSource(
     let holds: Snapshot | null = null;
     let restored = false;
     if (failure !== null) {
-      restoreSnapshot(stateVariables, lastGood);
+      restoreSnapshot(lastGood);
       holds = lastGood;
       restored = true;
     } else if ((stopped || stoppedEarly) && best !== null) {
       if (best !== lastGood || stopped) {
         // A user stop mid-epoch moved the weights past lastGood; restore the best in both cases.
-        restoreSnapshot(stateVariables, best);
+        restoreSnapshot(best);
         restored = true;
       }
       holds = best;
@@ -381,8 +585,8 @@ export async function trainOnSource(
       holds = lastGood;
     }
     const measured = holds?.validation ?? null;
-    const final = measured ?? (hasValidation && (stopped || failure !== null || lastValidation === null)
-      ? await evaluateSource(model, validation!, batchSize)
+    const final = measured ?? (hasValidation() && (stopped || failure !== null || lastValidation === null)
+      ? await evaluateSource(target.model, target.validation!, batchSize)
       : lastValidation);
     return {
       stopped,
@@ -397,6 +601,6 @@ export async function trainOnSource(
       optimizerVariables: describeVariables(variables),
     };
   } finally {
-    disposeOptimizer(optimizer);
+    disposeGroups(groups);
   }
 }
