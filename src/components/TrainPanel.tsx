@@ -7,6 +7,7 @@ import { useStudio } from '../store/store';
 import type { FeatureCacheUse, RunOutcome } from '../worker/protocol';
 import { ExportButton } from './ExportButton';
 import { NumberField } from './NumberField';
+import { AugmentationSettings } from './train/AugmentationSettings';
 import { formatCount, formatDuration, formatPercent } from './format';
 
 /** The settings of TrainConfig that are plain numbers. */
@@ -151,9 +152,10 @@ export function TrainPanel() {
   const images = useStudio((s) => s.images);
   const classNames = useStudio((s) => s.classNames);
   const model = useStudio((s) => s.model);
+  const augmentation = useStudio((s) => s.config.augmentation);
   const blocker = useMemo(
-    () => trainBlocker({ model, modelStatus, backend, ingest, images, classNames }),
-    [model, modelStatus, backend, ingest, images, classNames],
+    () => trainBlocker({ model, modelStatus, backend, ingest, images, classNames, config: { augmentation } }),
+    [model, modelStatus, backend, ingest, images, classNames, augmentation],
   );
   const active = isRunActive({ runStatus });
 
@@ -166,6 +168,7 @@ export function TrainPanel() {
         <ConfigField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
       </div>
       <AdvancedSettings disabled={active} />
+      <AugmentationSettings />
       <div className="toolbar">
         <button type="button" className="primary" disabled={active || blocker !== null} onClick={() => studioClient().train()}>
           Train

@@ -18,13 +18,15 @@ export function imageCount(set: ImageSet): number {
 /**
  * Builds the [b, H, W, C] float32 input of the images at `indices`, mapped
  * from uint8 to `preprocessing.range`, and their [b, numClasses] one-hot labels.
- * The caller disposes both.
+ * `transform`, when given, maps each source image's uint8 pixels (one image
+ * of `set.shape`) before scaling, e.g. augmentation. The caller disposes both.
  */
 export function makeBatch(
   set: ImageSet,
   indices: ArrayLike<number>,
   numClasses: number,
   preprocessing: Preprocessing,
+  transform?: (pixels: Uint8Array) => Uint8Array,
 ): { xs: tf.Tensor4D; ys: tf.Tensor2D } {
   const { height, width, channels } = set.shape;
   const size = height * width * channels;
@@ -34,7 +36,8 @@ export function makeBatch(
   const labels = new Int32Array(indices.length);
   for (let row = 0; row < indices.length; row++) {
     const index = indices[row];
-    const source = set.pixels.subarray(index * size, (index + 1) * size);
+    const stored = set.pixels.subarray(index * size, (index + 1) * size);
+    const source = transform ? transform(stored) : stored;
     const offset = row * size;
     for (let i = 0; i < size; i++) values[offset + i] = source[i] * scale + low;
     labels[row] = set.labels[index];

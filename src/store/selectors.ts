@@ -1,9 +1,10 @@
 import { checkClasses } from '../data/folderLayout';
 import { classImbalance } from '../data/split';
+import { checkAugmentation } from '../engine/augment';
 import type { DatasetNotice } from '../data/types';
 import { headLayerInfos } from '../engine/headSpec';
 import { isFrozen } from '../engine/params';
-import type { FreezePlan, LayerInfo } from '../engine/types';
+import type { FreezePlan, LayerInfo, TrainConfig } from '../engine/types';
 import type { StudioState } from './store';
 
 /** Index of the last row belonging to `name`: the layer itself, or the last inner layer of a nested model of that name. */
@@ -51,9 +52,9 @@ export function classCounts(state: Pick<StudioState, 'images' | 'classNames'>): 
   return counts;
 }
 
-/** Why Train cannot start now, or null when it can. */
+/** Why Train cannot start now, or null when it can (invalid augmentation settings included). */
 export function trainBlocker(
-  state: Pick<StudioState, 'model' | 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'>,
+  state: Pick<StudioState, 'model' | 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'> & { config?: Pick<TrainConfig, 'augmentation'> },
 ): string | null {
   if (state.modelStatus !== 'ready' || !state.model) return 'The model is not loaded yet.';
   const { height, width, channels } = state.model.inputShape;
@@ -69,7 +70,7 @@ export function trainBlocker(
   if (perClass.filter((c) => c > 0).length < 2) return 'Training needs at least two classes with images.';
   const empty = state.classNames.filter((_, i) => perClass[i] === 0);
   if (empty.length) return `Class '${empty[0]}' has no images: add images to it or delete it.`;
-  return null;
+  return checkAugmentation(state.config?.augmentation);
 }
 
 /** True while a run occupies the worker. */
