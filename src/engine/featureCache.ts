@@ -89,7 +89,7 @@ export async function buildFeatures(
   set: ImageSet,
   preprocessing: Preprocessing,
   batchSize: number,
-  hooks: { shouldStop?(): boolean } = {},
+  hooks: { shouldStop?(): boolean; onProgress?(done: number, total: number): void } = {},
 ): Promise<FeatureSet> {
   const started = performance.now();
   const cut = cutTensor(model, headLayers);
@@ -111,6 +111,7 @@ export async function buildFeatures(
     } finally {
       out.dispose();
     }
+    hooks.onProgress?.(start + indices.length, count);
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
   return { features, shape, labels: set.labels, millis: performance.now() - started };

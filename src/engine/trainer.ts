@@ -244,6 +244,13 @@ function createOptimizerGroups(model: tf.LayersModel, config: TrainConfig, rate:
   }));
 }
 
+/** The variables a run of `config` on `model` (flags as set now) updates, in model order: trainable ones whose layer's rate multiplier is not 0. */
+export function optimizedVariables(model: tf.LayersModel, config: Pick<TrainConfig, 'rateMultipliers'>): { name: string; shape: number[] }[] {
+  const layerOf = layerOfVariables(model);
+  const kept = trainableVariables(model).filter((v) => (config.rateMultipliers?.[layerOf.get(v) ?? ''] ?? 1) !== 0);
+  return describeVariables(kept);
+}
+
 function disposeGroups(groups: readonly OptimizerGroup[]): void {
   for (const group of groups) disposeOptimizer(group.optimizer);
 }
