@@ -1,4 +1,6 @@
 import { DataPanel } from './components/DataPanel';
+import { EvaluationPanel } from './components/eval/EvaluationPanel';
+import { PredictPanel } from './components/eval/PredictPanel';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
 import { TrainPanel } from './components/TrainPanel';
@@ -16,7 +18,11 @@ export function App() {
       <main className="columns">
         <ModelPanel />
         <DataPanel />
-        <TrainPanel />
+        <div className="results-column">
+          <TrainPanel />
+          <EvaluationPanel />
+          <PredictPanel />
+        </div>
       </main>
     </div>
   );

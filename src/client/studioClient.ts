@@ -1,5 +1,5 @@
 import { packImages } from '../data/pixels';
-import { stratifiedSplit } from '../data/split';
+import { splitDataset } from '../data/datasetSplit';
 import type { ImageShape } from '../data/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 import { sourceFreezePlan } from '../engine/params';
@@ -23,6 +23,12 @@ export interface StudioClient {
   stop(): void;
   /** The transfer model of the last run, serialised in the worker; rejects with the worker's reason (none trained yet, a run in progress). */
   exportModel(): Promise<ModelArtifactsWire>;
+  /**
+   * Class probabilities of `images` ([count × numClasses] float32, row-major) from the transfer model of the
+   * last run, with that run's preprocessing; rejects with the worker's reason (none trained yet, a run in progress).
+   * The pixel and label buffers are transferred: `images` is unusable afterwards.
+   */
+  predict(images: WireImageSet): Promise<{ probabilities: Float32Array; numClasses: number }>;
 }
 
 /** Creates the client over `transport`, writing into `store`. */
@@ -49,6 +55,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       case 'ready':
       case 'modelLoaded':
       case 'modelExported':
+      case 'predictions':
       case 'requestFailed': {
         const waiter = pending.get(reply.requestId);
         pending.delete(reply.requestId);
@@ -119,10 +126,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       }
       const model = state.model!;
       const shape: ImageShape = { ...model.inputShape, channels: model.inputShape.channels as 1 | 3 };
-      const labelOf = new Map(state.classNames.map((name, i) => [name, i]));
-      const labels = Int32Array.from(state.images, (image) => labelOf.get(image.className)!);
-      // The held-out test images must never be trained on.
-      const split = stratifiedSplit(labels, { validationFraction: state.validationFraction, testFraction: state.testFraction, seed: state.splitSeed });
+      // The held-out test images must never be trained on; the evaluation after the run reads the same split.
+      const { labels, split } = splitDataset(state);
       const gather = (indices: Int32Array): WireImageSet => ({
         pixels: packImages(Array.from(indices, (i) => state.images[i].pixels), shape),
         labels: Int32Array.from(indices, (i) => labels[i]),
@@ -133,6 +138,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const runId = state.runId + 1;
       const batchSize = Math.max(1, Math.min(state.config.batchSize, split.train.length));
       state.runRequested(runId, Math.ceil(split.train.length / batchSize));
+      const held = (indices: Int32Array) => (indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null);
+      state.evaluationPrepared(runId, state.classNames, held(split.validation), held(split.test));
       const transfer: Transferable[] = [train.pixels.buffer, train.labels.buffer];
       if (validation) transfer.push(validation.pixels.buffer, validation.labels.buffer);
       transport.post(
@@ -164,6 +171,12 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const reply = await request((requestId) => ({ type: 'exportModel', requestId }));
       if (reply.type === 'modelExported') return reply.artifacts;
       throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to an export.`);
+    },
+
+    async predict(images) {
+      const reply = await request((requestId) => ({ type: 'predict', requestId, images }), [images.pixels.buffer, images.labels.buffer]);
+      if (reply.type === 'predictions') return { probabilities: reply.probabilities, numClasses: reply.numClasses };
+      throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to a prediction.`);
     },
   };
 }

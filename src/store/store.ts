@@ -94,6 +94,7 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       trainableChanges: [],
       paused: false,
       cacheProgress: null,
+      evaluation: null,
     }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
@@ -394,6 +395,7 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
       trainableChanges: [],
       paused: false,
       cacheProgress: null,
+      evaluation: null,
     })),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
   trainableChanged: (change) => set((s) => ({ trainableChanges: [...s.trainableChanges, change] })),
@@ -406,10 +408,70 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null }),
 });
 
+// ----------------------------------------------------------- evaluation slice
+
+/** Images a run held out (validation or test), with their labels in the run's class order. */
+export interface HeldOutSet {
+  images: DatasetImage[];
+  labels: Int32Array;
+  /** [images.length × classNames.length] float32 probabilities from the run's model, row-major; null until predicted. */
+  probabilities: Float32Array | null;
+}
+
+/** The evaluation of the last run on the images it held out; metrics are derived from it (engine/evaluation.ts), not stored. */
+export interface EvaluationState {
+  runId: number;
+  /** 'pending' until the run ends, 'running' while the worker predicts. */
+  status: 'pending' | 'running' | 'done' | 'failed';
+  /** The run's classes (label = index). */
+  classNames: string[];
+  validation: HeldOutSet | null;
+  test: HeldOutSet | null;
+  error: string | null;
+}
+
+/** Evaluation of the last run: prepared when it starts, filled in after it ends; cleared by a model load. */
+export interface EvaluationSlice {
+  evaluation: EvaluationState | null;
+  /** Records the held-out sets of run `runId` (replacing any earlier evaluation); they are predicted after the run ends. */
+  evaluationPrepared(runId: number, classNames: string[], validation: Omit<HeldOutSet, 'probabilities'> | null, test: Omit<HeldOutSet, 'probabilities'> | null): void;
+  evaluationStarted(runId: number): void;
+  /** Stores the probabilities of each held-out set; ignored when `runId` is not the evaluation's run. */
+  evaluationFinished(runId: number, probabilities: { validation: Float32Array | null; test: Float32Array | null }): void;
+  evaluationFailed(runId: number, message: string): void;
+}
+
+const createEvaluationSlice: StateCreator<StudioState, [], [], EvaluationSlice> = (set) => {
+  const ofRun = (runId: number, update: (e: EvaluationState) => Partial<EvaluationState>) =>
+    set((s) => (s.evaluation?.runId === runId ? { evaluation: { ...s.evaluation, ...update(s.evaluation) } } : {}));
+  return {
+    evaluation: null,
+    evaluationPrepared: (runId, classNames, validation, test) =>
+      set({
+        evaluation: {
+          runId,
+          status: 'pending',
+          classNames,
+          validation: validation && { ...validation, probabilities: null },
+          test: test && { ...test, probabilities: null },
+          error: null,
+        },
+      }),
+    evaluationStarted: (runId) => ofRun(runId, () => ({ status: 'running', error: null })),
+    evaluationFinished: (runId, probabilities) =>
+      ofRun(runId, (e) => ({
+        status: 'done',
+        validation: e.validation && { ...e.validation, probabilities: probabilities.validation },
+        test: e.test && { ...e.test, probabilities: probabilities.test },
+      })),
+    evaluationFailed: (runId, message) => ofRun(runId, () => ({ status: 'failed', error: message })),
+  };
+};
+
 // ---------------------------------------------------------------------- store
 
-/** The whole studio state: model, data and training slices. */
-export type StudioState = ModelSlice & DataSlice & TrainSlice;
+/** The whole studio state: model, data, training and evaluation slices. */
+export type StudioState = ModelSlice & DataSlice & TrainSlice & EvaluationSlice;
 
 /** Creates a fresh store (the app uses `useStudio`; tests make their own). */
 export function createStudioStore() {
@@ -417,6 +479,7 @@ export function createStudioStore() {
     ...createModelSlice(...args),
     ...createDataSlice(...args),
     ...createTrainSlice(...args),
+    ...createEvaluationSlice(...args),
   }));
 }
 

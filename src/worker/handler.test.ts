@@ -249,3 +249,66 @@ describe('worker message handler: feature cache', () => {
     reloaded.dispose();
   });
 });
+
+describe('worker message handler: predict', () => {
+  it('refuses before a run and during one, then predicts with the last run’s preprocessing, leaking no tensor', async () => {
+    const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
+    const handle = createHandler((reply, transfer) => sent.push({ reply, transfer }), {
+      selectBackend: async () => ({ backend: 'cpu', notes: [] }),
+      loadModel: async () => ({
+        model: createTinyModel(),
+        inputShape: { height: 8, width: 8, channels: 1 },
+        preprocessing: { range: [0, 1], resize: 'stretch' },
+        provenance: null,
+        sourceHash: 'abc',
+      }),
+      batchFlushMs: 0,
+    });
+    const validation = wire(8, 2);
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle({ type: 'predict', requestId: 2, images: validation });
+    expect(sent[sent.length - 1].reply).toMatchObject({ type: 'requestFailed', requestId: 2, error: { name: 'NoTrainedModel' } });
+
+    // A range other than the model's own ([0, 1]): predictions must map pixels the way the run did.
+    const preprocessing = { range: [-1, 1] as [number, number], resize: 'stretch' as const };
+    const running = handle(trainRequest(1, { preprocessing, validation, config: { epochs: 3, batchSize: 3, learningRate: 0.01, seed: 1 } }));
+    await handle({ type: 'predict', requestId: 3, images: validation });
+    await running;
+    expect(sent.find((s) => s.reply.type === 'requestFailed' && s.reply.requestId === 3)?.reply).toMatchObject({ error: { name: 'Busy' } });
+    const ended = sent.map((s) => s.reply).find((r) => r.type === 'runEnded');
+    if (ended?.type !== 'runEnded') throw new Error('no runEnded');
+    expect(ended.outcome.restoredEpoch).toBe(3);
+
+    const tensors = tf.memory().numTensors;
+    await handle({ type: 'predict', requestId: 4, images: validation });
+    expect(tf.memory().numTensors).toBe(tensors);
+    const last = sent[sent.length - 1];
+    if (last.reply.type !== 'predictions') throw new Error(`got ${last.reply.type}`);
+    const { probabilities, numClasses } = last.reply;
+    expect(last.reply.requestId).toBe(4);
+    expect(last.transfer).toEqual([probabilities.buffer]);
+    expect(numClasses).toBe(2);
+    expect(probabilities.length).toBe(16);
+    for (let row = 0; row < 8; row++) expect(probabilities[2 * row] + probabilities[2 * row + 1]).toBeCloseTo(1, 5);
+    // The run's last validation loss and accuracy, recomputed from the predictions (8 images, batches of 3).
+    let loss = 0;
+    let correct = 0;
+    for (let row = 0; row < 8; row++) {
+      const label = validation.labels[row];
+      loss -= Math.log(Math.min(Math.max(probabilities[2 * row + label], 1e-7), 1 - 1e-7));
+      if (probabilities[2 * row + label] > probabilities[2 * row + 1 - label]) correct++;
+    }
+    expect(loss / 8).toBeCloseTo(ended.outcome.validationLoss!, 4);
+    expect(correct / 8).toBeCloseTo(ended.outcome.validationAccuracy!, 6);
+  });
+
+  it('refuses images of another size, naming both shapes', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(1, { config: { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 1 } }));
+    await handle({ type: 'predict', requestId: 2, images: { pixels: new Uint8Array(2 * 4 * 4), labels: new Int32Array(2), shape: { height: 4, width: 4, channels: 1 } } });
+    const last = replies[replies.length - 1];
+    expect(last).toMatchObject({ type: 'requestFailed', requestId: 2 });
+    expect((last as { error: { message: string } }).error.message).toMatch(/4×4×1.*8×8×1/);
+  });
+});

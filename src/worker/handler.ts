@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { serializeModel } from '../engine/exportModel';
+import { predictProbabilities } from '../engine/predict';
 import { guardFrozenLayers } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
 import { buildTransferModel, type TransferModel } from '../engine/head';
@@ -7,7 +8,7 @@ import type { LoadedModel } from '../engine/modelFiles';
 import { trainModel, type TrainHooks, type TrainResult } from '../engine/trainer';
 import { buildFeatures, featureCacheBlocker, featureCacheKey, hashImageSet, trainHeadOnFeatures, type FeatureSet } from '../engine/featureCache';
 import type { ImageSet } from '../engine/batches';
-import type { BatchNormOverrides, BatchPoint, FreezePlan } from '../engine/types';
+import type { BatchNormOverrides, BatchPoint, FreezePlan, Preprocessing } from '../engine/types';
 import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
 import { describeModel } from './describeModel';
 import { assertNever, toWireError } from './wire';
@@ -44,6 +45,8 @@ interface Session {
   features: Map<string, FeatureSet>;
   /** Counts model loads, so features of an earlier model are never reused. */
   modelLoads: number;
+  /** What the last run fed the transfer model: prediction maps pixels the same way, in batches of the same size. */
+  lastRun?: { preprocessing: Preprocessing; batchSize: number };
 }
 
 function toImageSet(wire: WireImageSet) {
@@ -78,6 +81,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
     }
     const run: ActiveRun = { runId, stopRequested: false, pendingPlan: null, paused: false, wake: null };
     session.activeRun = run;
+    session.lastRun = { preprocessing: msg.preprocessing, batchSize: msg.config.batchSize };
     let pending: BatchPoint[] = [];
     let lastFlush = 0;
     const flush = () => {
@@ -190,6 +194,19 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
     }
   }
 
+  async function predict(requestId: number, images: WireImageSet): Promise<void> {
+    const fail = (name: string, message: string) => post({ type: 'requestFailed', requestId, error: { name, message } });
+    if (session.activeRun) return fail('Busy', `Run ${session.activeRun.runId} is still in progress; wait for it to end (or stop it), then predict.`);
+    if (!session.transfer || !session.lastRun) return fail('NoTrainedModel', 'No model has been trained since this model was loaded. Press Train, let the run end, then predict.');
+    try {
+      const { preprocessing, batchSize } = session.lastRun;
+      const { probabilities, numClasses } = await predictProbabilities(session.transfer.model, images.pixels, images.shape, preprocessing, batchSize);
+      post({ type: 'predictions', requestId, probabilities, numClasses }, [probabilities.buffer]);
+    } catch (error) {
+      post({ type: 'requestFailed', requestId, error: toWireError(error) });
+    }
+  }
+
   return async function handle(msg: WorkerRequest): Promise<void> {
     switch (msg.type) {
       case 'init': {
@@ -245,6 +262,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         return;
       case 'exportModel':
         return exportModel(msg.requestId);
+      case 'predict':
+        return predict(msg.requestId, msg.images);
       default:
         assertNever(msg);
     }

@@ -72,7 +72,9 @@ export type WorkerRequest =
   | { type: 'pause'; runId: number }
   | { type: 'resume'; runId: number }
   /** Serialise the transfer model of the last run (topology + weights) for download on the main thread. */
-  | { type: 'exportModel'; requestId: number };
+  | { type: 'exportModel'; requestId: number }
+  /** Class probabilities of `images` (labels ignored) from the transfer model of the last run, with that run's preprocessing. */
+  | { type: 'predict'; requestId: number; images: WireImageSet };
 
 /** Summary of a run's setup, sent once before its first batch. */
 export interface RunSetup {
@@ -120,6 +122,8 @@ export type WorkerReply =
   | { type: 'requestFailed'; requestId: number; error: WireError }
   /** The transfer model as `save()` writes it; `artifacts.weightData` is transferred. */
   | { type: 'modelExported'; requestId: number; artifacts: ModelArtifactsWire }
+  /** Answer to 'predict': [count × numClasses] float32 probabilities, row-major (buffer transferred). */
+  | { type: 'predictions'; requestId: number; probabilities: Float32Array; numClasses: number }
   | { type: 'runStarted'; runId: number; setup: RunSetup }
   | { type: 'batches'; runId: number; points: BatchPoint[] }
   | { type: 'epoch'; runId: number; metrics: EpochMetrics }
