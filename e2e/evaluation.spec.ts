@@ -62,4 +62,25 @@ test('after a run: accuracy, a confusion matrix whose cells open their images, a
   await expect(top.getByRole('listitem').first()).toContainText(/\d+\.\d%/);
   await expect(predict.getByRole('alert')).toContainText("'notes.txt' is not an image");
   await expect(predict.getByRole('img', { name: 'digit.png' })).toBeVisible();
+
+  // A drop and a paste (while the zone has focus) predict too; the paste stays out of the classes.
+  const zone = predict.getByRole('group', { name: /Images to predict/ });
+  const png = [...makePng(32, 1)];
+  const transfer = async (name: string) =>
+    page.evaluateHandle(
+      ([bytes, fileName]) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes as number[])], fileName as string, { type: 'image/png' }));
+        return data;
+      },
+      [png, name] as const,
+    );
+  await zone.dispatchEvent('drop', { dataTransfer: await transfer('dropped.png') });
+  await expect(predict.getByRole('list', { name: 'Top 3 classes for dropped.png' }).getByRole('listitem')).toHaveCount(3);
+  await zone.focus();
+  const images = await page.getByTestId('image-count').textContent();
+  const pasted = await transfer('pasted.png');
+  await zone.evaluate((element, data) => element.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true })), pasted);
+  await expect(predict.getByRole('list', { name: 'Top 3 classes for pasted.png' }).getByRole('listitem')).toHaveCount(3);
+  await expect(page.getByTestId('image-count')).toHaveText(images!);
 });
