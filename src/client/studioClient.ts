@@ -23,6 +23,8 @@ export interface StudioClient {
   stop(): void;
   /** The transfer model of the last run, serialised in the worker; rejects with the worker's reason (none trained yet, a run in progress). */
   exportModel(): Promise<ModelArtifactsWire>;
+  /** Re-reads every weight in the worker and repeats the freeze audit against the last run's start; the report goes into the store, a refusal rejects. */
+  verify(): Promise<void>;
   /**
    * Class probabilities of `images` ([count × numClasses] float32, row-major) from the transfer model of the
    * last run, with that run's preprocessing; rejects with the worker's reason (none trained yet, a run in progress).
@@ -62,6 +64,16 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         waiter?.resolve(reply);
         return;
       }
+      case 'audit':
+        if (reply.requestId !== null) {
+          const waiter = pending.get(reply.requestId);
+          pending.delete(reply.requestId);
+          waiter?.resolve(reply);
+        } else if (isCurrentRun(reply.runId)) actions().auditArrived(reply.report);
+        return;
+      case 'layerUpdates':
+        if (isCurrentRun(reply.runId)) actions().layerUpdatesArrived(reply.updates);
+        return;
       case 'runStarted':
         if (isCurrentRun(reply.runId)) actions().runStarted(reply.setup);
         return;
@@ -165,6 +177,17 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       if (!isRunActive(state)) return;
       state.stopRequested();
       transport.post({ type: 'stop', runId: state.runId });
+    },
+
+    async verify() {
+      const reply = await request((requestId) => ({ type: 'verify', requestId }));
+      if (reply.type === 'audit') {
+        // A run that failed before its first step left the worker's audit on an earlier run: that one is not shown.
+        if (!isCurrentRun(reply.runId)) throw new Error(`The worker's last audited run is run ${reply.runId}, not the current one; train again to audit it.`);
+        actions().auditArrived(reply.report);
+        return;
+      }
+      throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to a verify.`);
     },
 
     async exportModel() {

@@ -5,6 +5,7 @@ import type { LearningRateSchedule, OptimizerName } from '../engine/types';
 import { isRunActive, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import type { FeatureCacheUse, RunOutcome } from '../worker/protocol';
+import { FreezeAudit } from './audit/FreezeAudit';
 import { ExportButton } from './ExportButton';
 import { NumberField } from './NumberField';
 import { AugmentationSettings } from './train/AugmentationSettings';
@@ -180,6 +181,7 @@ export function TrainPanel() {
       </div>
       <TrainingCharts />
       <Outcome />
+      <FreezeAudit />
       <ExportButton />
     </section>
   );

@@ -12,6 +12,13 @@ export function isFrozen(layer: LayerInfo, plan: FreezePlan): boolean {
   return layer.origin === 'pretrained' && plan[layer.name] === true;
 }
 
+/** One layer's split under `plan`, as Keras' summary counts it: a frozen layer's weights are all non-trainable. */
+export function layerParams(layer: LayerInfo, plan: FreezePlan): { trainable: number; nonTrainable: number } {
+  return isFrozen(layer, plan)
+    ? { trainable: 0, nonTrainable: layer.trainableParams + layer.nonTrainableParams }
+    : { trainable: layer.trainableParams, nonTrainable: layer.nonTrainableParams };
+}
+
 /**
  * Counts parameters the way Keras does: a frozen layer's weights are all
  * non-trainable, and BatchNorm moving statistics are non-trainable always.

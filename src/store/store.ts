@@ -5,6 +5,7 @@ import { DEFAULT_HEAD } from '../engine/headSpec';
 import { uniformFreezePlan } from '../engine/params';
 import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
+import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
 
 // ---------------------------------------------------------------- model slice
 
@@ -94,6 +95,8 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       trainableChanges: [],
       paused: false,
       cacheProgress: null,
+      audit: null,
+      layerUpdates: null,
       evaluation: null,
     }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
@@ -343,6 +346,12 @@ export interface TrainSlice {
   paused: boolean;
   /** Feature-cache build progress of the starting run; null when no cache is being built. */
   cacheProgress: { done: number; total: number } | null;
+  /** The freeze audit of the last run (from the worker, after the run or a Verify); null before one. */
+  audit: AuditReport | null;
+  /** ‖ΔW‖/‖W‖ per layer since the start of the run, from the worker after each epoch and the audit; null before one. */
+  layerUpdates: LayerUpdates | null;
+  auditArrived(report: AuditReport): void;
+  layerUpdatesArrived(updates: LayerUpdates): void;
   backendReady(backend: BackendName, notes: string[]): void;
   setConfig(patch: Partial<TrainConfig>): void;
   runRequested(runId: number, batchesPerEpoch: number): void;
@@ -373,6 +382,11 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   trainableChanges: [],
   paused: false,
   cacheProgress: null,
+  audit: null,
+  layerUpdates: null,
+  // The report's own relative updates are the latest reading: the tree's bars follow it.
+  auditArrived: (report) => set({ audit: report, layerUpdates: reportUpdates(report) }),
+  layerUpdatesArrived: (updates) => set({ layerUpdates: updates }),
   backendReady: (backend, notes) => set({ backend, backendNotes: notes }),
   setConfig: (patch) => set((s) => ({ config: { ...s.config, ...patch } })),
   runRequested: (runId, batchesPerEpoch) =>
@@ -395,6 +409,8 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
       trainableChanges: [],
       paused: false,
       cacheProgress: null,
+      audit: null,
+      layerUpdates: null,
       evaluation: null,
     })),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),

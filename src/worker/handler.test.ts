@@ -64,7 +64,8 @@ describe('worker message handler', () => {
     await handle(trainRequest(7));
     const run = replies.slice(1);
     expect(run.every((r) => 'runId' in r && r.runId === 7)).toBe(true);
-    expect(run.map((r) => r.type)).toEqual(['runStarted', 'batches', 'epoch', 'batches', 'epoch', 'runEnded']);
+    // The freeze audit's messages (layerUpdates after each epoch, audit before runEnded) are tested below.
+    expect(run.map((r) => r.type).filter((t) => t !== 'layerUpdates' && t !== 'audit')).toEqual(['runStarted', 'batches', 'epoch', 'batches', 'epoch', 'runEnded']);
     const points = run.flatMap((r) => (r.type === 'batches' ? r.points : []));
     expect(points.map((p) => p.step)).toEqual([...Array(16).keys()]);
     const started = run[0];
@@ -310,5 +311,90 @@ describe('worker message handler: predict', () => {
     const last = replies[replies.length - 1];
     expect(last).toMatchObject({ type: 'requestFailed', requestId: 2 });
     expect((last as { error: { message: string } }).error.message).toMatch(/4×4×1.*8×8×1/);
+  });
+});
+
+describe('worker message handler: freeze audit', () => {
+  const auditOf = (replies: WorkerReply[], runId: number) => {
+    const audit = replies.find((r) => r.type === 'audit' && r.runId === runId && r.requestId === null);
+    if (audit?.type !== 'audit') throw new Error(`no audit for run ${runId}`);
+    return audit.report;
+  };
+
+  it('after a head-only run every frozen layer changed by exactly 0; the head moved; Verify repeats it on request', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle({ type: 'verify', requestId: 2 });
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'requestFailed', requestId: 2, error: { name: 'NoRun' } });
+
+    await handle(trainRequest(1, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }));
+    const types = replies.map((r) => r.type);
+    // The audit comes before runEnded, and each epoch's relative updates before it.
+    expect(types.slice(-2)).toEqual(['audit', 'runEnded']);
+    expect(replies.filter((r) => r.type === 'layerUpdates').map((r) => (r.type === 'layerUpdates' ? r.epoch : -1))).toEqual([0, 1]);
+    const report = auditOf(replies, 1);
+    expect(report.failed).toEqual([]);
+    expect(report.frozenLayers).toBe(4);
+    const byName = new Map(report.layers.map((l) => [l.layer, l]));
+    for (const name of ['conv1', 'bn1', 'conv2', 'bn2']) {
+      const layer = byName.get(name)!;
+      expect(layer).toMatchObject({ frozen: true, ok: true, maxAbsChange: 0, relativeUpdate: 0 });
+      expect(layer.weights.every((w) => w.maxAbsChange === 0 && w.before === w.after)).toBe(true);
+    }
+    expect(byName.get('bn1')!.weights.filter((w) => w.statistic)).toHaveLength(2);
+    const head = byName.get('head_dense')!;
+    expect(head).toMatchObject({ frozen: false, ok: true });
+    expect(head.maxAbsChange).toBeGreaterThan(0);
+    expect(head.relativeUpdate).toBeGreaterThan(0);
+    const lastUpdates = replies.filter((r) => r.type === 'layerUpdates').at(-1);
+    if (lastUpdates?.type !== 'layerUpdates') throw new Error('no layerUpdates');
+    expect(lastUpdates.updates.conv1).toBe(0);
+    expect(lastUpdates.updates.head_dense).toBeCloseTo(head.relativeUpdate, 6);
+
+    await handle({ type: 'verify', requestId: 3 });
+    const verified = replies[replies.length - 1];
+    if (verified.type !== 'audit') throw new Error(`got ${verified.type}`);
+    expect(verified).toMatchObject({ runId: 1, requestId: 3, report: { when: 'verify', failed: [], frozenLayers: 4 } });
+    expect(verified.report.layers.map((l) => l.maxAbsChange)).toEqual(report.layers.map((l) => l.maxAbsChange));
+    // Snapshots, per-epoch reads and Verify hold no tensor: a second run leaves the count where it was.
+    const tensors = tf.memory().numTensors;
+    await handle(trainRequest(2, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }));
+    await handle({ type: 'verify', requestId: 4 });
+    expect(tf.memory().numTensors).toBe(tensors);
+  });
+
+  it('a frozen BatchNorm layer between trained layers keeps its moving statistics (change 0); a trained one moves them', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    // bn1 frozen while conv1 before it and conv2 after it train: no feature cache, batches flow through bn1.
+    await handle(trainRequest(1, { plan: { bn1: true }, config: { epochs: 2, batchSize: 4, learningRate: 0.01, seed: 1 } }));
+    const report = auditOf(replies, 1);
+    expect(report.failed).toEqual([]);
+    const bn1 = report.layers.find((l) => l.layer === 'bn1')!;
+    expect(bn1).toMatchObject({ frozen: true, ok: true, maxAbsChange: 0 });
+    expect(bn1.weights.map((w) => [w.name.replace(/_\d+$/, ''), w.maxAbsChange])).toEqual([
+      ['bn1/gamma', 0],
+      ['bn1/beta', 0],
+      ['bn1/moving_mean', 0],
+      ['bn1/moving_variance', 0],
+    ]);
+    const bn2 = report.layers.find((l) => l.layer === 'bn2')!;
+    expect(bn2.frozen).toBe(false);
+    expect(bn2.weights.filter((w) => w.statistic).every((w) => w.maxAbsChange > 0)).toBe(true);
+    expect(report.layers.find((l) => l.layer === 'conv1')!.maxAbsChange).toBeGreaterThan(0);
+  });
+
+  it('a live plan that trains a frozen layer mid-run takes it off the frozen list; a new model load forgets the run', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const running = handle(trainRequest(1, { plan: { conv1: true, bn1: true }, config: { epochs: 3, batchSize: 4, learningRate: 0.01, seed: 1 } }));
+    await handle({ type: 'setPlan', runId: 1, plan: { conv1: false, bn1: true } });
+    await running;
+    const report = auditOf(replies, 1);
+    expect(report.layers.filter((l) => l.frozen).map((l) => l.layer)).toEqual(['bn1']);
+    expect(report.failed).toEqual([]);
+    await handle({ type: 'loadModel', requestId: 2, source: { kind: 'url', url: 'x' } });
+    await handle({ type: 'verify', requestId: 3 });
+    expect(replies[replies.length - 1]).toMatchObject({ type: 'requestFailed', requestId: 3, error: { name: 'NoRun' } });
   });
 });

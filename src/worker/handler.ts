@@ -11,6 +11,7 @@ import type { ImageSet } from '../engine/batches';
 import type { BatchNormOverrides, BatchPoint, FreezePlan, Preprocessing } from '../engine/types';
 import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
 import { describeModel } from './describeModel';
+import { createAuditSession } from './auditSession';
 import { assertNever, toWireError } from './wire';
 
 /** Sends a reply to the main thread, transferring the listed buffers. */
@@ -61,6 +62,7 @@ function toImageSet(wire: WireImageSet) {
 export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerRequest) => Promise<void> {
   const session: Session = { backend: null, loaded: null, transfer: null, activeRun: null, features: new Map(), modelLoads: 0 };
   const flushMs = deps.batchFlushMs ?? 100;
+  const audit = createAuditSession(post);
 
   function disposeTransferHead(): void {
     if (!session.transfer) return;
@@ -111,6 +113,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         onEpoch: (metrics) => {
           flush();
           post({ type: 'epoch', runId, metrics });
+          audit.epochEnded(runId, metrics.epoch);
         },
         shouldStop: () => run.stopRequested,
       };
@@ -155,11 +158,13 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           featureCache,
         },
       });
+      await audit.runStarting({ runId, model, plan: msg.plan, headLayers, unfreezeSchedule: msg.config.unfreezeSchedule, batchNormOverrides: msg.batchNormOverrides });
       const numClasses = msg.classNames.length;
       const result: TrainResult = cached
         ? await trainHeadOnFeatures(model, headLayers, cached.train, cached.validation, numClasses, msg.config, hooks)
         : await trainModel(model, trainSet, validationSet, numClasses, msg.preprocessing, msg.config, hooks);
       flush();
+      await audit.runEnded(runId);
       post({
         type: 'runEnded',
         runId,
@@ -230,6 +235,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           disposeTransferHead();
           session.features = new Map();
           session.modelLoads++;
+          audit.reset();
           session.loaded?.model.dispose();
           session.loaded = loaded;
           post({
@@ -252,6 +258,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         return;
       case 'setPlan':
         if (session.activeRun?.runId === msg.runId) session.activeRun.pendingPlan = { plan: msg.plan, batchNormOverrides: msg.batchNormOverrides ?? {} };
+        audit.planChanged(msg.runId, msg.plan, msg.batchNormOverrides);
         return;
       case 'pause':
       case 'resume':
@@ -260,6 +267,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           if (!session.activeRun.paused) session.activeRun.wake?.();
         }
         return;
+      case 'verify':
+        return audit.verify(msg.requestId);
       case 'exportModel':
         return exportModel(msg.requestId);
       case 'predict':

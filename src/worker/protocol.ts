@@ -4,6 +4,7 @@
  */
 import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
+import type { AuditReport, LayerUpdates } from '../engine/auditCompare';
 
 /** A tfjs backend the studio can train on, in order of preference. */
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -73,6 +74,8 @@ export type WorkerRequest =
   | { type: 'resume'; runId: number }
   /** Serialise the transfer model of the last run (topology + weights) for download on the main thread. */
   | { type: 'exportModel'; requestId: number }
+  /** Re-read every weight of the last run's model and audit it against the run's start snapshot. */
+  | { type: 'verify'; requestId: number }
   /** Class probabilities of `images` (labels ignored) from the transfer model of the last run, with that run's preprocessing. */
   | { type: 'predict'; requestId: number; images: WireImageSet };
 
@@ -133,5 +136,9 @@ export type WorkerReply =
   | { type: 'paused'; runId: number; paused: boolean }
   /** Feature-cache build progress: images done of total (sent after runStarted, before the first batch). */
   | { type: 'cacheProgress'; runId: number; done: number; total: number }
+  /** ‖ΔW‖/‖W‖ per layer name since the start of the run, read after `epoch` (from 0). */
+  | { type: 'layerUpdates'; runId: number; epoch: number; updates: LayerUpdates }
+  /** The freeze audit of run `runId`: right after it (requestId null, sent before runEnded) or answering a Verify. */
+  | { type: 'audit'; runId: number; requestId: number | null; report: AuditReport }
   | { type: 'runEnded'; runId: number; outcome: RunOutcome }
   | { type: 'runFailed'; runId: number; error: WireError };

@@ -1,6 +1,7 @@
 import { memo, useEffect, useRef, type ReactNode } from 'react';
 import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
 import type { LayerInfo } from '../../engine/types';
+import { useStudio } from '../../store/store';
 import { formatCount, formatShape } from '../format';
 
 type IconKind = 'frozen' | 'partly-frozen' | 'head' | 'trained';
@@ -19,6 +20,22 @@ function LayerIcon({ kind }: { kind: IconKind }) {
         <circle cx="8" cy="8" r="3.5" fill="currentColor" />
       )}
     </svg>
+  );
+}
+
+/**
+ * ‖ΔW‖/‖W‖ since the run's start as a thin bar under the layer's name, on a log
+ * scale (1e-5 → empty, 1 → full); its label carries the number.
+ */
+function UpdateBar({ name }: { name: string }) {
+  const value = useStudio((s) => s.layerUpdates?.[name]);
+  if (value === undefined) return null;
+  const shown = value === 0 ? '0' : Number.isFinite(value) ? value.toPrecision(3) : '∞';
+  const fill = value === 0 ? 0 : Number.isFinite(value) ? Math.min(1, Math.max(0.04, (Math.log10(value) + 5) / 5)) : 1;
+  return (
+    <span className="update-bar" role="img" aria-label={`relative update ${shown}`} title={`‖ΔW‖/‖W‖ since the start of the run: ${shown}`}>
+      <span style={{ width: `${fill * 100}%` }} />
+    </span>
   );
 }
 
@@ -68,6 +85,7 @@ export const LayerItem = memo(function LayerItem(props: {
       <span className="layer-name" title={layer.name}>
         <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
         <span className="layer-label">{layer.name}</span>
+        <UpdateBar name={layer.name} />
         {isHead ? null : (
           <button
             type="button"
