@@ -105,3 +105,51 @@ describe('studio client: export', () => {
     await expect(refused).rejects.toThrow('No model has been trained yet.');
   });
 });
+
+describe('studio client: freeze audit', () => {
+  const report = (failed: string[]) => ({
+    layers: [{ layer: 'conv', frozen: true, statisticsMayChange: false, weights: [], maxAbsChange: failed.length ? 0.5 : 0, relativeUpdate: 0.25, ok: failed.length === 0 }],
+    failed,
+    frozenLayers: 1,
+    when: 'run-end' as const,
+  });
+
+  it('stores the current run\'s relative updates and audit, drops a stale run\'s, and clears both on a new run', async () => {
+    const { store, client, reply } = await readyClient();
+    client.train();
+    reply({ type: 'layerUpdates', runId: 1, epoch: 0, updates: { conv: 0, out: 0.1 } });
+    expect(store.getState().layerUpdates).toEqual({ conv: 0, out: 0.1 });
+    reply({ type: 'audit', runId: 1, requestId: null, report: report([]) });
+    expect(store.getState().audit?.failed).toEqual([]);
+    // The audit's own reading replaces the last epoch's (layers without weights are left out).
+    expect(store.getState().layerUpdates).toEqual({});
+    reply({ type: 'runEnded', runId: 1, outcome: { stopped: false, epochsCompleted: 1, batches: 1, validationLoss: 1, validationAccuracy: 0.5 } });
+    client.train();
+    expect(store.getState().audit).toBeNull();
+    expect(store.getState().layerUpdates).toBeNull();
+    reply({ type: 'audit', runId: 1, requestId: null, report: report(['conv']) });
+    reply({ type: 'layerUpdates', runId: 1, epoch: 3, updates: { conv: 9 } });
+    expect(store.getState().audit).toBeNull();
+    expect(store.getState().layerUpdates).toBeNull();
+  });
+
+  it('verify sends a request, stores the answer, and rejects with the worker\'s reason', async () => {
+    const { store, client, sent, reply } = await readyClient();
+    client.train();
+    const verified = client.verify();
+    const request = sent[sent.length - 1].request;
+    if (request.type !== 'verify') throw new Error(request.type);
+    reply({ type: 'audit', runId: 1, requestId: request.requestId, report: { ...report(['conv']), when: 'verify' } });
+    await verified;
+    expect(store.getState().audit).toMatchObject({ when: 'verify', failed: ['conv'] });
+
+    const refused = client.verify();
+    const second = sent[sent.length - 1].request;
+    if (second.type !== 'verify') throw new Error(second.type);
+    reply({ type: 'requestFailed', requestId: second.requestId, error: { name: 'NoRun', message: 'No run to verify since this model was loaded.' } });
+    await expect(refused).rejects.toThrow('No run to verify');
+    // A model load forgets the audit.
+    await client.loadModel({ kind: 'url', url: 'model.json' }, { kind: 'url', url: 'model.json' });
+    expect(store.getState().audit).toBeNull();
+  });
+});

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateNsfwjs, readNsfwjsSources } from '../../scripts/builtInModelsLib';
 import { countWeightParams } from './freeze';
 import type { LoadedModel } from './modelFiles';
-import { countParams, sourceFreezePlan } from './params';
+import { countParams, layerParams, sourceFreezePlan } from './params';
 import { summarizeLayers } from './summary';
 import { loadMobileNetV2FromDisk, readMobileNetV2FilesFromDisk } from './testing/builtInFiles';
 
@@ -59,6 +59,14 @@ describe('built-in MobileNetV2 from nsfwjs', () => {
     expect(countParams(rows, {})).toEqual({ total: 2_619_461, trainable: 2_585_349, nonTrainable: 34_112 });
     // Under the file's flags (98 layers frozen) Keras' rule gives 2,279,365 + 340,096.
     expect(countParams(rows, sourceFreezePlan(rows))).toEqual({ total: 2_619_461, trainable: 2_279_365, nonTrainable: 340_096 });
+    // Per layer (the audit's column) the same rule, summing to the totals: a frozen layer is all non-trainable, BN statistics never train.
+    const plan = sourceFreezePlan(rows);
+    const split = new Map(rows.map((r) => [r.name, layerParams(r, plan)]));
+    expect([...split.values()].reduce((sum, p) => sum + p.trainable, 0)).toBe(2_279_365);
+    expect([...split.values()].reduce((sum, p) => sum + p.nonTrainable, 0)).toBe(340_096);
+    expect(split.get('Conv1')).toEqual({ trainable: 0, nonTrainable: 864 });
+    expect(split.get('bn_Conv1')).toEqual({ trainable: 0, nonTrainable: 128 });
+    expect(split.get('block_16_project_BN')).toEqual({ trainable: 640, nonTrainable: 640 });
     // One uint8 per parameter in weights.bin.
     expect(countWeightParams(loaded.model.weights)).toBe(2_619_461);
     expect(readMobileNetV2FilesFromDisk()[1].buffer.byteLength).toBe(2_619_461);
