@@ -1,9 +1,9 @@
 import type uPlot from 'uplot';
-import type { BatchPoint, EpochMetrics } from '../engine/types';
+import type { BatchPoint, EpochMetrics, TrainableChange } from '../engine/types';
 import { formatLoss, formatPercent } from '../components/format';
 import { useStudio, type StudioState } from '../store/store';
 import { smoothed } from './smoothing';
-import { StreamingChart, type Columns } from './StreamingChart';
+import { StreamingChart, type ChartMarker, type Columns } from './StreamingChart';
 
 const ACCENT = '#2f6fed';
 const SECOND = '#e8793a';
@@ -37,6 +37,38 @@ const epochAccuracyColumns = memoOn((epochs: EpochMetrics[]): Columns => [
   epochs.map((e) => e.trainAccuracy * 100),
   epochs.map((e) => (e.validationAccuracy === null ? null : e.validationAccuracy * 100)),
 ]);
+
+/** Memoises a marker builder on the identity of the store's change list. */
+function markersOn(build: (change: TrainableChange, batchesPerEpoch: number) => ChartMarker): (state: StudioState) => ChartMarker[] {
+  let lastInput: TrainableChange[] | undefined;
+  let lastOutput: ChartMarker[] = [];
+  return (state) => {
+    if (state.trainableChanges !== lastInput) {
+      lastInput = state.trainableChanges;
+      lastOutput = lastInput.map((change) => build(change, state.batchesPerEpoch));
+    }
+    return lastOutput;
+  };
+}
+
+const sayChange = (change: TrainableChange) => `${change.cause === 'live' ? 'live: ' : ''}${change.label}`;
+
+/** On the batch chart the line sits between the last batch of the old set and the first of the new (batches are drawn at step + 1). */
+const batchMarkers = markersOn((change) => ({
+  x: change.step + 0.5,
+  label: sayChange(change),
+  describe: `batch ${change.step + 1} (epoch ${change.epoch + 1}): ${sayChange(change)}`,
+}));
+
+/**
+ * On the epoch charts a point is the end of its epoch (epoch e drawn at x = e + 1), so a change at batch b of
+ * epoch e sits at x = e + b / batches-per-epoch: on the last point before it for a change at an epoch's start.
+ */
+const epochMarkers = markersOn((change, perEpoch) => ({
+  x: change.epoch + (perEpoch > 0 ? change.batch / perEpoch : 0),
+  label: sayChange(change),
+  describe: `epoch ${change.epoch + 1}${change.batch > 0 ? `, batch ${change.batch + 1}` : ''}: ${sayChange(change)}`,
+}));
 
 /** Canvas cannot read `currentColor`: take the theme's text colour (light or dark) from CSS. */
 const textColor = () => getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#1d2330';
@@ -112,6 +144,7 @@ export function TrainingCharts() {
         title="Loss per batch"
         options={batchOptions}
         select={(s: StudioState) => batchColumns(s.batchPoints)}
+        markers={batchMarkers}
         describe={(c) => {
           const n = c[0].length;
           return n ? `${n} batches; last loss ${formatLoss(c[1][n - 1] as number)}, smoothed ${formatLoss(c[2][n - 1] as number)}` : 'No batches yet: press Train.';
@@ -122,6 +155,7 @@ export function TrainingCharts() {
         options={epochLossOptions}
         height={150}
         select={(s: StudioState) => epochLossColumns(s.epochs)}
+        markers={epochMarkers}
         describe={(c) => describeEpochs(c, 'loss', formatLoss)}
       />
       <StreamingChart
@@ -129,6 +163,7 @@ export function TrainingCharts() {
         options={epochAccuracyOptions}
         height={150}
         select={(s: StudioState) => epochAccuracyColumns(s.epochs)}
+        markers={epochMarkers}
         describe={(c) => describeEpochs(c, 'accuracy', (v) => formatPercent(v / 100))}
       />
     </div>

@@ -6,7 +6,7 @@ import { sourceFreezePlan } from '../engine/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
 import type { ModelOrigin, StudioStore } from '../store/store';
-import { isRunActive, trainBlocker } from '../store/selectors';
+import { isRunActive, runPlanSettings, trainBlocker } from '../store/selectors';
 import type { Transport } from './transport';
 
 type Pending = { resolve(reply: WorkerReply): void };
@@ -21,6 +21,9 @@ export interface StudioClient {
   train(): number | null;
   /** Asks the active run to stop at the next batch boundary. */
   stop(): void;
+  /** Holds the active run at its next batch boundary until resume() (or stop()). */
+  pause(): void;
+  resume(): void;
   /** The transfer model of the last run, serialised in the worker; rejects with the worker's reason (none trained yet, a run in progress). */
   exportModel(): Promise<ModelArtifactsWire>;
   /** Re-reads every weight in the worker and repeats the freeze audit against the last run's start; the report goes into the store, a refusal rejects. */
@@ -103,6 +106,13 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
     }
   }
 
+  // Live freezing: a plan or BatchNorm change made during a run goes to the worker, which applies it at the next batch boundary.
+  store.subscribe((state, previous) => {
+    if (state.freezePlan === previous.freezePlan && state.batchNormOverrides === previous.batchNormOverrides) return;
+    if (state.runStatus !== 'running' && state.runStatus !== 'starting') return;
+    transport.post({ type: 'setPlan', runId: state.runId, plan: state.freezePlan, batchNormOverrides: state.batchNormOverrides });
+  });
+
   transport.listen(onReply, (message) => {
     const state = store.getState();
     if (isRunActive(state)) state.runFailed(`The training worker crashed: ${message}`);
@@ -131,7 +141,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
 
     train() {
       const state = store.getState();
-      const blocker = isRunActive(state) ? 'A run is already in progress.' : trainBlocker(state);
+      const settings = runPlanSettings(state);
+      const blocker = isRunActive(state) ? 'A run is already in progress.' : trainBlocker(state) ?? settings.error;
       if (blocker) {
         state.runFailed(blocker);
         return null;
@@ -165,11 +176,22 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
           classNames: state.classNames,
           train,
           validation,
-          config: state.config,
+          config: { ...state.config, unfreezeSchedule: settings.unfreezeSchedule, rateMultipliers: settings.rateMultipliers },
+          batchNormOverrides: state.batchNormOverrides,
         },
         transfer,
       );
       return runId;
+    },
+
+    pause() {
+      const state = store.getState();
+      if (state.runStatus === 'running' || state.runStatus === 'starting') transport.post({ type: 'pause', runId: state.runId });
+    },
+
+    resume() {
+      const state = store.getState();
+      if (isRunActive(state)) transport.post({ type: 'resume', runId: state.runId });
     },
 
     stop() {

@@ -1,14 +1,16 @@
 import { useId, useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
-import type { LearningRateSchedule, OptimizerName } from '../engine/types';
-import { isRunActive, trainBlocker } from '../store/selectors';
+import type { LearningRateSchedule, OptimizerName, TrainableChange } from '../engine/types';
+import { isRunActive, runPlanSettings, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
-import type { FeatureCacheUse, RunOutcome } from '../worker/protocol';
+import type { FeatureCacheUse, RunOutcome, RunSetup } from '../worker/protocol';
 import { FreezeAudit } from './audit/FreezeAudit';
 import { ExportButton } from './ExportButton';
 import { NumberField } from './NumberField';
 import { AugmentationSettings } from './train/AugmentationSettings';
+import { RateMultipliers } from './train/RateMultipliers';
+import { ScheduleEditor } from './train/ScheduleEditor';
 import { formatCount, formatDuration, formatPercent } from './format';
 
 /** The settings of TrainConfig that are plain numbers. */
@@ -106,12 +108,21 @@ function endSentence(outcome: RunOutcome, patience: number | null): string | nul
 }
 
 /** One line on the feature cache of the run (TFJS-FACTS #5, #19). */
-function featureCacheLine(cache: FeatureCacheUse): string {
+function featureCacheLine(cache: FeatureCacheUse, firstChange?: TrainableChange): string {
   if (!cache.used) return `Feature cache: not used${cache.reason ? `: ${cache.reason}` : ''}.`;
   const how = cache.built && cache.millis !== null
     ? `built in ${formatDuration(cache.millis)} (${formatCount(cache.images ?? 0)} images)`
     : 'reused';
-  return `Feature cache: ${how}, head trained on cached features.`;
+  const until = firstChange ? ` while everything below it was frozen (until epoch ${firstChange.epoch + 1}, batch ${firstChange.batch + 1})` : '';
+  return `Feature cache: ${how}, head trained on cached features${until}.`;
+}
+
+/** What the optimizer held: the run's one set, or the last of several (after schedule steps or live changes). */
+function optimizerWords(setup: RunSetup, changes: readonly TrainableChange[]): string {
+  const last = changes[changes.length - 1];
+  if (!last) return `the optimizer updated ${setup.optimizerVariables.length} variables (${formatCount(setup.trainableParams)} parameters)`;
+  const times = changes.length === 1 ? 'once' : `${changes.length} times`;
+  return `the trainable set changed ${times}; the last optimizer updated ${last.optimizerVariables.length} variables (${formatCount(last.trainableParams)} parameters)`;
 }
 
 function Outcome() {
@@ -120,6 +131,7 @@ function Outcome() {
   const error = useStudio((s) => s.runError);
   const setup = useStudio((s) => s.runSetup);
   const epochs = useStudio((s) => s.epochs);
+  const changes = useStudio((s) => s.trainableChanges);
   const perEpoch = epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null;
   if (status === 'failed' && error) return <p className="error" role="alert">{error}</p>;
   const patience = useStudio((s) => s.runSettings?.config.earlyStopping?.patience ?? null);
@@ -137,9 +149,50 @@ function Outcome() {
       <p className="muted small">
         {outcome.stopped ? 'Stopped' : 'Finished'} after {outcome.epochsCompleted} full epoch{outcome.epochsCompleted === 1 ? '' : 's'} ({formatCount(outcome.batches)} batches)
         {perEpoch !== null ? `, ${formatDuration(perEpoch)} per epoch` : ''}
-        {setup ? ` on ${setup.backend}; the optimizer updated ${setup.optimizerVariables.length} variables (${formatCount(setup.trainableParams)} parameters).` : '.'}
+        {setup ? ` on ${setup.backend}; ${optimizerWords(setup, changes)}.` : '.'}
       </p>
-      {setup?.featureCache ? <p className="muted small feature-cache">{featureCacheLine(setup.featureCache)}</p> : null}
+      {setup?.featureCache ? <p className="muted small feature-cache">{featureCacheLine(setup.featureCache, changes[0])}</p> : null}
+    </div>
+  );
+}
+
+/** Pause / Resume: the run holds at its next batch boundary (the worker confirms, then the label flips). */
+function PauseButton() {
+  const runStatus = useStudio((s) => s.runStatus);
+  const paused = useStudio((s) => s.paused);
+  const running = runStatus === 'running';
+  return (
+    <button type="button" aria-pressed={paused} disabled={!running} onClick={() => (paused ? studioClient().resume() : studioClient().pause())}>
+      {paused ? 'Resume' : 'Pause'}
+    </button>
+  );
+}
+
+/** While the run starts: the feature-cache build's progress; while it runs: paused, and the changes of the trainable set so far. */
+function RunProgress() {
+  const runStatus = useStudio((s) => s.runStatus);
+  const cache = useStudio((s) => s.cacheProgress);
+  const paused = useStudio((s) => s.paused);
+  const changes = useStudio((s) => s.trainableChanges);
+  const active = isRunActive({ runStatus });
+  return (
+    <div className="run-progress" role="status" aria-live="polite">
+      {active && cache ? (
+        <p className="small">
+          Building the feature cache: {formatCount(cache.done)} of {formatCount(cache.total)} images
+          <progress max={cache.total} value={cache.done} aria-label="Feature cache build" />
+        </p>
+      ) : null}
+      {active && paused ? <p className="small">Paused at a batch boundary. Resume to go on, or Stop to keep the best weights.</p> : null}
+      {changes.length ? (
+        <ul className="small trainable-changes" aria-label="Changes of the trainable set">
+          {changes.map((c) => (
+            <li key={c.step}>
+              Epoch {c.epoch + 1}, batch {c.batch + 1}: {c.cause === 'live' ? 'live change, ' : ''}{c.label} — new optimizer for {formatCount(c.trainableParams)} parameters
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }
@@ -159,6 +212,7 @@ export function TrainPanel() {
     [model, modelStatus, backend, ingest, images, classNames, augmentation],
   );
   const active = isRunActive({ runStatus });
+  const settingsError = useStudio((s) => s.scheduleSteps.length || Object.keys(s.blockMultipliers).length ? runPlanSettings(s).error : null);
 
   return (
     <section className="panel train-panel" aria-labelledby="train-heading">
@@ -170,15 +224,19 @@ export function TrainPanel() {
       </div>
       <AdvancedSettings disabled={active} />
       <AugmentationSettings />
+      <ScheduleEditor />
+      <RateMultipliers />
       <div className="toolbar">
-        <button type="button" className="primary" disabled={active || blocker !== null} onClick={() => studioClient().train()}>
+        <button type="button" className="primary" disabled={active || blocker !== null || settingsError !== null} onClick={() => studioClient().train()}>
           Train
         </button>
+        <PauseButton />
         <button type="button" disabled={!active || runStatus === 'stopping'} onClick={() => studioClient().stop()}>
           Stop
         </button>
-        {blocker && !active ? <span className="muted small">{blocker}</span> : null}
+        {(blocker ?? settingsError) && !active ? <span className="muted small">{blocker ?? settingsError}</span> : null}
       </div>
+      <RunProgress />
       <TrainingCharts />
       <Outcome />
       <FreezeAudit />

@@ -4,7 +4,10 @@ import { checkAugmentation } from '../engine/augment';
 import type { DatasetNotice } from '../data/types';
 import { headLayerInfos } from '../engine/headSpec';
 import { isFrozen } from '../engine/params';
-import type { FreezePlan, LayerInfo, TrainConfig } from '../engine/types';
+import { presetBlocks, type PresetBlock } from '../engine/presets';
+import { checkMultipliers, layerMultipliers } from '../engine/rateMultipliers';
+import type { FreezePlan, LayerInfo, TrainConfig, UnfreezeStep } from '../engine/types';
+import { resolveSchedule } from '../engine/unfreezeSchedule';
 import type { StudioState } from './store';
 
 /** Index of the last row belonging to `name`: the layer itself, or the last inner layer of a nested model of that name. */
@@ -71,6 +74,38 @@ export function trainBlocker(
   const empty = state.classNames.filter((_, i) => perClass[i] === 0);
   if (empty.length) return `Class '${empty[0]}' has no images: add images to it or delete it.`;
   return checkAugmentation(state.config?.augmentation);
+}
+
+/** The model's blocks as presets, schedules and rate multipliers see them (the head left out). */
+export function runBlocks(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head'>): PresetBlock[] {
+  return presetBlocks(transferLayers(state));
+}
+
+/**
+ * The unfreezing schedule and per-layer learning-rate multipliers the next
+ * run gets from the editor's settings, or the first problem with them
+ * (naming the step or block and the value).
+ */
+export function runPlanSettings(
+  state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'scheduleSteps' | 'blockMultipliers' | 'config'>,
+): { unfreezeSchedule: UnfreezeStep[]; rateMultipliers: Record<string, number>; error: string | null } {
+  const blocks = runBlocks(state);
+  const schedule = resolveSchedule(blocks, state.scheduleSteps, state.config.epochs);
+  const error = schedule.error ?? checkMultipliers(state.blockMultipliers);
+  return { unfreezeSchedule: schedule.steps ?? [], rateMultipliers: layerMultipliers(blocks, state.blockMultipliers), error };
+}
+
+let multiplierInputs: unknown[] = [];
+let multiplierMap: Record<string, number> = {};
+
+/** Each layer's learning-rate multiplier under the per-block settings (layers at 1 left out); memoised on its inputs for the tree's rows. */
+export function layerMultiplierMap(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>): Record<string, number> {
+  const inputs = [state.model, state.cutLayer, state.classNames, state.head, state.blockMultipliers];
+  if (inputs.some((value, i) => value !== multiplierInputs[i])) {
+    multiplierInputs = inputs;
+    multiplierMap = Object.keys(state.blockMultipliers).length ? layerMultipliers(runBlocks(state), state.blockMultipliers) : {};
+  }
+  return multiplierMap;
 }
 
 /** True while a run occupies the worker. */

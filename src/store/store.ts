@@ -4,6 +4,7 @@ import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_HEAD } from '../engine/headSpec';
 import { uniformFreezePlan } from '../engine/params';
 import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
+import type { ScheduleDraftStep } from '../engine/unfreezeSchedule';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
 import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
 
@@ -95,6 +96,9 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       trainableChanges: [],
       paused: false,
       cacheProgress: null,
+      // Schedules and multipliers name blocks of the previous model.
+      scheduleSteps: [],
+      blockMultipliers: {},
       audit: null,
       layerUpdates: null,
       evaluation: null,
@@ -346,6 +350,12 @@ export interface TrainSlice {
   paused: boolean;
   /** Feature-cache build progress of the starting run; null when no cache is being built. */
   cacheProgress: { done: number; total: number } | null;
+  /** The unfreezing schedule as the editor holds it (block labels, epochs from 1); empty = none. */
+  scheduleSteps: ScheduleDraftStep[];
+  /** Learning-rate multiplier per block label (discriminative rates); blocks left out get 1. */
+  blockMultipliers: Record<string, number>;
+  setScheduleSteps(steps: ScheduleDraftStep[]): void;
+  setBlockMultipliers(multipliers: Record<string, number>): void;
   /** The freeze audit of the last run (from the worker, after the run or a Verify); null before one. */
   audit: AuditReport | null;
   /** ‖ΔW‖/‖W‖ per layer since the start of the run, from the worker after each epoch and the audit; null before one. */
@@ -382,6 +392,10 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   trainableChanges: [],
   paused: false,
   cacheProgress: null,
+  scheduleSteps: [],
+  blockMultipliers: {},
+  setScheduleSteps: (steps) => set({ scheduleSteps: steps }),
+  setBlockMultipliers: (multipliers) => set({ blockMultipliers: multipliers }),
   audit: null,
   layerUpdates: null,
   // The report's own relative updates are the latest reading: the tree's bars follow it.

@@ -398,3 +398,64 @@ describe('worker message handler: freeze audit', () => {
     expect(replies[replies.length - 1]).toMatchObject({ type: 'requestFailed', requestId: 3, error: { name: 'NoRun' } });
   });
 });
+
+describe('live control of a run (schedule, live plan, pause, cache progress)', () => {
+  it('moves from the cached head to the full model at a schedule step, posts the change, and drops the stale cache', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const headOnly = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true, flatten: true };
+    await handle(trainRequest(4, {
+      plan: headOnly,
+      config: { epochs: 2, batchSize: 4, learningRate: 0.01, seed: 1, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }] },
+    }));
+    const types = replies.map((r) => r.type);
+    expect(types).toContain('cacheProgress');
+    const progress = replies.filter((r) => r.type === 'cacheProgress');
+    const last = progress[progress.length - 1];
+    if (last.type !== 'cacheProgress') throw new Error();
+    expect([last.done, last.total]).toEqual([40, 40]);
+    const started = replies.find((r) => r.type === 'runStarted');
+    if (started?.type !== 'runStarted') throw new Error();
+    expect(started.setup.featureCache?.used).toBe(true);
+    const changed = replies.find((r) => r.type === 'trainableChanged');
+    if (changed?.type !== 'trainableChanged') throw new Error('no trainableChanged');
+    expect(changed.change).toMatchObject({ step: 8, epoch: 1, batch: 0, cause: 'schedule', label: 'unfreeze conv2 and up' });
+    // The change comes after epoch 1's metrics and before epoch 2's.
+    const epochs = types.flatMap((t, i) => (t === 'epoch' ? [i] : []));
+    const at = types.indexOf('trainableChanged');
+    expect(epochs[0]).toBeLessThan(at);
+    expect(at).toBeLessThan(epochs[1]);
+    // conv2 trained: the next head-only run must build its features again.
+    replies.length = 0;
+    await handle(trainRequest(5, { plan: headOnly }));
+    const again = replies.find((r) => r.type === 'runStarted');
+    if (again?.type !== 'runStarted') throw new Error();
+    expect(again.setup.featureCache).toMatchObject({ used: true, built: true });
+  });
+
+  it('applies a live plan at the next boundary and holds a paused run until resume', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const running = handle(trainRequest(6, { config: { epochs: 3, batchSize: 4, learningRate: 0.01, seed: 1 } }));
+    const batchesSoFar = () => replies.filter((r) => r.type === 'batches').length;
+    while (batchesSoFar() < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    await handle({ type: 'pause', runId: 6 });
+    while (!replies.some((r) => r.type === 'paused')) await new Promise((resolve) => setTimeout(resolve, 5));
+    const held = batchesSoFar();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(batchesSoFar()).toBe(held); // nothing trains while paused
+    await handle({ type: 'setPlan', runId: 6, plan: { conv1: false, bn1: false } });
+    await handle({ type: 'resume', runId: 6 });
+    await running;
+    const pauses = replies.flatMap((r) => (r.type === 'paused' ? [r.paused] : []));
+    expect(pauses).toEqual([true, false]);
+    const changed = replies.find((r) => r.type === 'trainableChanged');
+    if (changed?.type !== 'trainableChanged') throw new Error('no trainableChanged');
+    expect(changed.change.cause).toBe('live');
+    expect(changed.change.label).toBe('unfreeze conv1 and bn1');
+    expect(changed.change.optimizerVariables.map((v) => v.name.split('/')[0])).toContain('conv1');
+    const ended = replies.find((r) => r.type === 'runEnded');
+    if (ended?.type !== 'runEnded') throw new Error();
+    expect(ended.outcome.epochsCompleted).toBe(3);
+  });
+});

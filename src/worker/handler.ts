@@ -1,12 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { serializeModel } from '../engine/exportModel';
 import { predictProbabilities } from '../engine/predict';
-import { guardFrozenLayers } from '../engine/frozenLayers';
+import { guardFrozenLayers, setBatchNormOverrides } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
 import { buildTransferModel, type TransferModel } from '../engine/head';
 import type { LoadedModel } from '../engine/modelFiles';
-import { trainModel, type TrainHooks, type TrainResult } from '../engine/trainer';
-import { buildFeatures, featureCacheBlocker, featureCacheKey, hashImageSet, trainHeadOnFeatures, type FeatureSet } from '../engine/featureCache';
+import { imageSource, optimizedVariables, trainRun, type RunTarget, type TrainHooks, type TrainResult } from '../engine/trainer';
+import { isAugmentationOn } from '../engine/augment';
+import { augmentedImageSource } from '../engine/augmentedSource';
+import { buildFeatures, featureCacheBlocker, featureCacheKey, featureSource, hashImageSet, headOnlyModel, type FeatureSet } from '../engine/featureCache';
 import type { ImageSet } from '../engine/batches';
 import type { BatchNormOverrides, BatchPoint, FreezePlan, Preprocessing } from '../engine/types';
 import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
@@ -102,7 +104,10 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       }
       const { model, headLayers } = session.transfer!;
       applyFreezePlan(model, msg.plan, headLayers);
-      const trainableParams = countWeightParams(model.trainableWeights);
+      setBatchNormOverrides(model, msg.batchNormOverrides ?? {});
+      const optimizerVariables = optimizedVariables(model, msg.config);
+      const trainableParams = countWeightParams(optimizerVariables);
+      const augmented = isAugmentationOn(msg.config.augmentation);
       const trainSet = toImageSet(msg.train);
       const validationSet = msg.validation ? toImageSet(msg.validation) : null;
       const hooks: TrainHooks = {
@@ -116,23 +121,48 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           audit.epochEnded(runId, metrics.epoch);
         },
         shouldStop: () => run.stopRequested,
+        takeLivePlan: () => {
+          const live = run.pendingPlan;
+          run.pendingPlan = null;
+          return live;
+        },
+        onTrainableChange: (change) => {
+          flush();
+          post({ type: 'trainableChanged', runId, change });
+        },
+        pauseGate: () => {
+          if (!run.paused || run.stopRequested) return null;
+          post({ type: 'paused', runId, paused: true });
+          return new Promise<void>((resolve) => {
+            run.wake = () => {
+              run.wake = null;
+              post({ type: 'paused', runId, paused: false });
+              resolve();
+            };
+          });
+        },
       };
       // Feature cache: with everything below the head frozen, run that part once per image and train the head alone.
-      const blocker = featureCacheBlocker(model, headLayers);
+      const blocker = augmented ? 'augmentation is on (every epoch sees new pixels)' : featureCacheBlocker(model, headLayers);
       let featureCache: FeatureCacheUse = { used: false, built: false, millis: null, reason: blocker ?? undefined };
       let cached: { train: FeatureSet; validation: FeatureSet | null } | null = null;
       // A run that trains pretrained layers changes what the frozen part computes: drop every cached feature.
-      if (blocker !== null) session.features = new Map();
+      if (blocker !== null && !augmented) session.features = new Map();
       else {
         const parts = { modelId: `${session.modelLoads}:${loaded.sourceHash}`, cutLayer: msg.cutLayer, preprocessing: msg.preprocessing };
         const kept = new Map<string, FeatureSet>();
         let millis = 0;
         let images = 0;
+        const total = trainSet.labels.length + (validationSet?.labels.length ?? 0);
         const featuresOf = async (set: ImageSet): Promise<FeatureSet | null> => {
           const key = featureCacheKey(parts, hashImageSet(set));
           let features = kept.get(key) ?? session.features.get(key);
           if (!features) {
-            features = await buildFeatures(model, headLayers, set, msg.preprocessing, msg.config.batchSize, { shouldStop: () => run.stopRequested });
+            const offset = images;
+            features = await buildFeatures(model, headLayers, set, msg.preprocessing, msg.config.batchSize, {
+              shouldStop: () => run.stopRequested,
+              onProgress: (done) => post({ type: 'cacheProgress', runId, done: offset + done, total }),
+            });
             millis += features.millis;
             images += set.labels.length;
           }
@@ -153,16 +183,37 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         runId,
         setup: {
           backend: session.backend ?? (tf.getBackend() as BackendName),
-          optimizerVariables: model.trainableWeights.map((w) => ({ name: w.name, shape: w.shape.map((d) => d ?? -1) })),
+          optimizerVariables,
           trainableParams,
           featureCache,
         },
       });
       await audit.runStarting({ runId, model, plan: msg.plan, headLayers, unfreezeSchedule: msg.config.unfreezeSchedule, batchNormOverrides: msg.batchNormOverrides });
       const numClasses = msg.classNames.length;
-      const result: TrainResult = cached
-        ? await trainHeadOnFeatures(model, headLayers, cached.train, cached.validation, numClasses, msg.config, hooks)
-        : await trainModel(model, trainSet, validationSet, numClasses, msg.preprocessing, msg.config, hooks);
+      const full: RunTarget = {
+        model,
+        train: augmented
+          ? augmentedImageSource(trainSet, numClasses, msg.preprocessing, msg.config.augmentation!, msg.config.seed)
+          : imageSource(trainSet, numClasses, msg.preprocessing),
+        validation: validationSet ? imageSource(validationSet, numClasses, msg.preprocessing) : null,
+      };
+      const headOnly: RunTarget | null = cached
+        ? { model: headOnlyModel(model, headLayers), train: featureSource(cached.train, numClasses), validation: cached.validation ? featureSource(cached.validation, numClasses) : null }
+        : null;
+      // Schedule steps and live plans can move the run between the cached head and the full model, at batch boundaries.
+      let trainedPretrained = false;
+      const target = (): RunTarget => {
+        if (headOnly && featureCacheBlocker(model, headLayers) === null) return headOnly;
+        if (featureCacheBlocker(model, headLayers) !== null) trainedPretrained = true;
+        return full;
+      };
+      let result: TrainResult;
+      try {
+        result = await trainRun({ model, headLayers, target }, msg.config, hooks);
+      } finally {
+        // Pretrained layers trained (or BN statistics updated) during the run: what the frozen part computes changed.
+        if (trainedPretrained) session.features = new Map();
+      }
       flush();
       await audit.runEnded(runId);
       post({

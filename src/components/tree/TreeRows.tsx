@@ -1,8 +1,66 @@
 import { memo, useEffect, useRef, type ReactNode } from 'react';
 import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
 import type { LayerInfo } from '../../engine/types';
+import { formatFactor } from '../../engine/unfreezeSchedule';
+import { layerMultiplierMap } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { formatCount, formatShape } from '../format';
+
+/**
+ * ‖ΔW‖/‖W‖ since the run's start as a thin bar under the layer's name, on a log
+ * scale (1e-5 → empty, 1 → full); its label carries the number.
+ */
+function UpdateBar({ name }: { name: string }) {
+  const value = useStudio((s) => s.layerUpdates?.[name]);
+  if (value === undefined) return null;
+  const shown = value === 0 ? '0' : Number.isFinite(value) ? value.toPrecision(3) : '∞';
+  const fill = value === 0 ? 0 : Number.isFinite(value) ? Math.min(1, Math.max(0.04, (Math.log10(value) + 5) / 5)) : 1;
+  return (
+    <span className="update-bar" role="img" aria-label={`relative update ${shown}`} title={`‖ΔW‖/‖W‖ since the start of the run: ${shown}`}>
+      <span style={{ width: `${fill * 100}%` }} />
+    </span>
+  );
+}
+
+/** The layer's learning-rate multiplier when per-block rates are on and it is not 1 ("lr ×0.32"). */
+function RateBadge({ name }: { name: string }) {
+  const multiplier = useStudio((s) => layerMultiplierMap(s)[name]);
+  if (multiplier === undefined) return null;
+  return (
+    <span className="rate-badge" role="img" aria-label={`learning rate × ${multiplier}`} title={`Learning rate × ${multiplier} of the base rate`}>
+      lr {formatFactor(multiplier)}
+    </span>
+  );
+}
+
+/**
+ * A BatchNorm layer's mode: a frozen one uses its moving statistics (Keras
+ * semantics) unless its override makes it train them; a trained one uses
+ * batch statistics. The button toggles the override of a frozen layer.
+ */
+function BatchNormMode({ name, frozen }: { name: string; frozen: boolean }) {
+  const override = useStudio((s) => s.batchNormOverrides[name] === 'train-stats');
+  const setOverride = useStudio((s) => s.setBatchNormOverride);
+  const mode = !frozen ? 'batch statistics' : override ? 'trains statistics' : 'moving statistics';
+  return (
+    <button
+      type="button"
+      className={`bn-mode${frozen && override ? ' override' : ''}`}
+      tabIndex={-1}
+      aria-pressed={frozen && override}
+      disabled={!frozen}
+      aria-label={`BatchNorm mode of ${name}: ${mode}`}
+      title={frozen
+        ? override
+          ? 'Frozen, but uses and updates batch statistics (gamma and beta stay frozen). Click to use the moving statistics again.'
+          : 'Frozen: normalises with its moving statistics and never updates them (Keras). Click to let it train its statistics.'
+        : 'Trained: normalises with batch statistics and updates its moving statistics.'}
+      onClick={() => setOverride(name, !override)}
+    >
+      BN: {frozen ? (override ? 'train stats' : 'moving') : 'batch'}
+    </button>
+  );
+}
 
 type IconKind = 'frozen' | 'partly-frozen' | 'head' | 'trained';
 
@@ -20,22 +78,6 @@ function LayerIcon({ kind }: { kind: IconKind }) {
         <circle cx="8" cy="8" r="3.5" fill="currentColor" />
       )}
     </svg>
-  );
-}
-
-/**
- * ‖ΔW‖/‖W‖ since the run's start as a thin bar under the layer's name, on a log
- * scale (1e-5 → empty, 1 → full); its label carries the number.
- */
-function UpdateBar({ name }: { name: string }) {
-  const value = useStudio((s) => s.layerUpdates?.[name]);
-  if (value === undefined) return null;
-  const shown = value === 0 ? '0' : Number.isFinite(value) ? value.toPrecision(3) : '∞';
-  const fill = value === 0 ? 0 : Number.isFinite(value) ? Math.min(1, Math.max(0.04, (Math.log10(value) + 5) / 5)) : 1;
-  return (
-    <span className="update-bar" role="img" aria-label={`relative update ${shown}`} title={`‖ΔW‖/‖W‖ since the start of the run: ${shown}`}>
-      <span style={{ width: `${fill * 100}%` }} />
-    </span>
   );
 }
 
@@ -86,6 +128,8 @@ export const LayerItem = memo(function LayerItem(props: {
         <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
         <span className="layer-label">{layer.name}</span>
         <UpdateBar name={layer.name} />
+        {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} /> : null}
+        <RateBadge name={layer.name} />
         {isHead ? null : (
           <button
             type="button"
@@ -176,6 +220,7 @@ export function GroupItem(props: {
           </svg>
           <LayerIcon kind={state === 'all' ? 'frozen' : state === 'mixed' ? 'partly-frozen' : 'trained'} />
           <span className="layer-label">{group.label}</span>
+          <RateBadge name={group.layers[0].name} />
         </span>
         <span className="layer-type">
           {group.kind === 'nested' ? 'Model · ' : ''}
