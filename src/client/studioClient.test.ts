@@ -153,3 +153,59 @@ describe('studio client: freeze audit', () => {
     expect(store.getState().audit).toBeNull();
   });
 });
+
+describe('studio client: live control of a run', () => {
+  it('sends a plan edited during a run as setPlan (BN overrides included), and nothing when idle', async () => {
+    const { store, client, sent } = await readyClient();
+    store.getState().setLayerFrozen('conv', false);
+    expect(sent.some((s) => s.request.type === 'setPlan')).toBe(false);
+    const runId = client.train()!;
+    store.getState().runStarted({ backend: 'cpu', optimizerVariables: [], trainableParams: 0 });
+    store.getState().setLayerFrozen('conv', true);
+    store.getState().setBatchNormOverride('conv', true);
+    const live = sent.filter((s) => s.request.type === 'setPlan').map((s) => s.request);
+    expect(live).toEqual([
+      { type: 'setPlan', runId, plan: { conv: true, flat: false, out: false }, batchNormOverrides: {} },
+      { type: 'setPlan', runId, plan: { conv: true, flat: false, out: false }, batchNormOverrides: { conv: 'train-stats' } },
+    ]);
+  });
+
+  it('pauses and resumes the active run, and records the worker’s paused state and trainable-set changes', async () => {
+    const { store, client, sent, reply } = await readyClient();
+    client.pause();
+    expect(sent.some((s) => s.request.type === 'pause')).toBe(false);
+    const runId = client.train()!;
+    reply({ type: 'runStarted', runId, setup: { backend: 'cpu', optimizerVariables: [], trainableParams: 0 } });
+    client.pause();
+    reply({ type: 'paused', runId, paused: true });
+    expect(store.getState().paused).toBe(true);
+    client.resume();
+    reply({ type: 'paused', runId, paused: false });
+    expect(sent.filter((s) => s.request.type === 'pause' || s.request.type === 'resume').map((s) => s.request.type)).toEqual(['pause', 'resume']);
+    const change = { step: 4, epoch: 1, batch: 0, cause: 'schedule' as const, label: 'unfreeze conv', trainableParams: 56, learningRateFactor: 0.1, optimizerVariables: [] };
+    reply({ type: 'trainableChanged', runId, change });
+    reply({ type: 'trainableChanged', runId: runId + 5, change: { ...change, step: 9 } }); // another run's: dropped
+    expect(store.getState().trainableChanges).toEqual([change]);
+    reply({ type: 'cacheProgress', runId, done: 3, total: 8 });
+    expect(store.getState().cacheProgress).toEqual({ done: 3, total: 8 });
+  });
+
+  it('sends the resolved schedule and per-layer multipliers, and refuses a schedule step outside the run', async () => {
+    const { store, client, sent } = await readyClient();
+    // Cut at 'flat': one block, 'conv' (the weightless 'flat' joins it).
+    store.getState().setConfig({ epochs: 3 });
+    store.getState().setScheduleSteps([{ epoch: 2, fromBlock: 'conv', learningRateFactor: 0.1 }]);
+    store.getState().setBlockMultipliers({ conv: 0.5 });
+    client.train();
+    const request = sent[sent.length - 1].request;
+    if (request.type !== 'train') throw new Error(request.type);
+    expect(request.config.unfreezeSchedule).toEqual([{ epoch: 1, unfreeze: ['conv', 'flat'], learningRateFactor: 0.1, label: 'unfreeze conv · lr ×0.1' }]);
+    expect(request.config.rateMultipliers).toEqual({ conv: 0.5, flat: 0.5 });
+    store.getState().runEnded({ stopped: false, epochsCompleted: 3, batches: 3, validationLoss: null, validationAccuracy: null });
+    store.getState().setScheduleSteps([{ epoch: 5, fromBlock: 'conv', learningRateFactor: null }]);
+    const before = sent.length;
+    expect(client.train()).toBeNull();
+    expect(sent.length).toBe(before);
+    expect(store.getState().runError).toMatch(/Schedule step 1 starts at epoch 5, but the run has 3 epochs/);
+  });
+});
