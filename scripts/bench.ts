@@ -5,13 +5,21 @@
  * only) and for the built-in MobileNetV2 (its load time, then full fine-tune,
  * head only and the last two blocks), and the layer tree's render times
  * (MobileNetV2 and 500 layers, in Chromium), and the dataset ingest rate and memory
- * (1,000 and 10,000 generated images, in Chromium). Writes bench/results.md. Ratios are
- * compared within one run (shared machines are noisy); nothing here is a
- * pass/fail gate.
+ * (1,000 and 10,000 generated images, in Chromium), and the three figures of
+ * issue #5 (head_cached_speedup, frozen_prefix_speedup, studio_overhead: see
+ * bench/quickBench.ts; WebGL in Chromium). Writes bench/results.md and
+ * bench/results.json (the three figures, their raw numbers and targets).
+ * Ratios are compared within one run (shared machines are noisy); the
+ * figures' targets are reported as pass/fail, nothing fails the command.
  *
- * Options: --steps N (timed steps per digits configuration, default 8);
- * --only digits|mobilenetv2|tree|ingest (one part; prints the tables, leaves
- * bench/results.md alone); --ingest-cases 1000x28x28x1,… (files × H × W × C) replaces the ingest cases.
+ * Options: --quick (the three figures only, under 5 minutes on 2 cores: writes
+ * bench/results.json, prints the table and the results.md section, leaves
+ * bench/results.md alone); --steps N (timed steps per digits configuration,
+ * default 8); --only digits|mobilenetv2|tree|ingest|figures (one part; prints
+ * the tables, leaves bench/results.md alone; figures also writes results.json);
+ * --figures head,overhead,prefix picks some of the figures; --overhead-repeats N
+ * sets studio_overhead's timed pairs of runs (default 7);
+ * --ingest-cases 1000x28x28x1,… (files × H × W × C) replaces the ingest cases.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -25,22 +33,24 @@ import { loadBuiltInModelFromDisk, loadSampleFromDisk, readMobileNetV2FilesFromD
 import { benchFreezePlans, benchMobileNetV2, MOBILENET_V2_BENCH, type LoadBenchRow, type StepBenchRow } from '../bench/stepBench';
 import type { TreeBenchRow } from '../bench/treePage';
 import type { IngestBenchRow } from '../bench/ingestPage';
+import type { FrozenPrefixResult, HeadCacheResult, OverheadResult } from '../bench/quickBench';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argSteps = process.argv.indexOf('--steps');
 const STEPS = argSteps > 0 ? Number(process.argv[argSteps + 1]) : 8;
 const argOnly = process.argv.indexOf('--only');
-type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest';
-const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest'];
+const QUICK = process.argv.includes('--quick');
+type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest' | 'figures';
+const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest', 'figures'];
 /** Parts measured only in the browser, by a page of their own. */
-const PAGE_PARTS: Part[] = ['tree', 'ingest'];
-const PARTS: Part[] = argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
+const PAGE_PARTS: Part[] = ['tree', 'ingest', 'figures'];
+const PARTS: Part[] = QUICK ? ['figures'] : argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`--only '${part}' is not a part of the bench; use --only ${ALL_PARTS.join(', --only ')}.`);
 }
 
 /** How long one browser page may run before its finished rows are taken and the rest reported as timed out. */
-const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
+const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest' | 'figures'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
 
 /** Browser flags per backend: SwiftShader stands in for a GPU on machines without one. */
 const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl'; args: string[] }[] = [
@@ -53,6 +63,7 @@ interface Results {
   loads: LoadBenchRow[];
   tree: TreeBenchRow[];
   ingest: IngestMeasured[];
+  figures: FiguresMeasured | null;
   notes: string[];
 }
 
@@ -78,7 +89,7 @@ async function benchCpu(results: Results): Promise<void> {
 }
 
 /** Runs bench/index.html for one model on one backend in a fresh browser, collecting what it measured. */
-async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, 'tree' | 'ingest'>, results: Results): Promise<void> {
+async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, 'tree' | 'ingest' | 'figures'>, results: Results): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
   try {
@@ -234,12 +245,17 @@ function mib(bytes: number): string {
 }
 
 async function benchBrowser(results: Results): Promise<void> {
-  const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+  // No file watching and no HMR: an edit to a source file during a run (others work in this tree) would reload the page and start its bench over.
+  const server = await createServer({ root: ROOT, logLevel: 'error', server: { port: 0, host: '127.0.0.1', watch: null, hmr: false } });
   await server.listen();
   try {
     if (PARTS.includes('tree')) {
       console.log('layer tree (headless Chromium)…');
       await benchTree(server, results);
+    }
+    if (PARTS.includes('figures')) {
+      console.log(`the three figures of #5 on ${FIGURES_BACKEND.backend} (headless Chromium)…`);
+      await benchFigures(server, results);
     }
     if (PARTS.includes('ingest')) {
       for (const c of INGEST_CASES) {
@@ -251,12 +267,132 @@ async function benchBrowser(results: Results): Promise<void> {
       for (const part of PARTS) {
         if (PAGE_PARTS.includes(part)) continue;
         console.log(`${part} on ${backend} (headless Chromium)…`);
-        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest'>, results);
+        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest' | 'figures'>, results);
       }
     }
   } finally {
     await server.close();
   }
+}
+
+/** The backend of the three figures: WebGL on SwiftShader, the fastest one here for MobileNetV2 (see the step tables). */
+const FIGURES_BACKEND = BROWSER_BACKENDS.find((b) => b.backend === 'webgl')!;
+const argFigures = process.argv.indexOf('--figures');
+/** Which of the figures to measure: head, overhead, prefix (all by default). */
+const FIGURES_PARTS = argFigures > 0 ? process.argv[argFigures + 1] : 'head,overhead,prefix';
+const argRepeats = process.argv.indexOf('--overhead-repeats');
+/** Timed pairs of runs for studio_overhead (default QUICK_BENCH.overhead.repeats). */
+const OVERHEAD_REPEATS = argRepeats > 0 ? process.argv[argRepeats + 1] : null;
+/** How long the figures' page may run before what it measured so far is taken (the quick mode must end within 5 minutes). */
+const FIGURES_TIMEOUT_MS = argRepeats > 0 ? 590_000 : 260_000;
+
+/** What bench/quick.html measured, and how long it took. */
+interface FiguresMeasured {
+  backend: string;
+  browser: string;
+  seconds: number;
+  head?: HeadCacheResult;
+  overhead?: OverheadResult;
+  prefix?: FrozenPrefixResult;
+  errors: string[];
+}
+
+/** Runs bench/quick.html on WebGL in a fresh browser, printing its progress lines. */
+async function benchFigures(server: ViteDevServer, results: Results): Promise<void> {
+  const port = (server.httpServer!.address() as { port: number }).port;
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...FIGURES_BACKEND.args] });
+  const started = performance.now();
+  try {
+    const page = await browser.newPage();
+    page.on('console', (message) => {
+      if (message.text().startsWith('[quick] ')) console.log(`  ${message.text().slice(8)}`);
+    });
+    page.on('pageerror', (error) => console.log(`  page error: ${error.message}`));
+    const query = new URLSearchParams({ backend: FIGURES_BACKEND.backend, parts: FIGURES_PARTS });
+    if (OVERHEAD_REPEATS) query.set('overheadRepeats', OVERHEAD_REPEATS);
+    await page.goto(`http://127.0.0.1:${port}/bench/quick.html?${query}`);
+    let finished = true;
+    try {
+      await page.waitForFunction(() => (window as unknown as { __quickDone?: boolean }).__quickDone === true, null, { timeout: FIGURES_TIMEOUT_MS, polling: 1000 });
+    } catch {
+      finished = false;
+    }
+    const measured = (await page.evaluate(() => (window as unknown as { __quick: unknown }).__quick)) as Omit<FiguresMeasured, 'browser' | 'seconds'>;
+    if (!finished) measured.errors.push(`stopped waiting after ${FIGURES_TIMEOUT_MS / 1000} s; the parts not listed were not measured`);
+    results.figures = { ...measured, backend: measured.backend ?? FIGURES_BACKEND.backend, browser: `Chromium ${browser.version()}`, seconds: (performance.now() - started) / 1000 };
+    for (const error of measured.errors) results.notes.push(`figures: ${error}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+/** The targets of issue #5: at least (≥) or at most (≤) this value. */
+const FIGURE_TARGETS = {
+  head_cached_speedup: { at: 'least', value: 20 },
+  frozen_prefix_speedup: { at: 'least', value: 2 },
+  studio_overhead: { at: 'most', value: 1.05 },
+} as const;
+type FigureName = keyof typeof FIGURE_TARGETS;
+
+function figureValues(f: FiguresMeasured): Record<FigureName, number | null> {
+  return {
+    head_cached_speedup: f.head?.speedup ?? null,
+    frozen_prefix_speedup: f.prefix?.speedup ?? null,
+    studio_overhead: f.overhead?.overhead ?? null,
+  };
+}
+
+function passes(name: FigureName, value: number | null): boolean | null {
+  if (value === null) return null;
+  const t = FIGURE_TARGETS[name];
+  return t.at === 'least' ? value >= t.value : value <= t.value;
+}
+
+/** bench/results.json: the three figures, pass/fail against their targets, and every raw number beside them. */
+function figuresJson(f: FiguresMeasured): unknown {
+  const values = figureValues(f);
+  return {
+    date: new Date().toISOString(),
+    mode: QUICK ? 'quick' : PARTS.length === ALL_PARTS.length ? 'full' : 'only figures',
+    seconds: Math.round(f.seconds),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), gpu: 'none' },
+    backend: f.backend,
+    backendDetail: `${f.backend} in headless ${f.browser} on SwiftShader (software rendering on the CPU)`,
+    model: 'MobileNetV2 (built-in, from nsfwjs), studio head at the default cut, 2 classes, synthetic 224×224×3 images',
+    ...values,
+    targets: Object.fromEntries(
+      (Object.keys(FIGURE_TARGETS) as FigureName[]).map((name) => [
+        name,
+        { target: `${FIGURE_TARGETS[name].at === 'least' ? '>=' : '<='} ${FIGURE_TARGETS[name].value}`, value: values[name], pass: passes(name, values[name]) },
+      ]),
+    ),
+    raw: { head_cached_speedup: f.head ?? null, frozen_prefix_speedup: f.prefix ?? null, studio_overhead: f.overhead ?? null },
+    errors: f.errors,
+  };
+}
+
+function ratio(value: number | null | undefined): string {
+  return value === null || value === undefined ? '–' : `${value.toFixed(value < 10 ? 2 : 1)}×`;
+}
+
+/** The three figures as a Markdown table (printed, and results.md's section). */
+function figuresTable(f: FiguresMeasured): string {
+  const values = figureValues(f);
+  const verdict = (name: FigureName) => {
+    const pass = passes(name, values[name]);
+    return pass === null ? 'not measured' : pass ? 'pass' : '**miss**';
+  };
+  const target = (name: FigureName) => `${FIGURE_TARGETS[name].at === 'least' ? '≥' : '≤'} ${FIGURE_TARGETS[name].value}`;
+  const h = f.head;
+  const p = f.prefix;
+  const o = f.overhead;
+  return [
+    '| figure | value | target | verdict | what was timed (ms) |',
+    '|---|---:|---:|---|---|',
+    `| head_cached_speedup | ${ratio(values.head_cached_speedup)} | ${target('head_cached_speedup')} | ${verdict('head_cached_speedup')} | ${h ? `epoch of ${h.images} images, batch ${h.batchSize}: ${fmt(h.uncachedEpochMs)} through the whole model ÷ ${fmt(h.cachedEpochMs)} on cached features (one measured epoch each, not extrapolated; cache build ${fmt(h.cacheBuildMs)} once, before both, not in either epoch)` : '–'} |`,
+    `| frozen_prefix_speedup | ${ratio(values.frozen_prefix_speedup)} | ${target('frozen_prefix_speedup')} | ${verdict('frozen_prefix_speedup')} | ${p ? `step of batch ${p.batchSize}: ${fmt(p.fullMsPerStep)} full fine-tune ÷ ${fmt(p.halfFrozenMsPerStep)} with the first ${p.frozenBlocks.length} of ${p.blocks} blocks frozen (median of ${p.steps} steps each, after 1 untimed)` : '–'} |`,
+    `| studio_overhead | ${values.studio_overhead === null ? '–' : values.studio_overhead.toFixed(3)} | ${target('studio_overhead')} | ${verdict('studio_overhead')} | ${o ? `steady step (a run's second) of batch ${o.batchSize}, ${o.plan}: ${fmt(o.studioMedianMsPerStep)} in the worker's handler vs ${fmt(o.bareMedianMsPerStep)} in a bare loop (medians of ${o.repeats} runs each side, interleaved); the figure is the median of the ${o.repeats} back-to-back pairs' ratios, ${o.pairRatios.map((r) => r.toFixed(2)).join(', ')}. A run's first step: ${fmt(o.studioMedianFirstStepMs)} vs ${fmt(o.bareMedianFirstStepMs)}; the handler's whole ${o.stepsPerRun}-step run (setup, weight snapshots, both steps): ${fmt(o.studioMedianRunMs)}` : '–'} |`,
+  ].join('\n');
 }
 
 function fmt(ms: number | null): string {
@@ -305,7 +441,7 @@ function treeTable(rows: TreeBenchRow[]): string {
   return lines.join('\n');
 }
 
-const results: Results = { steps: [], loads: [], tree: [], ingest: [], notes: [] };
+const results: Results = { steps: [], loads: [], tree: [], ingest: [], figures: null, notes: [] };
 const started = performance.now();
 if (PARTS.some((p) => !PAGE_PARTS.includes(p))) {
   console.log('cpu (Node)…');
@@ -351,6 +487,25 @@ The studio's own ingest path in headless Chromium: \`ingestFiles\` (sniff, heade
 
 ${ingestTable(results.ingest)}`);
 }
+if (PARTS.includes('figures')) {
+  const f = results.figures;
+  if (f) {
+    writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(figuresJson(f), null, 2)}\n`);
+    const h = f.head;
+    const o = f.overhead;
+    sections.push(`## Issue #5's three figures (feature cache, frozen prefix, studio overhead)
+
+Measured by \`${QUICK ? 'npm run bench -- --quick' : PARTS.length === ALL_PARTS.length ? 'npm run bench' : 'npm run bench -- --only figures'}\` (${Math.round(f.seconds)} s for this part) on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, no GPU: backend **${f.backend}** in headless ${f.browser} on SwiftShader (software rendering on the CPU), the fastest backend here for MobileNetV2 training (see the MobileNetV2 step table). Model: the built-in MobileNetV2 with the studio's head (softmax Dense, 2 classes) at the default cut \`${h?.cutLayer ?? 'flatten_1'}\`, synthetic 224×224×3 images. Every number comes from the studio's own code (bench/quickBench.ts); bench/results.json holds them all with the targets' pass/fail.
+
+${figuresTable(f)}
+
+- **head_cached_speedup**: how many times faster an epoch of "train head only" is with the feature cache. Without it (\`trainModel\`), every step runs all of MobileNetV2 forward; with it (\`buildFeatures\` once, then \`trainHeadOnFeatures\`), a step is the pooling + Dense head on stored ${h ? `${h.featureShape.join('×')}-value` : 'cut'} activations. Both epochs are the trainer's own \`millis\` of one epoch. The cache build (one forward pass per image) is paid once per dataset and cut, so the first epoch costs about the build plus one cached epoch; every later epoch, and every later run on the same images, costs the cached epoch alone.
+- **frozen_prefix_speedup**: how many times faster a training step is with the first half of the preset blocks (\`presetBlocks\`: ${f.prefix ? f.prefix.frozenBlocks.join(', ') : '–'}) frozen than with nothing frozen: frozen layers run no backward pass and their BatchNorm runs in inference mode. Timed by stepBench (\`trainModel\`, one step between two \`onBatch\` calls).
+- **studio_overhead**: the studio's time per step on its worker path divided by a bare tfjs loop's (above 1 = the studio is slower). The studio side is the worker's message handler (\`createHandler\`, a \`train\` message; only \`postMessage\` itself is replaced by a function that records the replies and stamps them, batch posts not coalesced), its step timed between the posts of the run's first and second batch (so the yield between steps is in it); the bare side is \`optimizer.minimize\` over \`model.apply(x, {training: true})\` with the same trainable variables on a second copy of the model (same head, guard and plan), batches made as tensors before the clock starts, one \`await loss.data()\` per step, timed between the first and second. The figure compares that steady step; a run's first step also pays one-off costs (a fresh optimizer on both sides; in the studio also the pretrained weights it restores at the start of every run, which the backend uploads when they are first used), reported beside it. Same backend, plan and batch; a fresh Adam per run on both sides; one untimed run each, then ${o?.repeats ?? '–'} timed pairs of runs (studio and bare back to back, the order alternating); the figure is the median of the pairs' ratios, so a slow spell of the shared machine hits both sides of a pair alike.`);
+  } else {
+    results.notes.push('figures: nothing was measured');
+  }
+}
 const notes = results.notes.map((n) => `\nNote: ${n}`).join('');
 const text = sections.join('\n\n');
 console.log(`\n${text}\n${notes}`);
@@ -369,5 +524,8 @@ if (PARTS.length === ALL_PARTS.length) {
   console.log('\nwrote bench/results.md');
 } else {
   console.log('\n(one part only: bench/results.md left as it was)');
+}
+if (results.figures) {
+  console.log(`\n${figuresTable(results.figures)}\n\nwrote bench/results.json`);
 }
 process.exit(0);
