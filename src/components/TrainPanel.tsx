@@ -110,8 +110,12 @@ function endSentence(outcome: RunOutcome, patience: number | null): string | nul
 /** One line on the feature cache of the run (TFJS-FACTS #5, #19). */
 function featureCacheLine(cache: FeatureCacheUse, firstChange?: TrainableChange): string {
   if (!cache.used) return `Feature cache: not used${cache.reason ? `: ${cache.reason}` : ''}.`;
+  const on = cache.backend ? ` on ${cache.backend}` : '';
+  const probed = cache.probes && cache.probes.length > 1
+    ? `; forward pass per image: ${cache.probes.map((p) => `${p.backend} ${p.msPerImage === null ? 'could not run' : `${p.msPerImage.toFixed(p.msPerImage < 10 ? 2 : 0)} ms`}`).join(', ')}`
+    : '';
   const how = cache.built && cache.millis !== null
-    ? `built in ${formatDuration(cache.millis)} (${formatCount(cache.images ?? 0)} images)`
+    ? `built${on} in ${formatDuration(cache.millis)} (${formatCount(cache.images ?? 0)} images${probed})`
     : 'reused';
   const until = firstChange ? ` while everything below it was frozen (until epoch ${firstChange.epoch + 1}, batch ${firstChange.batch + 1})` : '';
   return `Feature cache: ${how}, head trained on cached features${until}.`;
@@ -132,9 +136,9 @@ function Outcome() {
   const setup = useStudio((s) => s.runSetup);
   const epochs = useStudio((s) => s.epochs);
   const changes = useStudio((s) => s.trainableChanges);
+  const patience = useStudio((s) => s.runSettings?.config.earlyStopping?.patience ?? null);
   const perEpoch = epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null;
   if (status === 'failed' && error) return <p className="error" role="alert">{error}</p>;
-  const patience = useStudio((s) => s.runSettings?.config.earlyStopping?.patience ?? null);
   if (status !== 'done' || !outcome) return null;
   const ending = endSentence(outcome, patience);
   return (
@@ -197,6 +201,26 @@ function RunProgress() {
   );
 }
 
+/** "Start from the pretrained weights": on (the default), every run starts from the loaded model and a new head, so runs compare. */
+function FromPretrainedField({ disabled }: { disabled: boolean }) {
+  const fromPretrained = useStudio((s) => s.config.fromPretrained !== false);
+  const setConfig = useStudio((s) => s.setConfig);
+  const hintId = useId();
+  return (
+    <div className="from-pretrained">
+      <label className="field checkbox-field">
+        <input type="checkbox" checked={fromPretrained} disabled={disabled} aria-describedby={hintId} onChange={(e) => setConfig({ fromPretrained: e.target.checked })} />
+        <span>Start from the pretrained weights</span>
+      </label>
+      <p id={hintId} className="muted small">
+        {fromPretrained
+          ? 'Each run starts from the loaded model’s weights and a new head, so runs can be compared.'
+          : 'The run goes on from the weights the last run left (its record says so).'}
+      </p>
+    </div>
+  );
+}
+
 /** Right column: the few settings that matter, Train / Stop, the live charts and the outcome. */
 export function TrainPanel() {
   const runStatus = useStudio((s) => s.runStatus);
@@ -222,6 +246,7 @@ export function TrainPanel() {
         <ConfigField label="Batch size" field="batchSize" min={1} max={1024} step={1} />
         <ConfigField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
       </div>
+      <FromPretrainedField disabled={active} />
       <AdvancedSettings disabled={active} />
       <AugmentationSettings />
       <ScheduleEditor />

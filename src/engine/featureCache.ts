@@ -66,7 +66,7 @@ function headLayerList(model: tf.LayersModel, headLayers: ReadonlySet<string>): 
 }
 
 /** The cut tensor of the transfer model: the input of its first head layer (the node buildTransferModel made). */
-function cutTensor(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.SymbolicTensor {
+export function cutTensor(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.SymbolicTensor {
   const reason = featureCacheBlocker(model, headLayers);
   if (reason !== null && !reason.endsWith('is trained') && !reason.endsWith('statistics')) throw new Error(`No feature cache for model '${model.name}': ${reason}. Train without the cache.`);
   return headLayerList(model, headLayers)[0].inboundNodes[0].inputTensors[0];

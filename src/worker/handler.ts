@@ -8,13 +8,26 @@ import type { LoadedModel } from '../engine/modelFiles';
 import { imageSource, optimizedVariables, trainRun, type RunTarget, type TrainHooks, type TrainResult } from '../engine/trainer';
 import { isAugmentationOn } from '../engine/augment';
 import { augmentedImageSource } from '../engine/augmentedSource';
-import { buildFeatures, featureCacheBlocker, featureCacheKey, featureSource, hashImageSet, headOnlyModel, type FeatureSet } from '../engine/featureCache';
+import { buildFeaturesOn, chooseForwardBackend, type ForwardBackendChoice } from '../engine/forwardBackend';
+import { featureCacheBlocker, featureCacheKey, featureSource, hashImageSet, headOnlyModel, type FeatureSet } from '../engine/featureCache';
 import type { ImageSet } from '../engine/batches';
 import type { BatchNormOverrides, BatchPoint, FreezePlan, Preprocessing } from '../engine/types';
 import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
 import { describeModel } from './describeModel';
 import { createAuditSession } from './auditSession';
 import { assertNever, toWireError } from './wire';
+import { capturePretrained, restorePretrained, type PretrainedWeights } from '../engine/pretrainedWeights';
+
+/** Backends probed for the feature cache's forward pass besides the training one. */
+const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'cpu'];
+/** Other backends are probed only when the cache build on the training backend would take at least this long. */
+const FORWARD_PROBE_MIN_BUILD_MS = 4000;
+
+/** The other backends worth probing here: WebGPU only where the browser offers navigator.gpu. */
+function forwardCandidates(): string[] {
+  const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
+  return FORWARD_CANDIDATES.filter((b) => b !== tf.getBackend() && (b !== 'webgpu' || hasGpu));
+}
 
 /** Sends a reply to the main thread, transferring the listed buffers. */
 export type Post = (reply: WorkerReply, transfer?: Transferable[]) => void;
@@ -50,6 +63,10 @@ interface Session {
   modelLoads: number;
   /** What the last run fed the transfer model: prediction maps pixels the same way, in batches of the same size. */
   lastRun?: { preprocessing: Preprocessing; batchSize: number };
+  /** CPU copies of the loaded model's weights as loaded: a run "from the pretrained weights" starts from these. */
+  pretrained: PretrainedWeights | null;
+  /** A run trained pretrained layers since the load or the last restore: cached features no longer match the pretrained weights. */
+  backboneTrained: boolean;
 }
 
 function toImageSet(wire: WireImageSet) {
@@ -62,13 +79,17 @@ function toImageSet(wire: WireImageSet) {
  * run that is not active is ignored.
  */
 export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerRequest) => Promise<void> {
-  const session: Session = { backend: null, loaded: null, transfer: null, activeRun: null, features: new Map(), modelLoads: 0 };
+  const session: Session = { backend: null, loaded: null, transfer: null, activeRun: null, features: new Map(), modelLoads: 0, pretrained: null, backboneTrained: false };
   const flushMs = deps.batchFlushMs ?? 100;
   const audit = createAuditSession(post);
 
   function disposeTransferHead(): void {
     if (!session.transfer) return;
-    for (const name of session.transfer.headLayers) session.transfer.model.getLayer(name).dispose();
+    // A head layer is counted once per model it was applied in (the transfer model, the cached head-only model): dispose until its weights go.
+    for (const name of session.transfer.headLayers) {
+      const layer = session.transfer.model.getLayer(name);
+      while (layer.dispose().refCountAfterDispose > 0);
+    }
     session.transfer = null;
   }
 
@@ -95,6 +116,13 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       lastFlush = performance.now();
     };
     try {
+      if (msg.config.fromPretrained !== false && session.pretrained) {
+        // Comparable runs: the loaded model's own weights and a head initialised afresh from the run's seed.
+        restorePretrained(session.pretrained);
+        disposeTransferHead();
+        if (session.backboneTrained) session.features = new Map(); // built from trained weights, not the pretrained ones
+        session.backboneTrained = false;
+      }
       const key = JSON.stringify([msg.cutLayer, msg.classNames, msg.head]);
       if (session.transfer?.key !== key) {
         disposeTransferHead();
@@ -154,12 +182,18 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         let millis = 0;
         let images = 0;
         const total = trainSet.labels.length + (validationSet?.labels.length ?? 0);
+        let forward = null as ForwardBackendChoice | null;
         const featuresOf = async (set: ImageSet): Promise<FeatureSet | null> => {
           const key = featureCacheKey(parts, hashImageSet(set));
           let features = kept.get(key) ?? session.features.get(key);
           if (!features) {
             const offset = images;
-            features = await buildFeatures(model, headLayers, set, msg.preprocessing, msg.config.batchSize, {
+            // The forward-only pass runs on the fastest backend here (probed once per run, only for a build worth it).
+            forward ??= await chooseForwardBackend(model, headLayers, set, msg.preprocessing, forwardCandidates(), {
+              imagesToBuild: total,
+              minBuildMs: FORWARD_PROBE_MIN_BUILD_MS,
+            });
+            features = await buildFeaturesOn(forward.backend, model, headLayers, set, msg.preprocessing, msg.config.batchSize, {
               shouldStop: () => run.stopRequested,
               onProgress: (done) => post({ type: 'cacheProgress', runId, done: offset + done, total }),
             });
@@ -173,6 +207,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           cached = { train: (await featuresOf(trainSet))!, validation: validationSet ? await featuresOf(validationSet) : null };
           session.features = kept; // only the sets of this run stay cached
           featureCache = { used: true, built: images > 0, millis: images > 0 ? millis : null, images };
+          if (forward) featureCache = { ...featureCache, backend: forward.backend, probes: forward.probes.map(({ backend, msPerImage }) => ({ backend, msPerImage })) };
         } catch (error) {
           if (!run.stopRequested) throw error;
           featureCache = { used: false, built: false, millis: null, reason: 'the run was stopped while the cache was built' };
@@ -212,7 +247,10 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         result = await trainRun({ model, headLayers, target }, msg.config, hooks);
       } finally {
         // Pretrained layers trained (or BN statistics updated) during the run: what the frozen part computes changed.
-        if (trainedPretrained) session.features = new Map();
+        if (trainedPretrained) {
+          session.features = new Map();
+          session.backboneTrained = true;
+        }
       }
       flush();
       await audit.runEnded(runId);
@@ -283,12 +321,15 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         try {
           const loaded = await deps.loadModel(msg.source);
           guardFrozenLayers(loaded.model);
+          const pretrained = await capturePretrained(loaded.model);
           disposeTransferHead();
           session.features = new Map();
           session.modelLoads++;
           audit.reset();
           session.loaded?.model.dispose();
           session.loaded = loaded;
+          session.pretrained = pretrained;
+          session.backboneTrained = false;
           post({
             type: 'modelLoaded',
             requestId: msg.requestId,

@@ -101,6 +101,10 @@ export interface FeatureCacheUse {
   images?: number;
   /** Why the cache was not used, e.g. "'conv3' is trained". */
   reason?: string;
+  /** The backend the forward pass ran on (the fastest probed; see engine/forwardBackend.ts). */
+  backend?: string;
+  /** Milliseconds per image of each backend probed for the pass (the training backend first); null: could not run. */
+  probes?: { backend: string; msPerImage: number | null }[];
 }
 
 /** How a run ended. */
