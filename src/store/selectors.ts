@@ -29,7 +29,9 @@ export function cutRow(layers: readonly LayerInfo[], name: string): LayerInfo | 
 export function transferLayers(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head'>): LayerInfo[] {
   const { model, cutLayer } = state;
   if (!model || !cutLayer) return [];
-  const kept = model.layers.slice(0, lastRowOf(model.layers, cutLayer) + 1);
+  const last = lastRowOf(model.layers, cutLayer);
+  if (last < 0) return []; // a cut layer the model does not have (a stale setting): nothing to train
+  const kept = model.layers.slice(0, last + 1);
   const cut = kept[kept.length - 1];
   return [...kept, ...headLayerInfos(cut.outputShape, Math.max(state.classNames.length, 2), state.head)];
 }
