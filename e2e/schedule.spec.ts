@@ -75,3 +75,23 @@ test('unfreezing a layer during a run takes effect at a batch boundary and is ma
   expect(Number(batch)).toBeGreaterThan(10);
   await expect(page.getByRole('list', { name: 'Changes of the trainable set' })).toContainText(`live change, unfreeze ${name}`);
 });
+
+test('per-block learning rates and a BatchNorm override show in the tree and reach the run', async ({ page }) => {
+  test.setTimeout(240_000);
+  await openStudio(page);
+  await page.getByLabel('Epochs').fill('1');
+  await page.getByRole('radio', { name: /Train head only/ }).check();
+  const tree = page.getByRole('tree', { name: 'Layers' });
+  await page.getByText(/^Learning rate per block/).click();
+  await page.getByRole('checkbox', { name: 'Lower learning rates for earlier blocks' }).check();
+  // The first block learns at 0.1 × the base rate; its badge sits on the tree row of its first layer.
+  await expect(tree.getByRole('img', { name: 'learning rate × 0.1' })).toHaveCount(1);
+  await expect(page.getByRole('list', { name: 'Multiplier per block' }).getByRole('spinbutton')).not.toHaveCount(0);
+  // A frozen BN layer set to train its statistics.
+  const bn = tree.getByRole('button', { name: /^BatchNorm mode of bn3: moving statistics$/ });
+  await bn.click();
+  await expect(tree.getByRole('button', { name: 'BatchNorm mode of bn3: trains statistics' })).toHaveAttribute('aria-pressed', 'true');
+  await page.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByText(/Finished after 1 full epoch/)).toBeVisible({ timeout: 200_000 });
+  await expect(page.getByText("Feature cache: not used: 'bn3' trains its BatchNorm statistics.")).toBeVisible();
+});

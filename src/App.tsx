@@ -1,6 +1,7 @@
 import { DataPanel } from './components/DataPanel';
 import { EvaluationPanel } from './components/eval/EvaluationPanel';
 import { PredictPanel } from './components/eval/PredictPanel';
+import { RunComparison } from './components/runs/RunComparison';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
 import { TrainPanel } from './components/TrainPanel';
@@ -21,6 +22,7 @@ export function App() {
         <div className="results-column">
           <TrainPanel />
           <EvaluationPanel />
+          <RunComparison />
           <PredictPanel />
         </div>
       </main>

@@ -45,6 +45,8 @@ export interface TrainConfig {
   rateMultipliers?: Record<string, number>;
   /** Random flips, crops, rotation, brightness and contrast applied to training images; null or absent = off. */
   augmentation?: AugmentationConfig | null;
+  /** Start from the loaded model's own weights and a freshly initialised head (absent = true); false goes on from the weights the last run left. */
+  fromPretrained?: boolean;
 }
 
 /**

@@ -100,12 +100,20 @@ export function runPlanSettings(
 let multiplierInputs: unknown[] = [];
 let multiplierMap: Record<string, number> = {};
 
-/** Each layer's learning-rate multiplier under the per-block settings (layers at 1 left out); memoised on its inputs for the tree's rows. */
-export function layerMultiplierMap(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>): Record<string, number> {
+/**
+ * The learning-rate multiplier of each block while per-block rates are on,
+ * keyed by the block's first layer (where the tree shows it: on a group's row,
+ * or on the first layer of a block of lone layers); memoised on its inputs
+ * for the tree's rows.
+ */
+export function blockMultiplierByFirstLayer(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>): Record<string, number> {
   const inputs = [state.model, state.cutLayer, state.classNames, state.head, state.blockMultipliers];
   if (inputs.some((value, i) => value !== multiplierInputs[i])) {
     multiplierInputs = inputs;
-    multiplierMap = Object.keys(state.blockMultipliers).length ? layerMultipliers(runBlocks(state), state.blockMultipliers) : {};
+    multiplierMap = {};
+    if (Object.keys(state.blockMultipliers).length) {
+      for (const block of runBlocks(state)) multiplierMap[block.layers[0]] = state.blockMultipliers[block.label] ?? 1;
+    }
   }
   return multiplierMap;
 }

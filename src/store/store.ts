@@ -2,11 +2,13 @@ import { create, type StateCreator } from 'zustand';
 import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
 import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_HEAD } from '../engine/headSpec';
-import { uniformFreezePlan } from '../engine/params';
-import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
+import { countParams, uniformFreezePlan } from '../engine/params';
+import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../engine/types';
 import type { ScheduleDraftStep } from '../engine/unfreezeSchedule';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
 import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
+import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../engine/runRecords';
+import { runPlanSettings, transferLayers } from './selectors';
 
 // ---------------------------------------------------------------- model slice
 
@@ -102,6 +104,8 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       audit: null,
       layerUpdates: null,
       evaluation: null,
+      // Their blocks and parameter counts are the previous model's.
+      runs: [],
     }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
@@ -328,6 +332,12 @@ export interface RunSettings {
   preprocessing: Preprocessing;
   classNames: string[];
   dataset: { name: string; images: number; validationFraction: number; splitSeed: number };
+  /** The freeze plan at the start, what it kept frozen, and the trainable parameters it left (Keras count). */
+  freezePlan: FreezePlan;
+  freeze: FreezeSummary;
+  trainableParams: number;
+  /** The unfreezing schedule the run was sent (layer names, epochs from 0); empty = none. */
+  unfreezeSchedule: UnfreezeStep[];
 }
 
 /** Training settings, the live run, and its streamed metrics. */
@@ -374,6 +384,20 @@ export interface TrainSlice {
   cacheProgressed(done: number, total: number): void;
   runEnded(outcome: RunOutcome): void;
   runFailed(message: string): void;
+  /** Every finished or stopped run since the model was loaded, in run order: "Compare runs" reads them. */
+  runs: RunRecord[];
+}
+
+/** The run's freeze plan, what it keeps frozen and trains, and its schedule, at the start (a cut the model lacks: nothing to count). */
+function freezeAtStart(s: StudioState): Pick<RunSettings, 'freezePlan' | 'freeze' | 'trainableParams' | 'unfreezeSchedule'> {
+  const cutFound = s.model?.layers.some((layer) => layer.name === s.cutLayer || layer.parent === s.cutLayer) ?? false;
+  const layers = cutFound ? transferLayers(s) : [];
+  return {
+    freezePlan: s.freezePlan,
+    freeze: freezeSummary(layers, s.freezePlan),
+    trainableParams: countParams(layers, s.freezePlan).trainable,
+    unfreezeSchedule: cutFound ? runPlanSettings(s).unfreezeSchedule : [],
+  };
 }
 
 const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) => ({
@@ -414,6 +438,7 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
         preprocessing: s.preprocessing!,
         classNames: s.classNames,
         dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
+        ...freezeAtStart(s),
       },
       runOutcome: null,
       runError: null,
@@ -434,8 +459,17 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   batchesArrived: (points) => set((s) => ({ batchPoints: s.batchPoints.concat(points) })),
   epochArrived: (metrics) => set((s) => ({ epochs: [...s.epochs, metrics] })),
   stopRequested: () => set((s) => (s.runStatus === 'running' || s.runStatus === 'starting' ? { runStatus: 'stopping' } : {})),
-  runEnded: (outcome) => set({ runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null }),
+  runEnded: (outcome) =>
+    set((s) => {
+      const run = s.runSettings;
+      const record =
+        run && !s.runs.some((r) => r.runId === s.runId)
+          ? makeRunRecord({ runId: s.runId, ...run, setup: s.runSetup, outcome, epochs: s.epochs, trainableChanges: s.trainableChanges, batchesPerEpoch: s.batchesPerEpoch })
+          : null;
+      return { runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null, runs: record ? [...s.runs, record] : s.runs };
+    }),
   runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null }),
+  runs: [],
 });
 
 // ----------------------------------------------------------- evaluation slice

@@ -459,3 +459,68 @@ describe('live control of a run (schedule, live plan, pause, cache progress)', (
     expect(ended.outcome.epochsCompleted).toBe(3);
   });
 });
+
+describe('worker message handler: start from the pretrained weights', () => {
+  const lossesOf = (replies: WorkerReply[], runId: number) => replies.flatMap((r) => (r.type === 'batches' && r.runId === runId ? r.points.map((p) => p.loss) : []));
+  const auditOf = (replies: WorkerReply[], runId: number) => {
+    const audit = replies.find((r) => r.type === 'audit' && r.runId === runId && r.requestId === null);
+    if (audit?.type !== 'audit') throw new Error(`no audit for run ${runId}`);
+    return audit.report;
+  };
+  /** Fingerprints of every weight before (or after) the run, by weight name without tfjs' uniquifying suffix. */
+  const fingerprints = (replies: WorkerReply[], runId: number, when: 'before' | 'after') =>
+    Object.fromEntries(auditOf(replies, runId).layers.flatMap((l) => l.weights.map((w) => [`${l.layer}/${w.name.replace(/_\d+$/, '')}`, w[when]])));
+  // conv2, bn2 and the head train: the backbone changes during a run.
+  const request = (runId: number, fromPretrained?: boolean) =>
+    trainRequest(runId, { config: { epochs: 2, batchSize: 4, learningRate: 0.01, seed: 1, ...(fromPretrained === undefined ? {} : { fromPretrained }) } });
+
+  it('two runs in a row from the pretrained weights give identical losses and start from the same weights', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(request(1, true));
+    const tensors = tf.memory().numTensors;
+    await handle(request(2)); // absent = from the pretrained weights
+    expect(tf.memory().numTensors).toBe(tensors);
+    const first = lossesOf(replies, 1);
+    expect(first).toHaveLength(16);
+    expect(lossesOf(replies, 2)).toEqual(first);
+    expect(fingerprints(replies, 2, 'before')).toEqual(fingerprints(replies, 1, 'before'));
+    // The first run did change the backbone, so the restore had something to undo.
+    expect(fingerprints(replies, 1, 'after')['conv2/conv2/kernel']).not.toBe(fingerprints(replies, 1, 'before')['conv2/conv2/kernel']);
+  });
+
+  it('without it, the second run starts from the weights the first one left', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(request(1));
+    await handle(request(2, false));
+    expect(fingerprints(replies, 2, 'before')).toEqual(fingerprints(replies, 1, 'after'));
+    expect(fingerprints(replies, 2, 'before')).not.toEqual(fingerprints(replies, 1, 'before'));
+    expect(lossesOf(replies, 2)[0]).not.toBe(lossesOf(replies, 1)[0]);
+    // A third run from the pretrained weights is back where the first began.
+    await handle(request(3, true));
+    expect(lossesOf(replies, 3)).toEqual(lossesOf(replies, 1));
+  });
+
+  it('after a run that trained the backbone, a head-only run from the pretrained weights rebuilds the features (they were of trained weights)', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    const allFrozen = { conv1: true, bn1: true, conv2: true, bn2: true };
+    const quick = { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 1 };
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    await handle(trainRequest(1, { plan: allFrozen, config: quick }));
+    await handle(trainRequest(2, { plan: { conv1: true, bn1: true }, config: { ...quick, fromPretrained: false } }));
+    await handle(trainRequest(3, { plan: allFrozen, config: { ...quick, fromPretrained: false } })); // features of the trained backbone
+    await handle(trainRequest(4, { plan: allFrozen, config: quick })); // restored: those features are stale
+    const cacheOf = (runId: number) => {
+      const started = replies.find((r) => r.type === 'runStarted' && r.runId === runId);
+      if (started?.type !== 'runStarted') throw new Error(`no runStarted for run ${runId}`);
+      return started.setup.featureCache;
+    };
+    expect(cacheOf(3)).toMatchObject({ used: true, built: true });
+    expect(cacheOf(4)).toMatchObject({ used: true, built: true, images: 40 });
+    expect(lossesOf(replies, 4)).toEqual(lossesOf(replies, 1));
+    // With the backbone untouched since, the next head-only run reuses them.
+    await handle(trainRequest(5, { plan: allFrozen, config: quick }));
+    expect(cacheOf(5)).toMatchObject({ used: true, built: false });
+  });
+});

@@ -2,7 +2,7 @@ import { memo, useEffect, useRef, type ReactNode } from 'react';
 import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
 import type { LayerInfo } from '../../engine/types';
 import { formatFactor } from '../../engine/unfreezeSchedule';
-import { layerMultiplierMap } from '../../store/selectors';
+import { blockMultiplierByFirstLayer } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { formatCount, formatShape } from '../format';
 
@@ -22,12 +22,12 @@ function UpdateBar({ name }: { name: string }) {
   );
 }
 
-/** The layer's learning-rate multiplier when per-block rates are on and it is not 1 ("lr ×0.32"). */
+/** The block's learning-rate multiplier while per-block rates are on ("lr ×0.32"), on the row of the block's first layer or group. */
 function RateBadge({ name }: { name: string }) {
-  const multiplier = useStudio((s) => layerMultiplierMap(s)[name]);
+  const multiplier = useStudio((s) => blockMultiplierByFirstLayer(s)[name]);
   if (multiplier === undefined) return null;
   return (
-    <span className="rate-badge" role="img" aria-label={`learning rate × ${multiplier}`} title={`Learning rate × ${multiplier} of the base rate`}>
+    <span className="rate-badge" role="img" aria-label={`learning rate × ${multiplier}`} title={`This block learns at ${multiplier} × the base rate`}>
       lr {formatFactor(multiplier)}
     </span>
   );
@@ -57,7 +57,7 @@ function BatchNormMode({ name, frozen }: { name: string; frozen: boolean }) {
         : 'Trained: normalises with batch statistics and updates its moving statistics.'}
       onClick={() => setOverride(name, !override)}
     >
-      BN: {frozen ? (override ? 'train stats' : 'moving') : 'batch'}
+      BN · {frozen ? (override ? 'trains stats' : 'moving') : 'batch'}
     </button>
   );
 }
@@ -128,7 +128,6 @@ export const LayerItem = memo(function LayerItem(props: {
         <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
         <span className="layer-label">{layer.name}</span>
         <UpdateBar name={layer.name} />
-        {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} /> : null}
         <RateBadge name={layer.name} />
         {isHead ? null : (
           <button
@@ -146,7 +145,7 @@ export const LayerItem = memo(function LayerItem(props: {
         )}
       </span>
       <span className="layer-type" title={layer.className}>
-        {layer.className}
+        {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} /> : layer.className}
       </span>
       <span className="layer-shape">{formatShape(layer.outputShape)}</span>
       <span className="layer-params" title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}>
