@@ -46,6 +46,10 @@ test('MobileNetV2: import by file, freeze state from the file, freeze all, train
   await expect(page.getByRole('tree', { name: 'Layers' })).toBeVisible();
   await page.getByLabel('Import model').setInputFiles([join(MODEL_DIR, 'model.json'), join(MODEL_DIR, 'weights.bin')]);
   await expect(page.getByTestId('model-facts')).toHaveText('Imported: model.json · 162 layers · input 224×224×3', { timeout: 60_000 });
+  // Keras' model.summary() of the file as imported (its own classifier and trainable flags).
+  await expect(page.getByTestId('source-trainable')).toHaveText('2,279,365');
+  await expect(page.getByTestId('source-non-trainable')).toHaveText('340,096');
+  await expect(page.getByTestId('source-params')).toContainText('= 2,619,461 params');
   await expect(page.getByRole('alert')).toHaveCount(0);
   // Two classes decoded at the model's input size (the head is sized for them).
   await page.getByLabel('Add folder').setInputFiles(writeTwoClassFolder(6));

@@ -2,7 +2,8 @@ import { useMemo } from 'react';
 import type { ResizeMode } from '../../engine/types';
 import { isRunActive, replacedLayers } from '../../store/selectors';
 import { useStudio } from '../../store/store';
-import { formatShape } from '../format';
+import { countParams, sourceFreezePlan } from '../../engine/params';
+import { formatCount, formatShape } from '../format';
 
 /** Value ranges models are commonly trained with, by the label the picker shows. */
 const RANGES: readonly { label: string; range: [number, number] }[] = [
@@ -25,12 +26,18 @@ export function ModelCard() {
   const sourceLabel = useStudio((s) => s.modelSourceLabel);
   const cutLayer = useStudio((s) => s.cutLayer);
   const replaced = useMemo(() => replacedLayers({ model, cutLayer }), [model, cutLayer]);
+  // The file as imported, its own classifier and `trainable` flags included: what Keras' model.summary() states for it.
+  const asImported = useMemo(() => countParams(model.layers, sourceFreezePlan(model.layers)), [model]);
   const { height, width, channels } = model.inputShape;
   return (
     <div className="model-card">
       <div className="model-name">{model.name}</div>
       <div className="muted small" data-testid="model-facts">
         {sourceLabel} · {model.layerCount} layers · input {formatShape([height, width, channels])}
+      </div>
+      <div className="muted small" data-testid="source-params" title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable">
+        As imported: <span data-testid="source-trainable">{formatCount(asImported.trainable)}</span> trainable +{' '}
+        <span data-testid="source-non-trainable">{formatCount(asImported.nonTrainable)}</span> non-trainable = {formatCount(asImported.total)} params
       </div>
       {model.provenance ? <div className="muted small">Pretrained on {model.provenance}</div> : null}
       {replaced.length ? (
