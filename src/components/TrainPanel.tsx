@@ -2,7 +2,7 @@ import { useId, useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import type { LearningRateSchedule, OptimizerName, TrainableChange } from '../engine/types';
-import { isRunActive, runPlanSettings, trainBlocker } from '../store/selectors';
+import { isRunActive, planSettingsError, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import type { FeatureCacheUse, RunOutcome, RunSetup } from '../worker/protocol';
 import { FreezeAudit } from './audit/FreezeAudit';
@@ -236,7 +236,7 @@ export function TrainPanel() {
     [model, modelStatus, backend, ingest, images, classNames, augmentation],
   );
   const active = isRunActive({ runStatus });
-  const settingsError = useStudio((s) => s.scheduleSteps.length || Object.keys(s.blockMultipliers).length ? runPlanSettings(s).error : null);
+  const settingsError = useStudio(planSettingsError);
 
   return (
     <section className="panel train-panel" aria-labelledby="train-heading">

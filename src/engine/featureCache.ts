@@ -89,13 +89,37 @@ export async function buildFeatures(
   set: ImageSet,
   preprocessing: Preprocessing,
   batchSize: number,
-  hooks: { shouldStop?(): boolean; onProgress?(done: number, total: number): void } = {},
+  hooks: FeatureBuildHooks = {},
 ): Promise<FeatureSet> {
   const started = performance.now();
-  const cut = cutTensor(model, headLayers);
-  const shape = cut.shape.slice(1) as number[];
+  const prefix = tf.model({ inputs: model.inputs, outputs: cutTensor(model, headLayers) });
+  const { features, shape } = await forwardInBatches(prefix, set, preprocessing, batchSize, hooks);
+  return { features, shape, labels: set.labels, millis: performance.now() - started };
+}
+
+/** What a feature build reports to and asks of its caller. */
+export interface FeatureBuildHooks {
+  /** Polled before every batch; true stops the build with an error. */
+  shouldStop?(): boolean;
+  /** After every batch: images done of the set's total. */
+  onProgress?(done: number, total: number): void;
+}
+
+/**
+ * Runs `prefix` (one input, one output) forward only, in inference mode, over
+ * every image of `set` in batches of `batchSize`, on the active backend, and
+ * copies the outputs into one Float32Array (`await data()`; every tensor is
+ * disposed). Yields a macrotask after each batch so a Stop can arrive.
+ */
+export async function forwardInBatches(
+  prefix: tf.LayersModel,
+  set: ImageSet,
+  preprocessing: Preprocessing,
+  batchSize: number,
+  hooks: FeatureBuildHooks = {},
+): Promise<{ features: Float32Array; shape: number[] }> {
+  const shape = prefix.outputs[0].shape.slice(1) as number[];
   const size = shape.reduce((a, b) => a * b, 1);
-  const prefix = tf.model({ inputs: model.inputs, outputs: cut });
   const count = imageCount(set);
   const features = new Float32Array(count * size);
   const step = Math.max(1, batchSize);
@@ -114,7 +138,7 @@ export async function buildFeatures(
     hooks.onProgress?.(start + indices.length, count);
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
-  return { features, shape, labels: set.labels, millis: performance.now() - started };
+  return { features, shape };
 }
 
 /** A BatchSource over cached features: float rows of `set.shape` and one-hot labels. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { makeBatch, type ImageSet } from './batches';
-import { buildFeatures, cutTensor, type FeatureSet } from './featureCache';
+import { buildFeatures, cutTensor, forwardInBatches, type FeatureBuildHooks, type FeatureSet } from './featureCache';
 import type { Preprocessing } from './types';
 
 /**
@@ -141,28 +141,16 @@ export async function buildFeaturesOn(
   set: ImageSet,
   preprocessing: Preprocessing,
   batchSize: number,
-  hooks: { shouldStop?(): boolean; onProgress?(done: number, total: number): void } = {},
+  hooks: FeatureBuildHooks = {},
 ): Promise<FeatureSet> {
   if (backend === tf.getBackend()) return buildFeatures(model, headLayers, set, preprocessing, batchSize, hooks);
   const started = performance.now();
   const prefix = prefixOf(model, headLayers);
-  const shape = prefix.outputs[0].shape.slice(1) as number[];
-  const size = shape.reduce((a, b) => a * b, 1);
-  const count = set.labels.length;
   const values = await Promise.all(prefix.weights.map(async (w) => (await w.read().data()).slice() as tf.TypedArray));
-  const features = await onBackend(backend, async () => {
+  const { features, shape } = await onBackend(backend, async () => {
     const copy = await copyOn(prefix, values);
     try {
-      const out = new Float32Array(count * size);
-      const step = Math.max(1, batchSize);
-      for (let start = 0; start < count; start += step) {
-        if (hooks.shouldStop?.()) throw new Error('The feature cache build was stopped; press Train to start again.');
-        const indices = Array.from({ length: Math.min(step, count - start) }, (_, i) => start + i);
-        out.set(await forward(copy, set, indices, preprocessing), start * size);
-        hooks.onProgress?.(start + indices.length, count);
-        await new Promise<void>((resolve) => setTimeout(resolve, 0));
-      }
-      return out;
+      return await forwardInBatches(copy, set, preprocessing, batchSize, hooks);
     } finally {
       copy.dispose();
     }

@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { presetBlocks, type PresetBlock } from '../engine/presets';
 import type { LayerInfo } from '../engine/types';
 import { transferLayers } from './selectors';
 import { useStudio } from './store';
@@ -10,4 +11,10 @@ export function useTransferLayers(): LayerInfo[] {
   const classNames = useStudio((s) => s.classNames);
   const head = useStudio((s) => s.head);
   return useMemo(() => transferLayers({ model, cutLayer, classNames, head }), [model, cutLayer, classNames, head]);
+}
+
+/** The model's blocks as presets, schedules and per-block rates see them (the head left out), recomputed with the rows. */
+export function useRunBlocks(): PresetBlock[] {
+  const rows = useTransferLayers();
+  return useMemo(() => presetBlocks(rows), [rows]);
 }

@@ -97,6 +97,11 @@ export function runPlanSettings(
   return { unfreezeSchedule: schedule.steps ?? [], rateMultipliers: layerMultipliers(blocks, state.blockMultipliers), error };
 }
 
+/** The first problem with the unfreezing schedule or the per-block rates (Train refuses it), or null; cheap when neither is set. */
+export function planSettingsError(state: Parameters<typeof runPlanSettings>[0]): string | null {
+  return state.scheduleSteps.length || Object.keys(state.blockMultipliers).length ? runPlanSettings(state).error : null;
+}
+
 let multiplierInputs: unknown[] = [];
 let multiplierMap: Record<string, number> = {};
 

@@ -1,6 +1,6 @@
-import { useMemo } from 'react';
 import { DEFAULT_LOWEST_MULTIPLIER, sliceMultipliers } from '../../engine/rateMultipliers';
-import { isRunActive, runBlocks } from '../../store/selectors';
+import { useRunBlocks } from '../../store/hooks';
+import { isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { NumberField } from '../NumberField';
 
@@ -12,12 +12,8 @@ import { NumberField } from '../NumberField';
 export function RateMultipliers() {
   const multipliers = useStudio((s) => s.blockMultipliers);
   const setMultipliers = useStudio((s) => s.setBlockMultipliers);
-  const model = useStudio((s) => s.model);
-  const cutLayer = useStudio((s) => s.cutLayer);
-  const classNames = useStudio((s) => s.classNames);
-  const head = useStudio((s) => s.head);
   const running = useStudio((s) => isRunActive(s));
-  const blocks = useMemo(() => runBlocks({ model, cutLayer, classNames, head }), [model, cutLayer, classNames, head]);
+  const blocks = useRunBlocks();
   const on = Object.keys(multipliers).length > 0;
   const lowest = blocks.length ? multipliers[blocks[0].label] ?? DEFAULT_LOWEST_MULTIPLIER : DEFAULT_LOWEST_MULTIPLIER;
   const disabled = running || blocks.length < 2;

@@ -1,7 +1,8 @@
-import { useId, useMemo } from 'react';
+import { useId } from 'react';
 import { headOnlyPlan } from '../../engine/presets';
 import { formatFactor, gradualRecipe, twoPhaseRecipe, type ScheduleDraftStep } from '../../engine/unfreezeSchedule';
-import { isRunActive, runBlocks, runPlanSettings } from '../../store/selectors';
+import { useRunBlocks } from '../../store/hooks';
+import { isRunActive, planSettingsError } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { NumberField } from '../NumberField';
 
@@ -60,19 +61,11 @@ export function ScheduleEditor() {
   const setSteps = useStudio((s) => s.setScheduleSteps);
   const setFreezePlan = useStudio((s) => s.setFreezePlan);
   const epochs = useStudio((s) => s.config.epochs);
-  const model = useStudio((s) => s.model);
-  const cutLayer = useStudio((s) => s.cutLayer);
-  const classNames = useStudio((s) => s.classNames);
-  const head = useStudio((s) => s.head);
-  const blockMultipliers = useStudio((s) => s.blockMultipliers);
-  const config = useStudio((s) => s.config);
   const running = useStudio((s) => isRunActive(s));
-  const blocks = useMemo(() => runBlocks({ model, cutLayer, classNames, head }), [model, cutLayer, classNames, head]);
+  const blocks = useRunBlocks();
+  // The first problem with the schedule (or the per-block rates), as Train will refuse it.
+  const error = useStudio(planSettingsError);
   const labels = blocks.map((b) => b.label);
-  const error = useMemo(
-    () => runPlanSettings({ model, cutLayer, classNames, head, scheduleSteps: steps, blockMultipliers, config }).error,
-    [model, cutLayer, classNames, head, steps, blockMultipliers, config],
-  );
   const disabled = running || blocks.length === 0;
   const applyRecipe = (recipe: ScheduleDraftStep[]) => {
     setFreezePlan(headOnlyPlan(blocks));
