@@ -226,3 +226,20 @@ describe('pause', () => {
     expect(paused.millis).toBeLessThan(400);
   });
 });
+
+describe('seed', () => {
+  it('the same seed, data and backend give the same curve; another seed gives another', async () => {
+    const curve = async (seed: number) => {
+      const losses: number[] = [];
+      const tiny = createTinyModel();
+      const transfer = buildTransferModel(tiny, defaultCutLayer(tiny), 2, seed);
+      guardFrozenLayers(transfer.model);
+      const target = { model: transfer.model, train: imageSource(train, 2, preprocessing), validation: null };
+      await trainRun({ model: transfer.model, headLayers: transfer.headLayers, target: () => target }, { ...base, epochs: 2, seed }, { onBatch: (p) => losses.push(p.loss) });
+      return losses;
+    };
+    const first = await curve(21);
+    expect(await curve(21)).toEqual(first);
+    expect(await curve(22)).not.toEqual(first);
+  });
+});
