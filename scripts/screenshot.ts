@@ -1,8 +1,9 @@
 /**
  * Opens the studio in headless Chromium and saves a screenshot, for README and
  * for looking at the screen while developing:
- *   npx tsx scripts/screenshot.ts <url> <out.png> [--train] [--dark] [--width N] [--model <picker label>] [--open]
- * --model picks a built-in model (e.g. MobileNetV2 (built-in)); --open expands the settings panels.
+ *   npx tsx scripts/screenshot.ts <url> <out.png> [--train] [--schedule] [--dark] [--width N] [--model <picker label>] [--open]
+ * --model picks a built-in model (e.g. MobileNetV2 (built-in)); --open expands the settings panels;
+ * --schedule sets up the Keras two-phase recipe before --train (so the charts carry its marker).
  */
 import { chromium } from '@playwright/test';
 import { CHROMIUM, CHROMIUM_ARGS } from '../playwright.config';
@@ -30,6 +31,10 @@ if (model) {
   await page.getByText(/Loading the model/).waitFor({ state: 'detached', timeout: 120_000 });
 }
 if (flag('--open')) for (const summary of await page.locator('details > summary').all()) await summary.click();
+if (flag('--schedule')) {
+  await page.getByText(/^Unfreezing schedule/).click();
+  await page.getByRole('button', { name: 'Two-phase (Keras)' }).click();
+}
 if (flag('--train')) {
   await page.getByRole('button', { name: 'Train' }).click();
   await page.getByText(/Validation accuracy: /).waitFor({ timeout: 170_000 });
