@@ -226,11 +226,15 @@ export function RunComparison() {
         </p>
       ) : (
         <>
-          <p className="runs-hint muted small">Select a column header to sort; tick runs to overlay their validation curves. The table scrolls sideways.</p>
+          <p className="runs-hint muted small" aria-hidden="true">
+            {runs.length} run{runs.length === 1 ? '' : 's'} of this model. Select a column header to sort; tick runs to overlay their validation curves. The table
+            scrolls sideways.
+          </p>
           <div className="runs-table-wrap" role="region" aria-labelledby="runs-caption" tabIndex={0}>
             <table className="runs-table">
-              <caption id="runs-caption" className="muted small">
-                {runs.length} run{runs.length === 1 ? '' : 's'} of this model
+              {/* Names the table and the scroll region; the paragraph above shows the same words (a caption would scroll away). */}
+              <caption id="runs-caption" className="visually-hidden">
+                {runs.length} run{runs.length === 1 ? '' : 's'} of this model. Select a column header to sort; tick runs to overlay their validation curves.
               </caption>
               <thead>
                 <tr>
