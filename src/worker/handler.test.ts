@@ -24,6 +24,23 @@ function setup(overrides: Partial<HandlerDeps> = {}) {
   return { replies, handle };
 }
 
+/** A handler on the tiny model whose replies are kept with the buffers they transfer. */
+function setupWithTransfers() {
+  const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
+  const handle = createHandler((reply, transfer) => sent.push({ reply, transfer }), {
+    selectBackend: async () => ({ backend: 'cpu', notes: [] }),
+    loadModel: async () => ({
+      model: createTinyModel(),
+      inputShape: { height: 8, width: 8, channels: 1 },
+      preprocessing: { range: [0, 1], resize: 'stretch' },
+      provenance: null,
+      sourceHash: 'abc',
+    }),
+    batchFlushMs: 0,
+  });
+  return { sent, handle };
+}
+
 function wire(count: number, seed: number): WireImageSet {
   return createTinyImages(count, 2, seed);
 }
@@ -129,18 +146,7 @@ describe('worker message handler while a run is active', () => {
 
 describe('worker message handler: export', () => {
   it('refuses before a run and during one, then sends the trained model with its weight bytes transferred', async () => {
-    const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
-    const handleWithTransfer = createHandler((reply, transfer) => sent.push({ reply, transfer }), {
-      selectBackend: async () => ({ backend: 'cpu', notes: [] }),
-      loadModel: async () => ({
-        model: createTinyModel(),
-        inputShape: { height: 8, width: 8, channels: 1 },
-        preprocessing: { range: [0, 1], resize: 'stretch' },
-        provenance: null,
-        sourceHash: 'abc',
-      }),
-      batchFlushMs: 0,
-    });
+    const { sent, handle: handleWithTransfer } = setupWithTransfers();
     await handleWithTransfer({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
     await handleWithTransfer({ type: 'exportModel', requestId: 2 });
     expect(sent[1].reply).toMatchObject({ type: 'requestFailed', requestId: 2, error: { name: 'NoTrainedModel' } });
@@ -253,18 +259,7 @@ describe('worker message handler: feature cache', () => {
 
 describe('worker message handler: predict', () => {
   it('refuses before a run and during one, then predicts with the last run’s preprocessing, leaking no tensor', async () => {
-    const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
-    const handle = createHandler((reply, transfer) => sent.push({ reply, transfer }), {
-      selectBackend: async () => ({ backend: 'cpu', notes: [] }),
-      loadModel: async () => ({
-        model: createTinyModel(),
-        inputShape: { height: 8, width: 8, channels: 1 },
-        preprocessing: { range: [0, 1], resize: 'stretch' },
-        provenance: null,
-        sourceHash: 'abc',
-      }),
-      batchFlushMs: 0,
-    });
+    const { sent, handle } = setupWithTransfers();
     const validation = wire(8, 2);
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
     await handle({ type: 'predict', requestId: 2, images: validation });
