@@ -106,7 +106,6 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
     }
     const run: ActiveRun = { runId, stopRequested: false, pendingPlan: null, paused: false, wake: null };
     session.activeRun = run;
-    session.lastRun = { preprocessing: msg.preprocessing, batchSize: msg.config.batchSize };
     let pending: BatchPoint[] = [];
     let lastFlush = 0;
     const flush = () => {
@@ -131,6 +130,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         session.transfer = { ...built, key };
       }
       const { model, headLayers } = session.transfer!;
+      // From here the transfer model's weights belong to this run: prediction maps pixels as it does.
+      session.lastRun = { preprocessing: msg.preprocessing, batchSize: msg.config.batchSize };
       applyFreezePlan(model, msg.plan, headLayers);
       setBatchNormOverrides(model, msg.batchNormOverrides ?? {});
       const optimizerVariables = optimizedVariables(model, msg.config);
