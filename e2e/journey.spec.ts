@@ -114,7 +114,7 @@ test('a folder with a single class is explained and training waits for a second 
 
 test('settings can be typed digit by digit, and an out-of-range value is explained, not silently taken', async ({ page }) => {
   await openStudio(page);
-  const rate = page.getByLabel('Learning rate', { exact: true });
+  const rate = page.getByRole('spinbutton', { name: /^Learning rate/ });
   await rate.fill('');
   await rate.pressSequentially('0.003');
   await expect(rate).toHaveValue('0.003');
