@@ -10,6 +10,20 @@ import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/au
 import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../engine/runRecords';
 import { runPlanSettings, transferLayers } from './selectors';
 
+/** What a run streams in and what is derived from it, empty: a new run starts here, and a model load clears the last one's. */
+const NO_RUN_RECORD = {
+  runOutcome: null,
+  runError: null,
+  batchPoints: [],
+  epochs: [],
+  trainableChanges: [],
+  paused: false,
+  cacheProgress: null,
+  audit: null,
+  layerUpdates: null,
+  evaluation: null,
+} satisfies Partial<StudioState>;
+
 // ---------------------------------------------------------------- model slice
 
 /** Where a model was loaded from: one of the built-in models (by id and label), picked files, or a URL. */
@@ -91,19 +105,10 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       runStatus: 'idle',
       runSetup: null,
       runSettings: null,
-      runOutcome: null,
-      runError: null,
-      batchPoints: [],
-      epochs: [],
-      trainableChanges: [],
-      paused: false,
-      cacheProgress: null,
+      ...NO_RUN_RECORD,
       // Schedules and multipliers name blocks of the previous model.
       scheduleSteps: [],
       blockMultipliers: {},
-      audit: null,
-      layerUpdates: null,
-      evaluation: null,
       // Their blocks and parameter counts are the previous model's.
       runs: [],
     }),
@@ -440,17 +445,8 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
         dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
         ...freezeAtStart(s),
       },
-      runOutcome: null,
-      runError: null,
       batchesPerEpoch,
-      batchPoints: [],
-      epochs: [],
-      trainableChanges: [],
-      paused: false,
-      cacheProgress: null,
-      audit: null,
-      layerUpdates: null,
-      evaluation: null,
+      ...NO_RUN_RECORD,
     })),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
   trainableChanged: (change) => set((s) => ({ trainableChanges: [...s.trainableChanges, change] })),
