@@ -1,4 +1,4 @@
-import { useId, useState, type DragEvent } from 'react';
+import { useId, useState, type DragEvent, type ReactNode } from 'react';
 import { filesFromDrop } from '../../data/dropWalk';
 import type { ImageShape } from '../../data/types';
 import { useStudio, type DatasetImage } from '../../store/store';
@@ -23,6 +23,25 @@ export interface ClassCardProps {
 
 function plural(count: number, word: string): string {
   return `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
+}
+
+/** A class card's inline edit (rename, merge): its field, the submit button it passes, and Cancel. */
+function InlineEditForm({ onSubmit, onCancel, submit, children }: { onSubmit(): void; onCancel(): void; submit: ReactNode; children: ReactNode }) {
+  return (
+    <form
+      className="class-edit"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+      {submit}
+      <button type="button" className="small-button" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
+  );
 }
 
 /**
@@ -131,12 +150,10 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
       </div>
 
       {mode === 'rename' ? (
-        <form
-          className="class-edit"
-          onSubmit={(e) => {
-            e.preventDefault();
-            finish(useStudio.getState().renameClass(name, draft));
-          }}
+        <InlineEditForm
+          onSubmit={() => finish(useStudio.getState().renameClass(name, draft))}
+          onCancel={close}
+          submit={<button type="submit" className="primary small-button" disabled={!editable}>Save name</button>}
         >
           <label className="field inline">
             <span>New name for {name}</span>
@@ -150,22 +167,14 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
               onKeyDown={(e) => e.key === 'Escape' && close()}
             />
           </label>
-          <button type="submit" className="primary small-button" disabled={!editable}>
-            Save name
-          </button>
-          <button type="button" className="small-button" onClick={close}>
-            Cancel
-          </button>
-        </form>
+        </InlineEditForm>
       ) : null}
 
       {mode === 'merge' ? (
-        <form
-          className="class-edit"
-          onSubmit={(e) => {
-            e.preventDefault();
-            finish(useStudio.getState().mergeClasses(name, mergeInto));
-          }}
+        <InlineEditForm
+          onSubmit={() => finish(useStudio.getState().mergeClasses(name, mergeInto))}
+          onCancel={close}
+          submit={<button type="submit" className="primary small-button" disabled={!editable || !mergeInto}>Merge {plural(count, 'image')}</button>}
         >
           <label className="field inline">
             <span>Merge {name} into</span>
@@ -177,13 +186,7 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
               ))}
             </select>
           </label>
-          <button type="submit" className="primary small-button" disabled={!editable || !mergeInto}>
-            Merge {plural(count, 'image')}
-          </button>
-          <button type="button" className="small-button" onClick={close}>
-            Cancel
-          </button>
-        </form>
+        </InlineEditForm>
       ) : null}
 
       {mode === 'delete' ? (
