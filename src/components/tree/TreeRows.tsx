@@ -1,7 +1,6 @@
 import { memo, useEffect, useRef, type ReactNode } from 'react';
 import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
 import type { LayerInfo } from '../../engine/types';
-import { formatFactor } from '../../engine/unfreezeSchedule';
 import { blockMultiplierByFirstLayer } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { formatCount, formatShape } from '../format';
@@ -12,11 +11,29 @@ import { formatCount, formatShape } from '../format';
  */
 function UpdateBar({ name }: { name: string }) {
   const value = useStudio((s) => s.layerUpdates?.[name]);
-  if (value === undefined) return null;
+  return value === undefined ? null : <UpdateBarView value={value} words="relative update" />;
+}
+
+/** A group's bar: the largest relative update among its layers, so a group that learned anything shows it closed. */
+function GroupUpdateBar({ names }: { names: readonly string[] }) {
+  const value = useStudio((s) => {
+    const updates = s.layerUpdates;
+    if (!updates) return undefined;
+    let max: number | undefined;
+    for (const name of names) {
+      const v = updates[name];
+      if (v !== undefined && (max === undefined || !(v <= max))) max = v; // NaN wins, as it should be seen
+    }
+    return max;
+  });
+  return value === undefined ? null : <UpdateBarView value={value} words="largest relative update in the group" />;
+}
+
+function UpdateBarView({ value, words }: { value: number; words: string }) {
   const shown = value === 0 ? '0' : Number.isFinite(value) ? value.toPrecision(3) : '∞';
   const fill = value === 0 ? 0 : Number.isFinite(value) ? Math.min(1, Math.max(0.04, (Math.log10(value) + 5) / 5)) : 1;
   return (
-    <span className="update-bar" role="img" aria-label={`relative update ${shown}`} title={`‖ΔW‖/‖W‖ since the start of the run: ${shown}`}>
+    <span className="update-bar" role="img" aria-label={`${words} ${shown}`} title={`‖ΔW‖/‖W‖ since the start of the run (${words}): ${shown}`}>
       <span style={{ width: `${fill * 100}%` }} />
     </span>
   );
@@ -28,7 +45,8 @@ function RateBadge({ name }: { name: string }) {
   if (multiplier === undefined) return null;
   return (
     <span className="rate-badge" role="img" aria-label={`learning rate × ${multiplier}`} title={`This block learns at ${multiplier} × the base rate`}>
-      lr {formatFactor(multiplier)}
+      {/* Two significant digits keep the badge short beside the name; the label and title carry the value. */}
+      ×{Number(multiplier.toPrecision(2))}
     </span>
   );
 }
@@ -219,6 +237,7 @@ export function GroupItem(props: {
           </svg>
           <LayerIcon kind={state === 'all' ? 'frozen' : state === 'mixed' ? 'partly-frozen' : 'trained'} />
           <span className="layer-label">{group.label}</span>
+          <GroupUpdateBar names={group.layers.map((l) => l.name)} />
           <RateBadge name={group.layers[0].name} />
         </span>
         <span className="layer-type">
