@@ -38,6 +38,9 @@ async function copyOn(prefix: tf.LayersModel, values: tf.TypedArray[]): Promise<
   const tensors = copy.weights.map((w, i) => tf.tensor(values[i], w.shape as number[], w.dtype));
   try {
     copy.setWeights(tensors);
+  } catch (error) {
+    copy.dispose();
+    throw error;
   } finally {
     tf.dispose(tensors);
   }

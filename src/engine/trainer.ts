@@ -181,10 +181,11 @@ interface Snapshot {
   validation: { loss: number; accuracy: number } | null;
 }
 
+/** CPU copies of `variables`, read back concurrently (one GPU round trip per batch of reads, not per variable). */
 async function readValues(variables: Iterable<tf.Variable>): Promise<Map<tf.Variable, tf.TypedArray>> {
-  const values = new Map<tf.Variable, tf.TypedArray>();
-  for (const variable of variables) values.set(variable, (await variable.data()).slice() as tf.TypedArray);
-  return values;
+  const list = [...variables];
+  const data = await Promise.all(list.map((variable) => variable.data()));
+  return new Map(list.map((variable, i) => [variable, data[i].slice() as tf.TypedArray]));
 }
 
 function allFinite(snapshot: Snapshot): boolean {

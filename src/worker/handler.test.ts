@@ -519,3 +519,24 @@ describe('worker message handler: start from the pretrained weights', () => {
     expect(cacheOf(5)).toMatchObject({ used: true, built: false });
   });
 });
+
+describe('live edits during a scheduled run', () => {
+  it('apply only what the user changed: a toggle does not re-freeze the layers a schedule step unfroze', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
+    const headOnly = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true, flatten: true };
+    const running = handle(trainRequest(9, {
+      plan: headOnly,
+      config: { epochs: 3, batchSize: 4, learningRate: 0.01, seed: 1, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }] },
+    }));
+    // Wait for the schedule step, then unfreeze conv1 from the UI, whose plan still shows conv2 frozen.
+    while (!replies.some((r) => r.type === 'trainableChanged')) await new Promise((resolve) => setTimeout(resolve, 5));
+    await handle({ type: 'setPlan', runId: 9, plan: { ...headOnly, conv1: false } });
+    await running;
+    const changes = replies.flatMap((r) => (r.type === 'trainableChanged' ? [r.change] : []));
+    expect(changes.map((c) => [c.cause, c.label])).toEqual([['schedule', 'unfreeze conv2 and up'], ['live', 'unfreeze conv1']]);
+    const held = changes[1].optimizerVariables.map((v) => v.name.split('/')[0]);
+    expect(held).toContain('conv2');
+    expect(held).toContain('conv1');
+  });
+});

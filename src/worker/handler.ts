@@ -44,8 +44,12 @@ export interface HandlerDeps {
 interface ActiveRun {
   runId: number;
   stopRequested: boolean;
-  /** A live freeze plan waiting for the next batch boundary. */
+  /** The layers a live edit changed since the last batch boundary, waiting for the next one. */
   pendingPlan: { plan: FreezePlan; batchNormOverrides: BatchNormOverrides } | null;
+  /** The freeze plan as the UI last sent it (the run's plan at the start): live edits are diffed against it. */
+  uiPlan: FreezePlan;
+  /** The BatchNorm overrides as the UI last sent them. */
+  uiOverrides: BatchNormOverrides;
   paused: boolean;
   /** Resolves the wait of a paused run (set while it waits). */
   wake: (() => void) | null;
@@ -104,7 +108,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       post({ type: 'runFailed', runId, error: { name: 'NoModel', message: 'No model is loaded yet.' } });
       return;
     }
-    const run: ActiveRun = { runId, stopRequested: false, pendingPlan: null, paused: false, wake: null };
+    const run: ActiveRun = { runId, stopRequested: false, pendingPlan: null, uiPlan: msg.plan, uiOverrides: msg.batchNormOverrides ?? {}, paused: false, wake: null };
     session.activeRun = run;
     let pending: BatchPoint[] = [];
     let lastFlush = 0;
@@ -239,7 +243,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       // Schedule steps and live plans can move the run between the cached head and the full model, at batch boundaries.
       let trainedPretrained = false;
       const target = (): RunTarget => {
-        if (headOnly && featureCacheBlocker(model, headLayers) === null) return headOnly;
+        // Once pretrained layers trained in this run, the cached features describe weights that are gone.
+        if (headOnly && !trainedPretrained && featureCacheBlocker(model, headLayers) === null) return headOnly;
         if (featureCacheBlocker(model, headLayers) !== null) trainedPretrained = true;
         return full;
       };
@@ -350,7 +355,19 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         }
         return;
       case 'setPlan':
-        if (session.activeRun?.runId === msg.runId) session.activeRun.pendingPlan = { plan: msg.plan, batchNormOverrides: msg.batchNormOverrides ?? {} };
+        if (session.activeRun?.runId === msg.runId) {
+          // Only what the user changed: the UI's plan does not know what schedule steps unfroze since, and must not undo it.
+          const run = session.activeRun;
+          const changed: FreezePlan = {};
+          for (const [name, frozen] of Object.entries(msg.plan)) if ((run.uiPlan[name] === true) !== frozen) changed[name] = frozen;
+          const overrides = msg.batchNormOverrides ?? {};
+          const sameOverrides = JSON.stringify(Object.entries(overrides).sort()) === JSON.stringify(Object.entries(run.uiOverrides).sort());
+          run.uiPlan = msg.plan;
+          run.uiOverrides = overrides;
+          if (Object.keys(changed).length > 0 || !sameOverrides) {
+            run.pendingPlan = { plan: { ...run.pendingPlan?.plan, ...changed }, batchNormOverrides: overrides };
+          }
+        }
         audit.planChanged(msg.runId, msg.plan, msg.batchNormOverrides);
         return;
       case 'pause':
