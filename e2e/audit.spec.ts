@@ -1,11 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first()).toBeVisible();
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
-}
+import { openStudio } from './studio';
 
 /** Per audited layer: its state, the Max |Δ| of each of its weights, and its check, read from the table. */
 async function readAuditTable(page: Page) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { makePng } from './fixtures';
+import { openStudio } from './studio';
 
 /** A folder 'zoo/' with classes cat (4), dog (4) and fox (3); every image differs from every other. */
 function writeZooFolder(): string {
@@ -14,12 +15,6 @@ function writeZooFolder(): string {
     for (let i = 0; i < n; i++) writeFileSync(join(root, 'zoo', name, `${name}${i}.png`), makePng(20 + variant, variant++));
   }
   return join(root, 'zoo');
-}
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
 }
 
 const classList = (page: Page) => page.getByRole('list', { name: 'Classes' });

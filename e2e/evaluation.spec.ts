@@ -1,12 +1,6 @@
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { makePng } from './fixtures';
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first()).toBeVisible();
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
-}
+import { openStudio } from './studio';
 
 test('after a run: accuracy, a confusion matrix whose cells open their images, a test split, and Predict', async ({ page }) => {
   test.setTimeout(300_000);

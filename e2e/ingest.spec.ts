@@ -2,9 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
 import { PNG } from 'pngjs';
 import { makePng } from './fixtures';
+import { openStudio } from './studio';
 
 /** Temporary folders this file wrote (the large one is about 270 MB), removed after the tests. */
 const written: string[] = [];
@@ -16,12 +17,6 @@ function tempRoot(prefix: string): string {
 test.afterAll(() => {
   for (const root of written.splice(0)) rmSync(root, { recursive: true, force: true });
 });
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
-}
 
 /** A folder `name/` with `perClass` PNGs of mixed sizes (12–90 px) in each of `classes`. */
 function writeMixedSizes(name: string, classes: string[], perClass: number): string {

@@ -1,16 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { writeMixedFolder, writeSingleClassFolder } from './fixtures';
+import { openStudio } from './studio';
 
 async function count(page: Page, testId: string): Promise<number> {
   const text = await page.getByTestId(testId).textContent();
   return Number(text!.replace(/,/g, ''));
-}
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first()).toBeVisible();
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
 }
 
 test('the first minute: built-in model and sample, freeze toggles change the totals, train, curves and accuracy', async ({ page }) => {

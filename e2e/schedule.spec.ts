@@ -1,11 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first()).toBeVisible();
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
-}
+import { openStudio } from './studio';
 
 /** The marker lines drawn over a chart, by the chart's accessible name. */
 function markers(page: Page, chart: string) {

@@ -1,11 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
-
-async function openStudio(page: Page) {
-  await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
-  await expect(page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first()).toBeVisible();
-  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
-}
+import { expect, test } from '@playwright/test';
+import { openStudio } from './studio';
 
 test('SGD with momentum and a cosine schedule train the built-in sample', async ({ page }) => {
   await openStudio(page);
