@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeBatch, type ImageSet } from './batches';
+import type { ImageSet } from './batches';
 import { buildFeatures, cutTensor, forwardInBatches, type FeatureBuildHooks, type FeatureSet } from './featureCache';
 import type { Preprocessing } from './types';
 
@@ -60,18 +60,6 @@ async function onBackend<T>(backend: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-async function forward(model: tf.LayersModel, set: ImageSet, indices: number[], preprocessing: Preprocessing): Promise<Float32Array> {
-  const depth = Math.max(2, set.labels.reduce((m, l) => Math.max(m, l + 1), 0));
-  const { xs, ys } = makeBatch(set, indices, depth, preprocessing);
-  const out = tf.tidy(() => model.apply(xs, { training: false }) as tf.Tensor);
-  tf.dispose([xs, ys]);
-  try {
-    return (await out.data()) as Float32Array;
-  } finally {
-    out.dispose();
-  }
-}
-
 /**
  * Times the prefix's forward pass on the training backend and on each of
  * `candidates` (a warm-up batch, then a timed one, of up to `probeImages`
@@ -92,12 +80,15 @@ export async function chooseForwardBackend(
   const probeImages = options.probeImages ?? 4;
   const training = tf.getBackend();
   const prefix = prefixOf(model, headLayers);
-  const indices = Array.from({ length: Math.min(probeImages, set.labels.length) }, (_, i) => i);
+  // The first few images as a set of their own, run through the cache's own batch loop in one batch.
+  const probeCount = Math.max(1, Math.min(probeImages, set.labels.length));
+  const { height, width, channels } = set.shape;
+  const probeSet: ImageSet = { pixels: set.pixels.subarray(0, probeCount * height * width * channels), labels: set.labels.subarray(0, probeCount), shape: set.shape };
   const time = async (m: tf.LayersModel) => {
-    await forward(m, set, indices, preprocessing); // warm-up: shader compilation, buffer allocation
+    await forwardInBatches(m, probeSet, preprocessing, probeCount); // warm-up: shader compilation, buffer allocation
     const started = performance.now();
-    await forward(m, set, indices, preprocessing);
-    return (performance.now() - started) / Math.max(1, indices.length);
+    await forwardInBatches(m, probeSet, preprocessing, probeCount);
+    return (performance.now() - started) / probeCount;
   };
   const probes: ForwardBackendChoice['probes'] = [{ backend: training, msPerImage: await time(prefix) }];
   // A build this short on the training backend is not worth probing others for.

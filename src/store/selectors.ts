@@ -80,8 +80,17 @@ export function trainBlocker(
 
 /** The model's blocks as presets, schedules and rate multipliers see them (the head left out). */
 export function runBlocks(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head'>): PresetBlock[] {
-  return presetBlocks(transferLayers(state));
+  // Store selectors call this on every update (batches stream in during a run): recompute only when an input changed.
+  const inputs = [state.model, state.cutLayer, state.classNames, state.head];
+  if (inputs.some((value, i) => value !== blockInputs[i])) {
+    blockInputs = inputs;
+    lastBlocks = presetBlocks(transferLayers(state));
+  }
+  return lastBlocks;
 }
+
+let blockInputs: unknown[] = [];
+let lastBlocks: PresetBlock[] = [];
 
 /**
  * The unfreezing schedule and per-layer learning-rate multipliers the next

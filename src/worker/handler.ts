@@ -244,9 +244,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       let trainedPretrained = false;
       const target = (): RunTarget => {
         // Once pretrained layers trained in this run, the cached features describe weights that are gone.
-        if (headOnly && !trainedPretrained && featureCacheBlocker(model, headLayers) === null) return headOnly;
         if (featureCacheBlocker(model, headLayers) !== null) trainedPretrained = true;
-        return full;
+        return headOnly && !trainedPretrained ? headOnly : full;
       };
       let result: TrainResult;
       try {

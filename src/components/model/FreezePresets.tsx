@@ -4,14 +4,13 @@ import {
   matchPreset,
   median,
   paramRange,
-  presetBlocks,
   presetPlan,
   recommendPreset,
   type PresetBlock,
   type PresetChoice,
   type PresetId,
 } from '../../engine/presets';
-import { useTransferLayers } from '../../store/hooks';
+import { useRunBlocks, useTransferLayers } from '../../store/hooks';
 import { classCounts } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 
@@ -45,7 +44,7 @@ export function FreezePresets() {
   const setFreezePlan = useStudio((s) => s.setFreezePlan);
   const images = useStudio((s) => s.images);
   const classNames = useStudio((s) => s.classNames);
-  const blocks = useMemo(() => presetBlocks(rows), [rows]);
+  const blocks = useRunBlocks();
   const range = paramRange(blocks);
   // Which of two equal readings of a prefix plan to show ("freeze early n" or "fine-tune top B − n"): the radio last chosen.
   const [prefer, setPrefer] = useState<PresetId | undefined>(undefined);
