@@ -191,6 +191,21 @@ describe('exporting a trained transfer model', () => {
     first.model.dispose();
   });
 
+  it("writes no seed into the head's Dropout config, also after training calls drew masks", async () => {
+    const base = createTinyModel();
+    const transfer = buildTransferModel(base, 'relu2', classNames.length, config.seed, head);
+    const x = tf.ones([2, 8, 8, 1]);
+    tf.dispose([transfer.model.apply(x, { training: true }) as tf.Tensor, transfer.model.apply(x, { training: true }) as tf.Tensor, x]);
+    const artifacts = await serializeModel(transfer.model);
+    const dropout = artifacts.modelTopology.config.layers.find((l) => l.name === 'head_dropout')!;
+    expect(dropout.class_name).toBe('Dropout');
+    expect(dropout.config).toMatchObject({ rate: 0.25 });
+    // null is what Keras writes for an unseeded Dropout; a number would make every loader's dropout draw one fixed mask.
+    expect(dropout.config.seed ?? null).toBeNull();
+    for (const name of transfer.headLayers) transfer.model.getLayer(name).dispose();
+    base.dispose();
+  });
+
   it('joins weight data tfjs hands over in several buffers', async () => {
     const model = createTinyModel();
     const real = await serializeModel(model);

@@ -70,3 +70,39 @@ describe('buildTransferModel with head options', () => {
     clash.dispose();
   });
 });
+
+describe("the head's dropout", () => {
+  const dropoutHead = { pooling: 'avg', hiddenUnits: 0, dropout: 0.5 } as const;
+
+  /** The keep/drop pattern of `calls` consecutive training-mode calls of the head's Dropout on ones: 1 kept, 0 dropped. */
+  async function masks(seed: number, calls: number): Promise<number[][]> {
+    const base = createTinyModel();
+    const { model } = buildTransferModel(base, 'relu2', 3, seed, dropoutHead);
+    const dropout = model.getLayer('head_dropout');
+    const ones = tf.ones([8, 4]);
+    const out: number[][] = [];
+    for (let i = 0; i < calls; i++) {
+      const y = dropout.apply(ones, { training: true }) as tf.Tensor;
+      out.push(Array.from(await y.data(), (v) => (v === 0 ? 0 : 1)));
+      y.dispose();
+    }
+    ones.dispose();
+    model.getLayer('head_dense').dispose();
+    base.dispose();
+    return out;
+  }
+
+  it('draws a new mask on each training call', async () => {
+    const [first, second, third] = await masks(5, 3);
+    // 32 units at rate 0.5: two draws agree by chance with probability 2^-32.
+    expect(second).not.toEqual(first);
+    expect(third).not.toEqual(second);
+    expect(first.some((v) => v === 0) && first.some((v) => v === 1)).toBe(true);
+  });
+
+  it('draws the same sequence of masks for the same run seed, another for another seed', async () => {
+    const sequence = await masks(5, 3);
+    expect(await masks(5, 3)).toEqual(sequence);
+    expect(await masks(6, 3)).not.toEqual(sequence);
+  });
+});
