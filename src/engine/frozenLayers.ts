@@ -1,26 +1,27 @@
 import * as tf from '@tensorflow/tfjs';
 
-import type { BatchNormOverrides } from './types';
+import type { BatchNormMode, BatchNormOverrides } from './types';
 
 const GUARDED = Symbol('frozenLayerGuard');
-const TRAIN_STATS = Symbol('trainBatchNormStatistics');
+const BN_MODE = Symbol('batchNormMode');
 
-type Flagged = { trainable: boolean; [TRAIN_STATS]?: boolean };
+type Flagged = { trainable: boolean; [BN_MODE]?: BatchNormMode };
 
 /**
  * Whether `layer` runs in training mode when called with `training: true`:
- * a trainable layer, or a frozen BatchNormalization layer whose override
- * says 'train-stats' (it uses and updates batch statistics; its gamma and
- * beta stay frozen).
+ * a trainable layer (unless it is a BatchNormalization layer set to
+ * 'inference': it trains gamma and beta on its moving statistics), or a
+ * frozen BatchNormalization layer set to 'train-stats' (it uses and updates
+ * batch statistics; its gamma and beta stay frozen).
  */
 export function runsInTrainingMode(layer: tf.layers.Layer): boolean {
   const flagged = layer as unknown as Flagged;
-  return flagged.trainable || flagged[TRAIN_STATS] === true;
+  return flagged.trainable ? flagged[BN_MODE] !== 'inference' : flagged[BN_MODE] === 'train-stats';
 }
 
 /**
- * Marks the BatchNormalization layers `overrides` names (nested models
- * opened) and clears the mark on every other layer. Unknown names and
+ * Sets the mode of the BatchNormalization layers `overrides` names (nested
+ * models opened) and clears it on every other layer. Unknown names and
  * non-BN layers are ignored. Returns the names that took effect.
  */
 export function setBatchNormOverrides(model: tf.LayersModel, overrides: BatchNormOverrides): string[] {
@@ -29,9 +30,9 @@ export function setBatchNormOverrides(model: tf.LayersModel, overrides: BatchNor
     for (const layer of m.layers) {
       if (layer instanceof tf.LayersModel) walk(layer);
       else {
-        const on = overrides[layer.name] === 'train-stats' && layer.getClassName() === 'BatchNormalization';
-        (layer as unknown as Flagged)[TRAIN_STATS] = on;
-        if (on) applied.push(layer.name);
+        const mode = layer.getClassName() === 'BatchNormalization' ? overrides[layer.name] : undefined;
+        (layer as unknown as Flagged)[BN_MODE] = mode;
+        if (mode) applied.push(layer.name);
       }
     }
   };

@@ -4,6 +4,7 @@
  * per-layer map the trainer reads (TrainConfig.rateMultipliers). Pure.
  */
 import type { PresetBlock } from './presets';
+import type { FreezePlan } from './types';
 
 /** The lowest multiplier of the default spread: the first block learns 10× slower than the head. */
 export const DEFAULT_LOWEST_MULTIPLIER = 0.1;
@@ -42,4 +43,18 @@ export function checkMultipliers(byBlock: Readonly<Record<string, number>>): str
     }
   }
   return null;
+}
+
+/**
+ * `plan` with every layer whose multiplier is 0 frozen. A layer at
+ * multiplier 0 must behave exactly like a frozen one — inference mode
+ * (BatchNorm keeps its moving statistics, Dropout passes through), no
+ * gradient, no optimizer slot — so the run applies this plan, not `plan`.
+ */
+export function withStillLayers(plan: FreezePlan, multipliers: Readonly<Record<string, number>> | undefined): FreezePlan {
+  const still = Object.keys(multipliers ?? {}).filter((name) => multipliers![name] === 0);
+  if (still.length === 0) return plan;
+  const out = { ...plan };
+  for (const name of still) out[name] = true;
+  return out;
 }

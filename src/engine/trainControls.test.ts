@@ -145,6 +145,29 @@ describe('early stopping and best weights', () => {
     for (const c of clones) tf.dispose([...c.values()]);
   });
 
+  it('restores the best epoch also when patience runs out on the last epoch (issue 11)', async () => {
+    const config: TrainConfig = { ...base, epochs: 30, optimizer: 'momentum', learningRate: 0.3, earlyStopping: { patience: 2 } };
+    // A first run finds where the patience runs out; a second one, with exactly that many epochs, ends on it.
+    const probe = await trainModel(prepare({ conv1: true, bn1: true }), train, validation, 2, preprocessing, config);
+    expect(probe.stoppedEarly).toBe(true);
+    const model = prepare({ conv1: true, bn1: true });
+    const valLosses: number[] = [];
+    const clones: Map<string, tf.Tensor>[] = [];
+    const result = await trainModel(model, train, validation, 2, preprocessing, { ...config, epochs: probe.epochsCompleted }, {
+      onEpoch: (m) => {
+        valLosses.push(m.validationLoss!);
+        clones.push(cloneWeights(model));
+      },
+    });
+    const bestIndex = valLosses.indexOf(Math.min(...valLosses));
+    expect(bestIndex).toBe(valLosses.length - 3);
+    expect(result.epochsCompleted).toBe(probe.epochsCompleted);
+    expect(result.restoredEpoch).toBe(bestIndex + 1);
+    expect(result.validationLoss).toBe(valLosses[bestIndex]);
+    expect(differing(await readClones(clones[bestIndex]), await snapshotWeights(model))).toEqual([]);
+    for (const c of clones) tf.dispose([...c.values()]);
+  });
+
   it('a user stop mid-epoch restores the best epoch so far', async () => {
     const model = prepare();
     const valLosses: number[] = [];

@@ -243,3 +243,62 @@ describe('seed', () => {
     expect(await curve(22)).not.toEqual(first);
   });
 });
+
+describe('a block at learning-rate multiplier 0 is still, all of it (issue 11)', () => {
+  it('runs in inference mode like a frozen block: its BatchNorm statistics stay bit-identical, and it holds no optimizer slot', async () => {
+    // conv2 + bn2 at multiplier 0 while conv1/bn1 before them and the head after them train: batches flow through bn2.
+    const run = prepare({});
+    const start = await snapshotWeights(run.model);
+    const result = await trainRun(run, { ...base, rateMultipliers: { conv2: 0, bn2: 0, relu2: 0 } });
+    const end = await snapshotWeights(run.model);
+    expect(moved(start, end, 'bn2')).toEqual([]);
+    expect(moved(start, end, 'conv2')).toEqual([]);
+    expect(moved(start, end, 'bn1').length).toBeGreaterThan(0);
+    expect(result.optimizerVariables.map((v) => plain(v.name).split('/')[0])).not.toContain('bn2');
+  });
+
+  it('stays still after a schedule step that unfreezes it', async () => {
+    const run = prepare(HEAD_ONLY);
+    const start = await snapshotWeights(run.model);
+    await trainRun(run, { ...base, rateMultipliers: { conv2: 0, bn2: 0 }, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2', 'relu2', 'flatten'], label: 'unfreeze top' }] });
+    const end = await snapshotWeights(run.model);
+    expect(moved(start, end, 'bn2')).toEqual([]);
+    expect(moved(start, end, 'conv2')).toEqual([]);
+  });
+});
+
+describe("BatchNorm mode 'inference' (the Keras fine-tuning rule, issue 11)", () => {
+  it('a trained BN layer in inference mode moves gamma and beta but keeps its moving statistics bit-identical', async () => {
+    const run = prepare({ conv1: true, bn1: true });
+    setBatchNormOverrides(run.model, { bn2: 'inference' });
+    const start = await snapshotWeights(run.model);
+    await trainRun(run, base);
+    const end = await snapshotWeights(run.model);
+    expect(moved(start, end, 'bn2').sort()).toEqual(['bn2/beta', 'bn2/gamma']);
+  });
+});
+
+describe('a live change that leaves nothing to train (issue 11)', () => {
+  it('ends the run cleanly at that boundary with the best weights restored, instead of failing', async () => {
+    const tiny = createTinyModel();
+    guardFrozenLayers(tiny);
+    current = tiny;
+    const target = { model: tiny, train: imageSource(train, 2, preprocessing), validation: imageSource(validation, 2, preprocessing) };
+    const run: TrainableRun = { model: tiny, headLayers: new Set(), target: () => target };
+    const everything: FreezePlan = Object.fromEntries(tiny.layers.map((l) => [l.name, true]));
+    let batches = 0;
+    const epochLosses: number[] = [];
+    const result = await trainRun(run, { ...base, epochs: 4 }, {
+      onBatch: () => batches++,
+      onEpoch: (m) => epochLosses.push(m.validationLoss!),
+      // Freeze every layer in the middle of epoch 3.
+      takeLivePlan: () => (batches === 2 * PER_EPOCH + 2 ? { plan: everything } : null),
+    });
+    expect(result.failure).toBeNull();
+    expect(result.stopped).toBe(true);
+    expect(result.endNote).toMatch(/epoch 3, batch 3 .*left nothing to train/);
+    expect(result.epochsCompleted).toBe(2);
+    expect(result.restoredEpoch).toBe(epochLosses.indexOf(Math.min(...epochLosses)) + 1);
+    expect(result.validationLoss).toBe(Math.min(...epochLosses));
+  });
+});

@@ -4,6 +4,7 @@ import { applyFreezePlan, countWeightParams, describeVariables, trainableVariabl
 import { runsInTrainingMode, setBatchNormOverrides } from './frozenLayers';
 import { createRandom, shuffleInPlace } from './random';
 import { learningRateAt } from './schedules';
+import { withStillLayers } from './rateMultipliers';
 import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, Preprocessing, TrainConfig, TrainableChange } from './types';
 
 /** Callbacks a training run reports through; all optional. */
@@ -40,6 +41,8 @@ export interface TrainResult {
   restored: boolean;
   /** Why the run failed (a non-finite loss), saying what to try; null when it did not. */
   failure: string | null;
+  /** Why the run ended early on its own other than early stopping (a change that left nothing to train); null otherwise. */
+  endNote: string | null;
   /** Validation metrics of the weights as they are at the end (null without a validation set). */
   validationLoss: number | null;
   validationAccuracy: number | null;
@@ -219,9 +222,9 @@ interface OptimizerGroup {
  * Fresh optimizers for the trainable variables of `model`: one per distinct
  * multiplier of `config.rateMultipliers` (by layer name; default 1), each at
  * base rate × multiplier. Variables of multiplier 0 are left out: they get no
- * gradient and never move. Throws when nothing is left to train.
+ * gradient and never move. Null when nothing is left to train.
  */
-function createOptimizerGroups(model: tf.LayersModel, config: TrainConfig, rate: number): OptimizerGroup[] {
+function createOptimizerGroups(model: tf.LayersModel, config: TrainConfig, rate: number): OptimizerGroup[] | null {
   const layerOf = layerOfVariables(model);
   const byMultiplier = new Map<number, tf.Variable[]>();
   for (const variable of trainableVariables(model)) {
@@ -234,9 +237,7 @@ function createOptimizerGroups(model: tf.LayersModel, config: TrainConfig, rate:
     if (!byMultiplier.has(multiplier)) byMultiplier.set(multiplier, []);
     byMultiplier.get(multiplier)!.push(variable);
   }
-  if (byMultiplier.size === 0) {
-    throw new Error(config.rateMultipliers ? 'Nothing to train: every trainable layer has a learning-rate multiplier of 0.' : 'Nothing to train: every layer is frozen.');
-  }
+  if (byMultiplier.size === 0) return null;
   return [...byMultiplier].map(([multiplier, variables]) => ({
     multiplier,
     variables,
@@ -387,6 +388,8 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       throw new Error(`The schedule step "${step.label}" sets the learning-rate factor to ${step.learningRateFactor}; use a number above 0.`);
     }
   }
+  // Layers at multiplier 0 are frozen for the run (withStillLayers), here and at every change below.
+  if (Object.values(config.rateMultipliers ?? {}).includes(0)) applyFreezePlan(run.model, withStillLayers(currentPlan(run.model), config.rateMultipliers), run.headLayers);
   let target = run.target();
   let factor = 1;
   const random = createRandom(config.seed);
@@ -395,7 +398,9 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
   const batchSize = Math.max(1, Math.min(config.batchSize, count));
   const totalSteps = config.epochs * Math.ceil(count / batchSize);
   const rateAt = (step: number) => learningRateAt(config, step, totalSteps) * factor;
-  let groups = createOptimizerGroups(target.model, config, rateAt(0));
+  let groups = createOptimizerGroups(target.model, config, rateAt(0)) ?? (() => {
+    throw new Error(config.rateMultipliers ? 'Nothing to train: every trainable layer has a learning-rate multiplier of 0.' : 'Nothing to train: every layer is frozen.');
+  })();
   let variables = groups.flatMap((g) => g.variables);
   // Every variable the run has changed or may change, and the values they had at the start of the run.
   const tracked = new Set<tf.Variable>();
@@ -418,16 +423,21 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
   let stopped = false;
   let stoppedEarly = false;
   let stoppedAtEpochStart = false;
+  /** Why the run ended before its last epoch other than a user stop, early stopping or a failure; null otherwise. */
+  let endNote: string | null = null;
   let failure: string | null = null;
   let lastValidation: { loss: number; accuracy: number } | null = null;
   let epochsSinceBest = 0;
   const hasValidation = () => target.validation !== null && target.validation.count > 0;
 
-  /** Applies the schedule steps and live plan due at this boundary, if any: new plan, new optimizers, new target. */
-  const applyChanges = async (epoch: number, batch: number): Promise<void> => {
+  /**
+   * Applies the schedule steps and live plan due at this boundary, if any: new plan, new optimizers, new target.
+   * Returns false when the new plan leaves nothing to train: the run ends there.
+   */
+  const applyChanges = async (epoch: number, batch: number): Promise<boolean> => {
     const due = batch === 0 ? steps.filter((s) => s.epoch === epoch) : [];
     const live = hooks.takeLivePlan?.() ?? null;
-    if (due.length === 0 && live === null) return;
+    if (due.length === 0 && live === null) return true;
     const plan = currentPlan(run.model);
     const labels: string[] = [];
     for (const s of due) {
@@ -444,9 +454,13 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       const parts = [unfrozen.length ? `unfreeze ${nameList(unfrozen)}` : '', frozen.length ? `freeze ${nameList(frozen)}` : ''].filter(Boolean);
       labels.push(parts.length ? parts.join(', ') : 'BatchNorm modes changed');
     }
-    applyFreezePlan(run.model, plan, run.headLayers);
+    applyFreezePlan(run.model, withStillLayers(plan, config.rateMultipliers), run.headLayers);
     const next = run.target();
     const nextGroups = createOptimizerGroups(next.model, config, rateAt(step));
+    if (nextGroups === null) {
+      endNote = `The change at epoch ${epoch + 1}, batch ${batch + 1} (${labels.join('; ')}) left nothing to train, so the run ended there.`;
+      return false;
+    }
     disposeGroups(groups);
     groups = nextGroups;
     target = next;
@@ -462,6 +476,7 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       learningRateFactor: factor,
       optimizerVariables: describeVariables(variables),
     });
+    return true;
   };
 
   try {
@@ -485,7 +500,11 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
           stoppedAtEpochStart = batch === 0;
           break;
         }
-        await applyChanges(epoch, batch);
+        if (!(await applyChanges(epoch, batch))) {
+          stopped = true;
+          stoppedAtEpochStart = batch === 0;
+          break;
+        }
         const rate = rateAt(step);
         for (const group of groups) {
           if (group.rate !== rate * group.multiplier) {
@@ -582,13 +601,19 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       restoreSnapshot(lastGood);
       holds = lastGood;
       restored = true;
-    } else if ((stopped || stoppedEarly) && best !== null) {
+    } else if ((stopped || stoppedEarly || patience !== null) && best !== null) {
+      // Early stopping keeps the best weights however the run ends (also when patience runs out on the last epoch).
       if (best !== lastGood || stopped) {
-        // A user stop mid-epoch moved the weights past lastGood; restore the best in both cases.
+        // A stop mid-epoch moved the weights past lastGood; restore the best in both cases.
         restoreSnapshot(best);
         restored = true;
       }
       holds = best;
+    } else if (endNote !== null && !stoppedAtEpochStart) {
+      // A change left nothing to train mid-epoch: back to the end of the last complete epoch.
+      restoreSnapshot(lastGood);
+      holds = lastGood;
+      restored = true;
     } else if (!stopped || stoppedAtEpochStart) {
       holds = lastGood;
     }
@@ -604,6 +629,7 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       restoredEpoch: holds?.epoch ?? null,
       restored,
       failure,
+      endNote,
       validationLoss: final?.loss ?? null,
       validationAccuracy: final?.accuracy ?? null,
       optimizerVariables: describeVariables(variables),

@@ -83,13 +83,19 @@ export interface AugmentationConfig {
 }
 
 /**
- * BatchNorm mode overrides by layer name. By default a frozen BN layer runs
- * in inference mode (moving statistics, never updated: Keras semantics) and
- * a trainable one uses batch statistics and updates them; 'train-stats'
- * makes a frozen BN layer use and update batch statistics while its gamma
- * and beta stay frozen.
+ * A BatchNormalization layer's mode when it differs from the default: a
+ * frozen BN layer runs in inference mode (moving statistics, never updated:
+ * Keras semantics) and a trainable one uses batch statistics and updates
+ * them. 'train-stats' makes a frozen BN layer use and update batch
+ * statistics while its gamma and beta stay frozen; 'inference' makes a
+ * trainable BN layer train gamma and beta while it normalises with its
+ * moving statistics and never updates them (the Keras fine-tuning guide:
+ * small batches wreck batch statistics).
  */
-export type BatchNormOverrides = Record<string, 'train-stats'>;
+export type BatchNormMode = 'train-stats' | 'inference';
+
+/** BatchNorm modes by layer name (see BatchNormMode); layers left out follow the default. */
+export type BatchNormOverrides = Record<string, BatchNormMode>;
 
 /** A change of the trainable set during a run: a schedule step or a live toggle, applied at a batch boundary. */
 export interface TrainableChange {
