@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildTransferModel, cutCandidates, defaultCutLayer } from './head';
 import { headLayerInfos } from './headSpec';
 import { summarizeLayers } from './summary';
-import { createTinyModel } from './testing/tinyModel';
+import { createTinyImages, createTinyModel } from './testing/tinyModel';
+import { trainModel } from './trainer';
 
 function chainModel(): tf.LayersModel {
   // conv → pool → flatten → dense(hidden) → dropout → dense(softmax): a Keras-style classifier on a backbone.
@@ -104,5 +105,24 @@ describe("the head's dropout", () => {
     const sequence = await masks(5, 3);
     expect(await masks(5, 3)).toEqual(sequence);
     expect(await masks(6, 3)).not.toEqual(sequence);
+  });
+
+  it('trains the same loss curve from a fresh build with the same seed, another with another seed', async () => {
+    const images = createTinyImages(16, 3, 1);
+    const curve = async (seed: number) => {
+      const base = createTinyModel();
+      const { model } = buildTransferModel(base, 'relu2', 3, seed, dropoutHead);
+      const losses: number[] = [];
+      await trainModel(model, images, null, 3, { range: [0, 1], resize: 'stretch' }, { epochs: 2, batchSize: 8, learningRate: 0.05, seed }, {
+        onBatch: (p) => losses.push(p.loss),
+      });
+      model.getLayer('head_dense').dispose();
+      base.dispose();
+      return losses;
+    };
+    const first = await curve(5);
+    expect(first).toHaveLength(4);
+    expect(await curve(5)).toEqual(first);
+    expect(await curve(6)).not.toEqual(first);
   });
 });

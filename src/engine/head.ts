@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_HEAD, HEAD_DENSE_NAME, HEAD_LAYER_NAMES, headLayerSpecs, type HeadLayerSpec } from './headSpec';
+import { seededDropout } from './seededDropout';
 import type { HeadConfig } from './types';
 
 /** Layer classes that make up a model's original classifier when they trail its graph. */
@@ -53,7 +54,8 @@ function buildHeadLayer(spec: HeadLayerSpec, seed: number): tf.layers.Layer {
     case 'Flatten':
       return tf.layers.flatten({ name: spec.name });
     case 'Dropout':
-      return tf.layers.dropout({ name: spec.name, rate: spec.rate!, seed });
+      // Not tf.layers.dropout({seed}): that draws the same mask on every call.
+      return seededDropout({ name: spec.name, rate: spec.rate! }, seed);
     case 'Dense':
       return tf.layers.dense({
         name: spec.name,
@@ -69,7 +71,9 @@ function buildHeadLayer(spec: HeadLayerSpec, seed: number): tf.layers.Layer {
  * global pooling when the cut output is spatial ([H, W, C]), an optional
  * hidden ReLU Dense and dropout, and a softmax Dense over `numClasses`.
  * The pretrained layers are shared with `base`, not copied: freezing them
- * freezes the very variables that were loaded.
+ * freezes the very variables that were loaded. `seed` (the run's) seeds the
+ * head's initialisers and its dropout masks, one per training step
+ * (seededDropout), so a model built afresh with the same seed trains the same.
  */
 export function buildTransferModel(
   base: tf.LayersModel,
