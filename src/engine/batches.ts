@@ -16,6 +16,19 @@ export function imageCount(set: ImageSet): number {
 }
 
 /**
+ * Throws unless `model`'s one image input takes images of `shape`: a dimension
+ * the model leaves open (null, as in [null, null, null, 3]) takes the size the
+ * images were decoded at (the studio's inputShape); a fixed one must equal it.
+ */
+export function checkModelTakes(model: tf.LayersModel, shape: InputShape): void {
+  const expected = model.inputs[0].shape.slice(1);
+  const fed = [shape.height, shape.width, shape.channels];
+  if (expected.length === 3 && expected.every((d, i) => d === null || d === fed[i])) return;
+  const open = expected.includes(null) ? ' (? is any size)' : '';
+  throw new Error(`The images are ${fed.join('×')}, but the model takes ${expected.map((d) => d ?? '?').join('×')}${open}. Decode them at the model's input size.`);
+}
+
+/**
  * Builds the [b, H, W, C] float32 input of the images at `indices`, mapped
  * from uint8 to `preprocessing.range`, and their [b, numClasses] one-hot labels.
  * `transform`, when given, maps each source image's uint8 pixels (one image

@@ -1,12 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { makeBatch, type ImageSet } from './batches';
+import { checkModelTakes, makeBatch, type ImageSet } from './batches';
 import type { InputShape, Preprocessing } from './types';
 
 /**
  * Class probabilities of `count` uint8 images (`pixels`: count × H × W × C, HWC) from `model`, in
  * inference mode (Dropout off, BatchNorm on moving statistics), in batches of `batchSize`. Pixels are
  * mapped to `preprocessing.range` by training's own `makeBatch` (without augmentation). Returns [count × numClasses]
- * float32, row-major. Every tensor is disposed; values are read with `await data()`.
+ * float32, row-major. Every tensor is disposed; values are read with `await data()`. A model dimension
+ * left open (null, as in [null, null, null, 3]) takes the images' size; a fixed one that differs is an error.
  */
 export async function predictProbabilities(
   model: tf.LayersModel,
@@ -20,10 +21,7 @@ export async function predictProbabilities(
   if (size <= 0 || pixels.length % size !== 0) {
     throw new Error(`Expected a multiple of ${height}×${width}×${channels} = ${size} pixel values, got ${pixels.length}.`);
   }
-  const expected = model.inputs[0].shape.slice(1);
-  if (expected[0] !== height || expected[1] !== width || expected[2] !== channels) {
-    throw new Error(`The images are ${height}×${width}×${channels}, but the model takes ${expected.join('×')}. Decode them at the model's input size.`);
-  }
+  checkModelTakes(model, shape);
   const outputShape = model.outputs[0].shape;
   const numClasses = outputShape[outputShape.length - 1] ?? 0;
   const count = pixels.length / size;
