@@ -15,7 +15,7 @@ import { buildTransferModel, defaultCutLayer } from './head';
 import { uniformFreezePlan } from './params';
 import { summarizeLayers } from './summary';
 import { loadBuiltInModelFromDisk as loadBuiltIn, splitSampleFromDisk } from './testing/builtInFiles';
-import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
+import { bitIdentical, createFlexibleTinyModel, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
 import type { EpochMetrics, HeadConfig, Preprocessing, TrainConfig } from './types';
 
@@ -58,6 +58,60 @@ describe('canUseFeatureCache', () => {
     expect(featureCacheBlocker(conv2.model, conv2.headLayers)).toBe("'conv2' is trained");
     const bn1 = prepare({ conv1: true, conv2: true, bn2: true });
     expect(featureCacheBlocker(bn1.model, bn1.headLayers)).toBe("'bn1' is trained");
+  });
+});
+
+describe('a model with open height and width ([null, null, 3])', () => {
+  const flexibleFrozen = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true };
+  function prepareFlexible() {
+    const transfer = buildTransferModel(createFlexibleTinyModel(), 'relu2', 2, 11, hidden);
+    guardFrozenLayers(transfer.model);
+    applyFreezePlan(transfer.model, flexibleFrozen, transfer.headLayers);
+    return transfer;
+  }
+
+  it('caches features at the size the images are fed and trains the head on them as through the model', async () => {
+    const shape = { height: 8, width: 8, channels: 3 };
+    const train = createTinyImages(24, 2, 1, shape);
+    const validation = createTinyImages(8, 2, 2, shape);
+    const config: TrainConfig = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 5 };
+
+    const cached = prepareFlexible();
+    // The cut output is [null, null, 4] in the graph; the fed 8×8 images make it 4×4×4.
+    expect(cached.model.getLayer('relu2').outputShape).toEqual([null, null, null, 4]);
+    expect(featureCacheBlocker(cached.model, cached.headLayers)).toBeNull();
+    const before = tf.memory().numTensors;
+    const trainFeatures = await buildFeatures(cached.model, cached.headLayers, train, preprocessing, 5);
+    const validationFeatures = await buildFeatures(cached.model, cached.headLayers, validation, preprocessing, 8);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(trainFeatures.shape).toEqual([4, 4, 4]);
+    expect(trainFeatures.features.length).toBe(24 * 64);
+    expect(trainFeatures.features.every(Number.isFinite)).toBe(true);
+    // 12×12 images of the same model give 6×6 features: the size comes from the images, not from the graph.
+    const larger = await buildFeatures(cached.model, cached.headLayers, createTinyImages(3, 2, 3, { height: 12, width: 12, channels: 3 }), preprocessing, 2);
+    expect(larger.shape).toEqual([6, 6, 4]);
+    expect(larger.features.length).toBe(3 * 144);
+
+    const cachedEpochs: EpochMetrics[] = [];
+    await trainHeadOnFeatures(cached.model, cached.headLayers, trainFeatures, validationFeatures, 2, config, { onEpoch: (m) => cachedEpochs.push(m) });
+    const plain = prepareFlexible();
+    const plainEpochs: EpochMetrics[] = [];
+    await trainModel(plain.model, train, validation, 2, preprocessing, config, { onEpoch: (m) => plainEpochs.push(m) });
+    expect(cachedEpochs).toHaveLength(2);
+    cachedEpochs.forEach((m, i) => expect(Math.abs(m.validationLoss! - plainEpochs[i].validationLoss!)).toBeLessThan(1e-5));
+    const a = await headWeights(plain.model, plain.headLayers);
+    const b = await headWeights(cached.model, cached.headLayers);
+    expect(a.size).toBe(4);
+    for (const [name, values] of a) expect(maxDiff(values, b.get(name)!), name).toBeLessThan(1e-5);
+  });
+
+  it('still refuses images whose channels differ from the fixed ones, naming both shapes', async () => {
+    const transfer = prepareFlexible();
+    const grey = createTinyImages(2, 2, 1, { height: 8, width: 8, channels: 1 });
+    const before = tf.memory().numTensors;
+    await expect(buildFeatures(transfer.model, transfer.headLayers, grey, preprocessing, 2))
+      .rejects.toThrow("The images are 8×8×1, but the model takes ?×?×3 (? is any size). Decode them at the model's input size.");
+    expect(tf.memory().numTensors).toBe(before);
   });
 });
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { imageCount, makeBatch, type ImageSet } from './batches';
+import { checkModelTakes, imageCount, makeBatch, type ImageSet } from './batches';
 import { trainOnSource, type BatchSource, type TrainHooks, type TrainResult } from './trainer';
 import { runsInTrainingMode } from './frozenLayers';
 import type { Preprocessing, TrainConfig } from './types';
@@ -48,7 +48,7 @@ export function featureCacheBlocker(model: tf.LayersModel, headLayers: ReadonlyS
   if (!first) return 'the model has no head';
   const inputs = first.inboundNodes[0]?.inputTensors ?? [];
   if (inputs.length !== 1) return `the cut has ${inputs.length} outputs`;
-  if (inputs[0].shape.slice(1).some((d) => d === null)) return 'the cut output has an unknown size';
+  // A cut output of open size ([null, null, C] under a [null, null, null, 3] input) is fine: the fed images fix it (forwardInBatches).
   return blockingLayer(model, headLayers);
 }
 
@@ -72,9 +72,9 @@ export function cutTensor(model: tf.LayersModel, headLayers: ReadonlySet<string>
   return headLayerList(model, headLayers)[0].inboundNodes[0].inputTensors[0];
 }
 
-/** Per-image shape of the features at the cut of the transfer model. */
-export function featureShape(model: tf.LayersModel, headLayers: ReadonlySet<string>): number[] {
-  return cutTensor(model, headLayers).shape.slice(1) as number[];
+/** Per-image shape of the features at the cut of the transfer model as the graph states it: null where the input size is open. */
+export function featureShape(model: tf.LayersModel, headLayers: ReadonlySet<string>): (number | null)[] {
+  return cutTensor(model, headLayers).shape.slice(1);
 }
 
 /**
@@ -106,10 +106,27 @@ export interface FeatureBuildHooks {
 }
 
 /**
+ * Per-image output shape of `prefix` for images of `set.shape`: the graph's
+ * own where it is fixed, computed layer by layer from the fed size where the
+ * model leaves height and width open ([null, null, null, 3] → e.g. [4, 4, 4]).
+ */
+export function fedOutputShape(prefix: tf.LayersModel, set: ImageSet): number[] {
+  const graph = prefix.outputs[0].shape.slice(1);
+  if (!graph.includes(null)) return graph as number[];
+  const { height, width, channels } = set.shape;
+  const computed = (prefix.computeOutputShape([null, height, width, channels]) as (number | null)[]).slice(1);
+  if (computed.includes(null)) {
+    throw new Error(`The cut output ('${prefix.outputs[0].sourceLayer.name}') has size [${computed.map((d) => d ?? '?').join(', ')}] even for ${height}×${width}×${channels} images, so its features cannot be cached. Train without the cache (unfreeze a layer below the cut).`);
+  }
+  return computed as number[];
+}
+
+/**
  * Runs `prefix` (one input, one output) forward only, in inference mode, over
  * every image of `set` in batches of `batchSize`, on the active backend, and
  * copies the outputs into one Float32Array (`await data()`; every tensor is
- * disposed). Yields a macrotask after each batch so a Stop can arrive.
+ * disposed). The per-image shape is the one the images' size gives
+ * (fedOutputShape). Yields a macrotask after each batch so a Stop can arrive.
  */
 export async function forwardInBatches(
   prefix: tf.LayersModel,
@@ -118,7 +135,8 @@ export async function forwardInBatches(
   batchSize: number,
   hooks: FeatureBuildHooks = {},
 ): Promise<{ features: Float32Array; shape: number[] }> {
-  const shape = prefix.outputs[0].shape.slice(1) as number[];
+  checkModelTakes(prefix, set.shape);
+  const shape = fedOutputShape(prefix, set);
   const size = shape.reduce((a, b) => a * b, 1);
   const count = imageCount(set);
   const features = new Float32Array(count * size);
@@ -131,6 +149,9 @@ export async function forwardInBatches(
     const out = tf.tidy(() => prefix.apply(xs, { training: false }) as tf.Tensor);
     tf.dispose([xs, ys]);
     try {
+      if (out.size !== indices.length * size) {
+        throw new Error(`The cut ('${prefix.outputs[0].sourceLayer.name}') gave features of shape [${out.shape.slice(1).join(', ')}] for ${set.shape.height}×${set.shape.width}×${set.shape.channels} images, not the [${shape.join(', ')}] its layers state. Train without the cache (unfreeze a layer below the cut).`);
+      }
       features.set(await out.data() as Float32Array, start * size);
     } finally {
       out.dispose();
@@ -171,7 +192,8 @@ const headModels = new WeakMap<tf.LayersModel, tf.LayersModel>();
 export function headOnlyModel(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.LayersModel {
   const cached = headModels.get(model);
   if (cached) return cached;
-  const input = tf.input({ shape: featureShape(model, headLayers), name: `${model.name}_features` });
+  // Open dimensions stay open: the cached features carry the size the images were fed at.
+  const input = tf.input({ shape: featureShape(model, headLayers) as number[], name: `${model.name}_features` });
   let x: tf.SymbolicTensor = input;
   for (const layer of headLayerList(model, headLayers)) x = layer.apply(x) as tf.SymbolicTensor;
   const head = tf.model({ inputs: input, outputs: x, name: `${model.name}_head` });

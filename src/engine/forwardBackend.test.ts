@@ -5,7 +5,7 @@ import { buildFeaturesOn, chooseForwardBackend, pickFastest } from './forwardBac
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, defaultCutLayer } from './head';
-import { createTinyImages, createTinyModel } from './testing/tinyModel';
+import { createFlexibleTinyModel, createTinyImages, createTinyModel } from './testing/tinyModel';
 import type { Preprocessing } from './types';
 
 const preprocessing: Preprocessing = { range: [-1, 1], resize: 'stretch' };
@@ -59,6 +59,23 @@ describe('the feature cache pass on another backend', () => {
     expect(choice.probes[2].error).toMatch(/no-such-backend/);
     // Two equal pure-JS backends: neither is 1.2× faster than the other, so the pass stays where training runs.
     expect(['cpu', OTHER]).toContain(choice.backend);
+  });
+});
+
+describe('the pass on another backend for a model with open height and width', () => {
+  it('rebuilds the [null, null, 3] prefix there and gives the features of the fed 8×8 images', async () => {
+    const transfer = buildTransferModel(createFlexibleTinyModel(), 'relu2', 2, 11);
+    guardFrozenLayers(transfer.model);
+    applyFreezePlan(transfer.model, { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true }, transfer.headLayers);
+    const rgb = createTinyImages(6, 2, 4, { height: 8, width: 8, channels: 3 });
+    const reference = await buildFeatures(transfer.model, transfer.headLayers, rgb, preprocessing, 4);
+    const choice = await chooseForwardBackend(transfer.model, transfer.headLayers, rgb, preprocessing, [OTHER]);
+    expect(choice.probes.map((p) => p.error)).toEqual([undefined, undefined]);
+    const other = await buildFeaturesOn(OTHER, transfer.model, transfer.headLayers, rgb, preprocessing, 4);
+    expect(tf.getBackend()).toBe('cpu');
+    expect(other.shape).toEqual([4, 4, 4]);
+    expect(other.features.length).toBe(6 * 64);
+    other.features.forEach((v, i) => expect(v).toBeCloseTo(reference.features[i], 5));
   });
 });
 
