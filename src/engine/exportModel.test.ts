@@ -18,7 +18,8 @@ import {
 } from './exportModelFiles';
 import { loadLayersModelFromFileSet, type LoadedModel } from './modelFiles';
 import { readMobileNetV2FilesFromDisk } from './testing/builtInFiles';
-import { bitIdentical, createTinyImages, createTinyModel } from './testing/tinyModel';
+import { predictProbabilities } from './predict';
+import { bitIdentical, createFlexibleTinyModel, createTinyImages, createTinyModel } from './testing/tinyModel';
 import { trainModel } from './trainer';
 import type { FreezePlan, HeadConfig, Preprocessing, TrainConfig } from './types';
 
@@ -218,6 +219,50 @@ describe('exporting a trained transfer model', () => {
     const joined = await serializeModel(fake);
     expect(new Uint8Array(joined.weightData)).toEqual(bytes);
     model.dispose();
+  });
+});
+
+describe('exporting a model with open height and width ([null, null, 3])', () => {
+  it('keeps the open input, records the size the studio fed, and predicts the same after re-import', async () => {
+    const source = createFlexibleTinyModel();
+    const sourceArtifacts = await serializeModel(source);
+    source.dispose();
+    const sourceJson = {
+      format: sourceArtifacts.format,
+      modelTopology: sourceArtifacts.modelTopology,
+      weightsManifest: [{ paths: ['w.bin'], weights: sourceArtifacts.weightSpecs }],
+      userDefinedMetadata: { preprocessing: { inputSize: [8, 8] } },
+    };
+    const loaded = await loadLayersModelFromFileSet([
+      { name: 'model.json', buffer: new TextEncoder().encode(JSON.stringify(sourceJson)).buffer },
+      { name: 'w.bin', buffer: sourceArtifacts.weightData },
+    ]);
+    expect(loaded.inputShape).toEqual({ height: 8, width: 8, channels: 3 });
+    const transfer = buildTransferModel(loaded.model, 'relu2', classNames.length, config.seed, head);
+    guardFrozenLayers(transfer.model);
+    applyFreezePlan(transfer.model, plan, transfer.headLayers);
+    const rgb = { ...loaded.inputShape };
+    await trainModel(transfer.model, createTinyImages(18, 3, 1, rgb), null, classNames.length, preprocessing, { ...config, epochs: 1 });
+    const probe = createTinyImages(6, 3, 9, rgb);
+    const studio = await predictProbabilities(transfer.model, probe.pixels, probe.shape, preprocessing, 4);
+
+    const artifacts = await serializeModel(transfer.model);
+    const input = artifacts.modelTopology.config.layers.find((l) => l.class_name === 'InputLayer')!;
+    expect(input.config.batch_input_shape).toEqual([null, null, null, 3]);
+    const files = buildExportFiles(artifacts, buildExportMetadata(artifacts.modelTopology, context(loaded, 2)));
+    expect(JSON.parse(files['model.json']).userDefinedMetadata.preprocessing).toMatchObject({ inputSize: [8, 8], channels: 3 });
+    const reimported = await loadLayersModelFromFileSet([
+      { name: 'model.json', buffer: new TextEncoder().encode(files['model.json']).buffer },
+      { name: 'weights.bin', buffer: files['weights.bin'].slice().buffer },
+    ]);
+    expect(reimported.model.inputs[0].shape).toEqual([null, null, null, 3]);
+    expect(reimported.inputShape).toEqual({ height: 8, width: 8, channels: 3 });
+    const again = await predictProbabilities(reimported.model, probe.pixels, probe.shape, reimported.preprocessing, 4);
+    expect(again.numClasses).toBe(3);
+    expect(maxAbsDiff(again.probabilities, studio.probabilities)).toBeLessThanOrEqual(1e-5);
+    reimported.model.dispose();
+    for (const name of transfer.headLayers) transfer.model.getLayer(name).dispose();
+    loaded.model.dispose();
   });
 });
 
