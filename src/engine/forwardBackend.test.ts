@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildFeatures } from './featureCache';
 import { buildFeaturesOn, chooseForwardBackend, pickFastest } from './forwardBackend';
 import { applyFreezePlan } from './freeze';
@@ -47,18 +47,91 @@ describe('the feature cache pass on another backend', () => {
     // tf.memory() counts tensors on every backend: the copy's weights and every batch were disposed.
     expect(tf.memory().numTensors).toBe(before);
   });
+});
 
-  it('measures each candidate, keeps the training backend unless another is clearly faster, and reports one that cannot start', async () => {
+/**
+ * Virtual milliseconds. The clocked backends are copies of the cpu backend
+ * whose every kernel call advances this clock by a fixed cost, and the probe
+ * reads it through performance.now: each probe's time is its kernel count
+ * times its backend's cost, the same on every machine and under any load.
+ */
+let clock = 0;
+
+/** Registers `name` as a cpu copy whose kernels each cost `msPerKernel` on the virtual clock. */
+function registerClocked(name: string, msPerKernel: number): string {
+  if (!tf.findBackendFactory(name)) {
+    tf.registerBackend(name, tf.findBackendFactory('cpu')!);
+    for (const kernel of tf.getKernelsForBackend('cpu')) {
+      tf.registerKernel({
+        ...kernel,
+        backendName: name,
+        kernelFunc: (args) => {
+          clock += msPerKernel;
+          return kernel.kernelFunc(args);
+        },
+      });
+    }
+  }
+  return name;
+}
+
+describe('choosing the forward backend by measured speed', () => {
+  const TRAINING = registerClocked('clocked-10', 10);
+  const MARGINAL = registerClocked('clocked-9', 9); // 1.11× faster: below the 1.2× rule
+  const FASTER = registerClocked('clocked-8', 8); // 1.25× faster
+  const FAST = registerClocked('clocked-5', 5); // 2× faster
+  const SLOW = registerClocked('clocked-20', 20);
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await tf.setBackend('cpu');
+  });
+
+  /** Runs chooseForwardBackend with `training` active and a model built there, on the virtual clock. */
+  async function choose(training: string, candidates: string[], options?: Parameters<typeof chooseForwardBackend>[5]) {
+    await tf.setBackend(training);
     const { model, headLayers } = prepare();
-    const choice = await chooseForwardBackend(model, headLayers, images, preprocessing, [OTHER, 'no-such-backend']);
-    expect(tf.getBackend()).toBe('cpu');
-    expect(choice.probes.map((p) => p.backend)).toEqual(['cpu', OTHER, 'no-such-backend']);
-    expect(choice.probes[0].msPerImage).toBeGreaterThan(0);
-    expect(choice.probes[1].msPerImage).toBeGreaterThan(0);
-    expect(choice.probes[2].msPerImage).toBeNull();
-    expect(choice.probes[2].error).toMatch(/no-such-backend/);
-    // Two equal pure-JS backends: neither is 1.2× faster than the other, so the pass stays where training runs.
-    expect(['cpu', OTHER]).toContain(choice.backend);
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    try {
+      const choice = await chooseForwardBackend(model, headLayers, images, preprocessing, candidates, options);
+      expect(tf.getBackend()).toBe(training);
+      return choice;
+    } finally {
+      model.dispose();
+    }
+  }
+
+  it('times the same pass on every candidate and keeps the training backend when another is only marginally faster', async () => {
+    const choice = await choose(TRAINING, [MARGINAL, 'no-such-backend']);
+    expect(choice.probes.map((p) => p.backend)).toEqual([TRAINING, MARGINAL, 'no-such-backend']);
+    const [training, marginal, missing] = choice.probes;
+    expect(training.msPerImage).toBeGreaterThan(0);
+    // Same kernels on both, so the times stand exactly in the ratio of the kernel costs.
+    expect(marginal.msPerImage! / training.msPerImage!).toBeCloseTo(0.9, 10);
+    expect(missing.msPerImage).toBeNull();
+    expect(missing.error).toMatch(/no-such-backend/);
+    expect(choice.backend).toBe(TRAINING);
+  });
+
+  it('switches to a backend at least 1.2× faster, the fastest of several', async () => {
+    const choice = await choose(TRAINING, [MARGINAL, FASTER, FAST, SLOW]);
+    expect(choice.probes.map((p) => p.msPerImage! / choice.probes[0].msPerImage!).map((r) => r.toFixed(2))).toEqual(['1.00', '0.90', '0.80', '0.50', '2.00']);
+    expect(choice.backend).toBe(FAST);
+  });
+
+  it('keeps the training backend when every candidate is slower', async () => {
+    const choice = await choose(FAST, [TRAINING, SLOW]);
+    expect(choice.probes.map((p) => p.backend)).toEqual([FAST, TRAINING, SLOW]);
+    expect(choice.backend).toBe(FAST);
+  });
+
+  it('probes no other backend when the whole build on the training one would be shorter than minBuildMs', async () => {
+    const { probes } = await choose(TRAINING, [FAST]);
+    const buildMs = probes[0].msPerImage! * 100;
+    const short = await choose(TRAINING, [FAST], { imagesToBuild: 100, minBuildMs: buildMs * 1.5 });
+    expect(short).toEqual({ backend: TRAINING, probes: [{ backend: TRAINING, msPerImage: probes[0].msPerImage }] });
+    const long = await choose(TRAINING, [FAST], { imagesToBuild: 100, minBuildMs: buildMs * 0.5 });
+    expect(long.backend).toBe(FAST);
   });
 });
 
