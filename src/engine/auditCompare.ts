@@ -36,12 +36,14 @@ export interface LayerAudit {
   frozen: boolean;
   /** A frozen BatchNorm layer whose moving statistics were allowed to move ('train-stats' override). */
   statisticsMayChange: boolean;
+  /** A trained BatchNorm layer kept in inference mode ('inference'): its moving statistics must be bit-identical. */
+  statisticsFixed?: boolean;
   weights: WeightAudit[];
   /** Largest absolute change over the layer's weights. */
   maxAbsChange: number;
   /** ‖W_after − W_before‖₂ / ‖W_before‖₂ over all the layer's weights (0 when nothing moved). */
   relativeUpdate: number;
-  /** False only for a frozen layer that changed. */
+  /** False only for a frozen layer that changed, or a layer whose statistics were fixed and moved. */
   ok: boolean;
 }
 
@@ -128,7 +130,10 @@ function weightsByName(snapshot: WeightSnapshot): Map<string, Map<string, Weight
  * only when every weight kept its fingerprint and changed by exactly 0 —
  * BatchNorm moving statistics included, unless the layer is in
  * `statisticsMayChange` (a frozen BN layer told to keep training its
- * statistics). A weight missing from `after` counts as changed.
+ * statistics). A layer in `statisticsFixed` (a trained BN layer kept in
+ * inference mode) passes only when its moving statistics are bit-identical.
+ * Only layers with weights can be frozen-and-unchanged: the caller passes
+ * those. A weight missing from `after` counts as changed.
  */
 export function compareSnapshots(
   before: WeightSnapshot,
@@ -136,6 +141,7 @@ export function compareSnapshots(
   frozenLayers: ReadonlySet<string>,
   when: AuditReport['when'] = 'run-end',
   statisticsMayChange: ReadonlySet<string> = new Set(),
+  statisticsFixed: ReadonlySet<string> = new Set(),
 ): AuditReport {
   const afterByLayer = weightsByName(after);
   const layers: LayerAudit[] = [];
@@ -143,6 +149,7 @@ export function compareSnapshots(
     const afterWeights = afterByLayer.get(layer.name);
     const frozen = frozenLayers.has(layer.name);
     const statsFree = frozen && statisticsMayChange.has(layer.name);
+    const statsFixed = !frozen && statisticsFixed.has(layer.name);
     const weights: WeightAudit[] = [];
     const pairs: { before: Float32Array; after: Float32Array }[] = [];
     let ok = true;
@@ -154,11 +161,12 @@ export function compareSnapshots(
       const afterPrint = a ? fingerprint(a.values) : 'missing';
       weights.push({ name: w.name, shape: w.shape, statistic, before: beforePrint, after: afterPrint, maxAbsChange: change });
       if (a) pairs.push({ before: w.values, after: a.values });
-      if (frozen && !(statsFree && statistic) && (change !== 0 || beforePrint !== afterPrint)) ok = false;
+      const held = frozen ? !(statsFree && statistic) : statsFixed && statistic;
+      if (held && (change !== 0 || beforePrint !== afterPrint)) ok = false;
     }
     const maxChange = weights.reduce((m, w) => Math.max(m, w.maxAbsChange), 0);
     const relative = weights.some((w) => w.after === 'missing') ? Infinity : relativeChange(pairs);
-    layers.push({ layer: layer.name, frozen, statisticsMayChange: statsFree, weights, maxAbsChange: maxChange, relativeUpdate: relative, ok });
+    layers.push({ layer: layer.name, frozen, statisticsMayChange: statsFree, statisticsFixed: statsFixed, weights, maxAbsChange: maxChange, relativeUpdate: relative, ok });
   }
   return {
     layers,

@@ -20,6 +20,11 @@ export interface ModelArtifactsWire {
   weightSpecs: io.WeightsManifestEntry[];
   /** Every weight's bytes, concatenated in `weightSpecs` order (float32 little-endian for float weights). */
   weightData: ArrayBuffer;
+  /**
+   * Measured by the worker at export: pretrained layer (with weights) → every weight, BatchNorm
+   * statistics included, holds exactly the bits of the model as loaded. Absent when not measured.
+   */
+  identicalToSource?: Record<string, boolean>;
 }
 
 /** One layer of a Keras model config, as much of it as the export reads. */

@@ -34,3 +34,20 @@ export function describeVariables(variables: readonly tf.Variable[]): { name: st
 export function countWeightParams(weights: readonly { shape: readonly (number | null)[] }[]): number {
   return weights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
 }
+
+/**
+ * The freeze plan as the layers' flags state it now: every leaf layer
+ * (nested models opened, input layers and `headLayers` left out) → frozen.
+ * What a run really applied, for its record and the export's provenance.
+ */
+export function appliedFreezePlan(model: tf.LayersModel, headLayers: ReadonlySet<string>): FreezePlan {
+  const plan: FreezePlan = {};
+  const walk = (m: tf.LayersModel) => {
+    for (const layer of m.layers) {
+      if (layer instanceof tf.LayersModel) walk(layer);
+      else if (layer.getClassName() !== 'InputLayer' && !headLayers.has(layer.name)) plan[layer.name] = !layer.trainable;
+    }
+  };
+  walk(model);
+  return plan;
+}

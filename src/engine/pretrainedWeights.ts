@@ -24,3 +24,47 @@ export function restorePretrained(weights: PretrainedWeights): void {
     }
   });
 }
+
+/**
+ * For each leaf layer of `model` with weights (nested models opened, `skip`
+ * left out): whether every one of its weights — BatchNorm moving statistics
+ * included — holds exactly the bits captured at load. Layers whose variables
+ * were not captured count as not identical. Reads with `await data()`.
+ */
+export async function layersMatchingPretrained(
+  model: tf.LayersModel,
+  weights: PretrainedWeights,
+  skip: ReadonlySet<string>,
+): Promise<Record<string, boolean>> {
+  const layers: tf.layers.Layer[] = [];
+  const walk = (m: tf.LayersModel) => {
+    for (const layer of m.layers) {
+      if (layer instanceof tf.LayersModel) walk(layer);
+      else if (!skip.has(layer.name) && layer.weights.length > 0) layers.push(layer);
+    }
+  };
+  walk(model);
+  const out: Record<string, boolean> = {};
+  await Promise.all(
+    layers.map(async (layer) => {
+      const checks = await Promise.all(
+        layer.weights.map(async (weight) => {
+          const variable = weight.read() as tf.Variable;
+          const source = weights.get(variable);
+          return source !== undefined && sameBits(source, await variable.data());
+        }),
+      );
+      out[layer.name] = checks.every(Boolean);
+    }),
+  );
+  // In model order, for a readable metadata.json.
+  return Object.fromEntries(layers.map((layer) => [layer.name, out[layer.name]]));
+}
+
+function sameBits(a: tf.TypedArray, b: tf.TypedArray): boolean {
+  if (a.length !== b.length || a.byteLength !== b.byteLength) return false;
+  const wa = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const wb = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < wa.length; i++) if (wa[i] !== wb[i]) return false;
+  return true;
+}

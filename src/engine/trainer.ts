@@ -5,6 +5,7 @@ import { runsInTrainingMode, setBatchNormOverrides } from './frozenLayers';
 import { createRandom, shuffleInPlace } from './random';
 import { learningRateAt } from './schedules';
 import { withStillLayers } from './rateMultipliers';
+import { trainConfigProblem } from './trainConfigCheck';
 import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, Preprocessing, TrainConfig, TrainableChange } from './types';
 
 /** Callbacks a training run reports through; all optional. */
@@ -375,19 +376,10 @@ function nameList(names: readonly string[]): string {
  * newly unfrozen layers too, and never assigns a layer that stayed frozen.
  */
 export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const problem = trainConfigProblem(config);
+  if (problem) throw new Error(problem);
   const patience = config.earlyStopping?.patience ?? null;
-  if (patience !== null && !(Number.isInteger(patience) && patience >= 1)) {
-    throw new Error(`Early-stopping patience must be a whole number of epochs ≥ 1, not ${patience}; set it to 1 or more, or turn early stopping off.`);
-  }
   const steps = [...(config.unfreezeSchedule ?? [])];
-  for (const step of steps) {
-    if (!(Number.isInteger(step.epoch) && step.epoch >= 1 && step.epoch < config.epochs)) {
-      throw new Error(`The schedule step "${step.label}" is at epoch ${step.epoch + 1}, outside a run of ${config.epochs} epochs; put it at epoch 2 to ${config.epochs}.`);
-    }
-    if (step.learningRateFactor !== undefined && !(step.learningRateFactor > 0)) {
-      throw new Error(`The schedule step "${step.label}" sets the learning-rate factor to ${step.learningRateFactor}; use a number above 0.`);
-    }
-  }
   // Layers at multiplier 0 are frozen for the run (withStillLayers), here and at every change below.
   if (Object.values(config.rateMultipliers ?? {}).includes(0)) applyFreezePlan(run.model, withStillLayers(currentPlan(run.model), config.rateMultipliers), run.headLayers);
   let target = run.target();
@@ -454,7 +446,9 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       const parts = [unfrozen.length ? `unfreeze ${nameList(unfrozen)}` : '', frozen.length ? `freeze ${nameList(frozen)}` : ''].filter(Boolean);
       labels.push(parts.length ? parts.join(', ') : 'BatchNorm modes changed');
     }
+    const previous = currentPlan(run.model);
     applyFreezePlan(run.model, withStillLayers(plan, config.rateMultipliers), run.headLayers);
+    const applied = currentPlan(run.model);
     const next = run.target();
     const nextGroups = createOptimizerGroups(next.model, config, rateAt(step));
     if (nextGroups === null) {
@@ -475,6 +469,8 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
       trainableParams: countWeightParams(variables),
       learningRateFactor: factor,
       optimizerVariables: describeVariables(variables),
+      unfrozen: Object.keys(applied).filter((name) => previous[name] && !applied[name]),
+      frozen: Object.keys(applied).filter((name) => !previous[name] && applied[name]),
     });
     return true;
   };

@@ -113,6 +113,9 @@ export interface TrainableChange {
   learningRateFactor: number;
   /** The variables the new optimizer(s) update, in model order. */
   optimizerVariables: { name: string; shape: number[] }[];
+  /** Layers the change made trainable, and layers it froze, as applied (head and still layers of multiplier 0 as they stay). */
+  unfrozen?: string[];
+  frozen?: string[];
 }
 
 /** The optimizers a run can use. */

@@ -1,26 +1,27 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { captureWeights, compareSnapshots, relativeUpdates, type WeightSnapshot } from '../engine/audit';
-import type { BatchNormOverrides, FreezePlan, UnfreezeStep } from '../engine/types';
+import { runsInTrainingMode } from '../engine/frozenLayers';
 import type { WorkerReply } from './protocol';
 import { toWireError } from './wire';
 
-/** What the audit needs to know of a run when it starts. */
+/** What the audit needs to know of a run when it starts: the model with the run's plan and BatchNorm modes already applied. */
 export interface AuditRunStart {
   runId: number;
   model: tf.LayersModel;
-  plan: FreezePlan;
   /** The studio's head: always trained, never audited as frozen. */
   headLayers: ReadonlySet<string>;
-  unfreezeSchedule?: readonly UnfreezeStep[];
-  batchNormOverrides?: BatchNormOverrides;
 }
 
 /** The freeze audit of the worker: the last run's start snapshot and which layers it kept frozen throughout. */
 export interface AuditSession {
-  /** Captures the start snapshot (await it before the first step) and records the layers frozen by the plan. */
+  /** Captures the start snapshot (await it before the first step) and records the layers the applied plan froze. */
   runStarting(start: AuditRunStart): Promise<void>;
-  /** A live plan arrived for the active run: layers it trains are no longer audited as frozen. */
-  planChanged(runId: number, plan: FreezePlan, batchNormOverrides?: BatchNormOverrides): void;
+  /**
+   * The trainer applied a change of the trainable set (a schedule step or a live plan, at a batch
+   * boundary): layers that train now, or run BatchNorm in training mode, are no longer held to 0.
+   * Only what the trainer applied counts: a step never reached or an edit after the last batch holds nothing.
+   */
+  trainableChanged(runId: number): void;
   /** Posts ‖ΔW‖/‖W‖ per layer after an epoch; the reads start at once, so they see the epoch's end. */
   epochEnded(runId: number, epoch: number): void;
   /** Captures the end of the run, compares it with the start and posts the audit. */
@@ -34,44 +35,68 @@ export interface AuditSession {
 interface AuditedRun {
   runId: number;
   model: tf.LayersModel;
+  headLayers: ReadonlySet<string>;
   start: WeightSnapshot;
-  /** Frozen by the plan at the start and by every live plan since, and never unfrozen by the schedule. */
+  /** Layers with weights frozen by the applied plan at the start and by every change since. */
   frozen: Set<string>;
-  statisticsMayChange: Set<string>;
+  /** Layers that ran in training mode at some point (for BatchNorm: used and updated batch statistics). */
+  ranInTrainingMode: Set<string>;
+  /** The BatchNorm layers among the audited ones. */
+  batchNorms: Set<string>;
   pending: Promise<void>[];
 }
 
-/** Layers `plan` freezes, less the head. */
-function frozenByPlan(plan: FreezePlan, headLayers: ReadonlySet<string>): Set<string> {
-  return new Set(Object.keys(plan).filter((name) => plan[name] === true && !headLayers.has(name)));
+/** Every leaf layer of `model` that has weights (nested models opened), the head left out. */
+function weightedLayers(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    if (layer instanceof tf.LayersModel) out.push(...weightedLayers(layer, headLayers));
+    else if (!headLayers.has(layer.name) && layer.weights.length > 0) out.push(layer);
+  }
+  return out;
+}
+
+/** Records what the model's flags and BatchNorm modes say now: a layer trained now is no longer frozen. */
+function observe(run: AuditedRun): void {
+  for (const layer of weightedLayers(run.model, run.headLayers)) {
+    if (layer.trainable) run.frozen.delete(layer.name);
+    if (runsInTrainingMode(layer)) run.ranInTrainingMode.add(layer.name);
+  }
 }
 
 /** Creates the audit half of the worker session, answering through `post`. */
 export function createAuditSession(post: (reply: WorkerReply) => void): AuditSession {
   let run: AuditedRun | null = null;
-  // Live plans that arrive while a run is still being set up (before its start snapshot): applied when it starts.
-  let early: { runId: number; plan: FreezePlan; batchNormOverrides?: BatchNormOverrides }[] = [];
 
-  function applyPlan(target: AuditedRun, plan: FreezePlan, batchNormOverrides?: BatchNormOverrides): void {
-    for (const name of [...target.frozen]) if (plan[name] !== true) target.frozen.delete(name);
-    for (const name of Object.keys(batchNormOverrides ?? {})) target.statisticsMayChange.add(name);
+  function report(current: AuditedRun, end: WeightSnapshot, when: 'run-end' | 'verify') {
+    const moved = current.ranInTrainingMode;
+    // Frozen BN layers that trained their statistics ('train-stats') may have moved them; trained BN layers that
+    // never left inference mode ('inference') must have kept them.
+    const statisticsMayChange = new Set([...current.frozen].filter((name) => moved.has(name)));
+    const statisticsFixed = new Set([...current.batchNorms].filter((name) => !current.frozen.has(name) && !moved.has(name)));
+    return compareSnapshots(current.start, end, current.frozen, when, statisticsMayChange, statisticsFixed);
   }
 
   return {
-    async runStarting({ runId, model, plan, headLayers, unfreezeSchedule, batchNormOverrides }) {
+    async runStarting({ runId, model, headLayers }) {
       run = null;
-      const frozen = frozenByPlan(plan, headLayers);
-      // A scheduled unfreeze may or may not be reached: such a layer is not held to 0.
-      for (const step of unfreezeSchedule ?? []) for (const name of step.unfreeze) frozen.delete(name);
       const start = await captureWeights(model);
-      run = { runId, model, start, frozen, statisticsMayChange: new Set(Object.keys(batchNormOverrides ?? {})), pending: [] };
-      for (const change of early) if (change.runId === runId) applyPlan(run, change.plan, change.batchNormOverrides);
-      early = [];
+      const layers = weightedLayers(model, headLayers);
+      run = {
+        runId,
+        model,
+        headLayers,
+        start,
+        frozen: new Set(layers.filter((l) => !l.trainable).map((l) => l.name)),
+        ranInTrainingMode: new Set(),
+        batchNorms: new Set(layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name)),
+        pending: [],
+      };
+      observe(run);
     },
 
-    planChanged(runId, plan, batchNormOverrides) {
-      if (run?.runId === runId) applyPlan(run, plan, batchNormOverrides);
-      else if (run === null || runId > run.runId) early.push({ runId, plan, batchNormOverrides });
+    trainableChanged(runId) {
+      if (run?.runId === runId) observe(run);
     },
 
     epochEnded(runId, epoch) {
@@ -91,7 +116,7 @@ export function createAuditSession(post: (reply: WorkerReply) => void): AuditSes
       current.pending = [];
       try {
         const end = await captureWeights(current.model);
-        post({ type: 'audit', runId, requestId: null, report: compareSnapshots(current.start, end, current.frozen, 'run-end', current.statisticsMayChange) });
+        post({ type: 'audit', runId, requestId: null, report: report(current, end, 'run-end') });
       } catch {
         // A failed read must not fail a finished run: the UI offers Verify, which reads again and reports the error.
       }
@@ -105,7 +130,7 @@ export function createAuditSession(post: (reply: WorkerReply) => void): AuditSes
       }
       try {
         const now = await captureWeights(current.model);
-        post({ type: 'audit', runId: current.runId, requestId, report: compareSnapshots(current.start, now, current.frozen, 'verify', current.statisticsMayChange) });
+        post({ type: 'audit', runId: current.runId, requestId, report: report(current, now, 'verify') });
       } catch (error) {
         post({ type: 'requestFailed', requestId, error: toWireError(error) });
       }
@@ -113,7 +138,6 @@ export function createAuditSession(post: (reply: WorkerReply) => void): AuditSes
 
     reset() {
       run = null;
-      early = [];
     },
   };
 }

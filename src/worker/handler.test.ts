@@ -1,65 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTinyImages, createTinyModel } from '../engine/testing/tinyModel';
-import { createHandler, type HandlerDeps } from './handler';
-import type { WireImageSet, WorkerReply, WorkerRequest } from './protocol';
+import type { WorkerReply } from './protocol';
+import { auditOf, setup, setupWithTransfers, trainRequest, wire } from './testing/handlerHarness';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-function setup(overrides: Partial<HandlerDeps> = {}) {
-  const replies: WorkerReply[] = [];
-  const handle = createHandler((reply) => replies.push(reply), {
-    selectBackend: async () => ({ backend: 'cpu', notes: [] }),
-    loadModel: async () => ({
-      model: createTinyModel(),
-      inputShape: { height: 8, width: 8, channels: 1 },
-      preprocessing: { range: [0, 1], resize: 'stretch' },
-      provenance: 'tiny test model',
-      sourceHash: 'abc',
-    }),
-    ...overrides,
-  });
-  return { replies, handle };
-}
-
-/** A handler on the tiny model whose replies are kept with the buffers they transfer. */
-function setupWithTransfers() {
-  const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
-  const handle = createHandler((reply, transfer) => sent.push({ reply, transfer }), {
-    selectBackend: async () => ({ backend: 'cpu', notes: [] }),
-    loadModel: async () => ({
-      model: createTinyModel(),
-      inputShape: { height: 8, width: 8, channels: 1 },
-      preprocessing: { range: [0, 1], resize: 'stretch' },
-      provenance: null,
-      sourceHash: 'abc',
-    }),
-    batchFlushMs: 0,
-  });
-  return { sent, handle };
-}
-
-function wire(count: number, seed: number): WireImageSet {
-  return createTinyImages(count, 2, seed);
-}
-
-function trainRequest(runId: number, overrides: Partial<Extract<WorkerRequest, { type: 'train' }>> = {}): WorkerRequest {
-  return {
-    type: 'train',
-    runId,
-    plan: { conv1: true, bn1: true },
-    cutLayer: 'flatten',
-    head: { pooling: 'avg', hiddenUnits: 0, dropout: 0 },
-    preprocessing: { range: [0, 1], resize: 'stretch' },
-    classNames: ['a', 'b'],
-    train: wire(32, 1),
-    validation: wire(8, 2),
-    config: { epochs: 2, batchSize: 4, learningRate: 0.01, seed: 1 },
-    ...overrides,
-  };
-}
 
 describe('worker message handler', () => {
   it('answers init and loadModel with the backend and a layer summary', async () => {
@@ -310,11 +256,6 @@ describe('worker message handler: predict', () => {
 });
 
 describe('worker message handler: freeze audit', () => {
-  const auditOf = (replies: WorkerReply[], runId: number) => {
-    const audit = replies.find((r) => r.type === 'audit' && r.runId === runId && r.requestId === null);
-    if (audit?.type !== 'audit') throw new Error(`no audit for run ${runId}`);
-    return audit.report;
-  };
 
   it('after a head-only run every frozen layer changed by exactly 0; the head moved; Verify repeats it on request', async () => {
     const { replies, handle } = setup({ batchFlushMs: 0 });
@@ -457,11 +398,6 @@ describe('live control of a run (schedule, live plan, pause, cache progress)', (
 
 describe('worker message handler: start from the pretrained weights', () => {
   const lossesOf = (replies: WorkerReply[], runId: number) => replies.flatMap((r) => (r.type === 'batches' && r.runId === runId ? r.points.map((p) => p.loss) : []));
-  const auditOf = (replies: WorkerReply[], runId: number) => {
-    const audit = replies.find((r) => r.type === 'audit' && r.runId === runId && r.requestId === null);
-    if (audit?.type !== 'audit') throw new Error(`no audit for run ${runId}`);
-    return audit.report;
-  };
   /** Fingerprints of every weight before (or after) the run, by weight name without tfjs' uniquifying suffix. */
   const fingerprints = (replies: WorkerReply[], runId: number, when: 'before' | 'after') =>
     Object.fromEntries(auditOf(replies, runId).layers.flatMap((l) => l.weights.map((w) => [`${l.layer}/${w.name.replace(/_\d+$/, '')}`, w[when]])));

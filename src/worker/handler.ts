@@ -3,7 +3,11 @@ import { serializeModel } from '../engine/exportModel';
 import { predictProbabilities } from '../engine/predict';
 import { guardFrozenLayers, setBatchNormOverrides } from '../engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../engine/freeze';
-import { buildTransferModel, type TransferModel } from '../engine/head';
+import { buildTransferModel, cutCandidates, type TransferModel } from '../engine/head';
+import { HEAD_LAYER_NAMES } from '../engine/headSpec';
+import { withStillLayers } from '../engine/rateMultipliers';
+import { trainConfigProblem } from '../engine/trainConfigCheck';
+import { appliedFreezePlan } from '../engine/freeze';
 import type { LoadedModel } from '../engine/modelFiles';
 import { imageSource, optimizedVariables, trainRun, type RunTarget, type TrainHooks, type TrainResult } from '../engine/trainer';
 import { isAugmentationOn } from '../engine/augment';
@@ -16,7 +20,7 @@ import type { BackendName, BackendPreference, FeatureCacheUse, ModelSource, Wire
 import { describeModel } from './describeModel';
 import { createAuditSession } from './auditSession';
 import { assertNever, toWireError } from './wire';
-import { capturePretrained, restorePretrained, type PretrainedWeights } from '../engine/pretrainedWeights';
+import { capturePretrained, layersMatchingPretrained, restorePretrained, type PretrainedWeights } from '../engine/pretrainedWeights';
 
 /** Backends probed for the feature cache's forward pass besides the training one. */
 const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'cpu'];
@@ -78,6 +82,28 @@ function toImageSet(wire: WireImageSet) {
 }
 
 /**
+ * Why `msg` cannot start a run on `loaded`, or null. Checked before anything
+ * is changed, so a bad request leaves the last trained model as it was.
+ */
+function trainRequestProblem(msg: Extract<WorkerRequest, { type: 'train' }>, loaded: LoadedModel): string | null {
+  if (msg.classNames.length < 2) return `Training needs at least two classes; the request has ${msg.classNames.length}.`;
+  if (!loaded.model.layers.some((l) => l.name === msg.cutLayer)) return `The cut layer '${msg.cutLayer}' is not a layer of model '${loaded.model.name}'. Pick a cut layer from the list.`;
+  if (!cutCandidates(loaded.model).includes(msg.cutLayer)) return `Layer '${msg.cutLayer}' does not have a single output; pick a layer with a single output as the cut.`;
+  const clash = HEAD_LAYER_NAMES.find((name) => loaded.model.layers.some((l) => l.name === name));
+  if (clash) return `The model already has a layer named '${clash}', a name the studio's head uses. Rename that layer and import the model again.`;
+  const { height, width, channels } = loaded.inputShape;
+  for (const [label, set] of [['training', msg.train], ['validation', msg.validation]] as const) {
+    if (!set) continue;
+    const { shape } = set;
+    if (shape.height !== height || shape.width !== width || shape.channels !== channels) {
+      return `The ${label} images are ${shape.height}×${shape.width}×${shape.channels}, but the model is fed ${height}×${width}×${channels}. Decode them at the model's input size.`;
+    }
+    if (set.pixels.length !== set.labels.length * height * width * channels) return `The ${label} set's pixel buffer does not hold ${set.labels.length} images of ${height}×${width}×${channels}.`;
+  }
+  return trainConfigProblem(msg.config);
+}
+
+/**
  * Creates the worker's message handler: `handle(msg)` adapts each request to
  * engine calls and answers through `post`. One run at a time; a stop for a
  * run that is not active is ignored.
@@ -108,6 +134,11 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       post({ type: 'runFailed', runId, error: { name: 'NoModel', message: 'No model is loaded yet.' } });
       return;
     }
+    const problem = trainRequestProblem(msg, loaded);
+    if (problem) {
+      post({ type: 'runFailed', runId, error: { name: 'BadRequest', message: problem } });
+      return;
+    }
     const run: ActiveRun = { runId, stopRequested: false, pendingPlan: null, uiPlan: msg.plan, uiOverrides: msg.batchNormOverrides ?? {}, paused: false, wake: null };
     session.activeRun = run;
     let pending: BatchPoint[] = [];
@@ -136,7 +167,8 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       const { model, headLayers } = session.transfer!;
       // From here the transfer model's weights belong to this run: prediction maps pixels as it does.
       session.lastRun = { preprocessing: msg.preprocessing, batchSize: msg.config.batchSize };
-      applyFreezePlan(model, msg.plan, headLayers);
+      // Layers at multiplier 0 are frozen for the run: inference mode, no gradient, no optimizer slot, audited as frozen.
+      applyFreezePlan(model, withStillLayers(msg.plan, msg.config.rateMultipliers), headLayers);
       setBatchNormOverrides(model, msg.batchNormOverrides ?? {});
       const optimizerVariables = optimizedVariables(model, msg.config);
       const trainableParams = countWeightParams(optimizerVariables);
@@ -161,6 +193,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         },
         onTrainableChange: (change) => {
           flush();
+          audit.trainableChanged(runId);
           post({ type: 'trainableChanged', runId, change });
         },
         pauseGate: () => {
@@ -226,9 +259,12 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           optimizerVariables,
           trainableParams,
           featureCache,
+          appliedPlan: appliedFreezePlan(model, headLayers),
+          config: msg.config,
+          batchNormOverrides: msg.batchNormOverrides ?? {},
         },
       });
-      await audit.runStarting({ runId, model, plan: msg.plan, headLayers, unfreezeSchedule: msg.config.unfreezeSchedule, batchNormOverrides: msg.batchNormOverrides });
+      await audit.runStarting({ runId, model, headLayers });
       const numClasses = msg.classNames.length;
       const full: RunTarget = {
         model,
@@ -271,6 +307,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
           stoppedEarly: result.stoppedEarly,
           restoredEpoch: result.restoredEpoch,
           failure: result.failure,
+          endNote: result.endNote,
         },
       });
     } catch (error) {
@@ -286,8 +323,11 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
     if (session.activeRun) return fail('Busy', `Run ${session.activeRun.runId} is still in progress; wait for it to end (or stop it), then export.`);
     if (!session.transfer) return fail('NoTrainedModel', 'No model has been trained since this model was loaded. Press Train, let the run end, then export.');
     try {
-      const artifacts = await serializeModel(session.transfer.model);
-      post({ type: 'modelExported', requestId, artifacts }, [artifacts.weightData]);
+      const { model, headLayers } = session.transfer;
+      const artifacts = await serializeModel(model);
+      // Measured, not inferred from the plan: a layer whose weights or statistics moved (in this run or an earlier one) is not claimed as the source's.
+      const identicalToSource = session.pretrained ? await layersMatchingPretrained(model, session.pretrained, headLayers) : {};
+      post({ type: 'modelExported', requestId, artifacts: { ...artifacts, identicalToSource } }, [artifacts.weightData]);
     } catch (error) {
       post({ type: 'requestFailed', requestId, error: toWireError(error) });
     }
@@ -325,8 +365,14 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
         }
         try {
           const loaded = await deps.loadModel(msg.source);
-          guardFrozenLayers(loaded.model);
-          const pretrained = await capturePretrained(loaded.model);
+          let pretrained: PretrainedWeights;
+          try {
+            guardFrozenLayers(loaded.model);
+            pretrained = await capturePretrained(loaded.model);
+          } catch (error) {
+            loaded.model.dispose(); // the new model never replaces the current one: nothing of it may stay behind
+            throw error;
+          }
           disposeTransferHead();
           session.features = new Map();
           session.modelLoads++;
@@ -367,7 +413,6 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
             run.pendingPlan = { plan: { ...run.pendingPlan?.plan, ...changed }, batchNormOverrides: overrides };
           }
         }
-        audit.planChanged(msg.runId, msg.plan, msg.batchNormOverrides);
         return;
       case 'pause':
       case 'resume':

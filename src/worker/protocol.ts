@@ -87,6 +87,12 @@ export interface RunSetup {
   trainableParams: number;
   /** Whether the head was trained on cached features of the frozen part (TFJS-FACTS #5, #19). */
   featureCache?: FeatureCacheUse;
+  /** The freeze plan as the run applied it at its start: every leaf layer (nested models opened, head left out) → frozen; layers at multiplier 0 count as frozen. */
+  appliedPlan?: FreezePlan;
+  /** The config the run was started with, as the worker received it (schedule, multipliers, augmentation included). */
+  config?: TrainConfig;
+  /** The BatchNorm modes the run was started with. */
+  batchNormOverrides?: BatchNormOverrides;
 }
 
 /** How a run used the feature cache. */
@@ -120,6 +126,8 @@ export interface RunOutcome {
   restoredEpoch?: number | null;
   /** A non-finite loss stopped the run: what happened, which weights were restored, what to try. */
   failure?: string | null;
+  /** The run ended on its own for another reason (a live change left nothing to train); null otherwise. */
+  endNote?: string | null;
 }
 
 /** Worker → main thread. */

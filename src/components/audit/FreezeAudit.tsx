@@ -18,7 +18,8 @@ export function formatChange(value: number): string {
 /** The sentence of one failed check: colour is never the only signal. */
 function failedSentence(layer: LayerAudit): string {
   const moved = layer.weights.filter((w) => w.maxAbsChange !== 0 || w.before !== w.after).map((w) => w.name);
-  return `FAILED: ${layer.layer} changed by ${formatChange(layer.maxAbsChange)} although it is frozen (${moved.join(', ')}).`;
+  const why = layer.frozen ? 'although it is frozen' : 'although its BatchNorm layer kept inference mode (moving statistics must not move)';
+  return `FAILED: ${layer.layer} changed by ${formatChange(layer.maxAbsChange)} ${why} (${moved.join(', ')}).`;
 }
 
 /** Totals under the current plan, as Keras' model.summary() states them. */
@@ -80,9 +81,13 @@ function OptimizerVariables() {
 /** One layer's rows: the layer's own row (totals and the check), then one row per weight with its fingerprints. */
 function LayerRows({ layer, info, plan }: { layer: LayerAudit; info: LayerInfo | undefined; plan: FreezePlan }) {
   const split = info ? layerParams(info, plan) : null;
-  const state = layer.frozen ? (layer.statisticsMayChange ? 'frozen (BN statistics train)' : 'frozen') : 'trained';
-  const rowClass = layer.ok ? (layer.frozen ? 'frozen' : undefined) : 'failed';
   const weightless = layer.weights.length === 0;
+  const state = weightless
+    ? 'no weights'
+    : layer.frozen
+      ? layer.statisticsMayChange ? 'frozen (BN statistics train)' : 'frozen'
+      : layer.statisticsFixed ? 'trained (BN inference mode: statistics kept)' : 'trained';
+  const rowClass = layer.ok ? (layer.frozen ? 'frozen' : undefined) : 'failed';
   return (
     <tbody className={rowClass} data-layer={layer.layer}>
       <tr className="audit-layer">
