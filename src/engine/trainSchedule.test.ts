@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { imageSource, trainRun, type TrainableRun } from './trainer';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
@@ -204,26 +204,41 @@ describe('BatchNorm override', () => {
 
 describe('pause', () => {
   it('waits at the boundary, leaves the curve unchanged and keeps the wait out of the epoch time', async () => {
+    // A virtual clock instead of the wall clock: each batch takes 10 ms on it and the pause 400 ms, so epoch times are exact.
+    let clock = 0;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
     const losses = async (pauseAt: number | null) => {
       const run = prepare(HEAD_ONLY);
       const out: number[] = [];
       const millis: number[] = [];
       let waited = false;
       await trainRun(run, { ...base, epochs: 1 }, {
-        onBatch: (p) => out.push(p.loss),
+        onBatch: (p) => {
+          out.push(p.loss);
+          clock += 10;
+        },
         onEpoch: (m) => millis.push(m.millis),
         pauseGate: () => {
           if (pauseAt === null || waited || out.length !== pauseAt) return null;
           waited = true;
-          return new Promise((resolve) => setTimeout(resolve, 400));
+          return new Promise((resolve) => setTimeout(() => {
+            clock += 400;
+            resolve();
+          }, 0));
         },
       });
-      return { out, millis: millis[0] };
+      return { out, millis: millis[0], waited };
     };
-    const plain = await losses(null);
-    const paused = await losses(2);
-    expect(paused.out).toEqual(plain.out);
-    expect(paused.millis).toBeLessThan(400);
+    try {
+      const plain = await losses(null);
+      const paused = await losses(2);
+      expect(paused.waited).toBe(true);
+      expect(paused.out).toEqual(plain.out);
+      expect(plain.millis).toBe(PER_EPOCH * 10);
+      expect(paused.millis).toBe(plain.millis);
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });
 
