@@ -38,7 +38,12 @@ describe('worker message handler', () => {
     const ended = run[run.length - 1];
     if (ended.type !== 'runEnded') throw new Error();
     expect(ended.outcome).toMatchObject({ stopped: false, epochsCompleted: 2, batches: 16 });
-    expect(ended.outcome.validationAccuracy).toBeGreaterThanOrEqual(0);
+    // A run that went to the end reports its last epoch's validation, measured on the 8 validation images.
+    const lastEpoch = run.filter((r) => r.type === 'epoch').at(-1);
+    if (lastEpoch?.type !== 'epoch') throw new Error('no epoch');
+    expect(ended.outcome.validationAccuracy).toBe(lastEpoch.metrics.validationAccuracy);
+    expect(ended.outcome.validationLoss).toBe(lastEpoch.metrics.validationLoss);
+    expect(Number.isInteger(ended.outcome.validationAccuracy! * 8)).toBe(true);
   });
 
   it('stops the active run at a batch boundary and ignores stops for other runs', async () => {
