@@ -31,11 +31,15 @@ export function exportContext(state: StudioState, exportedAt: Date): ExportConte
     preprocessing: run.preprocessing,
     sourceModel: { name: model.name, label: state.modelSourceLabel, sourceHash: model.sourceHash, provenance: model.provenance },
     head: run.head,
-    config: run.config,
+    config: state.runSetup?.config ?? run.config,
     backend: state.runSetup?.backend ?? state.backend,
     dataset: run.dataset,
     outcome: state.runOutcome!,
     epochs: state.epochs,
+    // What the worker applied and received, not the UI's settings: these are what the run did.
+    appliedPlan: state.runSetup?.appliedPlan,
+    changes: state.trainableChanges,
+    batchNormOverrides: state.runSetup?.batchNormOverrides ?? {},
   };
 }
 
@@ -55,7 +59,7 @@ export async function exportZip(
   const artifacts = await client.exportModel();
   const now = new Date();
   const state = store.getState();
-  const metadata = buildExportMetadata(artifacts.modelTopology, exportContext(state, now));
+  const metadata = buildExportMetadata(artifacts.modelTopology, { ...exportContext(state, now), identicalToSource: artifacts.identicalToSource });
   const zip = zipExportFiles(buildExportFiles(artifacts, metadata), now);
   const fileName = exportFileName(state.model!.name);
   save(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), fileName);

@@ -6,7 +6,7 @@
 import { strToU8, zipSync } from 'fflate';
 import type { io } from '@tensorflow/tfjs';
 import { HEAD_LAYER_NAMES } from './headSpec';
-import type { EpochMetrics, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig } from './types';
+import type { BatchNormOverrides, EpochMetrics, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig, TrainableChange } from './types';
 
 /** What `LayersModel.save` produces, in a form that crosses the worker boundary (weightData is one transferable buffer). */
 export interface ModelArtifactsWire {
@@ -64,10 +64,24 @@ export interface ExportedStructure {
   outputUnits: number;
 }
 
+/** One change of the trainable set as metadata.json states it: epoch and batch counted from 1. */
+export interface ExportedPlanChange {
+  /** The first step (from 0 over the run) trained with the new set. */
+  step: number;
+  epoch: number;
+  batch: number;
+  cause: TrainableChange['cause'];
+  label: string;
+  unfrozen: string[];
+  frozen: string[];
+  learningRateFactor: number;
+}
+
 /** The metadata.json written next to model.json: everything needed to reproduce or audit the fine-tuning. */
 export interface ExportMetadata {
   format: 'transfer-studio-export';
-  formatVersion: 1;
+  /** 2: freezePlan is per layer as the run applied it, with planChanges, freezePlanAtEnd, batchNormModes and identicalToSource. */
+  formatVersion: 2;
   studio: { name: string; version: string };
   /** ISO 8601 time of the export. */
   exportedAt: string;
@@ -80,8 +94,23 @@ export interface ExportMetadata {
   cutLayer: string;
   /** The head settings as chosen, and the layers they produced. */
   head: { config: HeadConfig; layers: ExportedStructure['headLayers'] };
-  /** Pretrained layer → frozen (true: its weights are the source file's, bit for bit). */
+  /**
+   * Pretrained layer → frozen, as the run applied it at its start: every layer (nested models opened),
+   * layers at learning-rate multiplier 0 frozen. Frozen is not a claim about the bits: see identicalToSource.
+   */
   freezePlan: FreezePlan;
+  /** Each change of the trainable set during the run (unfreezing-schedule steps, live edits), in order. */
+  planChanges: ExportedPlanChange[];
+  /** The plan after the last change (equal to freezePlan when there was none). */
+  freezePlanAtEnd: FreezePlan;
+  /** BatchNorm layers whose mode the run set ('train-stats': frozen, statistics trained; 'inference': trained, statistics kept). */
+  batchNormModes: BatchNormOverrides;
+  /**
+   * Pretrained layer with weights → every weight, BatchNorm statistics included, holds exactly the bits of
+   * the source model as loaded: measured at export, so a layer whose statistics moved, one unfrozen and
+   * refrozen, or one trained by an earlier run this run continued from is false. Empty when not measured.
+   */
+  identicalToSource: Record<string, boolean>;
   training: {
     config: TrainConfig;
     backend: string | null;
@@ -104,6 +133,13 @@ export interface ExportContext {
   dataset: ExportMetadata['training']['dataset'];
   outcome: ExportOutcome;
   epochs: readonly EpochMetrics[];
+  /** The plan the worker applied at the run's start (RunSetup.appliedPlan); absent: read from the saved flags. */
+  appliedPlan?: FreezePlan;
+  /** The run's changes of the trainable set. */
+  changes?: readonly TrainableChange[];
+  batchNormOverrides?: BatchNormOverrides;
+  /** The worker's measurement at export (ModelArtifactsWire.identicalToSource). */
+  identicalToSource?: Record<string, boolean>;
 }
 
 /** The files of an export, by name: model.json and metadata.json as text, weights.bin as bytes. */
@@ -165,7 +201,7 @@ export function buildExportMetadata(topology: KerasModelTopology, context: Expor
   }
   return {
     format: 'transfer-studio-export',
-    formatVersion: 1,
+    formatVersion: 2,
     studio: context.studio,
     exportedAt: context.exportedAt.toISOString(),
     classNames: [...context.classNames],
@@ -177,10 +213,25 @@ export function buildExportMetadata(topology: KerasModelTopology, context: Expor
     sourceModel: context.sourceModel,
     cutLayer: structure.cutLayer,
     head: { config: context.head, layers: structure.headLayers },
-    freezePlan: structure.freezePlan,
+    ...planProvenance(context.appliedPlan ?? structure.freezePlan, context.changes ?? []),
+    batchNormModes: { ...context.batchNormOverrides },
+    identicalToSource: context.identicalToSource ?? {},
     training: { config: context.config, backend: context.backend, dataset: context.dataset },
     metrics: { outcome: context.outcome, finalEpoch: context.epochs[context.epochs.length - 1] ?? null },
   };
+}
+
+/** The plan at the start, each change with its layers (epoch and batch from 1), and the plan they lead to. */
+function planProvenance(start: FreezePlan, changes: readonly TrainableChange[]): Pick<ExportMetadata, 'freezePlan' | 'planChanges' | 'freezePlanAtEnd'> {
+  const atEnd = { ...start };
+  const planChanges = changes.map((change) => {
+    const unfrozen = (change.unfrozen ?? []).filter((name) => name in atEnd);
+    const frozen = (change.frozen ?? []).filter((name) => name in atEnd);
+    for (const name of unfrozen) atEnd[name] = false;
+    for (const name of frozen) atEnd[name] = true;
+    return { step: change.step, epoch: change.epoch + 1, batch: change.batch + 1, cause: change.cause, label: change.label, unfrozen, frozen, learningRateFactor: change.learningRateFactor };
+  });
+  return { freezePlan: { ...start }, planChanges, freezePlanAtEnd: atEnd };
 }
 
 /**

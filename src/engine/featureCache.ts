@@ -34,6 +34,8 @@ function blockingLayer(model: tf.LayersModel, headLayers: ReadonlySet<string>): 
       if (inner !== null) return inner;
       continue;
     }
+    // A trainable BN layer in 'inference' mode runs in inference mode but trains gamma and beta: still trained.
+    if (layer.trainable && layer.trainableWeights.length > 0) return `'${layer.name}' is trained`;
     if (!runsInTrainingMode(layer)) continue;
     if (!layer.trainable) return `'${layer.name}' trains its BatchNorm statistics`;
     if (layer.weights.length > 0 || STOCHASTIC_CLASSES.has(layer.getClassName())) return `'${layer.name}' is trained`;
