@@ -162,7 +162,7 @@ describe('studio client: live control of a run', () => {
     const runId = client.train()!;
     store.getState().runStarted({ backend: 'cpu', optimizerVariables: [], trainableParams: 0 });
     store.getState().setLayerFrozen('conv', true);
-    store.getState().setBatchNormOverride('conv', true);
+    store.getState().setBatchNormOverride('conv', 'train-stats');
     const live = sent.filter((s) => s.request.type === 'setPlan').map((s) => s.request);
     expect(live).toEqual([
       { type: 'setPlan', runId, plan: { conv: true, flat: false, out: false }, batchNormOverrides: {} },

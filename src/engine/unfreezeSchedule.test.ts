@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { PresetBlock } from './presets';
 import { layerMultipliers, sliceMultipliers, checkMultipliers } from './rateMultipliers';
-import { gradualRecipe, resolveSchedule, twoPhaseRecipe } from './unfreezeSchedule';
+import { gradualRecipe, inferenceModeForUnfrozen, resolveSchedule, twoPhaseRecipe } from './unfreezeSchedule';
+import type { LayerInfo } from './types';
 
 const blocks: PresetBlock[] = [
   { label: 'stem', layers: ['conv1', 'bn1'] },
@@ -64,5 +65,19 @@ describe('discriminative learning rates', () => {
     expect(layerMultipliers(blocks, { stem: 0, block_4: 1, block_3: 0.5 })).toEqual({ conv1: 0, bn1: 0, b3_conv: 0.5, b3_bn: 0.5 });
     expect(checkMultipliers({ stem: -1 })).toBe("The learning-rate multiplier of block 'stem' is -1; use a number ≥ 0 (0 keeps the block still, 1 is the base rate).");
     expect(checkMultipliers({ stem: 0 })).toBeNull();
+  });
+});
+
+describe('BatchNorm in the Keras two-phase recipe (issue 11)', () => {
+  const info = (name: string, className: string): LayerInfo => ({
+    name, className, outputShape: [1], trainableParams: 1, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null,
+  });
+  const layers = blocks.flatMap((b) => b.layers.map((name) => info(name, name.endsWith('_bn') ? 'BatchNormalization' : 'Conv2D')));
+
+  it("keeps the BN layers of every block the recipe unfreezes in 'inference' mode, and no other", () => {
+    const recipe = twoPhaseRecipe(blocks, 10); // unfreezes block_3 and up
+    expect(inferenceModeForUnfrozen(blocks, layers, recipe)).toEqual({ b3_bn: 'inference', b4_bn: 'inference' });
+    expect(inferenceModeForUnfrozen(blocks, layers, gradualRecipe(blocks, 3))).toEqual({ b4_bn: 'inference', b3_bn: 'inference' });
+    expect(inferenceModeForUnfrozen(blocks, layers, [])).toEqual({});
   });
 });

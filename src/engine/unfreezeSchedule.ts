@@ -5,7 +5,7 @@
  * trainer applies (UnfreezeStep). Pure: no tfjs, no React.
  */
 import type { PresetBlock } from './presets';
-import type { UnfreezeStep } from './types';
+import type { BatchNormOverrides, LayerInfo, UnfreezeStep } from './types';
 
 /** One row of the schedule editor: "at epoch `epoch`, unfreeze from block `fromBlock` to the top, learning rate × factor". */
 export interface ScheduleDraftStep {
@@ -35,6 +35,21 @@ export function twoPhaseRecipe(blocks: readonly PresetBlock[], epochs: number): 
   if (epochs < 2 || blocks.length === 0) return [];
   const top = twoPhaseTopBlocks(blocks.length);
   return [{ epoch: Math.floor(epochs / 2) + 1, fromBlock: blocks[blocks.length - top].label, learningRateFactor: TWO_PHASE_RATE_FACTOR }];
+}
+
+/**
+ * The Keras fine-tuning guide keeps BatchNormalization layers in inference
+ * mode when their block is unfrozen (small batches wreck batch statistics):
+ * 'inference' for every BN layer of the blocks `steps` unfreeze.
+ */
+export function inferenceModeForUnfrozen(blocks: readonly PresetBlock[], layers: readonly LayerInfo[], steps: readonly ScheduleDraftStep[]): BatchNormOverrides {
+  const batchNorms = new Set(layers.filter((l) => l.className === 'BatchNormalization').map((l) => l.name));
+  const lowest = Math.min(...steps.map((step) => blocks.findIndex((b) => b.label === step.fromBlock)).filter((i) => i >= 0));
+  const modes: BatchNormOverrides = {};
+  for (const block of blocks.slice(Number.isFinite(lowest) ? lowest : blocks.length)) {
+    for (const name of block.layers) if (batchNorms.has(name)) modes[name] = 'inference';
+  }
+  return modes;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
 import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_HEAD } from '../engine/headSpec';
 import { countParams, uniformFreezePlan } from '../engine/params';
-import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../engine/types';
+import type { BatchNormMode, BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../engine/types';
 import type { ScheduleDraftStep } from '../engine/unfreezeSchedule';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
 import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
@@ -55,7 +55,7 @@ export interface ModelSlice {
   /** The preprocessing used for training, prediction and export: the model's own until the user edits it. */
   preprocessing: Preprocessing | null;
   freezePlan: FreezePlan;
-  /** Frozen BatchNorm layers that still use and update batch statistics (see BatchNormOverrides). */
+  /** BatchNorm layers whose mode differs from the default (see BatchNormMode). */
   batchNormOverrides: BatchNormOverrides;
   layerFilter: string;
   modelLoading(): void;
@@ -68,8 +68,10 @@ export interface ModelSlice {
   /** Sets the flag of every layer `plan` names in one update (a preset); layers it leaves out keep theirs. */
   setFreezePlan(plan: FreezePlan): void;
   setLayerFilter(text: string): void;
-  /** Turns the 'train-stats' override of a BatchNorm layer on or off. */
-  setBatchNormOverride(name: string, trainStats: boolean): void;
+  /** Sets the mode of a BatchNorm layer ('train-stats', 'inference'), or back to the default (null). */
+  setBatchNormOverride(name: string, mode: BatchNormMode | null): void;
+  /** Sets the modes of several BatchNorm layers at once (a recipe); layers left out keep theirs. */
+  setBatchNormModes(modes: BatchNormOverrides): void;
   setCutLayer(name: string): void;
   setHead(patch: Partial<HeadConfig>): void;
   setPreprocessing(patch: Partial<Preprocessing>): void;
@@ -123,13 +125,14 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
   setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
   setFreezePlan: (plan) => set((s) => ({ freezePlan: { ...s.freezePlan, ...plan } })),
   setLayerFilter: (text) => set({ layerFilter: text }),
-  setBatchNormOverride: (name, trainStats) =>
+  setBatchNormOverride: (name, mode) =>
     set((s) => {
       const batchNormOverrides = { ...s.batchNormOverrides };
-      if (trainStats) batchNormOverrides[name] = 'train-stats';
+      if (mode) batchNormOverrides[name] = mode;
       else delete batchNormOverrides[name];
       return { batchNormOverrides };
     }),
+  setBatchNormModes: (modes) => set((s) => ({ batchNormOverrides: { ...s.batchNormOverrides, ...modes } })),
   setCutLayer: (name) => set({ cutLayer: name }),
   setHead: (patch) => set((s) => ({ head: { ...s.head, ...patch } })),
   setPreprocessing: (patch) => set((s) => (s.preprocessing ? { preprocessing: { ...s.preprocessing, ...patch } } : {})),

@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { headOnlyPlan } from '../../engine/presets';
-import { formatFactor, gradualRecipe, twoPhaseRecipe, type ScheduleDraftStep } from '../../engine/unfreezeSchedule';
+import { formatFactor, gradualRecipe, inferenceModeForUnfrozen, twoPhaseRecipe, type ScheduleDraftStep } from '../../engine/unfreezeSchedule';
+import type { BatchNormOverrides } from '../../engine/types';
 import { useRunBlocks } from '../../store/hooks';
 import { isRunActive, planSettingsError } from '../../store/selectors';
 import { useStudio } from '../../store/store';
@@ -60,6 +61,7 @@ export function ScheduleEditor() {
   const steps = useStudio((s) => s.scheduleSteps);
   const setSteps = useStudio((s) => s.setScheduleSteps);
   const setFreezePlan = useStudio((s) => s.setFreezePlan);
+  const setBatchNormModes = useStudio((s) => s.setBatchNormModes);
   const epochs = useStudio((s) => s.config.epochs);
   const running = useStudio((s) => isRunActive(s));
   const blocks = useRunBlocks();
@@ -67,9 +69,15 @@ export function ScheduleEditor() {
   const error = useStudio(planSettingsError);
   const labels = blocks.map((b) => b.label);
   const disabled = running || blocks.length === 0;
-  const applyRecipe = (recipe: ScheduleDraftStep[]) => {
+  const applyRecipe = (recipe: ScheduleDraftStep[], batchNormModes: BatchNormOverrides = {}) => {
     setFreezePlan(headOnlyPlan(blocks));
+    setBatchNormModes(batchNormModes);
     setSteps(recipe);
+  };
+  const applyTwoPhase = () => {
+    const recipe = twoPhaseRecipe(blocks, epochs);
+    // Keras: the unfrozen blocks' BatchNorm layers stay in inference mode (they train gamma and beta only).
+    applyRecipe(recipe, inferenceModeForUnfrozen(blocks, useStudio.getState().model?.layers ?? [], recipe));
   };
   const lastEpoch = steps.reduce((m, s) => Math.max(m, s.epoch), 1);
   return (
@@ -79,7 +87,7 @@ export function ScheduleEditor() {
         Change what trains during the run. Each step unfreezes a block and every block above it at the start of an epoch; the charts mark it.
       </p>
       <div className="toolbar">
-        <button type="button" disabled={disabled || epochs < 2} onClick={() => applyRecipe(twoPhaseRecipe(blocks, epochs))}>
+        <button type="button" disabled={disabled || epochs < 2} onClick={applyTwoPhase}>
           Two-phase (Keras)
         </button>
         <button type="button" disabled={disabled || epochs < 2} onClick={() => applyRecipe(gradualRecipe(blocks, epochs))}>
@@ -97,7 +105,8 @@ export function ScheduleEditor() {
         </button>
       </div>
       <p className="muted small">
-        Two-phase: train the head for the first half, then unfreeze the top blocks at a tenth of the learning rate.
+        Two-phase: train the head for the first half, then unfreeze the top blocks at a tenth of the learning rate, their BatchNorm
+        layers kept in inference mode (they train γ and β on their moving statistics, as the Keras fine-tuning guide does).
         Gradual: unfreeze one more block from the top at every epoch. Both start from “Train head only”.
       </p>
       {steps.length ? (

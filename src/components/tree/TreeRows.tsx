@@ -1,6 +1,6 @@
 import { memo, useEffect, useRef, type ReactNode } from 'react';
 import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
-import type { LayerInfo } from '../../engine/types';
+import type { BatchNormMode as BatchNormModeName, LayerInfo } from '../../engine/types';
 import { blockMultiplierByFirstLayer } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { formatCount, formatShape } from '../format';
@@ -51,31 +51,47 @@ function RateBadge({ name }: { name: string }) {
   );
 }
 
+/** What a BatchNorm layer does in the run, in words (label), short (badge) and explained (title). */
+function batchNormWords(frozen: boolean, override: BatchNormModeName | undefined): { mode: string; badge: string; title: string } {
+  if (frozen && override === 'train-stats') {
+    return { mode: 'trains statistics', badge: 'trains stats', title: 'Frozen, but uses and updates batch statistics (gamma and beta stay frozen). Click to use the moving statistics again.' };
+  }
+  if (frozen) {
+    const later = override === 'inference' ? ' When a schedule step unfreezes it, it stays in inference mode (trains gamma and beta only).' : '';
+    return { mode: 'moving statistics', badge: 'moving', title: `Frozen: normalises with its moving statistics and never updates them (Keras).${later} Click to let it train its statistics.` };
+  }
+  if (override === 'inference') {
+    return {
+      mode: 'inference, keeps moving statistics',
+      badge: 'inference',
+      title: 'Trains gamma and beta but normalises with its moving statistics and never updates them — the Keras fine-tuning guide’s rule, since small batches wreck batch statistics. Click to use batch statistics.',
+    };
+  }
+  return { mode: 'batch statistics', badge: 'batch', title: 'Trained: normalises with batch statistics and updates its moving statistics. Click to keep it in inference mode (train gamma and beta only, the Keras fine-tuning rule).' };
+}
+
 /**
  * A BatchNorm layer's mode: a frozen one uses its moving statistics (Keras
- * semantics) unless its override makes it train them; a trained one uses
- * batch statistics. The button toggles the override of a frozen layer.
+ * semantics) unless set to train them; a trained one uses batch statistics
+ * unless set to inference mode. The button toggles the override that fits
+ * the layer's state.
  */
 function BatchNormMode({ name, frozen }: { name: string; frozen: boolean }) {
-  const override = useStudio((s) => s.batchNormOverrides[name] === 'train-stats');
+  const override = useStudio((s) => s.batchNormOverrides[name]);
   const setOverride = useStudio((s) => s.setBatchNormOverride);
-  const mode = !frozen ? 'batch statistics' : override ? 'trains statistics' : 'moving statistics';
+  const { mode, badge, title } = batchNormWords(frozen, override);
+  const pressed = frozen ? override === 'train-stats' : override === 'inference';
   return (
     <button
       type="button"
-      className={`bn-mode${frozen && override ? ' override' : ''}`}
+      className={`bn-mode${pressed ? ' override' : ''}`}
       tabIndex={-1}
-      aria-pressed={frozen && override}
-      disabled={!frozen}
+      aria-pressed={pressed}
       aria-label={`BatchNorm mode of ${name}: ${mode}`}
-      title={frozen
-        ? override
-          ? 'Frozen, but uses and updates batch statistics (gamma and beta stay frozen). Click to use the moving statistics again.'
-          : 'Frozen: normalises with its moving statistics and never updates them (Keras). Click to let it train its statistics.'
-        : 'Trained: normalises with batch statistics and updates its moving statistics.'}
-      onClick={() => setOverride(name, !override)}
+      title={title}
+      onClick={() => setOverride(name, pressed ? null : frozen ? 'train-stats' : 'inference')}
     >
-      BN · {frozen ? (override ? 'trains stats' : 'moving') : 'batch'}
+      BN · {badge}
     </button>
   );
 }
