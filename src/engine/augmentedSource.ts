@@ -6,7 +6,7 @@
 import { augmentImage } from './augment';
 import { imageCount, makeBatch, type ImageSet } from './batches';
 import { createRandom } from './random';
-import type { BatchSource } from './trainer';
+import type { BatchSource } from './batchSource';
 import type { AugmentationConfig, Preprocessing } from './types';
 
 /**

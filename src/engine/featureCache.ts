@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkModelTakes, imageCount, makeBatch, type ImageSet } from './batches';
-import { trainOnSource, type BatchSource, type TrainHooks, type TrainResult } from './trainer';
+import type { BatchSource } from './batchSource';
+import { trainOnSource, type TrainHooks, type TrainResult } from './trainer';
 import { runsInTrainingMode } from './frozenLayers';
 import type { Preprocessing, TrainConfig } from './types';
 

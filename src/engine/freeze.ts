@@ -35,19 +35,23 @@ export function countWeightParams(weights: readonly { shape: readonly (number | 
   return weights.reduce((sum, w) => sum + w.shape.reduce<number>((p, d) => p * (d ?? 1), 1), 0);
 }
 
+/** Every leaf layer of `model` (nested models opened, input layers left out), in model order. */
+export function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {
+  const out: tf.layers.Layer[] = [];
+  for (const layer of model.layers) {
+    if (layer instanceof tf.LayersModel) out.push(...leafLayers(layer));
+    else if (layer.getClassName() !== 'InputLayer') out.push(layer);
+  }
+  return out;
+}
+
 /**
  * The freeze plan as the layers' flags state it now: every leaf layer
  * (nested models opened, input layers and `headLayers` left out) → frozen.
  * What a run really applied, for its record and the export's provenance.
  */
-export function appliedFreezePlan(model: tf.LayersModel, headLayers: ReadonlySet<string>): FreezePlan {
+export function appliedFreezePlan(model: tf.LayersModel, headLayers: ReadonlySet<string> = new Set()): FreezePlan {
   const plan: FreezePlan = {};
-  const walk = (m: tf.LayersModel) => {
-    for (const layer of m.layers) {
-      if (layer instanceof tf.LayersModel) walk(layer);
-      else if (layer.getClassName() !== 'InputLayer' && !headLayers.has(layer.name)) plan[layer.name] = !layer.trainable;
-    }
-  };
-  walk(model);
+  for (const layer of leafLayers(model)) if (!headLayers.has(layer.name)) plan[layer.name] = !layer.trainable;
   return plan;
 }

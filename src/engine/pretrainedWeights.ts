@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { leafLayers } from './freeze';
 
 /** CPU-side copies of every weight of a loaded model, keyed by its variable: what "Start from the pretrained weights" restores. */
 export type PretrainedWeights = Map<tf.Variable, tf.TypedArray>;
@@ -36,14 +37,7 @@ export async function layersMatchingPretrained(
   weights: PretrainedWeights,
   skip: ReadonlySet<string>,
 ): Promise<Record<string, boolean>> {
-  const layers: tf.layers.Layer[] = [];
-  const walk = (m: tf.LayersModel) => {
-    for (const layer of m.layers) {
-      if (layer instanceof tf.LayersModel) walk(layer);
-      else if (!skip.has(layer.name) && layer.weights.length > 0) layers.push(layer);
-    }
-  };
-  walk(model);
+  const layers = leafLayers(model).filter((layer) => !skip.has(layer.name) && layer.weights.length > 0);
   const out: Record<string, boolean> = {};
   await Promise.all(
     layers.map(async (layer) => {

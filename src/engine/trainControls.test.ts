@@ -4,7 +4,8 @@ import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
-import { createOptimizer, disposeOptimizer, setLearningRate, trainModel } from './trainer';
+import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizers';
+import { trainModel } from './trainer';
 import type { FreezePlan, OptimizerName, Preprocessing, TrainConfig } from './types';
 
 const base: TrainConfig = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 3 };

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { imageSource, trainRun, type TrainableRun } from './trainer';
+import { imageSource } from './batchSource';
+import { trainRun, type TrainableRun } from './trainer';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
 import { featureCacheBlocker } from './featureCache';

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { leafLayers } from '../engine/freeze';
 import { captureWeights, compareSnapshots, relativeUpdates, type WeightSnapshot } from '../engine/audit';
 import { runsInTrainingMode } from '../engine/frozenLayers';
 import type { WorkerReply } from './protocol';
@@ -48,12 +49,7 @@ interface AuditedRun {
 
 /** Every leaf layer of `model` that has weights (nested models opened), the head left out. */
 function weightedLayers(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.layers.Layer[] {
-  const out: tf.layers.Layer[] = [];
-  for (const layer of model.layers) {
-    if (layer instanceof tf.LayersModel) out.push(...weightedLayers(layer, headLayers));
-    else if (!headLayers.has(layer.name) && layer.weights.length > 0) out.push(layer);
-  }
-  return out;
+  return leafLayers(model).filter((layer) => !headLayers.has(layer.name) && layer.weights.length > 0);
 }
 
 /** Records what the model's flags and BatchNorm modes say now: a layer trained now is no longer frozen. */

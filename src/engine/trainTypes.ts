@@ -1,0 +1,71 @@
+/** The shapes a training run is described by: its hooks, its result, and what it trains on. */
+import type * as tf from '@tensorflow/tfjs';
+import type { BatchSource } from './batchSource';
+import type { LivePlan } from './planChange';
+import type { BatchPoint, EpochMetrics, TrainableChange } from './types';
+
+/** Callbacks a training run reports through; all optional. */
+export interface TrainHooks {
+  /** After every batch, with its loss. */
+  onBatch?(point: BatchPoint): void;
+  /** After every epoch, with train and validation metrics. */
+  onEpoch?(metrics: EpochMetrics): void;
+  /** Polled at every batch boundary; true ends the run there. */
+  shouldStop?(): boolean;
+  /** Polled at every batch boundary: a live freeze plan (and BN overrides) to apply there, handed over once; null when none. */
+  takeLivePlan?(): LivePlan | null;
+  /** After every change of the trainable set (schedule step or live plan), before the first batch trained with it. */
+  onTrainableChange?(change: TrainableChange): void;
+  /** Polled at every batch boundary: a promise to wait for while the run is paused, or null to go on. */
+  pauseGate?(): Promise<void> | null;
+}
+
+/** How a run ended. */
+export interface TrainResult {
+  /** The user stopped the run (shouldStop returned true). */
+  stopped: boolean;
+  /** Early stopping ended the run: no better validation loss for `patience` epochs. */
+  stoppedEarly: boolean;
+  epochsCompleted: number;
+  batches: number;
+  /**
+   * Which epoch's end-of-epoch weights the model holds now, counted from 1
+   * (0: the weights of the start of the run); null when it holds weights from
+   * the middle of an epoch (a run stopped mid-epoch with nothing to restore).
+   */
+  restoredEpoch: number | null;
+  /** Whether weights were written back at the end (best epoch, or last good weights after a non-finite loss). */
+  restored: boolean;
+  /** Why the run failed (a non-finite loss), saying what to try; null when it did not. */
+  failure: string | null;
+  /** Why the run ended early on its own other than early stopping (a change that left nothing to train); null otherwise. */
+  endNote: string | null;
+  /** Validation metrics of the weights as they are at the end (null without a validation set). */
+  validationLoss: number | null;
+  validationAccuracy: number | null;
+  /** The variables the optimizer updated, in order. */
+  optimizerVariables: { name: string; shape: number[] }[];
+}
+
+/** What a run trains on for the flags set now: the model to call and its batch sources. */
+export interface RunTarget {
+  model: tf.LayersModel;
+  train: BatchSource;
+  validation: BatchSource | null;
+}
+
+/** A run whose trainable set may change at batch boundaries (schedule steps, live plans). */
+export interface TrainableRun {
+  /** The full model the freeze plans apply to (the transfer model), with the start plan applied and frozen layers guarded. */
+  model: tf.LayersModel;
+  /** Layers trained whatever a plan says (the studio's head). */
+  headLayers: ReadonlySet<string>;
+  /**
+   * The model and sources to train for the flags as they are now: called at
+   * the start and after every change (a head-only model on cached features
+   * while everything below the head is frozen, the full model otherwise).
+   * Its models must share `model`'s variables.
+   */
+  target(): RunTarget;
+}
+
