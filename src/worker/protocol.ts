@@ -5,6 +5,9 @@
 import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../engine/auditCompare';
+import type { FeatureCacheUse } from '../engine/featureCacheStore';
+
+export type { FeatureCacheUse };
 
 /** A tfjs backend the studio can train on, in order of preference. */
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -93,24 +96,6 @@ export interface RunSetup {
   config?: TrainConfig;
   /** The BatchNorm modes the run was started with. */
   batchNormOverrides?: BatchNormOverrides;
-}
-
-/** How a run used the feature cache. */
-export interface FeatureCacheUse {
-  /** The head was trained on cached features. */
-  used: boolean;
-  /** Features were computed for this run (false: all reused from an earlier run). */
-  built: boolean;
-  /** Milliseconds the features took to build this run; null when nothing was built. */
-  millis: number | null;
-  /** Images whose features were built this run. */
-  images?: number;
-  /** Why the cache was not used, e.g. "'conv3' is trained". */
-  reason?: string;
-  /** The backend the forward pass ran on (the fastest probed; see engine/forwardBackend.ts). */
-  backend?: string;
-  /** Milliseconds per image of each backend probed for the pass (the training backend first); null: could not run. */
-  probes?: { backend: string; msPerImage: number | null }[];
 }
 
 /** How a run ended. */

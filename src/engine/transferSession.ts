@@ -1,0 +1,151 @@
+import type * as tf from '@tensorflow/tfjs';
+import { serializeModel } from './exportModel';
+import type { ModelArtifactsWire } from './exportModelFiles';
+import { createFeatureCacheStore, type FeatureCacheOptions, type FeatureCacheStore } from './featureCacheStore';
+import { applyFreezePlan } from './freeze';
+import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
+import { buildTransferModel, type TransferModel } from './head';
+import type { LoadedModel } from './modelFiles';
+import { predictProbabilities } from './predict';
+import { capturePretrained, layersMatchingPretrained, restorePretrained, type PretrainedWeights } from './pretrainedWeights';
+import { withStillLayers } from './rateMultipliers';
+import type { BatchNormOverrides, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig } from './types';
+
+/*
+ * The worker's models and their policy: the loaded model and a CPU copy of
+ * its weights as loaded, the transfer model (reused while cut, classes and
+ * head stay the same), the restore to the pretrained weights before a run,
+ * the freeze plan applied per run, and the feature cache those decide.
+ */
+
+/** What a run needs of the session: where to cut, which head, what to freeze, how pixels map. */
+export interface RunModelRequest {
+  cutLayer: string;
+  classNames: readonly string[];
+  head: HeadConfig;
+  plan: FreezePlan;
+  batchNormOverrides?: BatchNormOverrides;
+  preprocessing: Preprocessing;
+  config: TrainConfig;
+}
+
+/** The session; see the file comment. */
+export interface TransferSession {
+  readonly loaded: LoadedModel | null;
+  /** The transfer model of the last run; null before one (or after a model load). */
+  readonly transfer: TransferModel | null;
+  readonly features: FeatureCacheStore;
+  /** Identifies the current load: features of another load are never reused. */
+  modelId(): string;
+  /** Makes `loaded` the model (frozen layers guarded, its weights copied); a model that cannot be read is disposed and the current one kept. */
+  load(loaded: LoadedModel): Promise<void>;
+  /**
+   * The transfer model for a run: the pretrained weights restored and a new head unless the run continues
+   * (`config.fromPretrained === false`), rebuilt when cut, classes or head changed, with the plan (layers at
+   * multiplier 0 frozen) and the BN modes applied. Check the request first: this changes weights.
+   */
+  prepareRun(request: RunModelRequest): TransferModel;
+  /** After a run: when it trained pretrained layers, cached features are dropped and a later restore drops them again. */
+  runEnded(trainedPretrained: boolean): void;
+  /** The last run's model serialised, with which layers are still bit for bit as loaded (measured). */
+  exportModel(): Promise<ModelArtifactsWire>;
+  /** Class probabilities of uint8 images from the last run's model, with that run's preprocessing and batch size. */
+  predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }>;
+}
+
+/** An empty session. */
+export function createTransferSession(cacheOptions: FeatureCacheOptions): TransferSession {
+  const features = createFeatureCacheStore(cacheOptions);
+  let loaded: LoadedModel | null = null;
+  let pretrained: PretrainedWeights | null = null;
+  let transfer: (TransferModel & { key: string }) | null = null;
+  let modelLoads = 0;
+  /** What the last run fed the transfer model: prediction maps pixels the same way, in batches of the same size. */
+  let lastRun: { preprocessing: Preprocessing; batchSize: number } | null = null;
+  /** A run trained pretrained layers since the load or the last restore. */
+  let backboneTrained = false;
+
+  function disposeTransferHead(): void {
+    if (!transfer) return;
+    // A head layer is counted once per model it was applied in (the transfer model, the cached head-only model): dispose until its weights go.
+    for (const name of transfer.headLayers) {
+      const layer = transfer.model.getLayer(name);
+      while (layer.dispose().refCountAfterDispose > 0);
+    }
+    transfer = null;
+  }
+
+  function transferFor(base: tf.LayersModel, request: RunModelRequest): TransferModel & { key: string } {
+    const key = JSON.stringify([request.cutLayer, request.classNames, request.head]);
+    if (transfer?.key !== key) {
+      disposeTransferHead();
+      const built = buildTransferModel(base, request.cutLayer, request.classNames.length, request.config.seed, request.head);
+      guardFrozenLayers(built.model);
+      transfer = { ...built, key };
+    }
+    return transfer;
+  }
+
+  return {
+    get loaded() {
+      return loaded;
+    },
+    get transfer() {
+      return transfer;
+    },
+    features,
+    modelId: () => `${modelLoads}:${loaded?.sourceHash ?? ''}`,
+    async load(next) {
+      let weights: PretrainedWeights;
+      try {
+        guardFrozenLayers(next.model);
+        weights = await capturePretrained(next.model);
+      } catch (error) {
+        next.model.dispose(); // the new model never replaces the current one: nothing of it may stay behind
+        throw error;
+      }
+      disposeTransferHead();
+      features.clear();
+      modelLoads++;
+      loaded?.model.dispose();
+      loaded = next;
+      pretrained = weights;
+      backboneTrained = false;
+      lastRun = null;
+    },
+    prepareRun(request) {
+      if (!loaded) throw new Error('No model is loaded yet.');
+      if (request.config.fromPretrained !== false && pretrained) {
+        // Comparable runs: the loaded model's own weights and a head initialised afresh from the run's seed.
+        restorePretrained(pretrained);
+        disposeTransferHead();
+        if (backboneTrained) features.clear(); // built from trained weights, not the pretrained ones
+        backboneTrained = false;
+      }
+      const { model, headLayers } = transferFor(loaded.model, request);
+      // From here the transfer model's weights belong to this run: prediction maps pixels as it does.
+      lastRun = { preprocessing: request.preprocessing, batchSize: request.config.batchSize };
+      // Layers at multiplier 0 are frozen for the run: inference mode, no gradient, no optimizer slot, audited as frozen.
+      applyFreezePlan(model, withStillLayers(request.plan, request.config.rateMultipliers), headLayers);
+      setBatchNormOverrides(model, request.batchNormOverrides ?? {});
+      return { model, headLayers };
+    },
+    runEnded(trainedPretrained) {
+      if (!trainedPretrained) return;
+      // Pretrained layers trained (or BN statistics updated) during the run: what the frozen part computes changed.
+      features.clear();
+      backboneTrained = true;
+    },
+    async exportModel() {
+      if (!transfer) throw new Error('No model has been trained since this model was loaded.');
+      const artifacts = await serializeModel(transfer.model);
+      // Measured, not inferred from the plan: a layer whose weights or statistics moved (in this run or an earlier one) is not claimed as the source's.
+      const identicalToSource = pretrained ? await layersMatchingPretrained(transfer.model, pretrained, transfer.headLayers) : {};
+      return { ...artifacts, identicalToSource };
+    },
+    async predict(pixels, shape) {
+      if (!transfer || !lastRun) throw new Error('No model has been trained since this model was loaded.');
+      return predictProbabilities(transfer.model, pixels, shape, lastRun.preprocessing, lastRun.batchSize);
+    },
+  };
+}
