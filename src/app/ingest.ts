@@ -5,10 +5,9 @@
  */
 import type { DroppedFile } from '../data/dropWalk';
 import { resizePixels } from '../data/fit';
-import { checkClasses, planFolderImport } from '../data/folderLayout';
-import { duplicateReason, ingestFiles, sha256Hex } from '../data/ingest';
+import { ingestFiles } from '../data/ingest';
 import { expandZips } from '../data/zip';
-import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from '../data/types';
+import type { DatasetNotice, ImageShape } from '../data/types';
 import type { ResizeMode } from '../engine/types';
 import { useStudio, type IngestStatus } from '../store/store';
 import { createDecodePool, type DecodePool } from './decodePool';
@@ -78,10 +77,6 @@ function endJob(job: NonNullable<typeof running>): void {
   rederiveIfNeeded();
 }
 
-function isAbort(error: unknown, signal: AbortSignal): boolean {
-  return signal.aborted || (error instanceof DOMException && error.name === 'AbortError');
-}
-
 /**
  * Decodes dropped or picked files at the model's input size (in the decode workers) and adds them
  * to the dataset; a dropped .zip is unpacked first (its bad entries named), and a file with the same
@@ -102,94 +97,40 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
   const pool = createDecodePool();
   const job = { kind: 'add' as const, controller, pool, key, byUser: false };
   running = job;
-  // What was decoded, by file: on cancel, ingestFiles gives nothing back, so the kept images are rebuilt from it.
-  const decoded = new Map<Blob, { pixels: Uint8Array; hash: string }>();
-  const decodeInPool = pool.decoder(resize);
-  let done = 0;
   const report = progressReporter('add', dropped.length, controller.signal);
   try {
     const zips = await expandZips(dropped);
-    const files = zips.files;
     const before = useStudio.getState();
     const knownHashes = new Map<string, string>();
     if (before.datasetSource === 'user') for (const image of before.images) if (image.hash) knownHashes.set(image.hash, image.path);
-    let result: Awaited<ReturnType<typeof ingestFiles>>;
-    try {
-      result = await ingestFiles(
-        files,
-        shape,
-        async (bytes, blob, s) => {
-          // The hash is taken again here (cheap beside decoding) so that images kept on Cancel still catch duplicates later.
-          const [pixels, hash] = await Promise.all([decodeInPool(bytes, blob, s), sha256Hex(bytes as Uint8Array<ArrayBuffer>)]);
-          decoded.set(blob, { pixels, hash });
-          return pixels;
-        },
-        {
-          onProgress: (d, total) => {
-            done = d;
-            report(d, total);
-          },
-          signal: controller.signal,
-          knownHashes,
-        },
-      );
-    } catch (error) {
-      if (!isAbort(error, controller.signal)) throw error;
-      keepDecodedSoFar(files, decoded, rootName, done, target, zips.rejected);
-      return;
-    }
-    // Class-level checks are re-derived over the whole dataset (see datasetNotices), so drop this drop's own.
-    const dropCounts = new Map<string, number>();
-    for (const image of result.images) dropCounts.set(image.className, (dropCounts.get(image.className) ?? 0) + 1);
-    const classLevel = new Set(checkClasses(dropCounts).map((n) => n.message));
-    const notices: DatasetNotice[] = [...zips.notices, ...result.notices.filter((n) => !classLevel.has(n.message))];
+    // One pass: sniffing, hashing, duplicates and decoding all happen in ingestFiles; a Cancel returns what was done.
+    const result = await ingestFiles(zips.files, shape, pool.decoder(resize), { onProgress: report, signal: controller.signal, knownHashes });
+    // Class-level checks run over the whole dataset (see datasetNotices): result.classNotices are not shown for one drop.
+    const notices: DatasetNotice[] = [...zips.notices, ...result.notices];
     const rejected = [...zips.rejected, ...result.rejected];
-    for (const folder of emptyFolders) {
-      notices.push({ level: 'warning', message: `Folder '${folder}' is empty; no images were taken from it.` });
+    if (result.cancelled) {
+      const { done, total } = result.cancelled;
+      const n = result.images.length;
+      notices.push({
+        level: 'warning',
+        message: `Cancelled after ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} files; the ${n.toLocaleString('en-US')} ${n === 1 ? 'image' : 'images'} decoded so far ${n === 1 ? 'was' : 'were'} added. Add the folder again for the rest.`,
+      });
+    } else {
+      for (const folder of emptyFolders) notices.push({ level: 'warning', message: `Folder '${folder}' is empty; no images were taken from it.` });
+      if (result.images.length === 0 && notices.length === 0 && rejected.length > 0) {
+        notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
+      }
     }
-    if (result.images.length === 0 && notices.length === 0 && rejected.length > 0) {
-      notices.push({ level: 'error', message: `No usable images in '${rootName}': every file was rejected (see Rejected files).` });
-    }
-    if (result.images.length > 0 || useStudio.getState().datasetSource === 'user') {
-      if (useStudio.getState().datasetSource !== 'user' || useStudio.getState().images.length === 0) userDecodedFor = target;
-      useStudio.getState().addUserImages(rootName, result.images, rejected, notices);
+    const state = useStudio.getState();
+    if (result.images.length > 0 || state.datasetSource === 'user') {
+      if (state.datasetSource !== 'user' || state.images.length === 0) userDecodedFor = target;
+      state.addUserImages(rootName, result.images, rejected, notices);
     } else {
       // Nothing usable: keep the current dataset, but say what was wrong.
-      useStudio.getState().reportRejected(rejected, notices);
+      state.reportRejected(rejected, notices);
     }
   } finally {
     endJob(job);
-  }
-}
-
-function keepDecodedSoFar(files: DroppedFile[], decoded: ReadonlyMap<Blob, { pixels: Uint8Array; hash: string }>, rootName: string, done: number, target: DecodeTarget, zipRejected: RejectedFile[]): void {
-  const plan = planFolderImport(files);
-  const images: LabeledImage[] = [];
-  const rejected = [...zipRejected];
-  const keptByHash = new Map<string, string>();
-  for (const entry of plan.entries) {
-    const blob = files[entry.index].blob;
-    const found = decoded.get(blob);
-    if (!found) continue;
-    // Same rule as ingestFiles: of equal files the first in order is kept.
-    const kept = keptByHash.get(found.hash);
-    if (kept !== undefined) {
-      rejected.push({ path: entry.path, reason: duplicateReason(entry.path, kept) });
-      continue;
-    }
-    keptByHash.set(found.hash, entry.path);
-    images.push({ path: entry.path, className: entry.className, pixels: found.pixels, source: blob, hash: found.hash });
-  }
-  const total = plan.entries.length;
-  const n = images.length;
-  const message = `Cancelled after ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} files; the ${n.toLocaleString('en-US')} ${n === 1 ? 'image' : 'images'} decoded so far ${n === 1 ? 'was' : 'were'} added. Add the folder again for the rest.`;
-  const notices: DatasetNotice[] = [{ level: 'warning', message }];
-  const state = useStudio.getState();
-  if (n > 0 || state.datasetSource === 'user') {
-    if (state.datasetSource !== 'user' || state.images.length === 0) userDecodedFor = target;
-    state.addUserImages(rootName, images, rejected, notices);
-  } else {
-    state.reportRejected(rejected, notices);
   }
 }
 

@@ -42,8 +42,10 @@ describe('ingestFiles', () => {
       ['pets/cats/3.png', 'cats', [30, 30, 30, 30]],
     ]);
     expect(result.rejected).toEqual([]);
-    expect(result.notices).toEqual([{ level: 'warning', message: expect.stringContaining(`Class 'dogs' has only 1 image`) }]);
+    expect(result.notices).toEqual([]);
+    expect(result.classNotices).toEqual([{ level: 'warning', message: expect.stringContaining(`Class 'dogs' has only 1 image`) }]);
     expect(result.classNames).toEqual(['cats', 'dogs']);
+    expect(result.cancelled).toBeNull();
   });
 
   it.each<[string, Blob, string]>([
@@ -104,7 +106,8 @@ describe('ingestFiles', () => {
     expect(result.ignored).toEqual(['r/cats/.DS_Store']);
     expect(result.rejected.map((r) => r.path)).toEqual(['r/loose.png', 'r/dogs/broken.png']);
     expect(result.classNames).toEqual(['cats', 'dogs']);
-    expect(result.notices).toEqual([
+    expect(result.notices).toEqual([]);
+    expect(result.classNotices).toEqual([
       { level: 'error', message: `Class 'dogs' has no usable images. Add images to it (to its folder, or onto its card) or delete the class.` },
     ]);
   });
@@ -123,8 +126,10 @@ describe('ingestFiles', () => {
     ],
   ])('reports %s', async (_name, files, messages) => {
     const result = await ingestFiles(files, shape, fakeDecode);
-    expect(result.notices.map((n) => n.message)).toEqual(messages);
-    expect(result.notices.every((n) => n.level === 'error')).toBe(true);
+    // Layout notices first, then the checks of the dropped classes (the studio re-checks those over the whole dataset).
+    const all = [...result.notices, ...result.classNotices];
+    expect(all.map((n) => n.message)).toEqual(messages);
+    expect(all.every((n) => n.level === 'error')).toBe(true);
   });
 
   it('reports progress from 0 to the number of planned files', async () => {
@@ -146,21 +151,34 @@ describe('ingestFiles', () => {
     ]);
   });
 
-  it('rejects with the abort reason and stops decoding when aborted', async () => {
+  it('stops decoding when aborted and returns what was handled before, with the count', async () => {
     const controller = new AbortController();
     const files = Array.from({ length: 40 }, (_, i) => ({ path: `r/${i % 2}/${i}.png`, blob: png(i) }));
+    let decoded = 0;
     const decode = vi.fn<DecodeImage>(async (bytes, blob, s) => {
-      if (decode.mock.calls.length === 5) controller.abort(new Error('user cancelled'));
+      if (decode.mock.calls.length === 5) {
+        controller.abort(new Error('user cancelled'));
+        // A decode cut short by the cancel fails; that says nothing about the file.
+        throw new DOMException('Adding images was cancelled.', 'AbortError');
+      }
+      decoded++;
       return fakeDecode(bytes, blob, s);
     });
-    await expect(ingestFiles(files, shape, decode, undefined, controller.signal)).rejects.toThrow('user cancelled');
+    const result = await ingestFiles(files, shape, decode, undefined, controller.signal);
     expect(decode.mock.calls.length).toBeLessThan(12);
+    expect(result.cancelled).toEqual({ done: expect.any(Number), total: 40 });
+    expect(result.cancelled!.done).toBeLessThan(12);
+    // Every image decoded before the cancel is there; the one in flight is neither kept nor named as corrupt.
+    expect(result.images.length).toBe(decoded);
+    expect(decoded).toBeGreaterThanOrEqual(4);
+    expect(result.rejected).toEqual([]);
   });
 
-  it('rejects at once for an already aborted signal', async () => {
+  it('decodes nothing for an already aborted signal', async () => {
     const decode = vi.fn(fakeDecode);
-    await expect(ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, decode, undefined, AbortSignal.abort())).rejects.toThrow();
+    const result = await ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, decode, undefined, AbortSignal.abort());
     expect(decode).not.toHaveBeenCalled();
+    expect(result).toMatchObject({ images: [], rejected: [], cancelled: { done: 0, total: 1 } });
   });
 
   it('throws a DataError when the decoder returns the wrong number of values (a programming error)', async () => {
@@ -349,7 +367,7 @@ describe('ingestFiles: content hashes and duplicates', () => {
       [0, 1],
       [1, 1],
     ]);
-    await expect(ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, fakeDecode, { signal: AbortSignal.abort() })).rejects.toThrow();
+    expect((await ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, fakeDecode, { signal: AbortSignal.abort() })).cancelled).toEqual({ done: 0, total: 1 });
   });
 
   it('counts each class once per distinct image', async () => {
@@ -363,6 +381,6 @@ describe('ingestFiles: content hashes and duplicates', () => {
       shape,
       fakeDecode,
     );
-    expect(result.notices.map((n) => n.message)).toEqual([`Class 'cats' has only 1 image, so none can be kept for validation. Add more images to it.`]);
+    expect(result.classNotices.map((n) => n.message)).toEqual([`Class 'cats' has only 1 image, so none can be kept for validation. Add more images to it.`]);
   });
 });

@@ -26,9 +26,14 @@ export type IngestProgress = (done: number, total: number) => void;
 export type IngestResult = {
   images: LabeledImage[];
   rejected: RejectedFile[];
+  /** What the folder layout says (files beside the class folders, nested folders, no classes…). */
   notices: DatasetNotice[];
+  /** Checks of the dropped classes alone (one class, tiny classes): the studio checks the whole dataset instead. */
+  classNotices: DatasetNotice[];
   ignored: string[];
   classNames: string[];
+  /** Set when `signal` aborted the ingest: files handled before it (`done` of `total`); the result holds those. */
+  cancelled: { done: number; total: number } | null;
 };
 
 /** How many files are read and decoded at once; decoding is asynchronous in the browser, so a few overlap well. */
@@ -71,6 +76,8 @@ export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string>
 
 type Outcome =
   | { kind: 'image'; image: LabeledImage & { hash: string } }
+  /** The ingest was cancelled while this file was in flight: it is not counted either way. */
+  | { kind: 'cancelled' }
   | { kind: 'rejected'; rejected: RejectedFile }
   /** Same bytes as the lower-numbered file `of` (not decoded); settled once every file is done. */
   | { kind: 'duplicate'; path: string; hash: string; of: number };
@@ -82,6 +89,7 @@ async function readPrefix(blob: Blob, length: number): Promise<Uint8Array<ArrayB
 }
 
 type IngestContext = {
+  signal?: AbortSignal;
   shape: ImageShape;
   decode: DecodeImage;
   knownHashes?: ReadonlyMap<string, string>;
@@ -132,6 +140,8 @@ async function ingestOne(slot: number, path: string, className: string, blob: Bl
   } catch (error) {
     // A decoder that cannot run at all is the program's fault, not the file's.
     if (error instanceof DataError) throw error;
+    // A decode cut short by Cancel says nothing about the file.
+    if (context.signal?.aborted) return { kind: 'cancelled' };
     return reject(decodeFailureReason(path));
   }
   const expected = imageByteLength(context.shape);
@@ -148,8 +158,9 @@ async function ingestOne(slot: number, path: string, className: string, blob: Bl
  * classes. Each image keeps its `source` blob and `hash`. Bad files become `rejected` entries naming
  * them; of files with the same bytes the first in input order is kept and the others are named as
  * duplicates, as are files whose hash is in `knownHashes`. Accepts `(files, shape, decode, onProgress,
- * signal)` or `(files, shape, decode, options)`. Rejects with `signal.reason` when aborted, and with
- * `DataError` for programmer errors (bad `shape`, decoder output of the wrong length).
+ * signal)` or `(files, shape, decode, options)`. When `signal` aborts, no further file is started and
+ * the result holds what was handled before (`cancelled` says how many). Rejects with `DataError` for
+ * programmer errors (bad `shape`, decoder output of the wrong length).
  */
 export async function ingestFiles(
   files: readonly { path: string; blob: Blob }[],
@@ -162,11 +173,10 @@ export async function ingestFiles(
   const { onProgress } = options;
   signal = options.signal;
   imageByteLength(shape);
-  signal?.throwIfAborted();
   const plan = planFolderImport(files);
   const total = plan.entries.length;
-  const outcomes: Outcome[] = new Array(total);
-  const context: IngestContext = { shape, decode, knownHashes: options.knownHashes, pixelBudget: options.pixelBudget ?? PIXEL_BUDGET, firstByHash: new Map() };
+  const outcomes: (Outcome | undefined)[] = new Array(total);
+  const context: IngestContext = { signal, shape, decode, knownHashes: options.knownHashes, pixelBudget: options.pixelBudget ?? PIXEL_BUDGET, firstByHash: new Map() };
   let next = 0;
   let done = 0;
   onProgress?.(0, total);
@@ -174,8 +184,7 @@ export async function ingestFiles(
   let failed = false;
   const worker = async () => {
     try {
-      while (next < total && !failed) {
-        signal?.throwIfAborted();
+      while (next < total && !failed && !signal?.aborted) {
         const slot = next++;
         const entry = plan.entries[slot];
         outcomes[slot] = await ingestOne(slot, entry.path, entry.className, files[entry.index].blob, context);
@@ -188,7 +197,6 @@ export async function ingestFiles(
     }
   };
   await Promise.all(Array.from({ length: Math.min(INGEST_CONCURRENCY, total) }, worker));
-  signal?.throwIfAborted();
 
   const images: LabeledImage[] = [];
   const rejected: RejectedFile[] = [...plan.rejected];
@@ -197,6 +205,7 @@ export async function ingestFiles(
   // settle duplicates here, in input order, keeping the first copy that decoded.
   const keptByHash = new Map<string, string>();
   for (const outcome of outcomes) {
+    if (outcome === undefined || outcome.kind === 'cancelled') continue; // not reached before Cancel
     if (outcome.kind === 'image') {
       const kept = keptByHash.get(outcome.image.hash);
       if (kept !== undefined) {
@@ -216,6 +225,7 @@ export async function ingestFiles(
   }
   // When the layout already explained why there are no classes, "No classes found" would only repeat it.
   const layoutExplained = counts.size === 0 && plan.notices.some((notice) => notice.level === 'error');
-  const notices = layoutExplained ? plan.notices : [...plan.notices, ...checkClasses(counts)];
-  return { images, rejected, notices, ignored: plan.ignored, classNames: plan.classNames };
+  const classNotices = layoutExplained ? [] : checkClasses(counts);
+  const cancelled = signal?.aborted ? { done, total } : null;
+  return { images, rejected, notices: plan.notices, classNotices, ignored: plan.ignored, classNames: plan.classNames, cancelled };
 }
