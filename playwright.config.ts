@@ -10,7 +10,8 @@ export const CHROMIUM_ARGS = [
   '--no-first-run',
   '--disable-quic',
 ];
-const PORT = 4319;
+/** E2E_PORT lets two runs on one machine use separate preview servers. */
+const PORT = Number(process.env.E2E_PORT ?? 4319);
 
 export default defineConfig({
   testDir: 'e2e',

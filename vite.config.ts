@@ -11,8 +11,12 @@ export default defineConfig({
     chunkSizeWarningLimit: 4000,
   },
   test: {
-    include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'],
     environment: 'node',
     testTimeout: 60_000,
+    // Two projects: the quick unit tests (npm run test:unit), and the few that train real models on the cpu backend (npm run test:slow).
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['src/**/*.test.ts', 'scripts/**/*.test.ts'], exclude: ['**/*.slow.test.ts'] } },
+      { extends: true, test: { name: 'slow', include: ['src/**/*.slow.test.ts'], testTimeout: 300_000 } },
+    ],
   },
 });
