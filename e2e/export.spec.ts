@@ -48,6 +48,10 @@ test('Export model: after a head-only run the zip holds the frozen backbone bit 
   expect(upToCut.length).toBeGreaterThan(10);
   expect(metadata.freezePlan).toEqual(Object.fromEntries(upToCut.map((name) => [name, true])));
   expect(Object.keys(metadata.freezePlan)).toEqual(upToCut);
+  expect(metadata.planChanges).toEqual([]);
+  // Measured at export: every pretrained layer with weights is bit for bit the source (all were frozen, BN statistics included).
+  expect(Object.keys(metadata.identicalToSource)).toEqual(['conv1', 'bn1', 'conv2', 'bn2', 'conv3', 'bn3']);
+  expect(Object.values(metadata.identicalToSource).every((same) => same === true)).toBe(true);
 
   // Every pretrained weight keeps the source file's name and, being frozen, its exact bytes (BN moving statistics included).
   const exportedJson = JSON.parse(strFromU8(zip['model.json'])) as ModelJson & { userDefinedMetadata: Record<string, unknown> };
