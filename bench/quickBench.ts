@@ -22,6 +22,7 @@ import { applyFreezePlan, countWeightParams, trainableVariables } from '../src/e
 import { guardFrozenLayers } from '../src/engine/frozenLayers';
 import { buildTransferModel, defaultCutLayer } from '../src/engine/head';
 import { loadLayersModelFromFileSet, type LoadedModel } from '../src/engine/modelFiles';
+import { openModel } from '../src/engine/modelSources';
 import { fineTuneTopPlan, freezeEarlyPlan, headOnlyPlan, presetBlocks, type PresetBlock } from '../src/engine/presets';
 import { summarizeLayers } from '../src/engine/summary';
 import { trainModel } from '../src/engine/trainer';
@@ -267,7 +268,7 @@ export async function benchStudioOverhead(
   const replies: { reply: WorkerReply; at: number }[] = [];
   const handle = createHandler((reply) => replies.push({ reply, at: performance.now() }), {
     selectBackend: async () => ({ backend, notes: [] }),
-    loadModel: () => loadLayersModelFromFileSet(files),
+    loadModel: () => openModel({ kind: 'files', files: [...files] }),
     batchFlushMs: 0,
   });
   await handle({ type: 'init', requestId: 1, backend, allowSoftwareWebgl: true });

@@ -1,10 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { InputShape, Preprocessing } from './types';
 
-/** A problem with the user's model files; `code` tells the kind, `message` says what to do. */
+/** The kinds of problem a user's model files can have. */
+export type ModelFileErrorCode =
+  | 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json' | 'unreachable' | 'http-status' | 'not-image-input';
+
+/** A problem with the user's model files; `code` tells the kind, `message` says what to do (modelSources.ts turns it into a result). */
 export class ModelFileError extends Error {
   constructor(
-    readonly code: 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json' | 'unreachable' | 'http-status' | 'not-image-input',
+    readonly code: ModelFileErrorCode,
     message: string,
   ) {
     super(message);

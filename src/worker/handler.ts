@@ -4,6 +4,7 @@ import { cutCandidates } from '../engine/head';
 import { HEAD_LAYER_NAMES } from '../engine/headSpec';
 import { isAugmentationOn } from '../engine/augment';
 import type { LoadedModel } from '../engine/modelFiles';
+import type { ModelOpenResult } from '../engine/modelSources';
 import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../engine/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
@@ -33,7 +34,8 @@ export type Post = (reply: WorkerReply, transfer?: Transferable[]) => void;
 /** What the handler needs from its surroundings; the worker passes the real ones, tests pass fakes. */
 export interface HandlerDeps {
   selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }>;
-  loadModel(source: ModelSource): Promise<LoadedModel>;
+  /** Opens a model (engine/modelSources.ts openModel): a bad file is a result with a code, not a throw. */
+  loadModel(source: ModelSource): Promise<ModelOpenResult>;
   /** Minimum milliseconds between two `batches` messages (coalescing). */
   batchFlushMs?: number;
 }
@@ -210,7 +212,12 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
       return;
     }
     try {
-      await models.load(await deps.loadModel(msg.source));
+      const opened = await deps.loadModel(msg.source);
+      if (!opened.ok) {
+        post({ type: 'requestFailed', requestId: msg.requestId, error: { name: 'ModelFileError', code: opened.code, message: opened.reason } });
+        return;
+      }
+      await models.load(opened.loaded);
       audit.reset();
       post({ type: 'modelLoaded', requestId: msg.requestId, model: describeModel(models.loaded!) });
     } catch (error) {

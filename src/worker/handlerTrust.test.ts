@@ -133,7 +133,7 @@ describe('a bad request leaves the session as it was', () => {
         const model = createTinyModel();
         // The second model cannot be read back (as a lost GPU device would do).
         if (loads === 2) model.getLayer('conv2').weights[0].read().data = () => Promise.reject(new Error('the device was lost'));
-        return { model, inputShape: { height: 8, width: 8, channels: 1 }, preprocessing: { range: [0, 1], resize: 'stretch' }, provenance: null, sourceHash: 'abc' };
+        return { ok: true, loaded: { model, inputShape: { height: 8, width: 8, channels: 1 }, preprocessing: { range: [0, 1], resize: 'stretch' }, provenance: null, sourceHash: 'abc' } };
       },
     });
     await handle(load);

@@ -6,8 +6,9 @@ import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConf
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../engine/auditCompare';
 import type { FeatureCacheUse } from '../engine/featureCacheStore';
+import type { ModelSource } from '../engine/modelSources';
 
-export type { FeatureCacheUse };
+export type { FeatureCacheUse, ModelSource };
 
 /** A tfjs backend the studio can train on, in order of preference. */
 export type BackendName = 'webgpu' | 'webgl' | 'cpu';
@@ -18,6 +19,8 @@ export type BackendPreference = BackendName | 'auto';
 export interface WireError {
   name: string;
   message: string;
+  /** The stable code of a typed error or a refused input (e.g. 'missing-shard'), kept across the boundary. */
+  code?: string;
   stack?: string;
 }
 
@@ -28,8 +31,6 @@ export interface WireImageSet {
   shape: InputShape;
 }
 
-/** Where the worker reads a Layers model from: a URL, or files the user picked (model.json + shards, buffers transferred). */
-export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files: { name: string; buffer: ArrayBuffer }[] };
 
 /** What the UI needs to know of a loaded model. */
 export interface ModelDescription {

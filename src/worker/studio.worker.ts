@@ -1,6 +1,6 @@
 /// <reference lib="webworker" />
 import { selectBackend } from '../engine/backend';
-import { loadLayersModelFromFileSet, loadLayersModelFromUrl } from '../engine/modelFiles';
+import { openModel } from '../engine/modelSources';
 import { createHandler } from './handler';
 import type { WorkerRequest } from './protocol';
 
@@ -8,7 +8,7 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 
 const handle = createHandler((reply, transfer) => scope.postMessage(reply, transfer ?? []), {
   selectBackend,
-  loadModel: (source) => (source.kind === 'url' ? loadLayersModelFromUrl(source.url) : loadLayersModelFromFileSet(source.files)),
+  loadModel: openModel,
 });
 
 scope.onmessage = (event: MessageEvent<WorkerRequest>) => {

@@ -5,8 +5,11 @@ export function assertNever(value: never): never {
   throw new Error(`Unexpected message: ${JSON.stringify(value)}`);
 }
 
-/** Turns anything thrown into a WireError that survives structured cloning. */
+/** Turns anything thrown into a WireError that survives structured cloning; a typed error keeps its `code`. */
 export function toWireError(error: unknown): WireError {
-  if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}), stack: error.stack };
+  }
   return { name: 'Error', message: String(error) };
 }

@@ -8,11 +8,14 @@ export function tinyDeps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
     selectBackend: async () => ({ backend: 'cpu', notes: [] }),
     loadModel: async () => ({
-      model: createTinyModel(),
-      inputShape: { height: 8, width: 8, channels: 1 },
-      preprocessing: { range: [0, 1], resize: 'stretch' },
-      provenance: 'tiny test model',
-      sourceHash: 'abc',
+      ok: true,
+      loaded: {
+        model: createTinyModel(),
+        inputShape: { height: 8, width: 8, channels: 1 },
+        preprocessing: { range: [0, 1], resize: 'stretch' },
+        provenance: 'tiny test model',
+        sourceHash: 'abc',
+      },
     }),
     ...overrides,
   };
