@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import type { BackendName, BackendPreference } from '../worker/protocol';
+import type { BackendName, BackendPreference } from './types';
 
 const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
 

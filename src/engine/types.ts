@@ -172,3 +172,8 @@ export interface BatchPoint {
   batch: number;
   loss: number;
 }
+
+/** A tfjs backend the studio can train on, in order of preference. */
+export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+/** What the user (or a test, through `?backend=`) asks for. */
+export type BackendPreference = BackendName | 'auto';

@@ -2,7 +2,7 @@
  * The messages between the main thread and the training worker. Types only:
  * both sides import it, neither runs it.
  */
-import type { BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
+import type { BackendName, BackendPreference, BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../engine/auditCompare';
 import type { FeatureCacheUse } from '../engine/featureCacheStore';
@@ -10,10 +10,7 @@ import type { ModelSource } from '../engine/modelSources';
 
 export type { FeatureCacheUse, ModelSource };
 
-/** A tfjs backend the studio can train on, in order of preference. */
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
-/** What the user (or a test, through `?backend=`) asks for. */
-export type BackendPreference = BackendName | 'auto';
+export type { BackendName, BackendPreference };
 
 /** An error as it crosses the worker boundary. */
 export interface WireError {
