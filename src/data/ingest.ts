@@ -16,7 +16,7 @@ import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from './ty
 export type DecodeImage = (bytes: Uint8Array, blob: Blob, shape: ImageShape) => Promise<Uint8Array>;
 
 /** Called after each planned file is handled: `done` of `total` files (also once with `done = 0` at the start). */
-export type IngestProgress = (done: number, total: number) => void;
+export type IngestProgressCallback = (done: number, total: number) => void;
 
 /**
  * Everything learnt from one drop: decoded images in input order, rejected files with reasons,
@@ -52,7 +52,7 @@ export function readFailureReason(path: string): string {
 /** Options of `ingestFiles`; every field is optional. */
 export type IngestOptions = {
   /** Called after each planned file is handled. */
-  onProgress?: IngestProgress;
+  onProgress?: IngestProgressCallback;
   /** Aborts the ingest: it rejects with `signal.reason`. */
   signal?: AbortSignal;
   /** Hex SHA-256 → path of images already in the dataset; a dropped file with one of these hashes is a duplicate. */
@@ -166,7 +166,7 @@ export async function ingestFiles(
   files: readonly { path: string; blob: Blob }[],
   shape: ImageShape,
   decode: DecodeImage,
-  progressOrOptions?: IngestProgress | IngestOptions,
+  progressOrOptions?: IngestProgressCallback | IngestOptions,
   signal?: AbortSignal,
 ): Promise<IngestResult> {
   const options: IngestOptions = typeof progressOrOptions === 'function' ? { onProgress: progressOrOptions, signal } : { signal, ...progressOrOptions };

@@ -1,7 +1,27 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataError } from './errors';
-import { classImbalance, DEFAULT_VALIDATION_FRACTION, splitCounts, stratifiedSplit, testCountFor, validationCountFor } from './split';
+import { classImbalance, DEFAULT_VALIDATION_FRACTION, stratifiedSplit, testCountFor, validationCountFor, type ClassSplitCount, type Split } from './split';
+
+/** Per-class train/validation/test counts of a split, in ascending label order. */
+function splitCounts(labels: ArrayLike<number>, split: Split): ClassSplitCount[] {
+  const counts = new Map<number, ClassSplitCount>();
+  const tally = (indices: Int32Array, side: 'train' | 'validation' | 'test') => {
+    for (const index of indices) {
+      const label = labels[index];
+      let count = counts.get(label);
+      if (!count) {
+        count = { label, train: 0, validation: 0, test: 0 };
+        counts.set(label, count);
+      }
+      count[side]++;
+    }
+  };
+  tally(split.train, 'train');
+  tally(split.validation, 'validation');
+  tally(split.test ?? new Int32Array(0), 'test');
+  return [...counts.values()].sort((a, b) => a.label - b.label);
+}
 
 /** Labels with `sizes[k]` items of class k, interleaved so classes are not contiguous. */
 function labelsFor(sizes: number[]): Int32Array {

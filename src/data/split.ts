@@ -113,25 +113,6 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: SplitOptions
   };
 }
 
-/** Per-class train/validation/test counts of a split, in ascending label order, for display. */
-export function splitCounts(labels: ArrayLike<number>, split: Split): ClassSplitCount[] {
-  const counts = new Map<number, ClassSplitCount>();
-  const tally = (indices: Int32Array, side: 'train' | 'validation' | 'test') => {
-    for (const index of indices) {
-      const label = labels[index];
-      let count = counts.get(label);
-      if (!count) {
-        count = { label, train: 0, validation: 0, test: 0 };
-        counts.set(label, count);
-      }
-      count[side]++;
-    }
-  };
-  tally(split.train, 'train');
-  tally(split.validation, 'validation');
-  tally(split.test ?? new Int32Array(0), 'test');
-  return [...counts.values()].sort((a, b) => a.label - b.label);
-}
 
 function images(count: number): string {
   return `${count.toLocaleString('en-US')} image${count === 1 ? '' : 's'}`;

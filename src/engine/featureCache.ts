@@ -55,15 +55,6 @@ export function featureCacheBlocker(model: tf.LayersModel, headLayers: ReadonlyS
   return blockingLayer(model, headLayers);
 }
 
-/**
- * True when every pretrained (non-head) layer of the transfer model is
- * frozen — weightless deterministic layers (ReLU, Flatten…) count as frozen —
- * and the cut has a single output, so the features can be computed once.
- */
-export function canUseFeatureCache(model: tf.LayersModel, headLayers: ReadonlySet<string>): boolean {
-  return featureCacheBlocker(model, headLayers) === null;
-}
-
 function headLayerList(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.layers.Layer[] {
   return model.layers.filter((l) => headLayers.has(l.name));
 }

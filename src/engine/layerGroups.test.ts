@@ -8,12 +8,16 @@ import {
   groupLayers,
   groupTotals,
   layerRange,
-  treeLayers,
   visibleRows,
   type LayerGroup,
   type TreeNode,
 } from './layerGroups';
 import type { LayerInfo } from './types';
+
+/** Every layer of the tree in tree order (which is model order). */
+function treeLayers(nodes: readonly TreeNode[]): LayerInfo[] {
+  return nodes.flatMap((node) => (node.kind === 'layer' ? [node.layer] : node.group.layers));
+}
 
 function layer(name: string, extra: Partial<LayerInfo> = {}): LayerInfo {
   return {

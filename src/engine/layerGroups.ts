@@ -127,11 +127,6 @@ function groupInceptionBlocks(nodes: readonly TreeNode[]): TreeNode[] {
   return out;
 }
 
-/** Every layer of the tree in tree order (which is model order). */
-export function treeLayers(nodes: readonly TreeNode[]): LayerInfo[] {
-  return nodes.flatMap((node) => (node.kind === 'layer' ? [node.layer] : node.group.layers));
-}
-
 /**
  * "Freeze up to here": the names of every pretrained layer from the first up
  * to and including `name`, in order. Throws when `name` is not among `layers`.
