@@ -9,7 +9,7 @@
  *   (buildFeatures) is reported beside it.
  * - frozen_prefix_speedup: a full fine-tuning step ÷ a step with the first
  *   half of the preset blocks (presetBlocks) frozen.
- * - studio_overhead: a step of the worker's message handler (createHandler,
+ * - studio_overhead: a step of the worker's message handler (createStudioWorker,
  *   a `train` message, timed between its batch posts) ÷ a step of a bare loop
  *   (optimizer.minimize over model.apply(training: true), one `await
  *   loss.data()` per step) on the same backend, model, plan and batch:
@@ -27,7 +27,7 @@ import { fineTuneTopPlan, freezeEarlyPlan, headOnlyPlan, presetBlocks, type Pres
 import { summarizeLayers } from '../src/engine/summary';
 import { trainModel } from '../src/engine/trainer';
 import type { FreezePlan } from '../src/engine/types';
-import { createHandler } from '../src/worker/handler';
+import { createStudioWorker } from '../src/worker/studioWorker';
 import type { BackendName, WorkerReply } from '../src/worker/protocol';
 import { benchFreezePlans, syntheticImages } from './stepBench';
 
@@ -266,7 +266,7 @@ export async function benchStudioOverhead(
 
   // The studio side: the worker's handler, fed the same files, images and plan.
   const replies: { reply: WorkerReply; at: number }[] = [];
-  const handle = createHandler((reply) => replies.push({ reply, at: performance.now() }), {
+  const handle = createStudioWorker((reply) => replies.push({ reply, at: performance.now() }), {
     selectBackend: async () => ({ backend, notes: [] }),
     loadModel: () => openModel({ kind: 'files', files: [...files] }),
     batchFlushMs: 0,

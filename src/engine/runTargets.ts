@@ -11,7 +11,7 @@ import type { Preprocessing, TrainConfig } from './types';
 /** What a run trains on, as the trainer asks at every change of the trainable set. */
 export interface RunTargets {
   /** The head alone on cached features while everything below the head is frozen and nothing pretrained trained yet; the full model otherwise. */
-  target(): RunTarget;
+  currentTarget(): RunTarget;
   /** Whether pretrained layers trained (or BN statistics moved) during the run: cached features no longer describe the model. */
   trainedPretrained(): boolean;
 }
@@ -45,7 +45,7 @@ export function createRunTargets(args: {
     : null;
   let trained = false;
   return {
-    target() {
+    currentTarget() {
       if (featureCacheBlocker(model, headLayers) !== null) trained = true;
       return headOnly && !trained ? headOnly : full;
     },

@@ -29,7 +29,7 @@ function prepare(plan: FreezePlan): TrainableRun {
   const model = transfer.model;
   current = model;
   const target = { model, train: imageSource(train, 2, preprocessing), validation: imageSource(validation, 2, preprocessing) };
-  return { model, headLayers: transfer.headLayers, target: () => target };
+  return { model, headLayers: transfer.headLayers, currentTarget: () => target };
 }
 
 let current: tf.LayersModel;
@@ -251,7 +251,7 @@ describe('seed', () => {
       const transfer = buildTransferModel(tiny, defaultCutLayer(tiny), 2, seed);
       guardFrozenLayers(transfer.model);
       const target = { model: transfer.model, train: imageSource(train, 2, preprocessing), validation: null };
-      await trainRun({ model: transfer.model, headLayers: transfer.headLayers, target: () => target }, { ...base, epochs: 2, seed }, { onBatch: (p) => losses.push(p.loss) });
+      await trainRun({ model: transfer.model, headLayers: transfer.headLayers, currentTarget: () => target }, { ...base, epochs: 2, seed }, { onBatch: (p) => losses.push(p.loss) });
       return losses;
     };
     const first = await curve(21);
@@ -300,7 +300,7 @@ describe('a live change that leaves nothing to train (issue 11)', () => {
     guardFrozenLayers(tiny);
     current = tiny;
     const target = { model: tiny, train: imageSource(train, 2, preprocessing), validation: imageSource(validation, 2, preprocessing) };
-    const run: TrainableRun = { model: tiny, headLayers: new Set(), target: () => target };
+    const run: TrainableRun = { model: tiny, headLayers: new Set(), currentTarget: () => target };
     const everything: FreezePlan = Object.fromEntries(tiny.layers.map((l) => [l.name, true]));
     let batches = 0;
     const epochLosses: number[] = [];

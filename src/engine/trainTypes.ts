@@ -66,6 +66,6 @@ export interface TrainableRun {
    * while everything below the head is frozen, the full model otherwise).
    * Its models must share `model`'s variables.
    */
-  target(): RunTarget;
+  currentTarget(): RunTarget;
 }
 

@@ -60,7 +60,7 @@ export async function trainOnSource(
   config: TrainConfig,
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  return trainRun({ model, headLayers: new Set(), target: () => ({ model, train, validation }) }, config, hooks);
+  return trainRun({ model, headLayers: new Set(), currentTarget: () => ({ model, train, validation }) }, config, hooks);
 }
 
 /** The state of one run as its loop goes. */
@@ -136,7 +136,7 @@ function hasValidation(loop: RunLoop): boolean {
 
 /** The loop's state before the first batch: the target, its optimizers, a fixed batch size, the seeded order. */
 function startLoop(run: TrainableRun, config: TrainConfig, hooks: TrainHooks): RunLoop {
-  const target = run.target();
+  const target = run.currentTarget();
   const count = target.train.count;
   const batchSize = Math.max(1, Math.min(config.batchSize, count));
   const loop: RunLoop = {
@@ -186,7 +186,7 @@ async function applyBoundary(loop: RunLoop, epoch: number, batch: number): Promi
   applyFreezePlan(run.model, withStillLayers(change.plan, config.rateMultipliers), run.headLayers);
   const applied = appliedFreezePlan(run.model);
   loop.factor = change.learningRateFactor;
-  const next = run.target();
+  const next = run.currentTarget();
   const set = createTrainableSet(next.model, config, rateAt(loop, loop.step));
   if (set === null) {
     loop.endNote = `The change at epoch ${epoch + 1}, batch ${batch + 1} (${change.label}) left nothing to train, so the run ended there.`;
@@ -352,7 +352,7 @@ async function settle(loop: RunLoop): Promise<TrainResult> {
  * variable list, the rate set every step from `config.schedule` × the
  * schedule step's factor. At each batch boundary it honours a pause, a
  * stop, the unfreezing schedule's steps (first batch of their epoch) and a
- * live plan, each change with new optimizers and `run.target()` asked
+ * live plan, each change with new optimizers and `run.currentTarget()` asked
  * again. After each epoch it copies the weights, validates and keeps the
  * best copy; early stopping ends the run after `patience` epochs without a
  * better validation loss. A non-finite loss or weight stops the run and

@@ -1,12 +1,12 @@
 /// <reference lib="webworker" />
 import { selectBackend } from '../engine/backend';
 import { openModel } from '../engine/modelSources';
-import { createHandler } from './handler';
+import { createStudioWorker } from './studioWorker';
 import type { WorkerRequest } from './protocol';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 
-const handle = createHandler((reply, transfer) => scope.postMessage(reply, transfer ?? []), {
+const handle = createStudioWorker((reply, transfer) => scope.postMessage(reply, transfer ?? []), {
   selectBackend,
   loadModel: openModel,
 });

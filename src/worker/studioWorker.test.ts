@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { WorkerReply } from './protocol';
-import { auditOf, setup, setupWithTransfers, trainRequest, wire } from './testing/handlerHarness';
+import { auditOf, setup, setupWithTransfers, trainRequest, wire } from './testing/workerHarness';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

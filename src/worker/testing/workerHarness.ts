@@ -1,10 +1,10 @@
 /** A worker handler over the tiny test model, for tests: replies are collected in arrays. */
 import { createTinyImages, createTinyModel } from '../../engine/testing/tinyModel';
-import { createHandler, type HandlerDeps } from '../handler';
+import { createStudioWorker, type WorkerDeps } from '../studioWorker';
 import type { WireImageSet, WorkerReply, WorkerRequest } from '../protocol';
 
 /** Handler dependencies over the tiny model (8×8×1, cut 'flatten'), backend cpu. */
-export function tinyDeps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+export function tinyDeps(overrides: Partial<WorkerDeps> = {}): WorkerDeps {
   return {
     selectBackend: async () => ({ backend: 'cpu', notes: [] }),
     loadModel: async () => ({
@@ -22,16 +22,16 @@ export function tinyDeps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
 }
 
 /** A handler on the tiny model whose replies land in `replies`. */
-export function setup(overrides: Partial<HandlerDeps> = {}) {
+export function setup(overrides: Partial<WorkerDeps> = {}) {
   const replies: WorkerReply[] = [];
-  const handle = createHandler((reply) => replies.push(reply), tinyDeps(overrides));
+  const handle = createStudioWorker((reply) => replies.push(reply), tinyDeps(overrides));
   return { replies, handle };
 }
 
 /** A handler on the tiny model whose replies are kept with the buffers they transfer. */
 export function setupWithTransfers() {
   const sent: { reply: WorkerReply; transfer?: Transferable[] }[] = [];
-  const handle = createHandler((reply, transfer) => sent.push({ reply, transfer }), tinyDeps({ batchFlushMs: 0 }));
+  const handle = createStudioWorker((reply, transfer) => sent.push({ reply, transfer }), tinyDeps({ batchFlushMs: 0 }));
   return { sent, handle };
 }
 

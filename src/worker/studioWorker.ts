@@ -31,8 +31,8 @@ function forwardCandidates(): string[] {
 /** Sends a reply to the main thread, transferring the listed buffers. */
 export type Post = (reply: WorkerReply, transfer?: Transferable[]) => void;
 
-/** What the handler needs from its surroundings; the worker passes the real ones, tests pass fakes. */
-export interface HandlerDeps {
+/** What the worker needs from its surroundings; the worker entry passes the real ones, tests pass fakes. */
+export interface WorkerDeps {
   selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }>;
   /** Opens a model (engine/modelSources.ts openModel): a bad file is a result with a code, not a throw. */
   loadModel(source: ModelSource): Promise<ModelOpenResult>;
@@ -75,12 +75,12 @@ function outcomeOf(result: TrainResult): RunOutcome {
 }
 
 /**
- * Creates the worker's message handler: `handle(msg)` adapts each request to
+ * Creates the studio's worker side: `onRequest(msg)` adapts each request to
  * engine calls (engine/transferSession.ts holds the models and their policy,
  * trainer.ts trains) and answers through `post`. One run at a time; a stop
  * for a run that is not active is ignored.
  */
-export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerRequest) => Promise<void> {
+export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRequest) => Promise<void> {
   const models = createTransferSession({ candidates: forwardCandidates, minProbeBuildMs: FORWARD_PROBE_MIN_BUILD_MS });
   const audit = createAuditSession(post);
   let backend: BackendName | null = null;
@@ -138,7 +138,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
     const targets = createRunTargets({ model, headLayers, train, validation, numClasses: msg.classNames.length, preprocessing: msg.preprocessing, config, features });
     let result: TrainResult;
     try {
-      result = await trainRun({ model, headLayers, target: targets.target }, config, runHooks(control, stream));
+      result = await trainRun({ model, headLayers, currentTarget: targets.currentTarget }, config, runHooks(control, stream));
     } finally {
       models.runEnded(targets.trainedPretrained());
     }
@@ -225,7 +225,7 @@ export function createHandler(post: Post, deps: HandlerDeps): (msg: WorkerReques
     }
   }
 
-  return async function handle(msg: WorkerRequest): Promise<void> {
+  return async function onRequest(msg: WorkerRequest): Promise<void> {
     const run = active?.runId === (msg as { runId?: number }).runId ? active : null;
     switch (msg.type) {
       case 'init':

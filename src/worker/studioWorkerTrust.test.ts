@@ -6,8 +6,8 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTinyModel } from '../engine/testing/tinyModel';
 import type { WorkerReply, WorkerRequest } from './protocol';
-import { createHandler } from './handler';
-import { auditOf, setup, setupWithTransfers, tinyDeps, trainRequest } from './testing/handlerHarness';
+import { createStudioWorker } from './studioWorker';
+import { auditOf, setup, setupWithTransfers, tinyDeps, trainRequest } from './testing/workerHarness';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -47,7 +47,7 @@ describe('the freeze audit holds what the run applied', () => {
     const replies: WorkerReply[] = [];
     let lastEpochSeen = false;
     // The edit is sent when the last epoch is reported, i.e. after the last batch.
-    const handle = createHandler((reply) => {
+    const handle = createStudioWorker((reply) => {
       replies.push(reply);
       if (reply.type === 'epoch' && reply.metrics.epoch === 1 && !lastEpochSeen) {
         lastEpochSeen = true;
