@@ -1,6 +1,7 @@
 import type uPlot from 'uplot';
 import type { BatchPoint, EpochMetrics, TrainableChange } from '../engine/types';
 import { formatLoss, formatPercent } from '../components/format';
+import { plannedEpochs as runEpochs } from '../store/selectors';
 import { useStudio, type StudioState } from '../store/store';
 import { smoothed } from './smoothing';
 import { StreamingChart, type ChartMarker, type Columns } from './StreamingChart';
@@ -81,11 +82,11 @@ const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
 /** x spans the whole planned run, so the curve shows progress as well as loss. */
 const plannedBatches = (): uPlot.Range.MinMax => {
   const s = useStudio.getState();
-  return [1, Math.max(2, s.batchesPerEpoch * s.config.epochs, s.batchPoints.length)];
+  return [1, Math.max(2, s.batchesPerEpoch * runEpochs(s), s.batchPoints.length)];
 };
 const plannedEpochs = (): uPlot.Range.MinMax => {
   const s = useStudio.getState();
-  return [1, Math.max(2, s.config.epochs, s.epochs.length)];
+  return [1, Math.max(2, runEpochs(s), s.epochs.length)];
 };
 const integerTicks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextRunTraining } from '../store/selectors';
 import { createStudioStore } from '../store/store';
 import type { ModelDescription, WorkerReply, WorkerRequest } from '../worker/protocol';
 import { createStudioClient } from './studioClient';
@@ -207,5 +208,46 @@ describe('studio client: live control of a run', () => {
     expect(client.train()).toBeNull();
     expect(sent.length).toBe(before);
     expect(store.getState().runError).toMatch(/Schedule step 1 starts at epoch 5, but the run has 3 epochs/);
+  });
+});
+
+describe('studio client: auto epochs', () => {
+  it('sends the config auto resolved for a run on cached features, and runSettings records what the run got', async () => {
+    const { store, client, sent } = await readyClient();
+    // conv frozen (the file's flag), flat weightless: the worker trains the head on cached features.
+    expect(store.getState().autoEpochs).toBe(true);
+    const hint = nextRunTraining(store.getState());
+    expect(hint.mode).toBe('cached');
+    client.train();
+    const request = sent[sent.length - 1].request;
+    if (request.type !== 'train') throw new Error(request.type);
+    // 6 training images: batch 1 for 4+ steps per epoch, up to 100 epochs, patience 10.
+    expect(request.config).toMatchObject({ epochs: 100, batchSize: 1, earlyStopping: { patience: 10 }, learningRate: 0.001 });
+    expect(store.getState().runSettings?.config).toMatchObject({ epochs: 100, batchSize: 1, earlyStopping: { patience: 10 } });
+    expect(store.getState().runSettings?.autoEpochs).toBe(hint.explanation);
+    expect(store.getState().batchesPerEpoch).toBe(6);
+    // The user's settings themselves are unchanged.
+    expect(store.getState().config).toMatchObject({ epochs: 10, batchSize: 32, earlyStopping: null });
+  });
+
+  it('keeps the Epochs field when layers below the head train, and when auto is off', async () => {
+    const { store, client, sent } = await readyClient();
+    const lastConfig = () => {
+      const request = sent[sent.length - 1].request;
+      if (request.type !== 'train') throw new Error(request.type);
+      return request.config;
+    };
+    store.getState().setLayerFrozen('conv', false);
+    expect(nextRunTraining(store.getState()).explanation).toBe("auto: 10 epochs — layers below the head train ('conv' is not frozen).");
+    client.train();
+    expect(lastConfig()).toMatchObject({ epochs: 10, batchSize: 32, earlyStopping: null });
+    store.getState().runEnded({ stopped: false, epochsCompleted: 10, batches: 10, validationLoss: 1, validationAccuracy: 0.5 });
+
+    store.getState().setLayerFrozen('conv', true);
+    store.getState().setConfig({ epochs: 3 });
+    store.getState().setAutoEpochs(false);
+    client.train();
+    expect(lastConfig()).toMatchObject({ epochs: 3, batchSize: 32, earlyStopping: null });
+    expect(store.getState().runSettings?.autoEpochs).toBeNull();
   });
 });

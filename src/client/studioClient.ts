@@ -2,11 +2,12 @@ import { packImages } from '../data/pixels';
 import { splitDataset } from '../data/datasetSplit';
 import type { ImageShape } from '../data/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
+import { resolveTrainConfig } from '../engine/autoEpochs';
 import { sourceFreezePlan } from '../engine/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
 import type { ModelOrigin, StudioStore } from '../store/store';
-import { isRunActive, runPlanSettings, trainBlocker } from '../store/selectors';
+import { isRunActive, runPlanSettings, trainBlocker, transferLayers } from '../store/selectors';
 import type { Transport } from './transport';
 
 type Pending = { resolve(reply: WorkerReply): void };
@@ -17,7 +18,10 @@ export interface StudioClient {
   init(preference: BackendPreference, allowSoftwareWebgl?: boolean): Promise<void>;
   /** Loads a model; on success the tree shows it with the file's own freeze flags. `origin` says where it came from. */
   loadModel(source: ModelSource, origin: ModelOrigin): Promise<ModelDescription | null>;
-  /** Splits the dataset, sends it to the worker and starts a run; returns its id, or null with the reason in the store. */
+  /**
+   * Splits the dataset, resolves "Auto" epochs (engine/autoEpochs.ts), sends both to the worker and starts a
+   * run; returns its id, or null with the reason in the store.
+   */
   train(): number | null;
   /** Asks the active run to stop at the next batch boundary. */
   stop(): void;
@@ -159,8 +163,19 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const train = gather(split.train);
       const validation = split.validation.length > 0 ? gather(split.validation) : null;
       const runId = state.runId + 1;
-      const batchSize = Math.max(1, Math.min(state.config.batchSize, split.train.length));
-      state.runRequested(runId, Math.ceil(split.train.length / batchSize));
+      const resolved = resolveTrainConfig({
+        config: state.config,
+        auto: state.autoEpochs,
+        layers: transferLayers(state),
+        plan: state.freezePlan,
+        batchNormOverrides: state.batchNormOverrides,
+        unfreezeSchedule: settings.unfreezeSchedule,
+        trainImages: split.train.length,
+        hasValidation: split.validation.length > 0,
+      });
+      const config = resolved.config;
+      const batchSize = Math.max(1, Math.min(config.batchSize, split.train.length));
+      state.runRequested(runId, Math.ceil(split.train.length / batchSize), { config, autoEpochs: resolved.mode === 'off' ? null : resolved.explanation });
       const held = (indices: Int32Array) => (indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null);
       state.evaluationPrepared(runId, state.classNames, held(split.validation), held(split.test));
       const transfer: Transferable[] = [train.pixels.buffer, train.labels.buffer];
@@ -176,7 +191,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
           classNames: state.classNames,
           train,
           validation,
-          config: { ...state.config, unfreezeSchedule: settings.unfreezeSchedule, rateMultipliers: settings.rateMultipliers },
+          config: { ...config, unfreezeSchedule: settings.unfreezeSchedule, rateMultipliers: settings.rateMultipliers },
           batchNormOverrides: state.batchNormOverrides,
         },
         transfer,

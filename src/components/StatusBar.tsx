@@ -1,3 +1,4 @@
+import { plannedEpochs } from '../store/selectors';
 import { useStudio } from '../store/store';
 
 /**
@@ -9,7 +10,8 @@ export function StatusBar() {
   const notes = useStudio((s) => s.backendNotes);
   const runStatus = useStudio((s) => s.runStatus);
   const epochs = useStudio((s) => s.epochs.length);
-  const totalEpochs = useStudio((s) => s.config.epochs);
+  // The run's own epochs ("Auto" may have chosen them), not the field's.
+  const totalEpochs = useStudio(plannedEpochs);
   const batchesPerEpoch = useStudio((s) => s.batchesPerEpoch);
   const lastPoint = useStudio((s) => s.batchPoints[s.batchPoints.length - 1]);
 

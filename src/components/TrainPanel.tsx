@@ -2,7 +2,7 @@ import { useId, useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import type { LearningRateSchedule, OptimizerName, TrainableChange } from '../engine/types';
-import { isRunActive, planSettingsError, trainBlocker } from '../store/selectors';
+import { isRunActive, nextRunTraining, planSettingsError, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import type { FeatureCacheUse, RunOutcome, RunSetup } from '../worker/protocol';
 import { FreezeAudit } from './audit/FreezeAudit';
@@ -22,6 +22,50 @@ function ConfigField({ label, field, min, max, step }: { label: string; field: N
   const setConfig = useStudio((s) => s.setConfig);
   const running = useStudio((s) => isRunActive(s));
   return <NumberField label={label} value={value} onValue={(v) => setConfig({ [field]: v })} min={min} max={max} step={step} disabled={running} />;
+}
+
+/**
+ * Epochs and the "Auto" checkbox beside it (on by default: engine/autoEpochs.ts). Typing a number turns
+ * auto off, so a number typed is the number trained. The field's accessible name stays exactly "Epochs".
+ */
+function EpochsField({ hintId }: { hintId: string }) {
+  const value = useStudio((s) => s.config.epochs);
+  const auto = useStudio((s) => s.autoEpochs);
+  const setConfig = useStudio((s) => s.setConfig);
+  const setAutoEpochs = useStudio((s) => s.setAutoEpochs);
+  const running = useStudio((s) => isRunActive(s));
+  return (
+    <div className="epochs-field" style={{ display: 'grid', gap: 4, alignContent: 'start' }}>
+      <NumberField
+        label="Epochs"
+        value={value}
+        onValue={(v) => {
+          setConfig({ epochs: v });
+          setAutoEpochs(false);
+        }}
+        min={1}
+        max={500}
+        step={1}
+        disabled={running}
+      />
+      <label className="field checkbox-field">
+        <input type="checkbox" checked={auto} disabled={running} aria-describedby={hintId} onChange={(e) => setAutoEpochs(e.target.checked)} />
+        <span>Auto</span>
+      </label>
+    </div>
+  );
+}
+
+/** The line under Epochs: what the next run will do (or, during a run, what this one does). */
+function EpochsHint({ id }: { id: string }) {
+  const next = useStudio((s) => nextRunTraining(s).explanation);
+  const active = useStudio((s) => isRunActive(s));
+  const running = useStudio((s) => (s.runSettings ? s.runSettings.autoEpochs ?? `${s.runSettings.config.epochs} epoch${s.runSettings.config.epochs === 1 ? '' : 's'} as set.` : null));
+  return (
+    <p id={id} className="muted small epochs-hint">
+      {active && running ? `This run — ${running}` : next}
+    </p>
+  );
 }
 
 const OPTIMIZERS: { value: OptimizerName; label: string }[] = [
@@ -237,29 +281,32 @@ export function TrainPanel() {
   );
   const active = isRunActive({ runStatus });
   const settingsError = useStudio(planSettingsError);
+  const hintId = useId();
+  const reason = blocker ?? settingsError;
 
   return (
     <section className="panel train-panel" aria-labelledby="train-heading">
       <h2 id="train-heading">3 · Train</h2>
       <div className="train-controls">
-        <ConfigField label="Epochs" field="epochs" min={1} max={500} step={1} />
+        <EpochsField hintId={hintId} />
         <ConfigField label="Batch size" field="batchSize" min={1} max={1024} step={1} />
         <ConfigField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
       </div>
+      <EpochsHint id={hintId} />
       <FromPretrainedField disabled={active} />
       <AdvancedSettings disabled={active} />
       <AugmentationSettings />
       <ScheduleEditor />
       <RateMultipliers />
       <div className="toolbar">
-        <button type="button" className="primary" disabled={active || blocker !== null || settingsError !== null} onClick={() => studioClient().train()}>
+        <button type="button" className="primary" disabled={active || reason !== null} onClick={() => studioClient().train()}>
           Train
         </button>
         <PauseButton />
         <button type="button" disabled={!active || runStatus === 'stopping'} onClick={() => studioClient().stop()}>
           Stop
         </button>
-        {(blocker ?? settingsError) && !active ? <span className="muted small">{blocker ?? settingsError}</span> : null}
+        {reason && !active ? <span className="muted small">{reason}</span> : null}
       </div>
       <RunProgress />
       <TrainingCharts />

@@ -186,6 +186,19 @@ describe('recommendPreset', () => {
     expect(got.reason).toContain(reason);
   });
 
+  it.each([
+    ['auto on (the default)', undefined, 'With “Auto” beside Epochs (the default) the head is trained to convergence on cached features: up to 100 epochs, stopping when the validation loss stops improving.'],
+    ['auto off', { auto: false, epochs: 10 }, 'Tick “Auto” beside Epochs to train the head to convergence on cached features: 10 epochs can be too few steps on little data.'],
+    ['no cache', { auto: true, epochs: 4, cacheBlocker: 'augmentation is on (every epoch sees new pixels)' }, 'The feature cache is off: augmentation is on (every epoch sees new pixels); the 4 epochs as set run the whole model, so raise Epochs if the head has not converged.'],
+  ])('head only on little data says how the head gets trained enough: %s', (_, training, sentence) => {
+    expect(recommendPreset({ imagesPerClass: 12, classCount: 2, blockCount: 17, training }).reason).toBe(
+      `12 images per class (2 classes): train the head only — fine-tuning the backbone on so little data tends to overfit. ${sentence}`,
+    );
+    expect(recommendPreset({ imagesPerClass: 500, classCount: 2, blockCount: 1, training }).reason).toContain(sentence);
+    // Other presets fine-tune layers below the head: nothing about the cache.
+    expect(recommendPreset({ imagesPerClass: 500, classCount: 2, blockCount: 17, training }).reason).not.toContain('cached');
+  });
+
   it('the recommended parameter is always valid for the model', () => {
     for (let blockCount = 0; blockCount <= 40; blockCount++) {
       for (const imagesPerClass of [10, 150, 800, 1500, 5000, 20000]) {

@@ -7,6 +7,7 @@
  * of the blocks": head only freezes all of them, full fine-tune none,
  * "freeze early layers" the first n, "fine-tune top blocks" all but the last k.
  */
+import { AUTO_MAX_EPOCHS } from './autoEpochs';
 import { groupLayers } from './layerGroups';
 import { isFrozen } from './params';
 import type { FreezePlan, LayerInfo } from './types';
@@ -194,20 +195,36 @@ const plural = (count: number, one: string, many = `${one}s`) => `${count.toLoca
  * - 10,000 and more: full fine-tune.
  * A model with fewer than two blocks gets head only below 10,000, full from there.
  * With fewer than two classes it recommends head only and says to add classes.
+ * A "head only" reason also says how the head gets trained enough, from
+ * `training` (the "Auto" checkbox beside Epochs, the Epochs field, and why a
+ * head-only run would not use the feature cache, e.g. augmentation; absent =
+ * auto on, cache used): on cached features to convergence, or what to change.
  */
-export function recommendPreset(input: { imagesPerClass: number; classCount: number; blockCount: number }): Recommendation {
+export function recommendPreset(input: {
+  imagesPerClass: number;
+  classCount: number;
+  blockCount: number;
+  training?: { auto: boolean; epochs: number; cacheBlocker?: string | null };
+}): Recommendation {
   const { classCount, blockCount } = input;
   const perClass = Math.round(input.imagesPerClass);
   if (classCount < 2 || perClass < 1) {
     return { preset: 'head-only', param: 0, reason: `${plural(classCount, 'class', 'classes')} with images so far: train the head only until there are at least two classes to tell apart.` };
   }
   const lead = `${plural(perClass, 'image')} per class (${plural(classCount, 'class', 'classes')})`;
-  const headOnly = { preset: 'head-only' as const, param: 0, reason: `${lead}: train the head only — fine-tuning the backbone on so little data tends to overfit.` };
+  const training = input.training ?? { auto: true, epochs: 10 };
+  // Head only is what succeeds on little data only if the head then trains enough: say how it does.
+  const converges = training.cacheBlocker
+    ? ` The feature cache is off: ${training.cacheBlocker}; the ${plural(training.epochs, 'epoch')} as set run the whole model, so raise Epochs if the head has not converged.`
+    : training.auto
+      ? ` With “Auto” beside Epochs (the default) the head is trained to convergence on cached features: up to ${AUTO_MAX_EPOCHS} epochs, stopping when the validation loss stops improving.`
+      : ` Tick “Auto” beside Epochs to train the head to convergence on cached features: ${plural(training.epochs, 'epoch')} can be too few steps on little data.`;
+  const headOnly = { preset: 'head-only' as const, param: 0, reason: `${lead}: train the head only — fine-tuning the backbone on so little data tends to overfit.${converges}` };
   const full = { preset: 'full' as const, param: 0, reason: `${lead}: full fine-tune — with this much data every layer can adapt without overfitting.` };
   if (perClass >= FULL_FROM) return full;
   if (perClass < HEAD_ONLY_BELOW) return headOnly;
   if (blockCount < 2) {
-    return { ...headOnly, reason: `${lead}: train the head only — this model has no blocks to fine-tune separately, and the whole backbone is too much for this data.` };
+    return { ...headOnly, reason: `${lead}: train the head only — this model has no blocks to fine-tune separately, and the whole backbone is too much for this data.${converges}` };
   }
   if (perClass < FREEZE_EARLY_FROM) {
     const k = Math.min(blockCount - 1, Math.max(1, Math.ceil(blockCount / 4)));

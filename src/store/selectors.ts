@@ -1,4 +1,7 @@
 import { checkClasses } from '../data/folderLayout';
+import { splitDataset } from '../data/datasetSplit';
+import type { Split } from '../data/split';
+import { resolveTrainConfig, type ResolvedTrainConfig } from '../engine/autoEpochs';
 import { classImbalance } from '../data/split';
 import { checkAugmentation } from '../engine/augment';
 import type { DatasetNotice } from '../data/types';
@@ -148,4 +151,61 @@ export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' 
   if (state.images.length === 0) return state.notices;
   const imbalance = classImbalance(counts);
   return [...state.notices, ...checkClasses(counts), ...(imbalance ? [{ ...imbalance, message: `Class imbalance: ${imbalance.message}` }] : [])];
+}
+
+/** Memoises `compute` on the identity of the inputs `pick` returns (store selectors run on every streamed batch). */
+function memoOn<S, T>(pick: (state: S) => unknown[], compute: (state: S) => T): (state: S) => T {
+  let inputs: unknown[] | null = null;
+  let value: T;
+  return (state) => {
+    const next = pick(state);
+    if (inputs === null || next.some((v, i) => v !== inputs![i])) {
+      inputs = next;
+      value = compute(state);
+    }
+    return value;
+  };
+}
+
+type SplitState = Pick<StudioState, 'images' | 'classNames' | 'validationFraction' | 'testFraction' | 'splitSeed'>;
+
+/** The split the next run will make of the images (what the client's train() makes); null when it cannot be made (an image of an unknown class). */
+export const nextRunSplit: (state: SplitState) => Split | null = memoOn(
+  (s) => [s.images, s.classNames, s.validationFraction, s.testFraction, s.splitSeed],
+  (s) => {
+    try {
+      return splitDataset(s).split;
+    } catch {
+      return null;
+    }
+  },
+);
+
+type NextRunState = SplitState &
+  Pick<StudioState, 'config' | 'autoEpochs' | 'model' | 'cutLayer' | 'head' | 'freezePlan' | 'batchNormOverrides' | 'scheduleSteps' | 'blockMultipliers'>;
+
+/**
+ * What the next run gets from "Auto" epochs (engine/autoEpochs.ts) as things stand: the resolved config and
+ * its one-line explanation for the hint under Epochs; the same decision the client's train() sends.
+ */
+export const nextRunTraining: (state: NextRunState) => ResolvedTrainConfig = memoOn(
+  (s) => [s.config, s.autoEpochs, s.model, s.cutLayer, s.classNames, s.head, s.freezePlan, s.batchNormOverrides, s.scheduleSteps, s.blockMultipliers, nextRunSplit(s)],
+  (s) => {
+    const split = nextRunSplit(s);
+    return resolveTrainConfig({
+      config: s.config,
+      auto: s.autoEpochs,
+      layers: transferLayers(s),
+      plan: s.freezePlan,
+      batchNormOverrides: s.batchNormOverrides,
+      unfreezeSchedule: runPlanSettings(s).unfreezeSchedule,
+      trainImages: split?.train.length ?? 0,
+      hasValidation: (split?.validation.length ?? 0) > 0,
+    });
+  },
+);
+
+/** The epochs of the run in the store as it was started (auto resolved), or the Epochs field before any run. */
+export function plannedEpochs(state: Pick<StudioState, 'runSettings' | 'config'>): number {
+  return state.runSettings?.config.epochs ?? state.config.epochs;
 }

@@ -346,6 +346,16 @@ export interface RunSettings {
   trainableParams: number;
   /** The unfreezing schedule the run was sent (layer names, epochs from 0); empty = none. */
   unfreezeSchedule: UnfreezeStep[];
+  /** What "Auto" epochs decided for the run, in one line (engine/autoEpochs.ts); null when the run was started without it. */
+  autoEpochs?: string | null;
+}
+
+/** What the client knows of a run as it starts it, beyond the store's own settings. */
+export interface RunStart {
+  /** The config the run really gets (auto epochs resolved); absent = `config` as set. */
+  config?: TrainConfig;
+  /** What auto epochs decided, in one line; null or absent when auto is off. */
+  autoEpochs?: string | null;
 }
 
 /** Training settings, the live run, and its streamed metrics. */
@@ -382,7 +392,8 @@ export interface TrainSlice {
   layerUpdatesArrived(updates: LayerUpdates): void;
   backendReady(backend: BackendName, notes: string[]): void;
   setConfig(patch: Partial<TrainConfig>): void;
-  runRequested(runId: number, batchesPerEpoch: number): void;
+  /** A run is being started with id `runId`: records what it starts with (`start.config`, the resolved config, in `runSettings`). */
+  runRequested(runId: number, batchesPerEpoch: number, start?: RunStart): void;
   runStarted(setup: RunSetup): void;
   batchesArrived(points: BatchPoint[]): void;
   epochArrived(metrics: EpochMetrics): void;
@@ -394,6 +405,9 @@ export interface TrainSlice {
   runFailed(message: string): void;
   /** Every finished or stopped run since the model was loaded, in run order: "Compare runs" reads them. */
   runs: RunRecord[];
+  /** The "Auto" checkbox beside Epochs (on by default): see engine/autoEpochs.ts. */
+  autoEpochs: boolean;
+  setAutoEpochs(on: boolean): void;
 }
 
 /** The run's freeze plan, what it keeps frozen and trains, and its schedule, at the start (a cut the model lacks: nothing to count). */
@@ -435,18 +449,19 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   layerUpdatesArrived: (updates) => set({ layerUpdates: updates }),
   backendReady: (backend, notes) => set({ backend, backendNotes: notes }),
   setConfig: (patch) => set((s) => ({ config: { ...s.config, ...patch } })),
-  runRequested: (runId, batchesPerEpoch) =>
+  runRequested: (runId, batchesPerEpoch, start = {}) =>
     set((s) => ({
       runId,
       runStatus: 'starting',
       runSetup: null,
       runSettings: {
-        config: s.config,
+        config: start.config ?? s.config,
         head: s.head,
         preprocessing: s.preprocessing!,
         classNames: s.classNames,
         dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
         ...freezeAtStart(s),
+        autoEpochs: start.autoEpochs ?? null,
       },
       batchesPerEpoch,
       ...NO_RUN_RECORD,
@@ -469,6 +484,8 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
     }),
   runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null }),
   runs: [],
+  autoEpochs: true,
+  setAutoEpochs: (on) => set({ autoEpochs: on }),
 });
 
 // ----------------------------------------------------------- evaluation slice

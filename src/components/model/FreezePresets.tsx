@@ -1,6 +1,8 @@
 import { useId, useMemo, useState } from 'react';
+import { cachedFeaturesBlocker } from '../../engine/autoEpochs';
 import {
   PRESETS,
+  headOnlyPlan,
   matchPreset,
   median,
   paramRange,
@@ -45,6 +47,11 @@ export function FreezePresets() {
   const images = useStudio((s) => s.images);
   const classNames = useStudio((s) => s.classNames);
   const blocks = useRunBlocks();
+  const auto = useStudio((s) => s.autoEpochs);
+  const epochs = useStudio((s) => s.config.epochs);
+  const augmentation = useStudio((s) => s.config.augmentation);
+  const batchNormOverrides = useStudio((s) => s.batchNormOverrides);
+  const scheduleSteps = useStudio((s) => s.scheduleSteps);
   const range = paramRange(blocks);
   // Which of two equal readings of a prefix plan to show ("freeze early n" or "fine-tune top B − n"): the radio last chosen.
   const [prefer, setPrefer] = useState<PresetId | undefined>(undefined);
@@ -52,8 +59,16 @@ export function FreezePresets() {
 
   const recommendation = useMemo(() => {
     const counts = classCounts({ images, classNames }).filter((count) => count > 0);
-    return recommendPreset({ imagesPerClass: median(counts), classCount: counts.length, blockCount: blocks.length });
-  }, [images, classNames, blocks.length]);
+    // What would keep a head-only run off the feature cache (augmentation, a BN layer training its statistics, a schedule).
+    const cacheBlocker = cachedFeaturesBlocker({
+      layers: rows,
+      plan: headOnlyPlan(blocks),
+      batchNormOverrides,
+      unfreezeSchedule: scheduleSteps,
+      augmentation,
+    });
+    return recommendPreset({ imagesPerClass: median(counts), classCount: counts.length, blockCount: blocks.length, training: { auto, epochs, cacheBlocker } });
+  }, [images, classNames, blocks, rows, auto, epochs, augmentation, batchNormOverrides, scheduleSteps]);
 
   // Slider positions while their preset is not the current one: the recommendation's, else a quarter / a third of the blocks.
   const [chosen, setChosen] = useState<Partial<Record<Parametric, number>>>({});
