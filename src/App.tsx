@@ -5,6 +5,7 @@ import { RunComparison } from './components/runs/RunComparison';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
 import { TrainPanel } from './components/TrainPanel';
+import { WorkerCrashAlert } from './components/WorkerCrashAlert';
 
 /** One screen, left to right: model → what to freeze → data → train → results. */
 export function App() {
@@ -16,6 +17,7 @@ export function App() {
         </h1>
         <StatusBar />
       </header>
+      <WorkerCrashAlert />
       <main className="columns">
         <ModelPanel />
         <DataPanel />

@@ -3,7 +3,7 @@ import { createWorkerTransport } from '../client/transport';
 import { fetchSampleDataset } from '../data/sampleDataset';
 import { resizePixels } from '../data/fit';
 import type { ImageShape, LabeledImage } from '../data/types';
-import type { BackendPreference } from '../worker/protocol';
+import type { BackendPreference, ModelSource } from '../worker/protocol';
 import { useStudio } from '../store/store';
 import { BUILT_IN_MODELS, DEFAULT_MODEL_ID } from './builtInModels';
 import { noteSampleFittedTo, rederiveIfNeeded } from './ingest';
@@ -12,6 +12,15 @@ import { noteSampleFittedTo, rederiveIfNeeded } from './ingest';
 const SAMPLE_URL = new URL('sample/digits-5-9.json', document.baseURI).href;
 
 let client: StudioClient | null = null;
+
+/** How the backend was asked for at start-up (`?backend=`, `?softwareWebgl=1`): a restarted worker asks the same. */
+let backendRequest: { preference: BackendPreference; allowSoftwareWebgl: boolean } = { preference: 'auto', allowSoftwareWebgl: false };
+
+/**
+ * The files of the model last imported from this computer, kept on the main thread: the buffers sent to the
+ * worker are transferred (gone here), so a restarted worker is sent the files read again.
+ */
+let importedFiles: readonly File[] | null = null;
 
 /** The app's one client; created on first use. */
 export function studioClient(): StudioClient {
@@ -51,6 +60,7 @@ export async function startStudio(search: string): Promise<void> {
   const params = new URLSearchParams(search);
   const preference = (params.get('backend') ?? 'auto') as BackendPreference;
   const c = studioClient();
+  backendRequest = { preference, allowSoftwareWebgl: params.get('softwareWebgl') === '1' };
   const samplePromise = fetchSampleDataset(SAMPLE_URL)
     .then((sample) => {
       rawSample = sample;
@@ -63,7 +73,7 @@ export async function startStudio(search: string): Promise<void> {
       rederiveIfNeeded();
     }
   });
-  await c.init(preference, params.get('softwareWebgl') === '1');
+  await c.init(backendRequest.preference, backendRequest.allowSoftwareWebgl);
   await loadBuiltInModel(DEFAULT_MODEL_ID);
   await samplePromise;
 }
@@ -97,11 +107,59 @@ export async function loadModelFromUrl(text: string): Promise<void> {
   await studioClient().loadModel({ kind: 'url', url: url.href }, { kind: 'url', url: url.href });
 }
 
+/** The picked files as the worker takes them: `{name, buffer}` each, read now. */
+function readModelFiles(picked: readonly File[]): Promise<{ name: string; buffer: ArrayBuffer }[]> {
+  return Promise.all(picked.map(async (file) => ({ name: file.name, buffer: await file.arrayBuffer() })));
+}
+
 /** Loads a model.json picked together with its weight files; a failure keeps the current model. */
 export async function importModelFiles(picked: readonly File[]): Promise<void> {
-  const files = await Promise.all(picked.map(async (file) => ({ name: file.name, buffer: await file.arrayBuffer() })));
+  const files = await readModelFiles(picked);
   const fileName = files.map((f) => f.name).find((n) => n.toLowerCase().endsWith('.json')) ?? files[0]?.name ?? 'model.json';
-  await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName });
+  const model = await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName });
+  if (model) importedFiles = [...picked];
+}
+
+/** Where the current model can be read from again: its URL, or the kept files of the last import read anew. */
+async function currentModelSource(): Promise<ModelSource | null> {
+  const origin = useStudio.getState().modelOrigin;
+  switch (origin?.kind) {
+    case 'builtin': {
+      const entry = BUILT_IN_MODELS.find((m) => m.id === origin.id);
+      return entry ? { kind: 'url', url: new URL(entry.path, document.baseURI).href } : null;
+    }
+    case 'url':
+      return { kind: 'url', url: origin.url };
+    case 'files':
+      if (!importedFiles) throw new Error(`the files of '${origin.fileName}' are no longer at hand`);
+      return { kind: 'files', files: await readModelFiles(importedFiles) };
+    default:
+      return null;
+  }
+}
+
+/**
+ * "Restart the training worker" after a crash: a fresh worker, the backend asked for at start-up, and the
+ * current model loaded again (built-in or by URL: from its URL; imported: from the files kept since the
+ * import), keeping the tree, plan, data and run history. When the model cannot be had again (no model had
+ * loaded yet, or an imported file cannot be read any more), the default built-in model is loaded and the
+ * reason is shown with the model.
+ */
+export async function restartTrainingWorker(): Promise<void> {
+  const crash = useStudio.getState().workerCrash;
+  if (!crash || crash.restarting) return;
+  let source: ModelSource | null = null;
+  let unreadable: string | null = null;
+  try {
+    source = await currentModelSource();
+  } catch (error) {
+    const origin = useStudio.getState().modelOrigin;
+    unreadable = `The imported model '${origin?.kind === 'files' ? origin.fileName : '?'}' could not be read again (${(error as Error).message}); the built-in model was loaded instead. Import your model again to go on with it.`;
+  }
+  const restarted = await studioClient().restart(backendRequest.preference, backendRequest.allowSoftwareWebgl, source);
+  if (!restarted || source) return;
+  await loadBuiltInModel(DEFAULT_MODEL_ID);
+  if (unreadable) useStudio.getState().modelFailed(unreadable);
 }
 
 /** Adding files lives in ./ingest (decode workers, progress, Cancel); re-exported for the components that import it from here. */

@@ -35,6 +35,7 @@ function inProcessStudio() {
     listen: (onReply) => {
       deliver = onReply;
     },
+    restart: () => {},
   };
   return { store, client: createStudioClient(transport, store) };
 }

@@ -21,21 +21,28 @@ const model: ModelDescription = {
   layerCount: 4,
 };
 
-/** A transport that records requests and lets the test play the worker. */
+/** A transport that records requests and lets the test play the worker (it answers init and loadModel itself while `answering`). */
 function fakeTransport() {
   const sent: { request: WorkerRequest; transfer?: Transferable[] }[] = [];
   let reply: (r: WorkerReply) => void = () => {};
+  let crash: (message: string) => void = () => {};
+  const control = { answering: true, restarts: 0 };
   const transport: Transport = {
     post: (request, transfer) => {
       sent.push({ request, transfer });
+      if (!control.answering) return;
       if (request.type === 'init') queueMicrotask(() => reply({ type: 'ready', requestId: request.requestId, backend: 'cpu', notes: [] }));
       if (request.type === 'loadModel') queueMicrotask(() => reply({ type: 'modelLoaded', requestId: request.requestId, model }));
     },
-    listen: (onReply) => {
+    listen: (onReply, onCrash) => {
       reply = onReply;
+      crash = onCrash;
+    },
+    restart: () => {
+      control.restarts++;
     },
   };
-  return { transport, sent, reply: (r: WorkerReply) => reply(r) };
+  return { transport, sent, control, reply: (r: WorkerReply) => reply(r), crash: (message: string) => crash(message) };
 }
 
 async function readyClient() {
@@ -87,7 +94,8 @@ describe('studio client', () => {
     const before = sent.length;
     expect(client.train()).toBeNull();
     expect(sent.length).toBe(before);
-    expect(store.getState().runError).toBe('Training needs at least two classes with images.');
+    expect(store.getState().trainRefusal).toBe('Training needs at least two classes with images.');
+    expect(store.getState().runStatus).toBe('idle');
   });
 });
 
@@ -207,7 +215,27 @@ describe('studio client: live control of a run', () => {
     const before = sent.length;
     expect(client.train()).toBeNull();
     expect(sent.length).toBe(before);
-    expect(store.getState().runError).toMatch(/Schedule step 1 starts at epoch 5, but the run has 3 epochs/);
+    expect(store.getState().trainRefusal).toMatch(/Schedule step 1 starts at epoch 5, but the run has 3 epochs/);
+    expect(store.getState().runStatus).toBe('done');
+  });
+});
+
+describe('studio client: Train while a run is active', () => {
+  it('refuses without touching the live run: it keeps running, streams on, and the refusal is said apart', async () => {
+    const { store, client, sent, reply } = await readyClient();
+    const runId = client.train()!;
+    reply({ type: 'runStarted', runId, setup: { backend: 'cpu', optimizerVariables: [], trainableParams: 0 } });
+    const trains = () => sent.filter((s) => s.request.type === 'train').length;
+    expect(client.train()).toBeNull();
+    expect(trains()).toBe(1);
+    expect(store.getState()).toMatchObject({ runId, runStatus: 'running', runError: null });
+    expect(store.getState().trainRefusal).toBe(`Run ${runId} is still in progress: wait for it to end, or press Stop, then Train again.`);
+    reply({ type: 'batches', runId, points: [{ step: 0, epoch: 0, batch: 0, loss: 0.7 }] });
+    expect(store.getState().batchPoints).toHaveLength(1);
+    // The next run that starts clears the refusal.
+    reply({ type: 'runEnded', runId, outcome: { stopped: false, epochsCompleted: 1, batches: 1, validationLoss: 1, validationAccuracy: 0.5 } });
+    expect(client.train()).toBe(runId + 1);
+    expect(store.getState().trainRefusal).toBeNull();
   });
 });
 
@@ -249,5 +277,71 @@ describe('studio client: auto epochs', () => {
     client.train();
     expect(lastConfig()).toMatchObject({ epochs: 3, batchSize: 32, earlyStopping: null });
     expect(store.getState().runSettings?.autoEpochs).toBeNull();
+  });
+});
+
+describe('studio client: a crashed worker', () => {
+  it('rejects every pending request with the crash, and later ones at once', async () => {
+    const { store, client, crash } = await readyClient();
+    const exported = client.exportModel();
+    const verified = client.verify();
+    const predicted = client.predict({ pixels: new Uint8Array(4), labels: new Int32Array(1), shape: { height: 2, width: 2, channels: 1 } });
+    crash('out of memory');
+    for (const pending of [exported, verified, predicted]) await expect(pending).rejects.toThrow(/^The training worker crashed: out of memory\. Press “Restart the training worker”/);
+    expect(store.getState().workerCrash).toEqual({ message: 'out of memory', restarting: false, restartError: null });
+    await expect(client.exportModel()).rejects.toThrow('The training worker crashed: out of memory.');
+    expect(client.train()).toBeNull();
+    expect(store.getState().trainRefusal).toMatch(/Restart the training worker/);
+  });
+
+  it('settles a model load and a backend start that were waiting, with the crash in the store', async () => {
+    const { store, client, control, crash } = await readyClient();
+    control.answering = false;
+    const loading = client.loadModel({ kind: 'url', url: 'other.json' }, { kind: 'url', url: 'other.json' });
+    const starting = client.init('auto');
+    expect(store.getState().modelStatus).toBe('loading');
+    crash('boom');
+    await expect(loading).resolves.toBeNull();
+    await expect(starting).resolves.toBeUndefined();
+    expect(store.getState()).toMatchObject({ modelStatus: 'ready', modelError: 'The training worker crashed: boom' });
+    expect(store.getState().model?.name).toBe('tiny'); // the current model stays
+  });
+
+  it('fails the active run, and restart starts a fresh worker with init and loadModel, keeping the plan and data', async () => {
+    const { store, client, sent, control, crash } = await readyClient();
+    store.getState().setLayerFrozen('conv', false);
+    client.train();
+    crash('the tab ran out of memory');
+    expect(store.getState()).toMatchObject({ runStatus: 'failed', runError: 'The training worker crashed: the tab ran out of memory' });
+    const before = sent.length;
+    await expect(client.restart('webgl', true, { kind: 'url', url: 'model.json' })).resolves.toBe(true);
+    expect(control.restarts).toBe(1);
+    const again = sent.slice(before).map((s) => s.request);
+    expect(again.map((r) => r.type)).toEqual(['init', 'loadModel']);
+    expect(again[0]).toMatchObject({ backend: 'webgl', allowSoftwareWebgl: true });
+    expect(again[1]).toMatchObject({ source: { kind: 'url', url: 'model.json' } });
+    const state = store.getState();
+    expect(state.workerCrash).toBeNull();
+    expect(state.freezePlan).toEqual({ conv: false, flat: false, out: false });
+    expect(state.images).toHaveLength(8);
+    expect(state.runStatus).toBe('idle');
+    expect(client.train()).toBe(2);
+  });
+
+  it('says why a restart failed and offers it again', async () => {
+    const { store, client, sent, control, reply, crash } = await readyClient();
+    crash('boom');
+    control.answering = false;
+    const restarting = client.restart('auto', false, { kind: 'url', url: 'model.json' });
+    expect(store.getState().workerCrash?.restarting).toBe(true);
+    const init = sent[sent.length - 1].request;
+    if (init.type !== 'init') throw new Error(init.type);
+    reply({ type: 'requestFailed', requestId: init.requestId, error: { name: 'NoBackend', message: 'No backend could start' } });
+    await expect(restarting).resolves.toBe(false);
+    expect(store.getState().workerCrash).toEqual({
+      message: 'boom',
+      restarting: false,
+      restartError: 'Restarting the training worker failed: No backend could start. Reload the page to start the studio again.',
+    });
   });
 });

@@ -10,7 +10,12 @@ import type { ModelOrigin, StudioStore } from '../store/store';
 import { isRunActive, runPlanSettings, trainBlocker, transferLayers } from '../store/selectors';
 import type { Transport } from './transport';
 
-type Pending = { resolve(reply: WorkerReply): void };
+type Pending = { resolve(reply: WorkerReply): void; reject(error: Error): void };
+
+/** What a request waiting on a crashed worker rejects with: the crash, and what to do. */
+function crashError(message: string): Error {
+  return new Error(`The training worker crashed: ${message}. Press “Restart the training worker” to start it again with the current model, then try again.`);
+}
 
 /** Main-thread facade over the training worker; results go into the store through its actions. */
 export interface StudioClient {
@@ -20,7 +25,8 @@ export interface StudioClient {
   loadModel(source: ModelSource, origin: ModelOrigin): Promise<ModelDescription | null>;
   /**
    * Splits the dataset, resolves "Auto" epochs (engine/autoEpochs.ts), sends both to the worker and starts a
-   * run; returns its id, or null with the reason in the store.
+   * run; returns its id. A refusal (a run in progress, no data, a crashed worker…) returns null with the reason
+   * in the store's `trainRefusal`, and leaves the live run alone.
    */
   train(): number | null;
   /** Asks the active run to stop at the next batch boundary. */
@@ -38,6 +44,13 @@ export interface StudioClient {
    * The pixel and label buffers are transferred: `images` is unusable afterwards.
    */
   predict(images: WireImageSet): Promise<{ probabilities: Float32Array; numClasses: number }>;
+  /**
+   * After a crash: a fresh worker (transport.restart), the backend started again with `preference`, and
+   * `source` (the current model, read again by the caller) loaded into it; the store keeps the tree, plan,
+   * data and run history (workerRestarted). Resolves false with the reason in the store's `workerCrash`.
+   * `source` null: only the backend (no model had loaded yet).
+   */
+  restart(preference: BackendPreference, allowSoftwareWebgl: boolean, source: ModelSource | null): Promise<boolean>;
 }
 
 /** Creates the client over `transport`, writing into `store`. */
@@ -48,8 +61,11 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
 
   function request<T extends WorkerReply>(build: (requestId: number) => Parameters<Transport['post']>[0], transfer?: Transferable[]): Promise<T> {
     const requestId = nextRequestId++;
-    return new Promise<T>((resolve) => {
-      pending.set(requestId, { resolve: resolve as Pending['resolve'] });
+    const crash = store.getState().workerCrash;
+    // A crashed worker answers nothing: refuse at once instead of waiting forever.
+    if (crash && !crash.restarting) return Promise.reject(crashError(crash.message));
+    return new Promise<T>((resolve, reject) => {
+      pending.set(requestId, { resolve: resolve as Pending['resolve'], reject });
       transport.post(build(requestId), transfer);
     });
   }
@@ -118,14 +134,24 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
   });
 
   transport.listen(onReply, (message) => {
-    const state = store.getState();
-    if (isRunActive(state)) state.runFailed(`The training worker crashed: ${message}`);
-    if (state.modelStatus === 'loading') state.modelFailed(`The training worker crashed: ${message}`);
+    actions().workerCrashed(message);
+    // Every request waiting on the dead worker settles with the crash, so no button waits forever.
+    const waiting = [...pending.values()];
+    pending.clear();
+    for (const waiter of waiting) waiter.reject(crashError(message));
   });
+
+  /** The reply's error message, or what was unexpected about it. */
+  const failureOf = (reply: WorkerReply, what: string) => (reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to ${what}.`);
 
   return {
     async init(preference, allowSoftwareWebgl = false) {
-      const reply = await request((requestId) => ({ type: 'init', requestId, backend: preference, allowSoftwareWebgl }));
+      let reply: WorkerReply;
+      try {
+        reply = await request((requestId) => ({ type: 'init', requestId, backend: preference, allowSoftwareWebgl }));
+      } catch {
+        return; // the crash is in the store's workerCrash, with the restart button
+      }
       if (reply.type === 'ready') actions().backendReady(reply.backend, reply.notes);
       else if (reply.type === 'requestFailed') actions().runFailed(reply.error.message);
     },
@@ -133,7 +159,14 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
     async loadModel(source, origin) {
       actions().modelLoading();
       const transfer = source.kind === 'files' ? source.files.map((f) => f.buffer) : [];
-      const reply = await request((requestId) => ({ type: 'loadModel', requestId, source }), transfer);
+      let reply: WorkerReply;
+      try {
+        reply = await request((requestId) => ({ type: 'loadModel', requestId, source }), transfer);
+      } catch (error) {
+        // The worker crashed while loading (workerCrashed already said so) or before: the current model stays.
+        if (store.getState().modelStatus === 'loading') actions().modelFailed((error as Error).message);
+        return null;
+      }
       if (reply.type === 'modelLoaded') {
         actions().modelLoaded(reply.model, sourceFreezePlan(reply.model.layers), origin);
         return reply.model;
@@ -146,9 +179,14 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
     train() {
       const state = store.getState();
       const settings = runPlanSettings(state);
-      const blocker = isRunActive(state) ? 'A run is already in progress.' : trainBlocker(state) ?? settings.error;
+      const blocker = state.workerCrash
+        ? 'The training worker crashed. Press “Restart the training worker” first.'
+        : isRunActive(state)
+          ? `Run ${state.runId} is still in progress: wait for it to end, or press Stop, then Train again.`
+          : trainBlocker(state) ?? settings.error;
       if (blocker) {
-        state.runFailed(blocker);
+        // A refusal is not a run: the live run (or the last one's result) stays as it is.
+        state.trainRefused(blocker);
         return null;
       }
       const model = state.model!;
@@ -224,19 +262,40 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         actions().auditArrived(reply.report);
         return;
       }
-      throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to a verify.`);
+      throw new Error(failureOf(reply, 'a verify'));
     },
 
     async exportModel() {
       const reply = await request((requestId) => ({ type: 'exportModel', requestId }));
       if (reply.type === 'modelExported') return reply.artifacts;
-      throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to an export.`);
+      throw new Error(failureOf(reply, 'an export'));
     },
 
     async predict(images) {
       const reply = await request((requestId) => ({ type: 'predict', requestId, images }), [images.pixels.buffer, images.labels.buffer]);
       if (reply.type === 'predictions') return { probabilities: reply.probabilities, numClasses: reply.numClasses };
-      throw new Error(reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to a prediction.`);
+      throw new Error(failureOf(reply, 'a prediction'));
+    },
+
+    async restart(preference, allowSoftwareWebgl, source) {
+      actions().workerRestarting();
+      try {
+        transport.restart();
+        const ready = await request((requestId) => ({ type: 'init', requestId, backend: preference, allowSoftwareWebgl }));
+        if (ready.type !== 'ready') throw new Error(failureOf(ready, 'starting the backend'));
+        actions().backendReady(ready.backend, ready.notes);
+        if (source) {
+          const transfer = source.kind === 'files' ? source.files.map((f) => f.buffer) : [];
+          const loaded = await request((requestId) => ({ type: 'loadModel', requestId, source }), transfer);
+          if (loaded.type !== 'modelLoaded') throw new Error(failureOf(loaded, 'loading the model'));
+          actions().workerRestarted(loaded.model);
+        } else actions().workerRestarted(null);
+        return true;
+      } catch (error) {
+        const message = (error instanceof Error ? error.message : String(error)).replace(/([^.])$/, '$1.');
+        actions().workerRestartFailed(`Restarting the training worker failed: ${message} Reload the page to start the studio again.`);
+        return false;
+      }
     },
   };
 }

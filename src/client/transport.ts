@@ -3,22 +3,41 @@ import type { WorkerReply, WorkerRequest } from '../worker/protocol';
 /** How the client talks to the worker; tests pass an in-process one. */
 export interface Transport {
   post(request: WorkerRequest, transfer?: Transferable[]): void;
-  /** Registers the single reply listener. */
+  /** Registers the single reply listener (it stays registered across restarts). */
   listen(onReply: (reply: WorkerReply) => void, onCrash: (message: string) => void): void;
+  /** Ends the current worker, whatever state it is in, and starts a fresh one that reports to the same listeners. */
+  restart(): void;
 }
 
-/** The real transport: a module worker running the studio's engine. */
+/** The real transport: a module worker running the studio's engine; restart() terminates it and starts another. */
 export function createWorkerTransport(): Transport {
-  const worker = new Worker(new URL('../worker/studio.worker.ts', import.meta.url), { type: 'module', name: 'studio-trainer' });
+  let onReply: (reply: WorkerReply) => void = () => {};
+  let onCrash: (message: string) => void = () => {};
+  const start = (): Worker => {
+    const started = new Worker(new URL('../worker/studio.worker.ts', import.meta.url), { type: 'module', name: 'studio-trainer' });
+    // A late message of a terminated worker must not reach the client: only the current worker's are passed on.
+    started.onmessage = (event: MessageEvent<WorkerReply>) => {
+      if (started === worker) onReply(event.data);
+    };
+    started.onerror = (event) => {
+      event.preventDefault();
+      if (started === worker) onCrash(event.message || 'the worker stopped without saying why');
+    };
+    started.onmessageerror = () => {
+      if (started === worker) onCrash('a message from it could not be read');
+    };
+    return started;
+  };
+  let worker = start();
   return {
     post: (request, transfer = []) => worker.postMessage(request, transfer),
-    listen: (onReply, onCrash) => {
-      worker.onmessage = (event: MessageEvent<WorkerReply>) => onReply(event.data);
-      worker.onerror = (event) => {
-        event.preventDefault();
-        onCrash(event.message || 'The training worker stopped with an unknown error.');
-      };
-      worker.onmessageerror = () => onCrash('A message from the training worker could not be read.');
+    listen: (reply, crash) => {
+      onReply = reply;
+      onCrash = crash;
+    },
+    restart: () => {
+      worker.terminate();
+      worker = start();
     },
   };
 }

@@ -281,6 +281,8 @@ export function TrainPanel() {
   );
   const active = isRunActive({ runStatus });
   const settingsError = useStudio(planSettingsError);
+  const refusal = useStudio((s) => s.trainRefusal);
+  const crashed = useStudio((s) => s.workerCrash !== null);
   const hintId = useId();
   const reason = blocker ?? settingsError;
 
@@ -299,7 +301,7 @@ export function TrainPanel() {
       <ScheduleEditor />
       <RateMultipliers />
       <div className="toolbar">
-        <button type="button" className="primary" disabled={active || reason !== null} onClick={() => studioClient().train()}>
+        <button type="button" className="primary" disabled={active || crashed || reason !== null} onClick={() => studioClient().train()}>
           Train
         </button>
         <PauseButton />
@@ -307,6 +309,11 @@ export function TrainPanel() {
           Stop
         </button>
         {reason && !active ? <span className="muted small">{reason}</span> : null}
+        {refusal && refusal !== reason ? (
+          <span className="error small" role="status">
+            Not started: {refusal}
+          </span>
+        ) : null}
       </div>
       <RunProgress />
       <TrainingCharts />

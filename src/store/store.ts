@@ -2,13 +2,13 @@ import { create, type StateCreator } from 'zustand';
 import type { DatasetNotice, LabeledImage, RejectedFile } from '../data/types';
 import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_HEAD } from '../engine/headSpec';
-import { countParams, uniformFreezePlan } from '../engine/params';
+import { countParams, sourceFreezePlan, uniformFreezePlan } from '../engine/params';
 import type { BatchNormMode, BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../engine/types';
 import type { ScheduleDraftStep } from '../engine/unfreezeSchedule';
 import type { BackendName, ModelDescription, RunOutcome, RunSetup } from '../worker/protocol';
 import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
 import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../engine/runRecords';
-import { runPlanSettings, transferLayers } from './selectors';
+import { isRunActive, runPlanSettings, transferLayers } from './selectors';
 
 /** What a run streams in and what is derived from it, empty: a new run starts here, and a model load clears the last one's. */
 const NO_RUN_RECORD = {
@@ -358,6 +358,16 @@ export interface RunStart {
   autoEpochs?: string | null;
 }
 
+/** The training worker stopped: why, and where restarting it stands. */
+export interface WorkerCrash {
+  /** What the worker said (or that it said nothing), e.g. "out of memory". */
+  message: string;
+  /** A restart is under way. */
+  restarting: boolean;
+  /** Why the last restart failed; null before one. */
+  restartError: string | null;
+}
+
 /** Training settings, the live run, and its streamed metrics. */
 export interface TrainSlice {
   backend: BackendName | null;
@@ -408,6 +418,21 @@ export interface TrainSlice {
   /** The "Auto" checkbox beside Epochs (on by default): see engine/autoEpochs.ts. */
   autoEpochs: boolean;
   setAutoEpochs(on: boolean): void;
+  /** Why the last press of Train was refused (a run in progress, no data…), quoting what to do; null once a run starts. The live run is left alone. */
+  trainRefusal: string | null;
+  trainRefused(message: string): void;
+  /** The training worker stopped; null while it runs. */
+  workerCrash: WorkerCrash | null;
+  /** The worker crashed: the active run fails, a model load in progress fails, and the studio offers a restart. */
+  workerCrashed(message: string): void;
+  workerRestarting(): void;
+  workerRestartFailed(message: string): void;
+  /**
+   * A fresh worker loaded `model` again: the same file keeps the tree, plan, head and run history, and the last
+   * run's record goes (its trained weights died with the old worker); another file is loaded as a new model;
+   * null: no model had loaded yet, only the backend was started again.
+   */
+  workerRestarted(model: ModelDescription | null): void;
 }
 
 /** The run's freeze plan, what it keeps frozen and trains, and its schedule, at the start (a cut the model lacks: nothing to count). */
@@ -422,7 +447,7 @@ function freezeAtStart(s: StudioState): Pick<RunSettings, 'freezePlan' | 'freeze
   };
 }
 
-const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) => ({
+const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set, get) => ({
   backend: null,
   backendNotes: [],
   config: { epochs: 10, batchSize: 32, learningRate: 0.001, seed: 1, optimizer: 'adam', schedule: 'constant', earlyStopping: null },
@@ -450,22 +475,26 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
   backendReady: (backend, notes) => set({ backend, backendNotes: notes }),
   setConfig: (patch) => set((s) => ({ config: { ...s.config, ...patch } })),
   runRequested: (runId, batchesPerEpoch, start = {}) =>
-    set((s) => ({
-      runId,
-      runStatus: 'starting',
-      runSetup: null,
-      runSettings: {
-        config: start.config ?? s.config,
-        head: s.head,
-        preprocessing: s.preprocessing!,
-        classNames: s.classNames,
-        dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
-        ...freezeAtStart(s),
-        autoEpochs: start.autoEpochs ?? null,
-      },
-      batchesPerEpoch,
-      ...NO_RUN_RECORD,
-    })),
+    set((s) => {
+      const config = start.config ?? s.config;
+      return {
+        runId,
+        runStatus: 'starting',
+        runSetup: null,
+        runSettings: {
+          config,
+          head: s.head,
+          preprocessing: s.preprocessing!,
+          classNames: s.classNames,
+          dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
+          ...freezeAtStart(s),
+          autoEpochs: start.autoEpochs ?? null,
+        },
+        batchesPerEpoch,
+        trainRefusal: null,
+        ...NO_RUN_RECORD,
+      };
+    }),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
   trainableChanged: (change) => set((s) => ({ trainableChanges: [...s.trainableChanges, change] })),
   runPaused: (paused) => set({ paused }),
@@ -480,12 +509,52 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set) =>
         run && !s.runs.some((r) => r.runId === s.runId)
           ? makeRunRecord({ runId: s.runId, ...run, setup: s.runSetup, outcome, epochs: s.epochs, trainableChanges: s.trainableChanges, batchesPerEpoch: s.batchesPerEpoch })
           : null;
-      return { runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null, runs: record ? [...s.runs, record] : s.runs };
+      return { runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null, trainRefusal: null, runs: record ? [...s.runs, record] : s.runs };
     }),
-  runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null }),
+  runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null, trainRefusal: null }),
   runs: [],
   autoEpochs: true,
   setAutoEpochs: (on) => set({ autoEpochs: on }),
+  trainRefusal: null,
+  trainRefused: (message) => set({ trainRefusal: message }),
+  workerCrash: null,
+  workerCrashed: (message) =>
+    set((s) => {
+      const said = `The training worker crashed: ${message}`;
+      return {
+        workerCrash: { message, restarting: false, restartError: s.workerCrash?.restarting ? `It crashed again while restarting: ${message}` : null },
+        ...(isRunActive(s) ? { runStatus: 'failed' as const, runError: said, paused: false, cacheProgress: null } : {}),
+        ...(s.modelStatus === 'loading' ? { modelStatus: s.model ? ('ready' as const) : ('failed' as const), modelError: said } : {}),
+      };
+    }),
+  workerRestarting: () => set((s) => (s.workerCrash ? { workerCrash: { ...s.workerCrash, restarting: true, restartError: null } } : {})),
+  workerRestartFailed: (message) => set((s) => ({ workerCrash: { message: s.workerCrash?.message ?? message, restarting: false, restartError: message } })),
+  workerRestarted: (model) => {
+    const s = get();
+    if (model === null) {
+      set({ workerCrash: null, trainRefusal: null });
+      return;
+    }
+    const same = s.model !== null && s.model.sourceHash === model.sourceHash && s.modelOrigin !== null;
+    if (!same) {
+      // Another file answered (it changed on disk): start over with it, as a load would.
+      s.modelLoaded(model, sourceFreezePlan(model.layers), s.modelOrigin ?? { kind: 'url', url: model.name });
+      set({ workerCrash: null, trainRefusal: null });
+      return;
+    }
+    set({
+      model,
+      modelStatus: 'ready',
+      modelError: null,
+      // The worker's trained head and weights are gone: nothing to export, predict or audit until the next run.
+      runStatus: 'idle',
+      runSetup: null,
+      runSettings: null,
+      ...NO_RUN_RECORD,
+      workerCrash: null,
+      trainRefusal: null,
+    });
+  },
 });
 
 // ----------------------------------------------------------- evaluation slice
