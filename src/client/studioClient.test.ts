@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextRunTraining } from '../store/selectors';
+import { nextRunTraining, nextRunValidationTrainedOn } from '../store/selectors';
 import { createStudioStore } from '../store/store';
 import type { ModelDescription, WorkerReply, WorkerRequest } from '../worker/protocol';
 import { createStudioClient } from './studioClient';
@@ -343,5 +343,32 @@ describe('studio client: a crashed worker', () => {
       restarting: false,
       restartError: 'Restarting the training worker failed: No backend could start. Reload the page to start the studio again.',
     });
+  });
+});
+
+describe('studio client: validation images an earlier run trained on', () => {
+  it('counts them when a run goes on from the last weights, records them in the run and its record, and forgets them on a fresh start', async () => {
+    const { store, client } = await readyClient();
+    const end = () => store.getState().runEnded({ stopped: false, epochsCompleted: 1, batches: 1, validationLoss: 1, validationAccuracy: 1 });
+    client.train();
+    const firstValidation = store.getState().evaluation!.validation!.images.map((i) => i.id);
+    end();
+    expect(nextRunValidationTrainedOn(store.getState())).toBe(0); // still from the pretrained weights
+    // Another split moves images the weights trained on into validation.
+    store.getState().setValidationFraction(0.5);
+    store.getState().setConfig({ fromPretrained: false });
+    const expected = nextRunValidationTrainedOn(store.getState());
+    expect(expected).toBeGreaterThan(0);
+    client.train();
+    const validation = store.getState().evaluation!.validation!.images.map((i) => i.id);
+    expect(expected).toBe(validation.filter((id) => !firstValidation.includes(id)).length);
+    expect(store.getState().runSettings?.validationTrainedOn).toBe(expected);
+    end();
+    expect(store.getState().runs.map((r) => r.validationTrainedOn)).toEqual([0, expected]);
+    // Both runs' training images are now in the weights: a run from the pretrained weights starts over.
+    store.getState().setConfig({ fromPretrained: true });
+    expect(nextRunValidationTrainedOn(store.getState())).toBe(0);
+    client.train();
+    expect(store.getState().runSettings?.validationTrainedOn).toBe(0);
   });
 });

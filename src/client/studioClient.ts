@@ -7,7 +7,7 @@ import { sourceFreezePlan } from '../engine/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
 import type { ModelOrigin, StudioStore } from '../store/store';
-import { isRunActive, runPlanSettings, trainBlocker, transferLayers } from '../store/selectors';
+import { countTrainedOn, isRunActive, runPlanSettings, trainBlocker, transferLayers } from '../store/selectors';
 import type { Transport } from './transport';
 
 type Pending = { resolve(reply: WorkerReply): void; reject(error: Error): void };
@@ -213,7 +213,13 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       });
       const config = resolved.config;
       const batchSize = Math.max(1, Math.min(config.batchSize, split.train.length));
-      state.runRequested(runId, Math.ceil(split.train.length / batchSize), { config, autoEpochs: resolved.mode === 'off' ? null : resolved.explanation });
+      state.runRequested(runId, Math.ceil(split.train.length / batchSize), {
+        config,
+        autoEpochs: resolved.mode === 'off' ? null : resolved.explanation,
+        trainImageIds: Array.from(split.train, (i) => state.images[i].id),
+        // Only a run that goes on from the last run's weights can have seen its validation images.
+        validationTrainedOn: config.fromPretrained === false ? countTrainedOn(state.images, split.validation, state.trainedOnIds) : 0,
+      });
       const held = (indices: Int32Array) => (indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null);
       state.evaluationPrepared(runId, state.classNames, held(split.validation), held(split.test));
       const transfer: Transferable[] = [train.pixels.buffer, train.labels.buffer];

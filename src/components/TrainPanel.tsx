@@ -2,7 +2,8 @@ import { useId, useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
 import type { LearningRateSchedule, OptimizerName, TrainableChange } from '../engine/types';
-import { isRunActive, nextRunTraining, planSettingsError, trainBlocker } from '../store/selectors';
+import { trainedOnWarning } from '../engine/runRecords';
+import { isRunActive, nextRunTraining, nextRunValidationTrainedOn, planSettingsError, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import type { FeatureCacheUse, RunOutcome, RunSetup } from '../worker/protocol';
 import { FreezeAudit } from './audit/FreezeAudit';
@@ -65,6 +66,25 @@ function EpochsHint({ id }: { id: string }) {
     <p id={id} className="muted small epochs-hint">
       {active && running ? `This run — ${running}` : next}
     </p>
+  );
+}
+
+/**
+ * "N validation images were trained on by an earlier run": before a run that goes on from the last weights
+ * (the split or the data moved images the weights saw into validation), and during it.
+ */
+function TrainedOnWarning() {
+  const active = useStudio((s) => isRunActive(s));
+  const during = useStudio((s) => s.runSettings?.validationTrainedOn ?? 0);
+  const next = useStudio(nextRunValidationTrainedOn);
+  const warning = trainedOnWarning(active ? during : next);
+  if (!warning) return null;
+  return (
+    <ul className="notices" aria-label="Run warnings">
+      <li className="warning">
+        {warning}.{active ? '' : ' Tick “Start from the pretrained weights” for a fair figure.'}
+      </li>
+    </ul>
   );
 }
 
@@ -181,6 +201,7 @@ function Outcome() {
   const epochs = useStudio((s) => s.epochs);
   const changes = useStudio((s) => s.trainableChanges);
   const patience = useStudio((s) => s.runSettings?.config.earlyStopping?.patience ?? null);
+  const trainedOn = useStudio((s) => s.runSettings?.validationTrainedOn ?? 0);
   const perEpoch = epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null;
   if (status === 'failed' && error) return <p className="error" role="alert">{error}</p>;
   if (status !== 'done' || !outcome) return null;
@@ -190,7 +211,14 @@ function Outcome() {
       {outcome.failure ? <p className="error" role="alert">{outcome.failure}</p> : null}
       {ending ? <p className="run-ending">{ending}</p> : null}
       {outcome.validationAccuracy !== null ? (
-        <p className="big-number">Validation accuracy: {formatPercent(outcome.validationAccuracy)}</p>
+        <>
+          <p className="big-number">Validation accuracy: {formatPercent(outcome.validationAccuracy)}</p>
+          {trainedOn > 0 ? (
+            <p className="small trained-on">
+              Optimistic: {formatCount(trainedOn)} of these validation images {trainedOn === 1 ? 'was' : 'were'} trained on by an earlier run (the run went on from its weights).
+            </p>
+          ) : null}
+        </>
       ) : (
         <p>No validation images: add more images per class to measure accuracy.</p>
       )}
@@ -315,6 +343,7 @@ export function TrainPanel() {
           </span>
         ) : null}
       </div>
+      <TrainedOnWarning />
       <RunProgress />
       <TrainingCharts />
       <Outcome />

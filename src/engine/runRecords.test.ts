@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freezeEarlyPlan, fullFineTunePlan, headOnlyPlan, presetBlocks } from './presets';
-import { defaultDirection, freezeSummary, makeRunRecord, scheduleLabels, sortRuns, type RunRecord, type RunRecordInput } from './runRecords';
+import { defaultDirection, freezeSummary, makeRunRecord, scheduleLabels, sortRuns, trainedOnWarning, type RunRecord, type RunRecordInput } from './runRecords';
 import type { EpochMetrics, LayerInfo, TrainableChange } from './types';
 
 function layer(name: string, className = 'Conv2D', extra: Partial<LayerInfo> = {}): LayerInfo {
@@ -104,6 +104,14 @@ describe('makeRunRecord', () => {
     expect(record.schedule).toEqual(['epoch 3: unfreeze block_15–16 (LR × 0.1)']);
     expect(record.finalTrainableParams).toBe(99);
     expect(scheduleLabels([{ epoch: 1, unfreeze: [], label: 'unfreeze all' }])).toEqual(['epoch 2: unfreeze all']);
+  });
+
+  it('records how many validation images the starting weights were trained on, and says what that means', () => {
+    expect(makeRunRecord(input()).validationTrainedOn).toBe(0);
+    expect(makeRunRecord(input({ validationTrainedOn: 3, config: { epochs: 4, learningRate: 0.001, fromPretrained: false } })).validationTrainedOn).toBe(3);
+    expect(trainedOnWarning(0)).toBeNull();
+    expect(trainedOnWarning(1)).toBe('1 validation image was trained on by an earlier run: the validation accuracy is optimistic');
+    expect(trainedOnWarning(1200)).toBe('1,200 validation images were trained on by an earlier run: the validation accuracy is optimistic');
   });
 });
 

@@ -79,6 +79,8 @@ export interface RunRecord {
   fromPretrained: boolean;
   /** The dataset the run trained on, e.g. "digits-5-9 · 1,000 images". */
   dataset: string;
+  /** Validation images the weights the run started from were already trained on (it went on from an earlier run's weights): its validation scores are optimistic. 0 = none. */
+  validationTrainedOn: number;
 }
 
 /** What the store knows of a run when it ends. */
@@ -102,6 +104,8 @@ export interface RunRecordInput {
   trainableChanges: TrainableChange[];
   /** Batches per epoch, to place a change of the trainable set within its epoch on the charts. */
   batchesPerEpoch?: number;
+  /** Validation images the starting weights were trained on (absent = 0). */
+  validationTrainedOn?: number;
 }
 
 /** "epoch 3: unfreeze block_15–16 (LR × 0.1)" per step, epochs counted from 1. */
@@ -141,7 +145,15 @@ export function makeRunRecord(input: RunRecordInput): RunRecord {
     stopped: input.outcome.stopped,
     fromPretrained: config.fromPretrained !== false,
     dataset: `${input.dataset.name} · ${input.dataset.images.toLocaleString('en-US')} images`,
+    validationTrainedOn: input.validationTrainedOn ?? 0,
   };
+}
+
+/** "3 validation images were trained on by an earlier run: the validation accuracy is optimistic", or null when none were. */
+export function trainedOnWarning(validationTrainedOn: number): string | null {
+  if (validationTrainedOn <= 0) return null;
+  const many = validationTrainedOn !== 1;
+  return `${validationTrainedOn.toLocaleString('en-US')} validation image${many ? 's were' : ' was'} trained on by an earlier run: the validation accuracy is optimistic`;
 }
 
 /** The columns the table sorts by. */

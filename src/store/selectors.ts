@@ -153,6 +153,14 @@ export function datasetNotices(state: Pick<StudioState, 'images' | 'classNames' 
   return [...state.notices, ...checkClasses(counts), ...(imbalance ? [{ ...imbalance, message: `Class imbalance: ${imbalance.message}` }] : [])];
 }
 
+/** How many of the images at `indices` (into `images`) the weights were already trained on (their id is in `trainedOn`). */
+export function countTrainedOn(images: readonly { id: number }[], indices: ArrayLike<number>, trainedOn: ReadonlySet<number>): number {
+  if (trainedOn.size === 0) return 0;
+  let count = 0;
+  for (let i = 0; i < indices.length; i++) if (trainedOn.has(images[indices[i]].id)) count++;
+  return count;
+}
+
 /** Memoises `compute` on the identity of the inputs `pick` returns (store selectors run on every streamed batch). */
 function memoOn<S, T>(pick: (state: S) => unknown[], compute: (state: S) => T): (state: S) => T {
   let inputs: unknown[] | null = null;
@@ -202,6 +210,18 @@ export const nextRunTraining: (state: NextRunState) => ResolvedTrainConfig = mem
       trainImages: split?.train.length ?? 0,
       hasValidation: (split?.validation.length ?? 0) > 0,
     });
+  },
+);
+
+/**
+ * Validation images of the next run that the current weights were already trained on, when the run goes on from
+ * them ("Start from the pretrained weights" off); 0 when it starts from the pretrained weights.
+ */
+export const nextRunValidationTrainedOn: (state: SplitState & Pick<StudioState, 'config' | 'trainedOnIds'>) => number = memoOn(
+  (s) => [s.config.fromPretrained, s.trainedOnIds, nextRunSplit(s)],
+  (s) => {
+    const split = nextRunSplit(s);
+    return s.config.fromPretrained === false && split ? countTrainedOn(s.images, split.validation, s.trainedOnIds) : 0;
   },
 );
 

@@ -113,6 +113,8 @@ const createModelSlice: StateCreator<StudioState, [], [], ModelSlice> = (set) =>
       blockMultipliers: {},
       // Their blocks and parameter counts are the previous model's.
       runs: [],
+      // A fresh model's weights have seen none of the images.
+      trainedOnIds: NO_IMAGE_IDS,
     }),
   modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
   setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
@@ -348,6 +350,8 @@ export interface RunSettings {
   unfreezeSchedule: UnfreezeStep[];
   /** What "Auto" epochs decided for the run, in one line (engine/autoEpochs.ts); null when the run was started without it. */
   autoEpochs?: string | null;
+  /** Validation images the weights the run started from were already trained on (a run not from the pretrained weights); 0 = none. */
+  validationTrainedOn?: number;
 }
 
 /** What the client knows of a run as it starts it, beyond the store's own settings. */
@@ -356,6 +360,10 @@ export interface RunStart {
   config?: TrainConfig;
   /** What auto epochs decided, in one line; null or absent when auto is off. */
   autoEpochs?: string | null;
+  /** Ids (DatasetImage.id) of the images the run trains on. */
+  trainImageIds?: readonly number[];
+  /** How many of the run's validation images the weights it starts from were trained on. */
+  validationTrainedOn?: number;
 }
 
 /** The training worker stopped: why, and where restarting it stands. */
@@ -367,6 +375,9 @@ export interface WorkerCrash {
   /** Why the last restart failed; null before one. */
   restartError: string | null;
 }
+
+/** No image ids: the weights of a fresh model (or a fresh worker) were trained on nothing yet. */
+const NO_IMAGE_IDS: ReadonlySet<number> = new Set();
 
 /** Training settings, the live run, and its streamed metrics. */
 export interface TrainSlice {
@@ -402,7 +413,10 @@ export interface TrainSlice {
   layerUpdatesArrived(updates: LayerUpdates): void;
   backendReady(backend: BackendName, notes: string[]): void;
   setConfig(patch: Partial<TrainConfig>): void;
-  /** A run is being started with id `runId`: records what it starts with (`start.config`, the resolved config, in `runSettings`). */
+  /**
+   * A run is being started with id `runId`: records what it starts with (`start.config`, the resolved config,
+   * in `runSettings`) and which images the weights will have been trained on.
+   */
   runRequested(runId: number, batchesPerEpoch: number, start?: RunStart): void;
   runStarted(setup: RunSetup): void;
   batchesArrived(points: BatchPoint[]): void;
@@ -421,6 +435,11 @@ export interface TrainSlice {
   /** Why the last press of Train was refused (a run in progress, no data…), quoting what to do; null once a run starts. The live run is left alone. */
   trainRefusal: string | null;
   trainRefused(message: string): void;
+  /**
+   * Ids (DatasetImage.id) of the images the worker's current weights were trained on: the training images of
+   * every run since the last one that started from the pretrained weights (that run's included). Empty after a model load.
+   */
+  trainedOnIds: ReadonlySet<number>;
   /** The training worker stopped; null while it runs. */
   workerCrash: WorkerCrash | null;
   /** The worker crashed: the active run fails, a model load in progress fails, and the studio offers a restart. */
@@ -477,6 +496,9 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set, ge
   runRequested: (runId, batchesPerEpoch, start = {}) =>
     set((s) => {
       const config = start.config ?? s.config;
+      const trained = start.trainImageIds ?? [];
+      // From the pretrained weights, the run's own images are all the weights will have seen; otherwise they add to the earlier runs'.
+      const trainedOnIds = config.fromPretrained === false ? new Set([...s.trainedOnIds, ...trained]) : new Set(trained);
       return {
         runId,
         runStatus: 'starting',
@@ -489,9 +511,11 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set, ge
           dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
           ...freezeAtStart(s),
           autoEpochs: start.autoEpochs ?? null,
+          validationTrainedOn: start.validationTrainedOn ?? 0,
         },
         batchesPerEpoch,
         trainRefusal: null,
+        trainedOnIds,
         ...NO_RUN_RECORD,
       };
     }),
@@ -517,6 +541,7 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set, ge
   setAutoEpochs: (on) => set({ autoEpochs: on }),
   trainRefusal: null,
   trainRefused: (message) => set({ trainRefusal: message }),
+  trainedOnIds: NO_IMAGE_IDS,
   workerCrash: null,
   workerCrashed: (message) =>
     set((s) => {
@@ -551,6 +576,7 @@ const createTrainSlice: StateCreator<StudioState, [], [], TrainSlice> = (set, ge
       runSetup: null,
       runSettings: null,
       ...NO_RUN_RECORD,
+      trainedOnIds: NO_IMAGE_IDS,
       workerCrash: null,
       trainRefusal: null,
     });

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { defaultDirection, sortRuns, type RunRecord, type RunSortKey, type SortDirection } from '../../engine/runRecords';
+import { defaultDirection, sortRuns, trainedOnWarning, type RunRecord, type RunSortKey, type SortDirection } from '../../engine/runRecords';
 import type { EpochMetrics, OptimizerName } from '../../engine/types';
 import { useStudio } from '../../store/store';
 import { formatCount, formatDuration, formatLoss, formatPercent } from '../format';
@@ -45,6 +45,8 @@ function runNotes(run: RunRecord, datasetDiffers: boolean): string[] {
   const notes: string[] = [];
   if (run.stopped) notes.push(`stopped after ${run.epochs.length} of ${run.epochsPlanned} epochs`);
   if (!run.fromPretrained) notes.push('went on from the last run’s weights');
+  const trainedOn = trainedOnWarning(run.validationTrainedOn);
+  if (trainedOn) notes.push(trainedOn);
   if (datasetDiffers) notes.push(run.dataset);
   return notes;
 }
