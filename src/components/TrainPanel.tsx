@@ -37,18 +37,10 @@ function EpochsField({ hintId }: { hintId: string }) {
   const running = useStudio((s) => isRunActive(s));
   return (
     <div className="epochs-field" style={{ display: 'grid', gap: 4, alignContent: 'start' }}>
-      <NumberField
-        label="Epochs"
-        value={value}
-        onValue={(v) => {
-          setConfig({ epochs: v });
-          setAutoEpochs(false);
-        }}
-        min={1}
-        max={500}
-        step={1}
-        disabled={running}
-      />
+      {/* Any edit of the field turns auto off, even one that leaves the text as it was (React's onChange skips those). */}
+      <div onInput={() => setAutoEpochs(false)}>
+        <NumberField label="Epochs" value={value} onValue={(v) => setConfig({ epochs: v })} min={1} max={500} step={1} disabled={running} />
+      </div>
       <label className="field checkbox-field">
         <input type="checkbox" checked={auto} disabled={running} aria-describedby={hintId} onChange={(e) => setAutoEpochs(e.target.checked)} />
         <span>Auto</span>
