@@ -2,12 +2,11 @@ import { packImages } from '../data/pixels';
 import { splitDataset } from '../data/datasetSplit';
 import type { ImageShape } from '../data/types';
 import type { ModelArtifactsWire } from '../engine/exportModelFiles';
-import { resolveTrainConfig } from '../engine/autoEpochs';
 import { sourceFreezePlan } from '../engine/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
 import type { ModelOrigin, StudioStore } from '../store/store';
-import { countTrainedOn, isRunActive, runPlanSettings, trainBlocker, transferLayers } from '../store/selectors';
+import { isRunActive, nextRunTraining, nextRunValidationTrainedOn, runPlanSettings, trainBlocker } from '../store/selectors';
 import type { Transport } from './transport';
 
 type Pending = { resolve(reply: WorkerReply): void; reject(error: Error): void };
@@ -201,16 +200,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const train = gather(split.train);
       const validation = split.validation.length > 0 ? gather(split.validation) : null;
       const runId = state.runId + 1;
-      const resolved = resolveTrainConfig({
-        config: state.config,
-        auto: state.autoEpochs,
-        layers: transferLayers(state),
-        plan: state.freezePlan,
-        batchNormOverrides: state.batchNormOverrides,
-        unfreezeSchedule: settings.unfreezeSchedule,
-        trainImages: split.train.length,
-        hasValidation: split.validation.length > 0,
-      });
+      // The same decision the Train panel's hint shows (one selector for both).
+      const resolved = nextRunTraining(state);
       const config = resolved.config;
       const batchSize = Math.max(1, Math.min(config.batchSize, split.train.length));
       state.runRequested(runId, Math.ceil(split.train.length / batchSize), {
@@ -218,7 +209,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         autoEpochs: resolved.mode === 'off' ? null : resolved.explanation,
         trainImageIds: Array.from(split.train, (i) => state.images[i].id),
         // Only a run that goes on from the last run's weights can have seen its validation images.
-        validationTrainedOn: config.fromPretrained === false ? countTrainedOn(state.images, split.validation, state.trainedOnIds) : 0,
+        validationTrainedOn: nextRunValidationTrainedOn(state),
       });
       const held = (indices: Int32Array) => (indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null);
       state.evaluationPrepared(runId, state.classNames, held(split.validation), held(split.test));

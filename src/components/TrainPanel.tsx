@@ -157,8 +157,13 @@ function endSentence(outcome: RunOutcome, patience: number | null): string | nul
     const wait = patience !== null ? ` (no better validation loss for ${patience} epoch${patience === 1 ? '' : 's'})` : '';
     return `Stopped early after epoch ${outcome.epochsCompleted}${wait}; the weights of epoch ${kept} (best validation loss) were kept.`;
   }
+  if (outcome.endNote) return `${outcome.endNote}${kept != null && kept > 0 ? ` The weights of epoch ${kept} were kept.` : ''}`;
   if (outcome.stopped && kept != null && kept > 0 && outcome.validationAccuracy !== null) {
     return `Stopped; the weights of epoch ${kept} (best validation loss) were kept.`;
+  }
+  // Early stopping on: a run that used all its epochs still ends on its best epoch.
+  if (patience !== null && !outcome.stopped && kept != null && kept > 0 && kept < outcome.epochsCompleted) {
+    return `Finished all ${outcome.epochsCompleted} epochs; the weights of epoch ${kept} (best validation loss) were kept.`;
   }
   return null;
 }

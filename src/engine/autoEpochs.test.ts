@@ -82,8 +82,16 @@ describe('resolveTrainConfig', () => {
     const config: TrainConfig = { ...defaults, learningRate: 0.01, seed: 7, optimizer: 'sgd', fromPretrained: false };
     const { config: resolved, mode } = resolveTrainConfig(input({ config }));
     expect(mode).toBe('cached');
-    expect(resolved).toEqual({ ...config, epochs: 100, batchSize: 5, earlyStopping: { patience: 10 } });
+    // The Epochs field's number is kept for a run that cannot use the cache after all.
+    expect(resolved).toEqual({ ...config, epochs: 100, batchSize: 5, earlyStopping: { patience: 10 }, epochsWithoutCache: config.epochs });
     expect(resolveTrainConfig(input({ config, auto: false })).config).toBe(config);
     expect(resolveTrainConfig(input({ config, plan: {} })).mode).toBe('not-cached');
+  });
+
+  it('counts a layer at learning-rate multiplier 0 as frozen, as the worker does', () => {
+    const trained = Object.fromEntries(Object.keys(input({}).plan).map((name) => [name, false]));
+    expect(resolveTrainConfig(input({ plan: trained })).mode).toBe('not-cached');
+    const still = Object.fromEntries(Object.keys(trained).map((name) => [name, 0]));
+    expect(resolveTrainConfig(input({ plan: trained, rateMultipliers: still })).mode).toBe('cached');
   });
 });

@@ -14,6 +14,7 @@
  */
 import { isAugmentationOn } from './augment';
 import { isFrozen } from './params';
+import { withStillLayers } from './rateMultipliers';
 import type { BatchNormOverrides, FreezePlan, LayerInfo, TrainConfig, UnfreezeStep } from './types';
 
 /** Most epochs an auto run on cached features takes (early stopping usually ends it sooner). */
@@ -37,6 +38,8 @@ export interface CacheInput {
   /** The unfreezing schedule the run is sent (or the editor's draft steps: only whether there is one matters); empty = none. */
   unfreezeSchedule: readonly Pick<UnfreezeStep, 'epoch'>[];
   augmentation: TrainConfig['augmentation'];
+  /** Per-layer learning-rate multipliers: a layer at 0 is frozen for the run, as the worker applies it (withStillLayers). */
+  rateMultipliers?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -47,12 +50,13 @@ export interface CacheInput {
  * epochs for a run that goes through the whole model.
  */
 export function cachedFeaturesBlocker(input: CacheInput): string | null {
+  const plan = withStillLayers(input.plan, input.rateMultipliers);
   const pretrained = input.layers.filter((layer) => layer.origin === 'pretrained');
   if (pretrained.length === 0) return 'no model is loaded';
   if (input.unfreezeSchedule.length > 0) return 'an unfreezing schedule trains layers below the head';
   if (isAugmentationOn(input.augmentation)) return 'augmentation is on (every epoch sees new pixels)';
   for (const layer of pretrained) {
-    if (isFrozen(layer, input.plan)) {
+    if (isFrozen(layer, plan)) {
       if (layer.className === 'BatchNormalization' && input.batchNormOverrides[layer.name] === 'train-stats') {
         return `'${layer.name}' trains its BatchNorm statistics`;
       }
@@ -105,14 +109,14 @@ export function resolveTrainConfig(input: AutoEpochsInput): ResolvedTrainConfig 
   const batchNote = batchSize < config.batchSize ? `, batch ${batchSize} (${plural(steps, 'step')} per epoch)` : '';
   if (!input.hasValidation) {
     return {
-      config: { ...config, epochs: AUTO_EPOCHS_WITHOUT_VALIDATION, batchSize },
+      config: { ...config, epochs: AUTO_EPOCHS_WITHOUT_VALIDATION, batchSize, epochsWithoutCache: config.epochs },
       mode: 'cached',
       explanation: `auto: ${AUTO_EPOCHS_WITHOUT_VALIDATION} epochs on cached features${batchNote}; no validation images to stop early on.`,
     };
   }
   const patience = config.earlyStopping?.patience ?? AUTO_PATIENCE;
   return {
-    config: { ...config, epochs: AUTO_MAX_EPOCHS, batchSize, earlyStopping: { patience } },
+    config: { ...config, epochs: AUTO_MAX_EPOCHS, batchSize, earlyStopping: { patience }, epochsWithoutCache: config.epochs },
     mode: 'cached',
     explanation:
       `auto: up to ${AUTO_MAX_EPOCHS} epochs on cached features${batchNote}, ` +

@@ -47,6 +47,11 @@ export interface TrainConfig {
   augmentation?: AugmentationConfig | null;
   /** Start from the loaded model's own weights and a freshly initialised head (absent = true); false goes on from the weights the last run left. */
   fromPretrained?: boolean;
+  /**
+   * Epochs to run instead of `epochs` when the worker cannot train on cached features after all (auto epochs
+   * plans up to 100 cheap epochs on the cache; through the whole model the Epochs field's number holds). Absent = `epochs`.
+   */
+  epochsWithoutCache?: number;
 }
 
 /**

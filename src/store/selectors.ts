@@ -200,13 +200,15 @@ export const nextRunTraining: (state: NextRunState) => ResolvedTrainConfig = mem
   (s) => [s.config, s.autoEpochs, s.model, s.cutLayer, s.classNames, s.head, s.freezePlan, s.batchNormOverrides, s.scheduleSteps, s.blockMultipliers, nextRunSplit(s)],
   (s) => {
     const split = nextRunSplit(s);
+    const settings = runPlanSettings(s);
     return resolveTrainConfig({
       config: s.config,
       auto: s.autoEpochs,
       layers: transferLayers(s),
       plan: s.freezePlan,
       batchNormOverrides: s.batchNormOverrides,
-      unfreezeSchedule: runPlanSettings(s).unfreezeSchedule,
+      unfreezeSchedule: settings.unfreezeSchedule,
+      rateMultipliers: settings.rateMultipliers,
       trainImages: split?.train.length ?? 0,
       hasValidation: (split?.validation.length ?? 0) > 0,
     });

@@ -109,7 +109,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
 
   /** Sets up and trains one run: transfer model, feature cache, runStarted, the loop, the audit, runEnded. */
   async function runTraining(msg: TrainRequest, control: RunControl, stream: BatchStream): Promise<void> {
-    const { runId, config } = msg;
+    const { runId } = msg;
+    let { config } = msg;
     const { model, headLayers } = models.prepareRun(msg);
     const optimizerVariables = optimizedVariables(model, config);
     const train = toImageSet(msg.train);
@@ -120,6 +121,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
       batchSize: config.batchSize, augmented: isAugmentationOn(config.augmentation), shouldStop: control.shouldStop,
       onProgress: (done, total) => post({ type: 'cacheProgress', runId, done, total }),
     });
+    // Auto epochs planned many cheap epochs on the cache; without it, the Epochs field's number holds.
+    if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs) config = { ...config, epochs: config.epochsWithoutCache };
     post({
       type: 'runStarted',
       runId,

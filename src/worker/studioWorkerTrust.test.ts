@@ -167,3 +167,19 @@ describe('provenance the export can tell', () => {
     expect(exported.artifacts.identicalToSource).toEqual({ conv1: true, bn1: false, conv2: false, bn2: false });
   });
 });
+
+describe('auto epochs planned for the cache', () => {
+  it('a run that cannot use the cache runs the Epochs field’s number, not the hundred cheap epochs', async () => {
+    const { replies, handle } = setup({ batchFlushMs: 0 });
+    await handle(load);
+    // conv1 trains: no cache. Auto planned 6 epochs on the cache; the field said 2.
+    await handle(trainRequest(1, { plan: {}, config: { epochs: 6, batchSize: 8, learningRate: 0.01, seed: 1, epochsWithoutCache: 2 } }));
+    expect(replies.at(-1)).toMatchObject({ type: 'runEnded', outcome: { epochsCompleted: 2 } });
+    const started = replies.find((r) => r.type === 'runStarted');
+    if (started?.type !== 'runStarted') throw new Error('no runStarted');
+    expect(started.setup.config?.epochs).toBe(2);
+    // With the cache, the planned epochs hold.
+    await handle(trainRequest(2, { plan: everyLayerFrozen, config: { epochs: 3, batchSize: 8, learningRate: 0.01, seed: 1, epochsWithoutCache: 1 } }));
+    expect(replies.at(-1)).toMatchObject({ type: 'runEnded', outcome: { epochsCompleted: 3 } });
+  });
+});
