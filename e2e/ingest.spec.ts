@@ -147,6 +147,6 @@ test('switching the model re-derives the user images from their files: 224×224 
   await expect(page.getByTestId('image-count')).toHaveText('24 images');
   await expect(grid.getByRole('img', { name: 'pets/cat/img0.png' })).toBeVisible();
   await expect(page.getByRole('progressbar', { name: 'Re-deriving images' })).toHaveCount(0);
-  await expect(page.getByText(/decoded for another model/)).toHaveCount(0);
+  await expect(page.getByText(/The images were decoded for/)).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Train' })).toBeEnabled({ timeout: 60_000 });
 });

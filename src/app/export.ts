@@ -1,7 +1,7 @@
 import { version } from '../../package.json';
 import type { StudioClient } from '../client/studioClient';
 import { buildExportFiles, buildExportMetadata, exportFileName, zipExportFiles, type ExportContext } from '../engine/exportModelFiles';
-import { isRunActive } from '../store/selectors';
+import { isRunActive, modelSourceLabel } from '../store/selectors';
 import type { StudioState, StudioStore } from '../store/store';
 import { downloadBlob } from './download';
 
@@ -29,7 +29,7 @@ export function exportContext(state: StudioState, exportedAt: Date): ExportConte
     classNames: run.classNames,
     inputShape: model.inputShape,
     preprocessing: run.preprocessing,
-    sourceModel: { name: model.name, label: state.modelSourceLabel, sourceHash: model.sourceHash, provenance: model.provenance },
+    sourceModel: { name: model.name, label: modelSourceLabel(state), sourceHash: model.sourceHash, provenance: model.provenance },
     head: run.head,
     config: state.runSetup?.config ?? run.config,
     backend: state.runSetup?.backend ?? state.backend,

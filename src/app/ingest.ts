@@ -8,8 +8,7 @@ import { resizePixels } from '../data/fit';
 import { ingestFiles } from '../data/ingest';
 import { expandZips } from '../data/zip';
 import type { DatasetNotice, ImageShape } from '../data/types';
-import type { ResizeMode } from '../engine/types';
-import { useStudio, type IngestStatus } from '../store/store';
+import { decodeTargetOf, useStudio, type DecodeTarget, type IngestStatus } from '../store/store';
 import { createDecodePool, type DecodePool } from './decodePool';
 
 /** The store is told of progress at most this often (ms), so 10,000 files do not mean 10,000 renders. */
@@ -17,29 +16,18 @@ const PROGRESS_INTERVAL_MS = 100;
 /** Images re-derived at once (the pool bounds how many decode in its workers). */
 const REDERIVE_CONCURRENCY = 4;
 
-/** The running job (adding files or re-deriving), so that Cancel can stop it. */
-let running: { kind: IngestStatus['kind']; controller: AbortController; pool: DecodePool; key: string; byUser: boolean } | null = null;
-/** An input shape and resize mode that images are decoded for; `key` names both. */
-export type DecodeTarget = { shape: ImageShape; resize: ResizeMode; key: string };
-
-/** What the images in the store were decoded (or the sample fitted) for; null before any. */
-let userDecodedFor: DecodeTarget | null = null;
-
 /**
- * Records that the images in the store (the built-in sample) were fitted for `target`, so that a sample
- * the user starts editing (it becomes theirs) is re-derived from its pixels when the model changes.
+ * The running job (adding files or re-deriving): a handle, not state — its progress is the store's `ingest`,
+ * and what the pixels were decoded for is the store's `decodedFor`. Cancel stops it through this.
  */
-export function noteSampleFittedTo(target: DecodeTarget): void {
-  userDecodedFor = target;
-}
+let running: { kind: IngestStatus['kind']; controller: AbortController; pool: DecodePool; key: string; byUser: boolean } | null = null;
 
 /** What the current model wants: its input shape (1 or 3 channels) and resize mode; null while no model is loaded. */
 export function decodeTarget(): DecodeTarget | null {
   const state = useStudio.getState();
   if (!state.model) return null;
   const shape: ImageShape = { ...state.model.inputShape, channels: state.model.inputShape.channels === 3 ? 3 : 1 };
-  const resize = state.preprocessing?.resize ?? 'stretch';
-  return { shape, resize, key: `${shape.height}×${shape.width}×${shape.channels} ${resize}` };
+  return decodeTargetOf(shape, state.preprocessing?.resize ?? 'stretch');
 }
 
 /** Stops adding files or re-deriving: pending decodes are dropped, what was decoded is kept (see `addFiles`). */
@@ -123,7 +111,7 @@ export async function addFiles(dropped: DroppedFile[], emptyFolders: string[] = 
     }
     const state = useStudio.getState();
     if (result.images.length > 0 || state.datasetSource === 'user') {
-      if (state.datasetSource !== 'user' || state.images.length === 0) userDecodedFor = target;
+      if (state.datasetSource !== 'user' || state.images.length === 0) state.setDecodedFor(target);
       state.addUserImages(rootName, result.images, rejected, notices);
     } else {
       // Nothing usable: keep the current dataset, but say what was wrong.
@@ -146,7 +134,7 @@ export function rederiveIfNeeded(): void {
   const target = decodeTarget();
   if (!target || state.datasetSource !== 'user') return;
   if (state.images.length === 0 && !running) {
-    userDecodedFor = target; // nothing to re-derive: what comes next is decoded for this model
+    state.setDecodedFor(target); // nothing to re-derive: what comes next is decoded for this model
     return;
   }
   if (running) {
@@ -154,13 +142,13 @@ export function rederiveIfNeeded(): void {
     if (running.kind === 'rederive' && running.key !== target.key) stopRunning();
     return;
   }
-  if (target.key === userDecodedFor?.key) return;
+  if (target.key === state.decodedFor?.key) return;
   void rederive(target);
 }
 
 async function rederive(target: DecodeTarget): Promise<void> {
   const { shape, resize, key } = target;
-  const from = userDecodedFor;
+  const from = useStudio.getState().decodedFor;
   const images = useStudio.getState().images;
   const controller = new AbortController();
   const pool = createDecodePool();
@@ -211,7 +199,7 @@ async function rederive(target: DecodeTarget): Promise<void> {
       const shown = failed.slice(0, 5).map((p) => `'${p}'`).join(', ');
       notices.push({ level: 'warning', message: `${failed.length.toLocaleString('en-US')} ${failed.length === 1 ? 'image' : 'images'} could not be re-decoded at ${size} and ${failed.length === 1 ? 'was' : 'were'} removed (the file may have been moved or deleted since it was added): ${shown}${failed.length > 5 ? ', …' : ''}. Add the folder again.` });
     }
-    userDecodedFor = target;
+    state.setDecodedFor(target);
     state.replacePixels(pixels, notices);
   } finally {
     endJob(job);

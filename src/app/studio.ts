@@ -2,36 +2,21 @@ import { createStudioClient, type StudioClient } from '../client/studioClient';
 import { createWorkerTransport } from '../client/transport';
 import { fetchSampleDataset } from '../data/sampleDataset';
 import { resizePixels } from '../data/fit';
-import type { ImageShape, LabeledImage } from '../data/types';
 import type { BackendPreference, ModelSource } from '../worker/protocol';
 import { useStudio } from '../store/store';
 import { BUILT_IN_MODELS, DEFAULT_MODEL_ID } from './builtInModels';
-import { noteSampleFittedTo, rederiveIfNeeded } from './ingest';
+import { decodeTarget, rederiveIfNeeded } from './ingest';
 
 /** URL of the sample dataset that ships in public/. */
 const SAMPLE_URL = new URL('sample/digits-5-9.json', document.baseURI).href;
 
 let client: StudioClient | null = null;
 
-/** How the backend was asked for at start-up (`?backend=`, `?softwareWebgl=1`): a restarted worker asks the same. */
-let backendRequest: { preference: BackendPreference; allowSoftwareWebgl: boolean } = { preference: 'auto', allowSoftwareWebgl: false };
-
-/**
- * The files of the model last imported from this computer, kept on the main thread: the buffers sent to the
- * worker are transferred (gone here), so a restarted worker is sent the files read again.
- */
-let importedFiles: readonly File[] | null = null;
-
-/** The app's one client; created on first use. */
+/** The app's one client (like the app's one store); created on first use. */
 export function studioClient(): StudioClient {
   client ??= createStudioClient(createWorkerTransport(), useStudio);
   return client;
 }
-
-/** The built-in sample as shipped (28×28 grey), kept to re-fit it when the model's input changes. */
-let rawSample: { name: string; images: LabeledImage[]; shape: ImageShape } | null = null;
-/** The input shape and resize mode the sample in the store was fitted to. */
-let sampleFittedTo = '';
 
 /**
  * Puts the built-in sample into the store at the model's input size and
@@ -40,16 +25,13 @@ let sampleFittedTo = '';
  */
 function fitSampleToModel(): void {
   const state = useStudio.getState();
-  if (!rawSample || !state.model || !state.preprocessing || state.datasetSource === 'user') return;
-  const target: ImageShape = { ...state.model.inputShape, channels: state.model.inputShape.channels === 3 ? 3 : 1 };
-  const key = `${target.height}×${target.width}×${target.channels} ${state.preprocessing.resize}`;
-  if (key === sampleFittedTo && state.datasetSource === 'sample') return;
-  sampleFittedTo = key;
-  const { name, shape, images } = rawSample;
-  const same = shape.height === target.height && shape.width === target.width && shape.channels === target.channels;
-  const resize = state.preprocessing.resize;
-  state.loadSample(name, same ? images : images.map((image) => ({ ...image, pixels: resizePixels(image.pixels, shape, target, resize) })));
-  noteSampleFittedTo({ shape: target, resize, key });
+  const sample = state.shippedSample;
+  const target = decodeTarget();
+  if (!sample || !target || state.datasetSource === 'user') return;
+  if (target.key === state.decodedFor?.key && state.datasetSource === 'sample') return;
+  const { name, shape, images } = sample;
+  const same = shape.height === target.shape.height && shape.width === target.shape.width && shape.channels === target.shape.channels;
+  state.loadSample(name, same ? images : images.map((image) => ({ ...image, pixels: resizePixels(image.pixels, shape, target.shape, target.resize) })), target);
 }
 
 /**
@@ -60,10 +42,10 @@ export async function startStudio(search: string): Promise<void> {
   const params = new URLSearchParams(search);
   const preference = (params.get('backend') ?? 'auto') as BackendPreference;
   const c = studioClient();
-  backendRequest = { preference, allowSoftwareWebgl: params.get('softwareWebgl') === '1' };
+  useStudio.getState().backendRequested(preference, params.get('softwareWebgl') === '1');
   const samplePromise = fetchSampleDataset(SAMPLE_URL)
     .then((sample) => {
-      rawSample = sample;
+      useStudio.getState().setShippedSample(sample);
       if (useStudio.getState().datasetSource === 'none') fitSampleToModel();
     })
     .catch((error: Error) => useStudio.getState().runFailed(error.message));
@@ -73,6 +55,7 @@ export async function startStudio(search: string): Promise<void> {
       rederiveIfNeeded();
     }
   });
+  const { backendRequest } = useStudio.getState();
   await c.init(backendRequest.preference, backendRequest.allowSoftwareWebgl);
   await loadBuiltInModel(DEFAULT_MODEL_ID);
   await samplePromise;
@@ -116,8 +99,8 @@ function readModelFiles(picked: readonly File[]): Promise<{ name: string; buffer
 export async function importModelFiles(picked: readonly File[]): Promise<void> {
   const files = await readModelFiles(picked);
   const fileName = files.map((f) => f.name).find((n) => n.toLowerCase().endsWith('.json')) ?? files[0]?.name ?? 'model.json';
-  const model = await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName });
-  if (model) importedFiles = [...picked];
+  // The File objects stay in the model's origin: the buffers sent are transferred, so a restarted worker reads them again.
+  await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName, files: [...picked] });
 }
 
 /** Where the current model can be read from again: its URL, or the kept files of the last import read anew. */
@@ -131,8 +114,8 @@ async function currentModelSource(): Promise<ModelSource | null> {
     case 'url':
       return { kind: 'url', url: origin.url };
     case 'files':
-      if (!importedFiles) throw new Error(`the files of '${origin.fileName}' are no longer at hand`);
-      return { kind: 'files', files: await readModelFiles(importedFiles) };
+      if (!origin.files) throw new Error(`the files of '${origin.fileName}' are no longer at hand`);
+      return { kind: 'files', files: await readModelFiles(origin.files) };
     default:
       return null;
   }
@@ -156,6 +139,7 @@ export async function restartTrainingWorker(): Promise<void> {
     const origin = useStudio.getState().modelOrigin;
     unreadable = `The imported model '${origin?.kind === 'files' ? origin.fileName : '?'}' could not be read again (${(error as Error).message}); the built-in model was loaded instead. Import your model again to go on with it.`;
   }
+  const { backendRequest } = useStudio.getState();
   const restarted = await studioClient().restart(backendRequest.preference, backendRequest.allowSoftwareWebgl, source);
   if (!restarted || source) return;
   await loadBuiltInModel(DEFAULT_MODEL_ID);

@@ -1,7 +1,7 @@
 import type uPlot from 'uplot';
 import type { BatchPoint, EpochMetrics, TrainableChange } from '../engine/types';
 import { formatLoss, formatPercent } from '../components/format';
-import { plannedEpochs as runEpochs } from '../store/selectors';
+import { plannedEpochs as runEpochs, runBatchesPerEpoch } from '../store/selectors';
 import { useStudio, type StudioState } from '../store/store';
 import { smoothed } from './smoothing';
 import { StreamingChart, type ChartMarker, type Columns } from './StreamingChart';
@@ -46,7 +46,7 @@ function markersOn(build: (change: TrainableChange, batchesPerEpoch: number) => 
   return (state) => {
     if (state.trainableChanges !== lastInput) {
       lastInput = state.trainableChanges;
-      lastOutput = lastInput.map((change) => build(change, state.batchesPerEpoch));
+      lastOutput = lastInput.map((change) => build(change, runBatchesPerEpoch(state)));
     }
     return lastOutput;
   };
@@ -82,7 +82,7 @@ const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
 /** x spans the whole planned run, so the curve shows progress as well as loss. */
 const plannedBatches = (): uPlot.Range.MinMax => {
   const s = useStudio.getState();
-  return [1, Math.max(2, s.batchesPerEpoch * runEpochs(s), s.batchPoints.length)];
+  return [1, Math.max(2, runBatchesPerEpoch(s) * runEpochs(s), s.batchPoints.length)];
 };
 const plannedEpochs = (): uPlot.Range.MinMax => {
   const s = useStudio.getState();

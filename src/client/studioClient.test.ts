@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextRunTraining, nextRunValidationTrainedOn } from '../store/selectors';
+import { nextRunTraining, nextRunValidationTrainedOn, runBatchesPerEpoch } from '../store/selectors';
 import { createStudioStore } from '../store/store';
 import type { ModelDescription, WorkerReply, WorkerRequest } from '../worker/protocol';
 import { createStudioClient } from './studioClient';
@@ -253,7 +253,7 @@ describe('studio client: auto epochs', () => {
     expect(request.config).toMatchObject({ epochs: 100, batchSize: 1, earlyStopping: { patience: 10 }, learningRate: 0.001 });
     expect(store.getState().runSettings?.config).toMatchObject({ epochs: 100, batchSize: 1, earlyStopping: { patience: 10 } });
     expect(store.getState().runSettings?.autoEpochs).toBe(hint.explanation);
-    expect(store.getState().batchesPerEpoch).toBe(6);
+    expect(runBatchesPerEpoch(store.getState())).toBe(6);
     // The user's settings themselves are unchanged.
     expect(store.getState().config).toMatchObject({ epochs: 10, batchSize: 32, earlyStopping: null });
   });
@@ -370,5 +370,36 @@ describe('studio client: validation images an earlier run trained on', () => {
     expect(nextRunValidationTrainedOn(store.getState())).toBe(0);
     client.train();
     expect(store.getState().runSettings?.validationTrainedOn).toBe(0);
+  });
+});
+
+describe('studio client: the evaluation of a run', () => {
+  it('sends the held-out test images with the run and stores the worker’s predictions of the current run only', async () => {
+    const { store, client, sent, reply } = await readyClient();
+    store.getState().setTestFraction(0.25);
+    const runId = client.train()!;
+    const request = sent.find((s) => s.request.type === 'train')!;
+    if (request.request.type !== 'train') throw new Error();
+    // Never trained on: the test images travel apart from the training ones, and are transferred.
+    const test = request.request.test!;
+    expect(test.labels.length).toBeGreaterThan(0);
+    expect(request.transfer).toContain(test.pixels.buffer);
+    const evaluation = store.getState().evaluation!;
+    expect(evaluation).toMatchObject({ runId, status: 'pending' });
+    expect(evaluation.test!.images.length).toBe(test.labels.length);
+    // A stale run's predictions are dropped; the current run's fill the evaluation.
+    reply({ type: 'heldOutPredictions', runId: runId - 1, numClasses: 2, validation: new Float32Array(2), test: null });
+    expect(store.getState().evaluation!.status).toBe('pending');
+    const validation = new Float32Array(evaluation.validation!.images.length * 2).fill(0.5);
+    const testProbabilities = new Float32Array(test.labels.length * 2).fill(0.5);
+    reply({ type: 'heldOutPredictions', runId, numClasses: 2, validation, test: testProbabilities });
+    expect(store.getState().evaluation).toMatchObject({ status: 'done', validation: { probabilities: validation }, test: { probabilities: testProbabilities } });
+  });
+
+  it('stores why the worker could not predict them', async () => {
+    const { store, client, reply } = await readyClient();
+    const runId = client.train()!;
+    reply({ type: 'heldOutPredictions', runId, numClasses: 2, validation: null, test: null, error: 'out of memory' });
+    expect(store.getState().evaluation).toMatchObject({ status: 'failed', error: 'Evaluation failed: out of memory' });
   });
 });

@@ -114,6 +114,11 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       case 'cacheProgress':
         if (isCurrentRun(reply.runId)) actions().cacheProgressed(reply.done, reply.total);
         return;
+      case 'heldOutPredictions':
+        if (!isCurrentRun(reply.runId)) return;
+        if (reply.error) actions().evaluationFailed(reply.runId, `Evaluation failed: ${reply.error}`);
+        else actions().evaluationFinished(reply.runId, { validation: reply.validation, test: reply.test });
+        return;
       case 'runEnded':
         if (isCurrentRun(reply.runId)) actions().runEnded(reply.outcome);
         return;
@@ -199,6 +204,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       });
       const train = gather(split.train);
       const validation = split.validation.length > 0 ? gather(split.validation) : null;
+      // Never trained on: the worker predicts them once, with the validation images, when the run ends (the evaluation).
+      const test = split.test.length > 0 ? gather(split.test) : null;
       const runId = state.runId + 1;
       // The same decision the Train panel's hint shows (one selector for both).
       const resolved = nextRunTraining(state);
@@ -212,9 +219,9 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         validationTrainedOn: nextRunValidationTrainedOn(state),
       });
       const held = (indices: Int32Array) => (indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null);
-      state.evaluationPrepared(runId, state.classNames, held(split.validation), held(split.test));
+      state.evaluationPrepared(runId, held(split.validation), held(split.test));
       const transfer: Transferable[] = [train.pixels.buffer, train.labels.buffer];
-      if (validation) transfer.push(validation.pixels.buffer, validation.labels.buffer);
+      for (const set of [validation, test]) if (set) transfer.push(set.pixels.buffer, set.labels.buffer);
       transport.post(
         {
           type: 'train',
@@ -226,6 +233,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
           classNames: state.classNames,
           train,
           validation,
+          test,
           config: { ...config, unfreezeSchedule: settings.unfreezeSchedule, rateMultipliers: settings.rateMultipliers },
           batchNormOverrides: state.batchNormOverrides,
         },

@@ -1,4 +1,4 @@
-import { plannedEpochs } from '../store/selectors';
+import { plannedEpochs, runBatchesPerEpoch } from '../store/selectors';
 import { useStudio } from '../store/store';
 
 /**
@@ -12,7 +12,7 @@ export function StatusBar() {
   const epochs = useStudio((s) => s.epochs.length);
   // The run's own epochs ("Auto" may have chosen them), not the field's.
   const totalEpochs = useStudio(plannedEpochs);
-  const batchesPerEpoch = useStudio((s) => s.batchesPerEpoch);
+  const batchesPerEpoch = useStudio(runBatchesPerEpoch);
   const lastPoint = useStudio((s) => s.batchPoints[s.batchPoints.length - 1]);
 
   const backendText = backend ? `Backend: ${backend}` : 'Starting the training backend…';

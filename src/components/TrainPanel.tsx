@@ -300,9 +300,11 @@ export function TrainPanel() {
   const classNames = useStudio((s) => s.classNames);
   const model = useStudio((s) => s.model);
   const augmentation = useStudio((s) => s.config.augmentation);
+  const decodedFor = useStudio((s) => s.decodedFor);
+  const preprocessing = useStudio((s) => s.preprocessing);
   const blocker = useMemo(
-    () => trainBlocker({ model, modelStatus, backend, ingest, images, classNames, config: { augmentation } }),
-    [model, modelStatus, backend, ingest, images, classNames, augmentation],
+    () => trainBlocker({ model, modelStatus, backend, ingest, images, classNames, decodedFor, preprocessing, config: { augmentation } }),
+    [model, modelStatus, backend, ingest, images, classNames, decodedFor, preprocessing, augmentation],
   );
   const active = isRunActive({ runStatus });
   const settingsError = useStudio(planSettingsError);

@@ -1,5 +1,6 @@
 import { restartTrainingWorker } from '../app/studio';
 import { useStudio } from '../store/store';
+import { modelSourceLabel } from '../store/selectors';
 
 /**
  * Shown while the training worker is down: what it said, what was lost, and
@@ -8,7 +9,7 @@ import { useStudio } from '../store/store';
  */
 export function WorkerCrashAlert() {
   const crash = useStudio((s) => s.workerCrash);
-  const source = useStudio((s) => s.modelSourceLabel);
+  const source = useStudio(modelSourceLabel);
   if (!crash) return null;
   return (
     <section className="panel worker-crash" role="alert" aria-labelledby="worker-crash-heading" style={{ margin: '12px 20px 0' }}>

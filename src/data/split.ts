@@ -23,6 +23,8 @@ export type ClassSplitCount = { label: number; train: number; validation: number
 
 /** Default share of each class kept for validation. */
 export const DEFAULT_VALIDATION_FRACTION = 0.15;
+/** The studio's default split seed. */
+export const DEFAULT_SPLIT_SEED = 42;
 
 /** `classImbalance` warns when the largest class holds at least this many times the images of the smallest. */
 export const CLASS_IMBALANCE_RATIO = 3;

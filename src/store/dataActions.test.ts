@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LabeledImage } from '../data/types';
 import { classCounts, datasetNotices, trainBlocker } from './selectors';
-import { checkClassName, createStudioStore } from './store';
+import { checkClassName, createStudioStore, decodeTargetOf } from './store';
 
 const image = (className: string, n: number): LabeledImage => ({ path: `d/${className}/${n}.png`, className, pixels: new Uint8Array([n]) });
 const images = (className: string, count: number) => Array.from({ length: count }, (_, i) => image(className, i));
@@ -133,5 +133,27 @@ describe('class checks that follow edits', () => {
     // An edit that evens the classes out clears it.
     store.getState().mergeClasses('a', 'b');
     expect(notices().some((m) => m.startsWith('Class imbalance'))).toBe(false);
+  });
+});
+
+describe('what the pixels were decoded for (one source of truth)', () => {
+  it('blocks Train when the images were decoded for another size or another resize mode, and not when they match', () => {
+    const store = createStudioStore();
+    const pixels = new Uint8Array(4);
+    store.getState().loadSample('s', [
+      { path: 'a/1', className: 'a', pixels },
+      { path: 'b/1', className: 'b', pixels },
+    ], decodeTargetOf({ height: 2, width: 2, channels: 1 }, 'stretch'));
+    const state = (resize: 'stretch' | 'center-crop', height = 2) => ({
+      ...store.getState(),
+      modelStatus: 'ready' as const,
+      backend: 'cpu' as const,
+      model: { inputShape: { height, width: 2, channels: 1 } } as never,
+      preprocessing: { range: [0, 1] as [number, number], resize },
+    });
+    expect(trainBlocker(state('stretch'))).toBeNull();
+    // Same pixel count, another resize mode: the pixel count alone could not see it.
+    expect(trainBlocker(state('center-crop'))).toBe('The images were decoded for 2×2×1 stretch; this model takes 2×2×1 center-crop. Pick the model again to re-derive them, or add the folder again.');
+    expect(trainBlocker(state('stretch', 3))).toMatch(/^The images were decoded for 2×2×1 stretch; this model takes 3×2×1 stretch\./);
   });
 });

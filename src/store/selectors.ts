@@ -11,7 +11,9 @@ import { presetBlocks, type PresetBlock } from '../engine/presets';
 import { checkMultipliers, layerMultipliers } from '../engine/rateMultipliers';
 import type { FreezePlan, LayerInfo, TrainConfig, UnfreezeStep } from '../engine/types';
 import { resolveSchedule } from '../engine/unfreezeSchedule';
-import type { StudioState } from './store';
+import { decodeTargetOf } from './dataSlice';
+import { describeOrigin } from './modelSlice';
+import type { StudioState } from './state';
 
 /** Index of the last row belonging to `name`: the layer itself, or the last inner layer of a nested model of that name. */
 function lastRowOf(layers: readonly LayerInfo[], name: string): number {
@@ -62,15 +64,17 @@ export function classCounts(state: Pick<StudioState, 'images' | 'classNames'>): 
 
 /** Why Train cannot start now, or null when it can (invalid augmentation settings included). */
 export function trainBlocker(
-  state: Pick<StudioState, 'model' | 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'> & { config?: Pick<TrainConfig, 'augmentation'> },
+  state: Pick<StudioState, 'model' | 'modelStatus' | 'backend' | 'ingest' | 'images' | 'classNames'> &
+    Partial<Pick<StudioState, 'decodedFor' | 'preprocessing'>> & { config?: Pick<TrainConfig, 'augmentation'> },
 ): string | null {
   if (state.modelStatus !== 'ready' || !state.model) return 'The model is not loaded yet.';
   const { height, width, channels } = state.model.inputShape;
-  const first = state.images[0];
-  if (first && first.pixels.length !== height * width * channels) {
+  // What the pixels were decoded for is recorded once (the store's decodedFor), size and resize mode alike.
+  const wanted = decodeTargetOf({ height, width, channels: channels === 3 ? 3 : 1 }, state.preprocessing?.resize ?? 'stretch');
+  if (state.images.length > 0 && state.decodedFor && state.decodedFor.key !== wanted.key) {
     // Only while they are re-derived from their files (or after that was cancelled).
     const next = state.ingest?.kind === 'rederive' ? 'They are being re-derived from their files; wait a moment.' : 'Pick the model again to re-derive them, or add the folder again.';
-    return `The images were decoded for another model; this one takes ${height}×${width}×${channels}. ${next}`;
+    return `The images were decoded for ${state.decodedFor.key}; this model takes ${wanted.key}. ${next}`;
   }
   if (state.backend === null) return 'The training backend is starting.';
   if (state.ingest) return 'Images are still being added.';
@@ -81,19 +85,25 @@ export function trainBlocker(
   return checkAugmentation(state.config?.augmentation);
 }
 
-/** The model's blocks as presets, schedules and rate multipliers see them (the head left out). */
-export function runBlocks(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head'>): PresetBlock[] {
-  // Store selectors call this on every update (batches stream in during a run): recompute only when an input changed.
-  const inputs = [state.model, state.cutLayer, state.classNames, state.head];
-  if (inputs.some((value, i) => value !== blockInputs[i])) {
-    blockInputs = inputs;
-    lastBlocks = presetBlocks(transferLayers(state));
-  }
-  return lastBlocks;
+/** Memoises `compute` on the identity of the inputs `pick` returns (store selectors run on every streamed batch). */
+function memoOn<S, T>(pick: (state: S) => unknown[], compute: (state: S) => T): (state: S) => T {
+  let inputs: unknown[] | null = null;
+  let value: T;
+  return (state) => {
+    const next = pick(state);
+    if (inputs === null || next.some((v, i) => v !== inputs![i])) {
+      inputs = next;
+      value = compute(state);
+    }
+    return value;
+  };
 }
 
-let blockInputs: unknown[] = [];
-let lastBlocks: PresetBlock[] = [];
+/** The model's blocks as presets, schedules and rate multipliers see them (the head left out); memoised, as store selectors call it on every streamed batch. */
+export const runBlocks: (state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head'>) => PresetBlock[] = memoOn(
+  (s) => [s.model, s.cutLayer, s.classNames, s.head],
+  (s) => presetBlocks(transferLayers(s)),
+);
 
 /**
  * The unfreezing schedule and per-layer learning-rate multipliers the next
@@ -114,26 +124,20 @@ export function planSettingsError(state: Parameters<typeof runPlanSettings>[0]):
   return state.scheduleSteps.length || Object.keys(state.blockMultipliers).length ? runPlanSettings(state).error : null;
 }
 
-let multiplierInputs: unknown[] = [];
-let multiplierMap: Record<string, number> = {};
-
 /**
  * The learning-rate multiplier of each block while per-block rates are on,
  * keyed by the block's first layer (where the tree shows it: on a group's row,
  * or on the first layer of a block of lone layers); memoised on its inputs
  * for the tree's rows.
  */
-export function blockMultiplierByFirstLayer(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>): Record<string, number> {
-  const inputs = [state.model, state.cutLayer, state.classNames, state.head, state.blockMultipliers];
-  if (inputs.some((value, i) => value !== multiplierInputs[i])) {
-    multiplierInputs = inputs;
-    multiplierMap = {};
-    if (Object.keys(state.blockMultipliers).length) {
-      for (const block of runBlocks(state)) multiplierMap[block.layers[0]] = state.blockMultipliers[block.label] ?? 1;
-    }
-  }
-  return multiplierMap;
-}
+export const blockMultiplierByFirstLayer: (state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>) => Record<string, number> = memoOn(
+  (s) => [s.model, s.cutLayer, s.classNames, s.head, s.blockMultipliers],
+  (s) => {
+    const byFirstLayer: Record<string, number> = {};
+    if (Object.keys(s.blockMultipliers).length) for (const block of runBlocks(s)) byFirstLayer[block.layers[0]] = s.blockMultipliers[block.label] ?? 1;
+    return byFirstLayer;
+  },
+);
 
 /** True while a run occupies the worker. */
 export function isRunActive(state: Pick<StudioState, 'runStatus'>): boolean {
@@ -161,19 +165,6 @@ export function countTrainedOn(images: readonly { id: number }[], indices: Array
   return count;
 }
 
-/** Memoises `compute` on the identity of the inputs `pick` returns (store selectors run on every streamed batch). */
-function memoOn<S, T>(pick: (state: S) => unknown[], compute: (state: S) => T): (state: S) => T {
-  let inputs: unknown[] | null = null;
-  let value: T;
-  return (state) => {
-    const next = pick(state);
-    if (inputs === null || next.some((v, i) => v !== inputs![i])) {
-      inputs = next;
-      value = compute(state);
-    }
-    return value;
-  };
-}
 
 type SplitState = Pick<StudioState, 'images' | 'classNames' | 'validationFraction' | 'testFraction' | 'splitSeed'>;
 
@@ -230,4 +221,14 @@ export const nextRunValidationTrainedOn: (state: SplitState & Pick<StudioState, 
 /** The epochs of the run in the store as it was started (auto resolved), or the Epochs field before any run. */
 export function plannedEpochs(state: Pick<StudioState, 'runSettings' | 'config'>): number {
   return state.runSettings?.config.epochs ?? state.config.epochs;
+}
+
+/** Where the loaded model came from, in the user's words: "Built-in: MobileNetV2", "Imported: model.json", "From https://…"; '' before one. */
+export function modelSourceLabel(state: Pick<StudioState, 'modelOrigin'>): string {
+  return state.modelOrigin ? describeOrigin(state.modelOrigin) : '';
+}
+
+/** Batches per epoch of the run in the store (0 before one). */
+export function runBatchesPerEpoch(state: Pick<StudioState, 'runSettings'>): number {
+  return state.runSettings?.batchesPerEpoch ?? 0;
 }

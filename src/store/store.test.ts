@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelDescription } from '../worker/protocol';
-import { transferLayers } from './selectors';
+import { modelSourceLabel, transferLayers } from './selectors';
 import { createStudioStore, describeOrigin } from './store';
 
 const model = (name: string): ModelDescription => ({
@@ -43,7 +43,7 @@ describe('store', () => {
     store.getState().modelLoaded(model('second'), {}, { kind: 'url', url: 'https://x/model.json' });
     const s = store.getState();
     expect([s.runStatus, s.runOutcome, s.runSettings, s.epochs.length]).toEqual(['idle', null, null, 0]);
-    expect([s.cutLayer, s.head.dropout, s.preprocessing?.resize, s.modelSourceLabel]).toEqual(['gap', 0, 'center-crop', 'From https://x/model.json']);
+    expect([s.cutLayer, s.head.dropout, s.preprocessing?.resize, modelSourceLabel(s)]).toEqual(['gap', 0, 'center-crop', 'From https://x/model.json']);
   });
 
   it('cuts at a nested model by keeping all of its inner layers', () => {

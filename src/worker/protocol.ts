@@ -63,6 +63,8 @@ export type WorkerRequest =
       classNames: string[];
       train: WireImageSet;
       validation: WireImageSet | null;
+      /** Held-out test images: never trained on, predicted once when the run ends (the evaluation); absent or null = none. */
+      test?: WireImageSet | null;
       config: TrainConfig;
       /** Frozen BN layers that still use and update batch statistics; absent = none. */
       batchNormOverrides?: BatchNormOverrides;
@@ -135,5 +137,10 @@ export type WorkerReply =
   | { type: 'layerUpdates'; runId: number; epoch: number; updates: LayerUpdates }
   /** The freeze audit of run `runId`: right after it (requestId null, sent before runEnded) or answering a Verify. */
   | { type: 'audit'; runId: number; requestId: number | null; report: AuditReport }
+  /**
+   * The evaluation of run `runId`, sent right before runEnded: [count × numClasses] float32 probabilities of its
+   * validation and test images from the weights the run ended with (buffers transferred), or why they could not be made.
+   */
+  | { type: 'heldOutPredictions'; runId: number; numClasses: number; validation: Float32Array | null; test: Float32Array | null; error?: string }
   | { type: 'runEnded'; runId: number; outcome: RunOutcome }
   | { type: 'runFailed'; runId: number; error: WireError };

@@ -28,7 +28,8 @@ describe('worker message handler', () => {
     const run = replies.slice(1);
     expect(run.every((r) => 'runId' in r && r.runId === 7)).toBe(true);
     // The freeze audit's messages (layerUpdates after each epoch, audit before runEnded) are tested below.
-    expect(run.map((r) => r.type).filter((t) => t !== 'layerUpdates' && t !== 'audit')).toEqual(['runStarted', 'batches', 'epoch', 'batches', 'epoch', 'runEnded']);
+    // The evaluation's predictions come right before the end.
+    expect(run.map((r) => r.type).filter((t) => t !== 'layerUpdates' && t !== 'audit')).toEqual(['runStarted', 'batches', 'epoch', 'batches', 'epoch', 'heldOutPredictions', 'runEnded']);
     const points = run.flatMap((r) => (r.type === 'batches' ? r.points : []));
     expect(points.map((p) => p.step)).toEqual([...Array(16).keys()]);
     const started = run[0];
@@ -270,8 +271,8 @@ describe('worker message handler: freeze audit', () => {
 
     await handle(trainRequest(1, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }));
     const types = replies.map((r) => r.type);
-    // The audit comes before runEnded, and each epoch's relative updates before it.
-    expect(types.slice(-2)).toEqual(['audit', 'runEnded']);
+    // The audit comes before the evaluation's predictions and runEnded, and each epoch's relative updates before it.
+    expect(types.slice(-3)).toEqual(['audit', 'heldOutPredictions', 'runEnded']);
     expect(replies.filter((r) => r.type === 'layerUpdates').map((r) => (r.type === 'layerUpdates' ? r.epoch : -1))).toEqual([0, 1]);
     const report = auditOf(replies, 1);
     expect(report.failed).toEqual([]);

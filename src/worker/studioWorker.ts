@@ -147,7 +147,21 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
     }
     stream.flush();
     await audit.runEnded(runId);
+    await postHeldOutPredictions(runId, validation, msg.test ? toImageSet(msg.test) : null);
     post({ type: 'runEnded', runId, outcome: outcomeOf(result) });
+  }
+
+  /** The evaluation: one pass of the weights the run ended with over the images it held out (already here: nothing crosses again). */
+  async function postHeldOutPredictions(runId: number, validation: ReturnType<typeof toImageSet> | null, test: ReturnType<typeof toImageSet> | null): Promise<void> {
+    const numClasses = models.transfer ? (models.transfer.model.outputs[0].shape.at(-1) ?? 0) : 0;
+    try {
+      const predict = async (set: ReturnType<typeof toImageSet> | null) => (set && set.labels.length > 0 ? (await models.predict(set.pixels, set.shape)).probabilities : null);
+      const probabilities = { validation: await predict(validation), test: await predict(test) };
+      const transfer = [probabilities.validation, probabilities.test].flatMap((p) => (p ? [p.buffer] : []));
+      post({ type: 'heldOutPredictions', runId, numClasses, ...probabilities }, transfer);
+    } catch (error) {
+      post({ type: 'heldOutPredictions', runId, numClasses, validation: null, test: null, error: toWireError(error).message });
+    }
   }
 
   async function train(msg: TrainRequest): Promise<void> {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTinyModel } from '../engine/testing/tinyModel';
+import { createTinyImages, createTinyModel } from '../engine/testing/tinyModel';
 import type { WorkerReply, WorkerRequest } from './protocol';
 import { createStudioWorker } from './studioWorker';
 import { auditOf, setup, setupWithTransfers, tinyDeps, trainRequest } from './testing/workerHarness';
@@ -181,5 +181,28 @@ describe('auto epochs planned for the cache', () => {
     // With the cache, the planned epochs hold.
     await handle(trainRequest(2, { plan: everyLayerFrozen, config: { epochs: 3, batchSize: 8, learningRate: 0.01, seed: 1, epochsWithoutCache: 1 } }));
     expect(replies.at(-1)).toMatchObject({ type: 'runEnded', outcome: { epochsCompleted: 3 } });
+  });
+});
+
+describe('the evaluation is one pass in the worker', () => {
+  it('predicts the validation and test images it already holds right before runEnded, and the validation probabilities reproduce the run’s accuracy', async () => {
+    const { sent, handle } = setupWithTransfers();
+    await handle(load);
+    const test = createTinyImages(6, 2, 9);
+    await handle(trainRequest(1, { plan: everyLayerFrozen, test }));
+    const types = sent.map((s) => s.reply.type);
+    expect(types.slice(-3)).toEqual(['audit', 'heldOutPredictions', 'runEnded']);
+    const evaluated = sent.at(-2)!;
+    const ended = sent.at(-1)!.reply;
+    if (evaluated.reply.type !== 'heldOutPredictions' || ended.type !== 'runEnded') throw new Error('wrong order');
+    const { validation, test: testProbabilities, numClasses } = evaluated.reply;
+    expect(numClasses).toBe(2);
+    expect(testProbabilities).toHaveLength(6 * 2);
+    expect(evaluated.transfer).toEqual([validation!.buffer, testProbabilities!.buffer]);
+    // Accuracy of the argmax over the 8 validation images equals what the run reported.
+    const labels = trainRequest(1).type === 'train' ? (trainRequest(1) as Extract<WorkerRequest, { type: 'train' }>).validation!.labels : new Int32Array();
+    let correct = 0;
+    for (let i = 0; i < labels.length; i++) if ((validation![i * 2 + 1] > validation![i * 2] ? 1 : 0) === labels[i]) correct++;
+    expect(correct / labels.length).toBeCloseTo(ended.outcome.validationAccuracy!, 6);
   });
 });

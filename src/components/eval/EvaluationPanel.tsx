@@ -1,6 +1,4 @@
 import { useEffect, useId, useMemo, useState } from 'react';
-import { canEvaluate, evaluateLastRun } from '../../app/evaluate';
-import { studioClient } from '../../app/studio';
 import type { ImageShape } from '../../data/types';
 import { evaluatePredictions, type EvaluationReport } from '../../engine/evaluation';
 import { useStudio, type HeldOutSet } from '../../store/store';
@@ -169,6 +167,9 @@ function SetEvaluation({ set, classNames, splitLabel, shape }: { set: HeldOutSet
   );
 }
 
+/** No run: no classes. */
+const NO_CLASSES: string[] = [];
+
 /**
  * "Evaluate": after each run, the images it held out (validation, and test when the split has one) are
  * predicted automatically; accuracy, a confusion matrix whose cells open their images, and per-class
@@ -179,14 +180,9 @@ export function EvaluationPanel() {
   const runId = useStudio((s) => s.runId);
   const runStatus = useStudio((s) => s.runStatus);
   const model = useStudio((s) => s.model);
-  const ready = useStudio((s) => canEvaluate(s));
+  const runClasses = useStudio((s) => s.runSettings?.classNames ?? NO_CLASSES);
   const [split, setSplit] = useState<SplitName>('validation');
   const groupName = useId();
-
-  // Automatic: a run that ended is evaluated at once (one pass over the held-out images, like a validation epoch).
-  useEffect(() => {
-    if (ready && evaluation?.status === 'pending') void evaluateLastRun(studioClient(), useStudio);
-  }, [ready, evaluation?.status]);
 
   const current = evaluation && evaluation.runId === runId ? evaluation : null;
   const hasTest = !!current?.test;
@@ -199,28 +195,22 @@ export function EvaluationPanel() {
     body = <p className="muted">Train a model: when the run ends, it is evaluated on the images it held out.</p>;
   } else if (runStatus === 'failed') {
     body = <p className="muted">The last run failed, so there is nothing to evaluate. Train again.</p>;
-  } else if (current.status === 'pending') {
-    body = <p className="muted">The evaluation runs when this run ends.</p>;
   } else if (!current.validation && !current.test) {
     body = <p className="muted">This run held out no images. Set a validation share above 0 in the data panel and train again to evaluate.</p>;
-  } else if (current.status === 'running') {
+  } else if (current.status === 'pending') {
+    // The worker predicts the held-out images with the weights the run ends with, right before it reports the end.
     const counts = [current.validation, current.test].filter((s): s is HeldOutSet => s !== null).reduce((n, s) => n + s.images.length, 0);
-    body = <p className="muted">Predicting {images(counts)}…</p>;
+    body = <p className="muted">When this run ends, its {images(counts)} held out are predicted and evaluated here.</p>;
   } else if (current.status === 'failed') {
     body = (
-      <>
-        <p role="alert" className="error">
-          {current.error}
-        </p>
-        <button type="button" onClick={() => void evaluateLastRun(studioClient(), useStudio)}>
-          Evaluate again
-        </button>
-      </>
+      <p role="alert" className="error">
+        {current.error} Train again to evaluate.
+      </p>
     );
   } else if (!set || !set.probabilities || !shape) {
     body = <p className="muted">This run held out no {shown} images.</p>;
   } else {
-    body = <SetEvaluation set={set as HeldOutSet & { probabilities: Float32Array }} classNames={current.classNames} splitLabel={`${shown} set`} shape={shape} />;
+    body = <SetEvaluation set={set as HeldOutSet & { probabilities: Float32Array }} classNames={runClasses} splitLabel={`${shown} set`} shape={shape} />;
   }
 
   return (
@@ -238,7 +228,7 @@ export function EvaluationPanel() {
         </fieldset>
       ) : null}
       <div role="status" aria-live="polite" className="visually-hidden">
-        {current?.status === 'running' ? 'Evaluating…' : current?.status === 'done' ? 'Evaluation done.' : ''}
+        {current?.status === 'done' ? 'Evaluation done.' : ''}
       </div>
       {body}
     </section>

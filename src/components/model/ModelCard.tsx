@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import type { ResizeMode } from '../../engine/types';
-import { isRunActive, replacedLayers } from '../../store/selectors';
+import { isRunActive, modelSourceLabel, replacedLayers } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { countParams, sourceFreezePlan } from '../../engine/params';
 import { formatCount, formatShape } from '../format';
@@ -23,7 +23,7 @@ const rangeKey = (range: readonly [number, number]) => `${range[0]},${range[1]}`
 /** The loaded model's identity: name, where it came from, layer count, input size, what it was trained on, what the head replaces. */
 export function ModelCard() {
   const model = useStudio((s) => s.model)!;
-  const sourceLabel = useStudio((s) => s.modelSourceLabel);
+  const sourceLabel = useStudio(modelSourceLabel);
   const cutLayer = useStudio((s) => s.cutLayer);
   const replaced = useMemo(() => replacedLayers({ model, cutLayer }), [model, cutLayer]);
   // The file as imported, its own classifier and `trainable` flags included: what Keras' model.summary() states for it.

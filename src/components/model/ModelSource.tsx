@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { BUILT_IN_MODELS } from '../../app/builtInModels';
 import { importModelFiles, loadBuiltInModel, loadModelFromUrl } from '../../app/studio';
-import { isRunActive } from '../../store/selectors';
+import { isRunActive, modelSourceLabel } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 
 /**
@@ -11,7 +11,7 @@ import { useStudio } from '../../store/store';
  */
 export function ModelSource() {
   const origin = useStudio((s) => s.modelOrigin);
-  const label = useStudio((s) => s.modelSourceLabel);
+  const label = useStudio(modelSourceLabel);
   const status = useStudio((s) => s.modelStatus);
   const running = useStudio((s) => isRunActive(s));
   const busy = status === 'loading' || running;

@@ -1,0 +1,195 @@
+/** The run slice: the live run, its streamed metrics and audit, the run history, and which images the weights have seen. */
+import type { StateCreator } from 'zustand';
+import { countParams } from '../engine/params';
+import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
+import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../engine/runRecords';
+import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../engine/types';
+import type { RunOutcome, RunSetup } from '../worker/protocol';
+import { runPlanSettings, transferLayers } from './selectors';
+import type { StudioState } from './state';
+
+/** Where a training run stands. */
+export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'failed';
+
+/** What a run was started with, kept so that later edits do not rewrite its record (the export reads this). */
+export interface RunSettings {
+  config: TrainConfig;
+  head: HeadConfig;
+  preprocessing: Preprocessing;
+  classNames: string[];
+  dataset: { name: string; images: number; validationFraction: number; splitSeed: number };
+  /** The freeze plan at the start, what it kept frozen, and the trainable parameters it left (Keras count). */
+  freezePlan: FreezePlan;
+  freeze: FreezeSummary;
+  trainableParams: number;
+  /** The unfreezing schedule the run was sent (layer names, epochs from 0); empty = none. */
+  unfreezeSchedule: UnfreezeStep[];
+  /** What "Auto" epochs decided for the run, in one line (engine/autoEpochs.ts); null when the run was started without it. */
+  autoEpochs?: string | null;
+  /** Validation images the weights the run started from were already trained on (a run not from the pretrained weights); 0 = none. */
+  validationTrainedOn?: number;
+  /** Batches per epoch of the run (fixed batch size; the last batch may be smaller). */
+  batchesPerEpoch: number;
+}
+
+/** What the client knows of a run as it starts it, beyond the store's own settings. */
+export interface RunStart {
+  /** The config the run really gets (auto epochs resolved); absent = `config` as set. */
+  config?: TrainConfig;
+  /** What auto epochs decided, in one line; null or absent when auto is off. */
+  autoEpochs?: string | null;
+  /** Ids (DatasetImage.id) of the images the run trains on. */
+  trainImageIds?: readonly number[];
+  /** How many of the run's validation images the weights it starts from were trained on. */
+  validationTrainedOn?: number;
+}
+
+/** No image ids: the weights of a fresh model (or a fresh worker) were trained on nothing yet. */
+export const NO_IMAGE_IDS: ReadonlySet<number> = new Set();
+
+/** The live run, what it streams, and the runs before it. */
+export interface RunSlice {
+  runId: number;
+  runStatus: RunStatus;
+  runSetup: RunSetup | null;
+  runSettings: RunSettings | null;
+  runOutcome: RunOutcome | null;
+  runError: string | null;
+  batchPoints: BatchPoint[];
+  epochs: EpochMetrics[];
+  /** Changes of the trainable set during the run (schedule steps, live toggles), in order: the chart marks each. */
+  trainableChanges: TrainableChange[];
+  /** The run is held at a batch boundary. */
+  paused: boolean;
+  /** Feature-cache build progress of the starting run; null when no cache is being built. */
+  cacheProgress: { done: number; total: number } | null;
+  /** The freeze audit of the last run (from the worker, after the run or a Verify); null before one. */
+  audit: AuditReport | null;
+  /** ‖ΔW‖/‖W‖ per layer since the start of the run, from the worker after each epoch and the audit; null before one. */
+  layerUpdates: LayerUpdates | null;
+  auditArrived(report: AuditReport): void;
+  layerUpdatesArrived(updates: LayerUpdates): void;
+  /**
+   * A run is being started with id `runId`: records what it starts with (`start.config`, the resolved config,
+   * in `runSettings`) and which images the weights will have been trained on.
+   */
+  runRequested(runId: number, batchesPerEpoch: number, start?: RunStart): void;
+  runStarted(setup: RunSetup): void;
+  batchesArrived(points: BatchPoint[]): void;
+  epochArrived(metrics: EpochMetrics): void;
+  stopRequested(): void;
+  trainableChanged(change: TrainableChange): void;
+  runPaused(paused: boolean): void;
+  cacheProgressed(done: number, total: number): void;
+  runEnded(outcome: RunOutcome): void;
+  runFailed(message: string): void;
+  /** Every finished or stopped run since the model was loaded, in run order: "Compare runs" reads them. */
+  runs: RunRecord[];
+  /** Why the last press of Train was refused (a run in progress, no data…), quoting what to do; null once a run starts. The live run is left alone. */
+  trainRefusal: string | null;
+  trainRefused(message: string): void;
+  /**
+   * Ids (DatasetImage.id) of the images the worker's current weights were trained on: the training images of
+   * every run since the last one that started from the pretrained weights (that run's included). Empty after a model load.
+   */
+  trainedOnIds: ReadonlySet<number>;
+}
+
+/** What a run streams in and what is derived from it, empty: a new run starts here, and a model load clears the last one's. */
+export const NO_RUN_RECORD = {
+  runOutcome: null,
+  runError: null,
+  batchPoints: [],
+  epochs: [],
+  trainableChanges: [],
+  paused: false,
+  cacheProgress: null,
+  audit: null,
+  layerUpdates: null,
+  evaluation: null,
+} satisfies Partial<StudioState>;
+
+/** What a model load (or a fresh worker) resets here: the last run belongs to the old weights, and nothing has been trained on yet. */
+export const RUN_ON_NEW_WEIGHTS = { runStatus: 'idle', runSetup: null, runSettings: null, ...NO_RUN_RECORD, trainedOnIds: NO_IMAGE_IDS } satisfies Partial<StudioState>;
+
+/** What a model load resets here: also the run history (its blocks and parameter counts are the previous model's). */
+export const RUN_ON_MODEL_LOAD = { ...RUN_ON_NEW_WEIGHTS, runs: [] } satisfies Partial<StudioState>;
+
+/** The run's freeze plan, what it keeps frozen and trains, and its schedule, at the start (a cut the model lacks: nothing to count). */
+function freezeAtStart(s: StudioState): Pick<RunSettings, 'freezePlan' | 'freeze' | 'trainableParams' | 'unfreezeSchedule'> {
+  const cutFound = s.model?.layers.some((layer) => layer.name === s.cutLayer || layer.parent === s.cutLayer) ?? false;
+  const layers = cutFound ? transferLayers(s) : [];
+  return {
+    freezePlan: s.freezePlan,
+    freeze: freezeSummary(layers, s.freezePlan),
+    trainableParams: countParams(layers, s.freezePlan).trainable,
+    unfreezeSchedule: cutFound ? runPlanSettings(s).unfreezeSchedule : [],
+  };
+}
+
+/** The run slice. */
+export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set) => ({
+  runId: 0,
+  runStatus: 'idle',
+  runSetup: null,
+  runSettings: null,
+  runOutcome: null,
+  runError: null,
+  batchPoints: [],
+  epochs: [],
+  trainableChanges: [],
+  paused: false,
+  cacheProgress: null,
+  audit: null,
+  layerUpdates: null,
+  // The report's own relative updates are the latest reading: the tree's bars follow it.
+  auditArrived: (report) => set({ audit: report, layerUpdates: reportUpdates(report) }),
+  layerUpdatesArrived: (updates) => set({ layerUpdates: updates }),
+  runRequested: (runId, batchesPerEpoch, start = {}) =>
+    set((s) => {
+      const config = start.config ?? s.config;
+      const trained = start.trainImageIds ?? [];
+      // From the pretrained weights, the run's own images are all the weights will have seen; otherwise they add to the earlier runs'.
+      const trainedOnIds = config.fromPretrained === false ? new Set([...s.trainedOnIds, ...trained]) : new Set(trained);
+      return {
+        runId,
+        runStatus: 'starting',
+        runSetup: null,
+        runSettings: {
+          config,
+          head: s.head,
+          preprocessing: s.preprocessing!,
+          classNames: s.classNames,
+          dataset: { name: s.datasetName, images: s.images.length, validationFraction: s.validationFraction, splitSeed: s.splitSeed },
+          ...freezeAtStart(s),
+          autoEpochs: start.autoEpochs ?? null,
+          validationTrainedOn: start.validationTrainedOn ?? 0,
+          batchesPerEpoch,
+        },
+        trainRefusal: null,
+        trainedOnIds,
+        ...NO_RUN_RECORD,
+      };
+    }),
+  runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
+  trainableChanged: (change) => set((s) => ({ trainableChanges: [...s.trainableChanges, change] })),
+  runPaused: (paused) => set({ paused }),
+  cacheProgressed: (done, total) => set({ cacheProgress: done >= total ? null : { done, total } }),
+  batchesArrived: (points) => set((s) => ({ batchPoints: s.batchPoints.concat(points) })),
+  epochArrived: (metrics) => set((s) => ({ epochs: [...s.epochs, metrics] })),
+  stopRequested: () => set((s) => (s.runStatus === 'running' || s.runStatus === 'starting' ? { runStatus: 'stopping' } : {})),
+  runEnded: (outcome) =>
+    set((s) => {
+      const run = s.runSettings;
+      const record =
+        run && !s.runs.some((r) => r.runId === s.runId)
+          ? makeRunRecord({ runId: s.runId, ...run, setup: s.runSetup, outcome, epochs: s.epochs, trainableChanges: s.trainableChanges })
+          : null;
+      return { runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null, trainRefusal: null, runs: record ? [...s.runs, record] : s.runs };
+    }),
+  runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null, trainRefusal: null }),
+  runs: [],
+  trainRefusal: null,
+  trainRefused: (message) => set({ trainRefusal: message }),
+  trainedOnIds: NO_IMAGE_IDS,
+});

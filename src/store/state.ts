@@ -1,0 +1,14 @@
+/**
+ * The whole studio state: one type made of the slices, each in its own file
+ * (zustand's slices pattern). Types only: the slices import it, store.ts
+ * composes them.
+ */
+import type { DataSlice } from './dataSlice';
+import type { EvaluationSlice } from './evaluationSlice';
+import type { ModelSlice } from './modelSlice';
+import type { RunSlice } from './runSlice';
+import type { TrainSettingsSlice } from './trainSettingsSlice';
+import type { WorkerSlice } from './workerSlice';
+
+/** Model, data, training settings, the run, the worker and the evaluation. */
+export type StudioState = ModelSlice & DataSlice & TrainSettingsSlice & RunSlice & WorkerSlice & EvaluationSlice;
