@@ -15,7 +15,7 @@
 import { createDecodePool } from '../src/app/decodePool';
 import { ingestFiles } from '../src/data/ingest';
 import type { ImageShape } from '../src/data/types';
-import { createRandom } from '../src/engine/random';
+import { createRandom } from '../src/core/random';
 
 /** What one ingest case measured. */
 export interface IngestBenchRow {

@@ -10,10 +10,10 @@ import { guardFrozenLayers } from '../src/engine/frozenLayers';
 import { applyFreezePlan, countWeightParams } from '../src/engine/freeze';
 import { buildTransferModel, defaultCutLayer } from '../src/engine/head';
 import { loadLayersModelFromFileSet, type LoadedModel } from '../src/engine/modelFiles';
-import { createRandom } from '../src/engine/random';
+import { createRandom } from '../src/core/random';
 import { summarizeLayers } from '../src/engine/summary';
 import { trainModel } from '../src/engine/trainer';
-import type { FreezePlan, InputShape } from '../src/engine/types';
+import type { FreezePlan, InputShape } from '../src/core/types';
 
 /** One measured configuration; `msPerStep` is null when the case was skipped (`skipped` says why). */
 export interface StepBenchRow {

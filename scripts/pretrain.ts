@@ -17,7 +17,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { stratifiedSplit } from '../src/data/split';
-import { createRandom, type Random, shuffleInPlace } from '../src/engine/random';
+import { createRandom, type Random, shuffleInPlace } from '../src/core/random';
 import { useFastCpuKernels } from './cpuKernels';
 import {
   DIGIT_SIZE,

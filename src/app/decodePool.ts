@@ -9,7 +9,7 @@ import type { DecodeReply, DecodeRequest } from '../data/decode';
 import { DataError, type DataErrorCode } from '../data/errors';
 import type { DecodeImage } from '../data/ingest';
 import type { ImageShape } from '../data/types';
-import type { ResizeMode } from '../engine/types';
+import type { ResizeMode } from '../core/types';
 import { assertNever } from '../worker/wire';
 
 /** The part of `Worker` the pool uses; tests pass a fake. */

@@ -1,6 +1,6 @@
 import { version } from '../../package.json';
 import type { StudioClient } from '../client/studioClient';
-import { buildExportFiles, buildExportMetadata, exportFileName, zipExportFiles, type ExportContext } from '../engine/exportModelFiles';
+import { buildExportFiles, buildExportMetadata, exportFileName, zipExportFiles, type ExportContext } from '../core/exportModelFiles';
 import { isRunActive, modelSourceLabel } from '../store/selectors';
 import type { StudioState, StudioStore } from '../store/store';
 import { downloadBlob } from './download';

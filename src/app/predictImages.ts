@@ -9,7 +9,7 @@ import { decodeFailureReason, readFailureReason } from '../data/ingest';
 import { packImages } from '../data/pixels';
 import { checkImageBytes } from '../data/sniff';
 import type { ImageShape, RejectedFile } from '../data/types';
-import { probabilityRow, topK } from '../engine/evaluation';
+import { probabilityRow, topK } from '../core/evaluation';
 import type { StudioState } from '../store/store';
 import { createDecodePool } from './decodePool';
 

@@ -1,6 +1,6 @@
 import type uPlot from 'uplot';
-import type { BatchPoint, EpochMetrics, TrainableChange } from '../engine/types';
-import { formatLoss, formatPercent } from '../components/format';
+import type { BatchPoint, EpochMetrics, TrainableChange } from '../core/types';
+import { formatLoss, formatPercent } from '../core/format';
 import { plannedEpochs as runEpochs, runBatchesPerEpoch } from '../store/selectors';
 import { useStudio, type StudioState } from '../store/store';
 import { smoothed } from './smoothing';

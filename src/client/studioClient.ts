@@ -1,8 +1,8 @@
 import { packImages } from '../data/pixels';
 import { splitDataset } from '../data/datasetSplit';
 import type { ImageShape } from '../data/types';
-import type { ModelArtifactsWire } from '../engine/exportModelFiles';
-import { sourceFreezePlan } from '../engine/params';
+import type { ModelArtifactsWire } from '../core/exportModelFiles';
+import { sourceFreezePlan } from '../core/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../worker/wire';
 import type { ModelOrigin, StudioStore } from '../store/store';

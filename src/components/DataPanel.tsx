@@ -8,7 +8,7 @@ import { DropZone } from './data/DropZone';
 import { NewClassForm } from './data/NewClassForm';
 import { SplitSettings } from './data/SplitSettings';
 import { usePasteIntoClass } from './data/usePasteIntoClass';
-import { formatCount } from './format';
+import { formatCount } from '../core/format';
 
 /** Middle column: the drop zone, the classes with counts and thumbnails, the split, and what was rejected. */
 export function DataPanel() {

@@ -12,8 +12,8 @@ import {
   type LayerGroup,
   type TreeFilter,
   type TreeRow,
-} from '../engine/layerGroups';
-import { isFrozen } from '../engine/params';
+} from '../core/layerGroups';
+import { isFrozen } from '../core/params';
 import { useTransferLayers } from '../store/hooks';
 import { useStudio } from '../store/store';
 import { GroupItem, LayerItem } from './tree/TreeRows';

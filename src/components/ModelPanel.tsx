@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
-import { countParams } from '../engine/params';
+import { countParams } from '../core/params';
 import { useTransferLayers } from '../store/hooks';
 import { frozenLayerCount } from '../store/selectors';
 import { useStudio } from '../store/store';
-import { formatCount } from './format';
+import { formatCount } from '../core/format';
 import { LayerTree } from './LayerTree';
 import { FreezePresets } from './model/FreezePresets';
 import { HeadSettings } from './model/HeadSettings';

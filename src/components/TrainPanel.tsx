@@ -1,8 +1,8 @@
 import { useId, useMemo, useState } from 'react';
 import { studioClient } from '../app/studio';
 import { TrainingCharts } from '../charts/TrainingCharts';
-import type { LearningRateSchedule, OptimizerName, TrainableChange } from '../engine/types';
-import { trainedOnWarning } from '../engine/runRecords';
+import type { LearningRateSchedule, OptimizerName, TrainableChange } from '../core/types';
+import { trainedOnWarning } from '../core/runRecords';
 import { isRunActive, nextRunTraining, nextRunValidationTrainedOn, planSettingsError, trainBlocker } from '../store/selectors';
 import { useStudio } from '../store/store';
 import type { FeatureCacheUse, RunOutcome, RunSetup } from '../worker/protocol';
@@ -12,7 +12,7 @@ import { NumberField } from './NumberField';
 import { AugmentationSettings } from './train/AugmentationSettings';
 import { RateMultipliers } from './train/RateMultipliers';
 import { ScheduleEditor } from './train/ScheduleEditor';
-import { formatCount, formatDuration, formatPercent } from './format';
+import { formatCount, formatDuration, formatPercent } from '../core/format';
 
 /** The settings of TrainConfig that are plain numbers. */
 type NumericConfigKey = 'epochs' | 'batchSize' | 'learningRate' | 'seed';

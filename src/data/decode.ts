@@ -3,7 +3,7 @@
  * so it runs in a window and in a worker (no `document`). Node has neither;
  * it is covered end-to-end, and `ingestFiles` takes it as an injected function.
  */
-import type { ResizeMode } from '../engine/types';
+import type { ResizeMode } from '../core/types';
 import { DataError } from './errors';
 import { fitRects } from './fit';
 import { imageByteLength, rgbaToChannels } from './pixels';

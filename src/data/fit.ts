@@ -1,4 +1,4 @@
-import type { ResizeMode } from '../engine/types';
+import type { ResizeMode } from '../core/types';
 import type { ImageShape } from './types';
 
 /** Where a picture is read from and drawn to when it is fitted to the model's input: canvas `drawImage` arguments. */

@@ -4,7 +4,7 @@
  * test set, shuffled by a seed so a run can be repeated exactly in the worker,
  * in Node and in scripts. Every class of 2 or more items keeps at least one for training.
  */
-import { createRandom, shuffleInPlace } from '../engine/random';
+import { createRandom, shuffleInPlace } from '../core/random';
 import { DataError } from './errors';
 import { compareCodePoints } from './folderLayout';
 import type { DatasetNotice } from './types';

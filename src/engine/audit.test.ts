@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { captureWeights, relativeUpdates } from './audit';
-import { compareSnapshots, fingerprint, maxAbsChange, relativeChange, snapshotUpdates, type WeightSnapshot } from './auditCompare';
+import { compareSnapshots, fingerprint, maxAbsChange, relativeChange, snapshotUpdates, type WeightSnapshot } from '../core/auditCompare';
 import { createTinyModel } from './testing/tinyModel';
 
 beforeAll(async () => {

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import { snapshotUpdates, type LayerUpdates, type WeightSnapshot, type WeightValues } from './auditCompare';
+import { snapshotUpdates, type LayerUpdates, type WeightSnapshot, type WeightValues } from '../core/auditCompare';
 
-export { compareSnapshots, fingerprint, maxAbsChange, relativeChange, snapshotUpdates } from './auditCompare';
-export type { AuditReport, LayerAudit, LayerUpdates, WeightAudit, WeightSnapshot } from './auditCompare';
+export { compareSnapshots, fingerprint, maxAbsChange, relativeChange, snapshotUpdates } from '../core/auditCompare';
+export type { AuditReport, LayerAudit, LayerUpdates, WeightAudit, WeightSnapshot } from '../core/auditCompare';
 
 /** Every non-input layer of `model` in order, nested models opened (as applyFreezePlan walks them). */
 function leafLayers(model: tf.LayersModel): tf.layers.Layer[] {

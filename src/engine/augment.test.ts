@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { augmentImage, checkAugmentation, DEFAULT_AUGMENTATION, drawAugmentation, isAugmentationOn } from './augment';
+import { augmentImage, checkAugmentation, DEFAULT_AUGMENTATION, drawAugmentation, isAugmentationOn } from '../core/augment';
 import { augmentedImageSource } from './augmentedSource';
 import { makeBatch } from './batches';
-import { createRandom, type Random } from './random';
+import { createRandom, type Random } from '../core/random';
 import { createTinyImages } from './testing/tinyModel';
-import type { AugmentationConfig, InputShape, Preprocessing } from './types';
+import type { AugmentationConfig, InputShape, Preprocessing } from '../core/types';
 
 const OFF: AugmentationConfig = { flip: false, crop: 0, rotation: 0, brightness: 0, contrast: 0 };
 const preprocessing: Preprocessing = { range: [-1, 1], resize: 'stretch' };

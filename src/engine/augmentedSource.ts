@@ -3,11 +3,11 @@
  * which the main thread imports for the preview and validation, because
  * makeBatch pulls in tfjs.
  */
-import { augmentImage } from './augment';
+import { augmentImage } from '../core/augment';
 import { imageCount, makeBatch, type ImageSet } from './batches';
-import { createRandom } from './random';
+import { createRandom } from '../core/random';
 import type { BatchSource } from './batchSource';
-import type { AugmentationConfig, Preprocessing } from './types';
+import type { AugmentationConfig, Preprocessing } from '../core/types';
 
 /**
  * A BatchSource over uint8 images that augments every picked image with

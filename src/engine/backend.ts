@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import type { BackendName, BackendPreference } from './types';
+import type { BackendName, BackendPreference } from '../core/types';
 
 const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
 

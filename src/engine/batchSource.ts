@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy, countCorrect, imageCount, makeBatch, type ImageSet } from './batches';
-import type { Preprocessing } from './types';
+import type { Preprocessing } from '../core/types';
 
 /**
  * Where a run's batches come from: images mapped through makeBatch, or

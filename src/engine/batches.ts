@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { InputShape, Preprocessing } from './types';
+import type { InputShape, Preprocessing } from '../core/types';
 
 /** A set of labelled images as the engine reads them: uint8 pixels and class indices. */
 export interface ImageSet {

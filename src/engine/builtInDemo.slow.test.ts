@@ -10,12 +10,12 @@ import { createStudioStore } from '../store/store';
 import { guardFrozenLayers } from './frozenLayers';
 import { applyFreezePlan } from './freeze';
 import { buildTransferModel, defaultCutLayer } from './head';
-import { countParams, uniformFreezePlan } from './params';
+import { countParams, uniformFreezePlan } from '../core/params';
 import { summarizeLayers } from './summary';
 import { loadBuiltInModelFromDisk as loadBuiltIn, splitSampleFromDisk } from './testing/builtInFiles';
 import { bitIdentical, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
-import { headLayerInfos } from './headSpec';
+import { headLayerInfos } from '../core/headSpec';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

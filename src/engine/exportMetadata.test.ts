@@ -1,7 +1,7 @@
 /** metadata.json states the plan the run applied, its changes and what is bit for bit the source (issue 11). */
 import { describe, expect, it } from 'vitest';
-import { buildExportMetadata, type ExportContext, type KerasLayerJson, type KerasModelTopology } from './exportModelFiles';
-import type { TrainableChange } from './types';
+import { buildExportMetadata, type ExportContext, type KerasLayerJson, type KerasModelTopology } from '../core/exportModelFiles';
+import type { TrainableChange } from '../core/types';
 
 const layer = (name: string, className: string, inbound: string | null, config: Record<string, unknown> = {}): KerasLayerJson => ({
   name,

@@ -15,13 +15,13 @@ import {
   type ExportContext,
   type ExportMetadata,
   type ModelArtifactsWire,
-} from './exportModelFiles';
+} from '../core/exportModelFiles';
 import { loadLayersModelFromFileSet, type LoadedModel } from './modelFiles';
 import { readMobileNetV2FilesFromDisk } from './testing/builtInFiles';
 import { predictProbabilities } from './predict';
 import { bitIdentical, createFlexibleTinyModel, createTinyImages, createTinyModel } from './testing/tinyModel';
 import { trainModel } from './trainer';
-import type { FreezePlan, HeadConfig, Preprocessing, TrainConfig } from './types';
+import type { FreezePlan, HeadConfig, Preprocessing, TrainConfig } from '../core/types';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

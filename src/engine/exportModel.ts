@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { KerasModelTopology, ModelArtifactsWire } from './exportModelFiles';
+import type { KerasModelTopology, ModelArtifactsWire } from '../core/exportModelFiles';
 
 /** A problem that makes a model impossible to export faithfully. */
 export class ExportError extends Error {

@@ -6,12 +6,12 @@ import { buildFeatures, trainHeadOnFeatures } from './featureCache';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, defaultCutLayer } from './head';
-import { uniformFreezePlan } from './params';
+import { uniformFreezePlan } from '../core/params';
 import { summarizeLayers } from './summary';
 import { loadBuiltInModelFromDisk as loadBuiltIn, splitSampleFromDisk } from './testing/builtInFiles';
 import { headWeights, maxDiff } from './testing/compare';
 import { trainModel } from './trainer';
-import type { EpochMetrics } from './types';
+import type { EpochMetrics } from '../core/types';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

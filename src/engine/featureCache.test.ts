@@ -13,7 +13,7 @@ import { buildTransferModel } from './head';
 import { headWeights, maxDiff } from './testing/compare';
 import { bitIdentical, createFlexibleTinyModel, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
-import type { EpochMetrics, HeadConfig, Preprocessing, TrainConfig } from './types';
+import type { EpochMetrics, HeadConfig, Preprocessing, TrainConfig } from '../core/types';
 
 const preprocessing: Preprocessing = { range: [0, 1], resize: 'stretch' };
 const frozenBackbone = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true, flatten: true };

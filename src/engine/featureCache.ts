@@ -3,7 +3,7 @@ import { checkModelTakes, imageCount, makeBatch, type ImageSet } from './batches
 import type { BatchSource } from './batchSource';
 import { trainOnSource, type TrainHooks, type TrainResult } from './trainer';
 import { runsInTrainingMode } from './frozenLayers';
-import type { Preprocessing, TrainConfig } from './types';
+import type { Preprocessing, TrainConfig } from '../core/types';
 
 /**
  * Feature cache (TFJS-FACTS #5, #19): when everything below the head is

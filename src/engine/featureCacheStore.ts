@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from './batches';
 import { featureCacheBlocker, featureCacheKey, hashImageSet, type FeatureSet } from './featureCache';
 import { buildFeaturesOn, chooseForwardBackend, type ForwardBackendChoice } from './forwardBackend';
-import type { Preprocessing } from './types';
+import type { Preprocessing } from '../core/types';
 
 /*
  * The feature cache's policy in one place: which cached features a run may

@@ -6,7 +6,7 @@ import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { createFlexibleTinyModel, createTinyImages, createTinyModel } from './testing/tinyModel';
-import type { Preprocessing } from './types';
+import type { Preprocessing } from '../core/types';
 
 const preprocessing: Preprocessing = { range: [-1, 1], resize: 'stretch' };
 const images = createTinyImages(20, 2, 4);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from './batches';
 import { buildFeatures, cutTensor, forwardInBatches, type FeatureBuildHooks, type FeatureSet } from './featureCache';
-import type { Preprocessing } from './types';
+import type { Preprocessing } from '../core/types';
 
 /**
  * The feature cache's forward pass on the fastest backend (issue #5): the

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { FreezePlan } from './types';
+import type { FreezePlan } from '../core/types';
 
 /**
  * Applies `plan` layer by layer (never through `model.trainable`, which leaves

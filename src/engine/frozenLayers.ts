@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import type { BatchNormMode, BatchNormOverrides } from './types';
+import type { BatchNormMode, BatchNormOverrides } from '../core/types';
 
 const GUARDED = Symbol('frozenLayerGuard');
 const BN_MODE = Symbol('batchNormMode');

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { buildTransferModel, cutCandidates, defaultCutLayer } from './head';
-import { headLayerInfos } from './headSpec';
+import { headLayerInfos } from '../core/headSpec';
 import { summarizeLayers } from './summary';
 import { createTinyImages, createTinyModel } from './testing/tinyModel';
 import { trainModel } from './trainer';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_HEAD, HEAD_DENSE_NAME, HEAD_LAYER_NAMES, headLayerSpecs, type HeadLayerSpec } from './headSpec';
+import { DEFAULT_HEAD, HEAD_DENSE_NAME, HEAD_LAYER_NAMES, headLayerSpecs, type HeadLayerSpec } from '../core/headSpec';
 import { seededDropout } from './seededDropout';
-import type { HeadConfig } from './types';
+import type { HeadConfig } from '../core/types';
 
 /** Layer classes that make up a model's original classifier when they trail its graph. */
 const CLASSIFIER_CLASSES = new Set(['Dense', 'Dropout', 'Activation', 'Softmax']);

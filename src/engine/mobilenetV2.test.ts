@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { locateNsfwjs, readNsfwjsSources } from '../../scripts/builtInModelsLib';
 import { countWeightParams } from './freeze';
 import type { LoadedModel } from './modelFiles';
-import { countParams, layerParams, sourceFreezePlan } from './params';
+import { countParams, layerParams, sourceFreezePlan } from '../core/params';
 import { summarizeLayers } from './summary';
 import { loadMobileNetV2FromDisk, readMobileNetV2FilesFromDisk } from './testing/builtInFiles';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { InputShape, Preprocessing } from './types';
+import type { InputShape, Preprocessing } from '../core/types';
 
 /** The kinds of problem a user's model files can have. */
 export type ModelFileErrorCode =

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from './types';
+import type { TrainConfig } from '../core/types';
 
 /** Momentum of the 'momentum' optimizer. */
 export const MOMENTUM = 0.9;

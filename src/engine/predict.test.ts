@@ -4,7 +4,7 @@ import { makeBatch, type ImageSet } from './batches';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { predictProbabilities } from './predict';
 import { createFlexibleTinyModel, createTinyImages, createTinyModel } from './testing/tinyModel';
-import type { InputShape, Preprocessing } from './types';
+import type { InputShape, Preprocessing } from '../core/types';
 
 const preprocessing: Preprocessing = { range: [-1, 1], resize: 'stretch' };
 const rgb = (height: number, width: number): InputShape => ({ height, width, channels: 3 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkModelTakes, makeBatch, type ImageSet } from './batches';
-import type { InputShape, Preprocessing } from './types';
+import type { InputShape, Preprocessing } from '../core/types';
 
 /**
  * Class probabilities of `count` uint8 images (`pixels`: count × H × W × C, HWC) from `model`, in

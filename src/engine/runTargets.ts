@@ -1,12 +1,12 @@
 import type * as tf from '@tensorflow/tfjs';
 import { augmentedImageSource } from './augmentedSource';
-import { isAugmentationOn } from './augment';
+import { isAugmentationOn } from '../core/augment';
 import { imageSource } from './batchSource';
 import type { ImageSet } from './batches';
 import { featureCacheBlocker, featureSource, headOnlyModel } from './featureCache';
 import type { RunFeatures } from './featureCacheStore';
 import type { RunTarget } from './trainTypes';
-import type { Preprocessing, TrainConfig } from './types';
+import type { Preprocessing, TrainConfig } from '../core/types';
 
 /** What a run trains on, as the trainer asks at every change of the trainable set. */
 export interface RunTargets {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { countWeightParams } from './freeze';
-import type { LayerInfo } from './types';
+import type { LayerInfo } from '../core/types';
 
 
 function outputShapeOf(layer: tf.layers.Layer): (number | null)[] {

@@ -6,7 +6,7 @@ import { buildTransferModel, defaultCutLayer } from './head';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
 import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizers';
 import { trainModel } from './trainer';
-import type { FreezePlan, OptimizerName, Preprocessing, TrainConfig } from './types';
+import type { FreezePlan, OptimizerName, Preprocessing, TrainConfig } from '../core/types';
 
 const base: TrainConfig = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 3 };
 const preprocessing: Preprocessing = { range: [0, 1], resize: 'stretch' };

@@ -7,7 +7,7 @@ import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
 import { featureCacheBlocker } from './featureCache';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
-import type { FreezePlan, Preprocessing, TrainConfig, TrainableChange } from './types';
+import type { FreezePlan, Preprocessing, TrainConfig, TrainableChange } from '../core/types';
 
 const preprocessing: Preprocessing = { range: [0, 1], resize: 'stretch' };
 const train = createTinyImages(32, 2, 1);

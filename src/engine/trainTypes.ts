@@ -1,8 +1,8 @@
 /** The shapes a training run is described by: its hooks, its result, and what it trains on. */
 import type * as tf from '@tensorflow/tfjs';
 import type { BatchSource } from './batchSource';
-import type { LivePlan } from './planChange';
-import type { BatchPoint, EpochMetrics, TrainableChange } from './types';
+import type { LivePlan } from '../core/planChange';
+import type { BatchPoint, EpochMetrics, TrainableChange } from '../core/types';
 
 /** Callbacks a training run reports through; all optional. */
 export interface TrainHooks {

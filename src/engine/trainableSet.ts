@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describeVariables, leafLayers, trainableVariables } from './freeze';
 import { createOptimizer, disposeOptimizer, setLearningRate } from './optimizers';
-import type { TrainConfig } from './types';
+import type { TrainConfig } from '../core/types';
 
 /**
  * The optimizers of one trainable set: one per distinct learning-rate

@@ -1,4 +1,4 @@
-import type { Preprocessing } from './types';
+import type { Preprocessing } from '../core/types';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { guardFrozenLayers } from './frozenLayers';
@@ -6,7 +6,7 @@ import { applyFreezePlan } from './freeze';
 import { buildTransferModel, defaultCutLayer } from './head';
 import { bitIdentical, createTinyImages, createTinyModel, snapshotWeights } from './testing/tinyModel';
 import { trainModel } from './trainer';
-import type { FreezePlan, TrainConfig } from './types';
+import type { FreezePlan, TrainConfig } from '../core/types';
 
 const config: TrainConfig = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 3 };
 const preprocessing: Preprocessing = { range: [0, 1], resize: 'stretch' };

@@ -3,15 +3,15 @@ import { evaluateSource, imageSource, type BatchSource } from './batchSource';
 import type { ImageSet } from './batches';
 import { appliedFreezePlan, applyFreezePlan, countWeightParams, describeVariables } from './freeze';
 import { setBatchNormOverrides } from './frozenLayers';
-import { planChangeAt } from './planChange';
-import { createRandom, shuffleInPlace } from './random';
-import { withStillLayers } from './rateMultipliers';
-import { learningRateAt } from './schedules';
-import { trainConfigProblem } from './trainConfigCheck';
+import { planChangeAt } from '../core/planChange';
+import { createRandom, shuffleInPlace } from '../core/random';
+import { withStillLayers } from '../core/rateMultipliers';
+import { learningRateAt } from '../core/schedules';
+import { trainConfigProblem } from '../core/trainConfigCheck';
 import { createTrainableSet, type TrainableSet } from './trainableSet';
 import { trainStep } from './trainStep';
 import type { RunTarget, TrainHooks, TrainResult, TrainableRun } from './trainTypes';
-import type { Preprocessing, TrainConfig, UnfreezeStep } from './types';
+import type { Preprocessing, TrainConfig, UnfreezeStep } from '../core/types';
 import { allFinite, createWeightKeeper, type Snapshot, type WeightKeeper } from './weightKeeper';
 
 /*

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { serializeModel } from './exportModel';
-import type { ModelArtifactsWire } from './exportModelFiles';
+import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import { createFeatureCacheStore, type FeatureCacheOptions, type FeatureCacheStore } from './featureCacheStore';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
@@ -8,8 +8,8 @@ import { buildTransferModel, type TransferModel } from './head';
 import type { LoadedModel } from './modelFiles';
 import { predictProbabilities } from './predict';
 import { capturePretrained, layersMatchingPretrained, restorePretrained, type PretrainedWeights } from './pretrainedWeights';
-import { withStillLayers } from './rateMultipliers';
-import type { BatchNormOverrides, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig } from './types';
+import { withStillLayers } from '../core/rateMultipliers';
+import type { BatchNormOverrides, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig } from '../core/types';
 
 /*
  * The worker's models and their policy: the loaded model and a CPU copy of

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { leafLayers } from './freeze';
-import { isStatistic } from './auditCompare';
+import { isStatistic } from '../core/auditCompare';
 import { runsInTrainingMode } from './frozenLayers';
 
 /** CPU-side copies of variables' values at the end of an epoch (`epoch` counted from 1; 0 = start of the run). */

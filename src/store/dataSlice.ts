@@ -3,7 +3,7 @@ import type { StateCreator } from 'zustand';
 import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION } from '../data/split';
 import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from '../data/types';
-import type { ResizeMode } from '../engine/types';
+import type { ResizeMode } from '../core/types';
 import type { StudioState } from './state';
 
 /** One image of the dataset, with a stable id for React keys. */

@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
-import { presetBlocks, type PresetBlock } from '../engine/presets';
-import type { LayerInfo } from '../engine/types';
+import { presetBlocks, type PresetBlock } from '../core/presets';
+import type { LayerInfo } from '../core/types';
 import { transferLayers } from './selectors';
 import { useStudio } from './store';
 

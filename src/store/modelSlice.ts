@@ -1,8 +1,8 @@
 /** The model slice: the loaded model, where the head is attached, what is frozen, and its BatchNorm modes. */
 import type { StateCreator } from 'zustand';
-import { DEFAULT_HEAD } from '../engine/headSpec';
-import { uniformFreezePlan } from '../engine/params';
-import type { BatchNormMode, BatchNormOverrides, FreezePlan, HeadConfig, Preprocessing } from '../engine/types';
+import { DEFAULT_HEAD } from '../core/headSpec';
+import { uniformFreezePlan } from '../core/params';
+import type { BatchNormMode, BatchNormOverrides, FreezePlan, HeadConfig, Preprocessing } from '../core/types';
 import type { ModelDescription } from '../worker/protocol';
 import type { StudioState } from './state';
 

@@ -1,9 +1,9 @@
 /** The run slice: the live run, its streamed metrics and audit, the run history, and which images the weights have seen. */
 import type { StateCreator } from 'zustand';
-import { countParams } from '../engine/params';
-import { reportUpdates, type AuditReport, type LayerUpdates } from '../engine/auditCompare';
-import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../engine/runRecords';
-import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../engine/types';
+import { countParams } from '../core/params';
+import { reportUpdates, type AuditReport, type LayerUpdates } from '../core/auditCompare';
+import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../core/runRecords';
+import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../core/types';
 import type { RunOutcome, RunSetup } from '../worker/protocol';
 import { runPlanSettings, transferLayers } from './selectors';
 import type { StudioState } from './state';

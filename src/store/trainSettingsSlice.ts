@@ -1,8 +1,8 @@
 /** The training settings slice: what the next run is set to do (the Train panel's fields, schedule, per-block rates). */
 import type { StateCreator } from 'zustand';
-import { DEFAULT_TRAIN_CONFIG } from '../engine/trainDefaults';
-import type { TrainConfig } from '../engine/types';
-import type { ScheduleDraftStep } from '../engine/unfreezeSchedule';
+import { DEFAULT_TRAIN_CONFIG } from '../core/trainDefaults';
+import type { TrainConfig } from '../core/types';
+import type { ScheduleDraftStep } from '../core/unfreezeSchedule';
 import type { StudioState } from './state';
 
 /** The settings of the next run. */

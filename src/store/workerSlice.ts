@@ -1,6 +1,6 @@
 /** The worker slice: the training backend, and a crashed worker and its restart. */
 import type { StateCreator } from 'zustand';
-import { sourceFreezePlan } from '../engine/params';
+import { sourceFreezePlan } from '../core/params';
 import type { BackendName, BackendPreference, ModelDescription } from '../worker/protocol';
 import { RUN_ON_NEW_WEIGHTS } from './runSlice';
 import { isRunActive } from './selectors';

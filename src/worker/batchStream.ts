@@ -1,4 +1,4 @@
-import type { BatchPoint } from '../engine/types';
+import type { BatchPoint } from '../core/types';
 
 /** Batch losses of a run, sent in messages at most every `flushMs` (a chart needs no more), plus at every flush. */
 export interface BatchStream {

@@ -2,9 +2,9 @@
  * The messages between the main thread and the training worker. Types only:
  * both sides import it, neither runs it.
  */
-import type { BackendName, BackendPreference, BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../engine/types';
-import type { ModelArtifactsWire } from '../engine/exportModelFiles';
-import type { AuditReport, LayerUpdates } from '../engine/auditCompare';
+import type { BackendName, BackendPreference, BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../core/types';
+import type { ModelArtifactsWire } from '../core/exportModelFiles';
+import type { AuditReport, LayerUpdates } from '../core/auditCompare';
 import type { FeatureCacheUse } from '../engine/featureCacheStore';
 import type { ModelSource } from '../engine/modelSources';
 

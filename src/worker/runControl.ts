@@ -1,5 +1,5 @@
-import type { LivePlan } from '../engine/planChange';
-import type { BatchNormOverrides, FreezePlan } from '../engine/types';
+import type { LivePlan } from '../core/planChange';
+import type { BatchNormOverrides, FreezePlan } from '../core/types';
 
 /**
  * The active run as the main thread steers it between batch boundaries:

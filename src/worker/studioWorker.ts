@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { countWeightParams, appliedFreezePlan } from '../engine/freeze';
 import { cutCandidates } from '../engine/head';
-import { HEAD_LAYER_NAMES } from '../engine/headSpec';
-import { isAugmentationOn } from '../engine/augment';
+import { HEAD_LAYER_NAMES } from '../core/headSpec';
+import { isAugmentationOn } from '../core/augment';
 import type { LoadedModel } from '../engine/modelFiles';
 import type { ModelOpenResult } from '../engine/modelSources';
 import { createRunTargets } from '../engine/runTargets';
-import { trainConfigProblem } from '../engine/trainConfigCheck';
+import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
 import { trainRun, type TrainHooks, type TrainResult } from '../engine/trainer';
 import { createTransferSession } from '../engine/transferSession';

@@ -1,12 +1,12 @@
 import { useMemo, useState } from 'react';
 import { studioClient } from '../../app/studio';
-import type { AuditReport, LayerAudit } from '../../engine/auditCompare';
-import { countParams, isFrozen, layerParams } from '../../engine/params';
-import type { FreezePlan, LayerInfo } from '../../engine/types';
+import type { AuditReport, LayerAudit } from '../../core/auditCompare';
+import { countParams, isFrozen, layerParams } from '../../core/params';
+import type { FreezePlan, LayerInfo } from '../../core/types';
 import { useTransferLayers } from '../../store/hooks';
 import { isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';
-import { formatCount, formatShape } from '../format';
+import { formatCount, formatShape } from '../../core/format';
 
 /** A weight change as read: exactly "0", or 3 significant digits. */
 export function formatChange(value: number): string {

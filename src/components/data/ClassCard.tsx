@@ -2,7 +2,7 @@ import { useId, useState, type DragEvent, type ReactNode } from 'react';
 import { filesFromDrop } from '../../data/dropWalk';
 import type { ImageShape } from '../../data/types';
 import { useStudio, type DatasetImage } from '../../store/store';
-import { formatCount } from '../format';
+import { formatCount } from '../../core/format';
 import { addImagesToClass, type ClassSplit } from './classImages';
 import { ThumbnailGrid } from './ThumbnailGrid';
 

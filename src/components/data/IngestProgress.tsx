@@ -1,6 +1,6 @@
 import { cancelIngest } from '../../app/ingest';
 import { useStudio, type IngestStatus } from '../../store/store';
-import { formatCount } from '../format';
+import { formatCount } from '../../core/format';
 
 /** Images per second since the start, or null before there is anything to measure (no time or nothing done). */
 export function ingestRate(status: Pick<IngestStatus, 'done' | 'startedAt'>, now: number): number | null {

@@ -1,8 +1,8 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { ImageShape } from '../../data/types';
-import { cellMembers, probabilityRow, topK } from '../../engine/evaluation';
+import { cellMembers, probabilityRow, topK } from '../../core/evaluation';
 import type { HeldOutSet } from '../../store/store';
-import { formatCount, formatPercent } from '../format';
+import { formatCount, formatPercent } from '../../core/format';
 import { Thumbnail } from '../Thumbnail';
 
 /** Images listed at first; "Show more" adds as many again. */

@@ -1,8 +1,8 @@
 import { useEffect, useId, useMemo, useState } from 'react';
 import type { ImageShape } from '../../data/types';
-import { evaluatePredictions, type EvaluationReport } from '../../engine/evaluation';
+import { evaluatePredictions, type EvaluationReport } from '../../core/evaluation';
 import { useStudio, type HeldOutSet } from '../../store/store';
-import { formatCount, formatPercent } from '../format';
+import { formatCount, formatPercent } from '../../core/format';
 import { CellImages } from './CellImages';
 
 type SplitName = 'validation' | 'test';

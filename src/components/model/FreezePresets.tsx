@@ -1,5 +1,5 @@
 import { useId, useMemo, useState } from 'react';
-import { cachedFeaturesBlocker } from '../../engine/autoEpochs';
+import { cachedFeaturesBlocker } from '../../core/autoEpochs';
 import {
   PRESETS,
   headOnlyPlan,
@@ -11,7 +11,7 @@ import {
   type PresetBlock,
   type PresetChoice,
   type PresetId,
-} from '../../engine/presets';
+} from '../../core/presets';
 import { useRunBlocks, useTransferLayers } from '../../store/hooks';
 import { classCounts } from '../../store/selectors';
 import { useStudio } from '../../store/store';

@@ -1,8 +1,8 @@
 import { useMemo } from 'react';
-import type { HeadConfig } from '../../engine/types';
+import type { HeadConfig } from '../../core/types';
 import { cutRow, isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';
-import { formatShape } from '../format';
+import { formatShape } from '../../core/format';
 import { NumberField } from '../NumberField';
 
 /**

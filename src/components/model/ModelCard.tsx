@@ -1,9 +1,9 @@
 import { useMemo } from 'react';
-import type { ResizeMode } from '../../engine/types';
+import type { ResizeMode } from '../../core/types';
 import { isRunActive, modelSourceLabel, replacedLayers } from '../../store/selectors';
 import { useStudio } from '../../store/store';
-import { countParams, sourceFreezePlan } from '../../engine/params';
-import { formatCount, formatShape } from '../format';
+import { countParams, sourceFreezePlan } from '../../core/params';
+import { formatCount, formatShape } from '../../core/format';
 
 /** Value ranges models are commonly trained with, by the label the picker shows. */
 const RANGES: readonly { label: string; range: [number, number] }[] = [

@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { defaultDirection, sortRuns, trainedOnWarning, type RunRecord, type RunSortKey, type SortDirection } from '../../engine/runRecords';
-import type { EpochMetrics, OptimizerName } from '../../engine/types';
+import { defaultDirection, sortRuns, trainedOnWarning, type RunRecord, type RunSortKey, type SortDirection } from '../../core/runRecords';
+import type { EpochMetrics, OptimizerName } from '../../core/types';
 import { useStudio } from '../../store/store';
-import { formatCount, formatDuration, formatLoss, formatPercent } from '../format';
+import { formatCount, formatDuration, formatLoss, formatPercent } from '../../core/format';
 
 /** One colour and dash per run (by its place in the history, so a run keeps them whatever is selected): colour is never the only cue. */
 const COLOURS = ['#2f6fed', '#e8793a', '#22a06b', '#9b2fc4', '#c99400', '#d03b5a', '#0f9bb5', '#7a7f8c'];

@@ -1,8 +1,8 @@
 import { useMemo, useState } from 'react';
 import type { ImageShape } from '../../data/types';
-import { augmentImage, checkAugmentation, DEFAULT_AUGMENTATION, MAX_CROP, MAX_ROTATION } from '../../engine/augment';
-import { createRandom } from '../../engine/random';
-import type { AugmentationConfig } from '../../engine/types';
+import { augmentImage, checkAugmentation, DEFAULT_AUGMENTATION, MAX_CROP, MAX_ROTATION } from '../../core/augment';
+import { createRandom } from '../../core/random';
+import type { AugmentationConfig } from '../../core/types';
 import { isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 import { NumberField } from '../NumberField';

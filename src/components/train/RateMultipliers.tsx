@@ -1,4 +1,4 @@
-import { DEFAULT_LOWEST_MULTIPLIER, sliceMultipliers } from '../../engine/rateMultipliers';
+import { DEFAULT_LOWEST_MULTIPLIER, sliceMultipliers } from '../../core/rateMultipliers';
 import { useRunBlocks } from '../../store/hooks';
 import { isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';

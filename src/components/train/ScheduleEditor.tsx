@@ -1,7 +1,7 @@
 import { useId } from 'react';
-import { headOnlyPlan } from '../../engine/presets';
-import { formatFactor, gradualRecipe, inferenceModeForUnfrozen, twoPhaseRecipe, type ScheduleDraftStep } from '../../engine/unfreezeSchedule';
-import type { BatchNormOverrides } from '../../engine/types';
+import { headOnlyPlan } from '../../core/presets';
+import { formatFactor, gradualRecipe, inferenceModeForUnfrozen, twoPhaseRecipe, type ScheduleDraftStep } from '../../core/unfreezeSchedule';
+import type { BatchNormOverrides } from '../../core/types';
 import { useRunBlocks } from '../../store/hooks';
 import { isRunActive, planSettingsError } from '../../store/selectors';
 import { useStudio } from '../../store/store';

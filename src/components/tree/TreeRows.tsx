@@ -1,9 +1,9 @@
 import { memo, useEffect, useRef, type ReactNode } from 'react';
-import { layerRowKey, groupRowKey, type LayerGroup } from '../../engine/layerGroups';
-import type { BatchNormMode as BatchNormModeName, LayerInfo } from '../../engine/types';
+import { layerRowKey, groupRowKey, type LayerGroup } from '../../core/layerGroups';
+import type { BatchNormMode as BatchNormModeName, LayerInfo } from '../../core/types';
 import { blockMultiplierByFirstLayer } from '../../store/selectors';
 import { useStudio } from '../../store/store';
-import { formatCount, formatShape } from '../format';
+import { formatCount, formatShape } from '../../core/format';
 
 /**
  * ‖ΔW‖/‖W‖ since the run's start as a thin bar under the layer's name, on a log

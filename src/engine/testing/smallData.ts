@@ -8,7 +8,7 @@
  * 50% on this set; trained to convergence the head gets 100%).
  * Pure: no tfjs, no DOM.
  */
-import { createRandom } from '../random';
+import { createRandom } from '../../core/random';
 
 /** The two classes, in folder order. */
 export const SMALL_DATA_CLASSES = ['blobs', 'stripes'] as const;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../batches';
-import type { InputShape } from '../types';
+import type { InputShape } from '../../core/types';
 
 /**
  * A tiny pretrained-like model for tests: 8×8×1 input, conv → BN → relu →

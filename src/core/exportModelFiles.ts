@@ -4,9 +4,16 @@
  * zip; the worker only serialises, see exportModel.ts).
  */
 import { strToU8, zipSync } from 'fflate';
-import type { io } from '@tensorflow/tfjs';
 import { HEAD_LAYER_NAMES } from './headSpec';
 import type { BatchNormOverrides, EpochMetrics, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig, TrainableChange } from './types';
+
+/** One weight in a tfjs weights manifest (tfjs' io.WeightsManifestEntry, as much of it as the export reads and writes). */
+export interface WeightSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool' | 'string' | 'complex64';
+  quantization?: { dtype: 'uint8' | 'uint16' | 'float16'; scale?: number; min?: number };
+}
 
 /** What `LayersModel.save` produces, in a form that crosses the worker boundary (weightData is one transferable buffer). */
 export interface ModelArtifactsWire {
@@ -17,7 +24,7 @@ export interface ModelArtifactsWire {
   /** The Keras-style model config: `{class_name, config: {name, layers, input_layers, output_layers}, …}`. */
   modelTopology: KerasModelTopology;
   /** One entry per weight, in the byte order of `weightData`; names are the layers' original weight names ("conv1/kernel"). */
-  weightSpecs: io.WeightsManifestEntry[];
+  weightSpecs: WeightSpec[];
   /** Every weight's bytes, concatenated in `weightSpecs` order (float32 little-endian for float weights). */
   weightData: ArrayBuffer;
   /**
