@@ -44,8 +44,23 @@ const SHAPE: ImageShape = { height: Number(params.get('h') ?? 28), width: Number
 /** One file in this many is a 4000×3000 JPEG. */
 const BIG_EVERY = 500;
 /** JPEG sizes (photos); PNGs are the small ones (drawings compress poorly as PNG, and Chromium keeps the files in memory). */
-const JPEG_SIZES: [number, number][] = [[320, 240], [640, 480], [800, 600], [1024, 768], [480, 640], [1280, 960], [1600, 1200], [720, 540], [600, 800]];
-const PNG_SIZES: [number, number][] = [[160, 120], [256, 256], [320, 240], [200, 300]];
+const JPEG_SIZES: [number, number][] = [
+  [320, 240],
+  [640, 480],
+  [800, 600],
+  [1024, 768],
+  [480, 640],
+  [1280, 960],
+  [1600, 1200],
+  [720, 540],
+  [600, 800],
+];
+const PNG_SIZES: [number, number][] = [
+  [160, 120],
+  [256, 256],
+  [320, 240],
+  [200, 300],
+];
 const target = window as unknown as { __bench?: unknown; __ready?: boolean; __go?: () => void };
 const out = document.getElementById('out')!;
 

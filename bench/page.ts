@@ -28,7 +28,10 @@ async function benchDigits(): Promise<{ rows: StepBenchRow[] }> {
   const sample = await fetchSampleDataset('/sample/digits-5-9.json');
   const classNames = [...new Set(sample.images.map((i) => i.className))];
   const data = {
-    pixels: packImages(sample.images.map((i) => i.pixels), { height: 28, width: 28, channels: 1 }),
+    pixels: packImages(
+      sample.images.map((i) => i.pixels),
+      { height: 28, width: 28, channels: 1 },
+    ),
     labels: Int32Array.from(sample.images, (i) => classNames.indexOf(i.className)),
     shape: { height: 28, width: 28, channels: 1 },
   };

@@ -154,9 +154,17 @@ export async function benchHeadCache(files: ModelFiles, log: (line: string) => v
     const batchesPerEpoch = Math.ceil(o.images / o.batchSize);
     log(`head only through the whole model: ${uncachedEpochMs.toFixed(0)} ms per epoch of ${o.images} images`);
     const epochs: number[] = [];
-    await trainHeadOnFeatures(model, headLayers, features, null, QUICK_BENCH.numClasses, { ...config, epochs: o.cachedEpochs + 1 }, {
-      onEpoch: (m) => epochs.push(m.millis),
-    });
+    await trainHeadOnFeatures(
+      model,
+      headLayers,
+      features,
+      null,
+      QUICK_BENCH.numClasses,
+      { ...config, epochs: o.cachedEpochs + 1 },
+      {
+        onEpoch: (m) => epochs.push(m.millis),
+      },
+    );
     const timed = epochs.slice(1);
     const cachedEpochMs = median(timed);
     log(`head only on cached features: ${cachedEpochMs.toFixed(1)} ms per epoch (median of ${timed.length})`);
@@ -247,7 +255,10 @@ export async function benchStudioOverhead(
     const pixels = images.pixels.subarray(step * o.batchSize * size, (step + 1) * o.batchSize * size);
     const labels = images.labels.subarray(step * o.batchSize, (step + 1) * o.batchSize);
     return tf.tidy(() => ({
-      xs: tf.tensor4d(Float32Array.from(pixels, (v) => lo + ((hi - lo) * v) / 255), [o.batchSize, 224, 224, 3]),
+      xs: tf.tensor4d(
+        Float32Array.from(pixels, (v) => lo + ((hi - lo) * v) / 255),
+        [o.batchSize, 224, 224, 3],
+      ),
       ys: tf.oneHot(tf.tensor1d(labels, 'int32'), QUICK_BENCH.numClasses).toFloat(),
     }));
   });
@@ -318,7 +329,9 @@ export async function benchStudioOverhead(
         bareRuns.push(await bareRun());
         studio.push(await studioRun());
       }
-      log(`studio overhead pair ${i + 1}: steady step studio ${studio[i].stepMs.toFixed(0)} ms, bare ${bareRuns[i].stepMs.toFixed(0)} ms; first step studio ${studio[i].firstStepMs.toFixed(0)} ms, bare ${bareRuns[i].firstStepMs.toFixed(0)} ms`);
+      log(
+        `studio overhead pair ${i + 1}: steady step studio ${studio[i].stepMs.toFixed(0)} ms, bare ${bareRuns[i].stepMs.toFixed(0)} ms; first step studio ${studio[i].firstStepMs.toFixed(0)} ms, bare ${bareRuns[i].firstStepMs.toFixed(0)} ms`,
+      );
     }
     const studioMs = studio.map((r) => r.stepMs);
     const bareMs = bareRuns.map((r) => r.stepMs);
@@ -327,7 +340,10 @@ export async function benchStudioOverhead(
       batchSize: o.batchSize,
       stepsPerRun: o.stepsPerRun,
       repeats: o.repeats,
-      plan: `fine-tune top ${o.topBlocks} blocks (${bare.blocks.slice(-o.topBlocks).map((b) => b.label).join(', ')}) and the head`,
+      plan: `fine-tune top ${o.topBlocks} blocks (${bare.blocks
+        .slice(-o.topBlocks)
+        .map((b) => b.label)
+        .join(', ')}) and the head`,
       trainableParams: countWeightParams(bare.model.trainableWeights),
       studioMsPerStep: studioMs,
       bareMsPerStep: bareMs,

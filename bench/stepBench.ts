@@ -103,25 +103,34 @@ export async function benchFreezePlans(
     const batchesPerEpoch = Math.ceil(count / options.batchSize);
     const lastIsPartial = count % options.batchSize !== 0;
     let started = performance.now();
-    await trainModel(model, data, null, numClasses, loaded.preprocessing, {
-      epochs: Math.ceil(total / batchesPerEpoch) + 1,
-      batchSize: options.batchSize,
-      learningRate: 1e-3,
-      seed: 1,
-    }, {
-      onBatch: (point) => {
-        const now = performance.now();
-        const ms = now - started;
-        started = now;
-        // Only full batches: an epoch's last, smaller batch would flatter the figure.
-        if (lastIsPartial && point.batch === batchesPerEpoch - 1) return;
-        if (point.step < options.warmup) warmups.push(ms);
-        else stamps.push(ms);
-        const limit = point.step === 0 ? 3 * maxStepMs : maxStepMs;
-        if (ms > limit) tooSlow = `one step took ${(ms / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(0)} s${point.step === 0 ? ' for the first step' : ''})`;
+    await trainModel(
+      model,
+      data,
+      null,
+      numClasses,
+      loaded.preprocessing,
+      {
+        epochs: Math.ceil(total / batchesPerEpoch) + 1,
+        batchSize: options.batchSize,
+        learningRate: 1e-3,
+        seed: 1,
       },
-      shouldStop: () => stamps.length >= options.steps || tooSlow !== null,
-    });
+      {
+        onBatch: (point) => {
+          const now = performance.now();
+          const ms = now - started;
+          started = now;
+          // Only full batches: an epoch's last, smaller batch would flatter the figure.
+          if (lastIsPartial && point.batch === batchesPerEpoch - 1) return;
+          if (point.step < options.warmup) warmups.push(ms);
+          else stamps.push(ms);
+          const limit = point.step === 0 ? 3 * maxStepMs : maxStepMs;
+          if (ms > limit)
+            tooSlow = `one step took ${(ms / 1000).toFixed(1)} s (limit ${(limit / 1000).toFixed(0)} s${point.step === 0 ? ' for the first step' : ''})`;
+        },
+        shouldStop: () => stamps.length >= options.steps || tooSlow !== null,
+      },
+    );
     const row: StepBenchRow = {
       model: options.modelName,
       backend: tf.getBackend(),

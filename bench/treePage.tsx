@@ -49,7 +49,14 @@ async function mobileNetV2(): Promise<ModelDescription> {
 function syntheticModel(): ModelDescription {
   const layers: LayerInfo[] = [];
   const row = (name: string, className: string, trainableParams: number, nonTrainableParams = 0): LayerInfo => ({
-    name, className, outputShape: [14, 14, 64], trainableParams, nonTrainableParams, frozenInSource: false, origin: 'pretrained', parent: null,
+    name,
+    className,
+    outputShape: [14, 14, 64],
+    trainableParams,
+    nonTrainableParams,
+    frozenInSource: false,
+    origin: 'pretrained',
+    parent: null,
   });
   for (let b = 1; b <= 100; b++) {
     layers.push(row(`block_${b}_conv`, 'Conv2D', 36_928), row(`block_${b}_bn`, 'BatchNormalization', 128, 128), row(`block_${b}_relu`, 'ReLU', 0));
@@ -57,8 +64,15 @@ function syntheticModel(): ModelDescription {
   }
   layers.push({ ...row('flatten', 'Flatten', 0), outputShape: [12_544] });
   return {
-    name: 'synthetic_500', layers, defaultCutLayer: 'flatten', inputShape: { height: 14, width: 14, channels: 64 },
-    preprocessing: { range: [0, 1], resize: 'stretch' }, provenance: null, sourceHash: '', cutCandidates: layers.map((l) => l.name), layerCount: layers.length + 1,
+    name: 'synthetic_500',
+    layers,
+    defaultCutLayer: 'flatten',
+    inputShape: { height: 14, width: 14, channels: 64 },
+    preprocessing: { range: [0, 1], resize: 'stretch' },
+    provenance: null,
+    sourceHash: '',
+    cutCandidates: layers.map((l) => l.name),
+    layerCount: layers.length + 1,
   };
 }
 
@@ -72,12 +86,20 @@ async function timed(action: () => void): Promise<[number, number]> {
 
 async function benchModel(model: ModelDescription, root: HTMLElement): Promise<TreeBenchRow[]> {
   const items = () => root.querySelectorAll('[role="treeitem"]').length;
-  const samples: Record<string, [number, number][]> = { 'tree shown after the model loads': [], 'Expand all': [], 'Freeze all': [], 'scroll to the last row': [] };
+  const samples: Record<string, [number, number][]> = {
+    'tree shown after the model loads': [],
+    'Expand all': [],
+    'Freeze all': [],
+    'scroll to the last row': [],
+  };
   const counts: Record<string, number> = {};
   const click = (name: string) => [...root.querySelectorAll('button')].find((b) => b.textContent === name)!.click();
   for (let i = 0; i < REPEATS; i++) {
     const reactRoot = createRoot(root);
-    useStudio.getState().loadSample('bench', [{ path: 'a/1', className: 'a', pixels: new Uint8Array(1) }, { path: 'b/1', className: 'b', pixels: new Uint8Array(1) }]);
+    useStudio.getState().loadSample('bench', [
+      { path: 'a/1', className: 'a', pixels: new Uint8Array(1) },
+      { path: 'b/1', className: 'b', pixels: new Uint8Array(1) },
+    ]);
     samples['tree shown after the model loads'].push(
       await timed(() => {
         useStudio.getState().modelLoaded(model, sourceFreezePlan(model.layers), { kind: 'builtin', id: 'bench', label: model.name });

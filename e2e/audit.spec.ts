@@ -19,7 +19,9 @@ async function readAuditTable(page: Page) {
   );
 }
 
-test('after a short run the freeze audit shows every frozen layer unchanged, Verify repeats it, and the tree shows where learning happened', async ({ page }) => {
+test('after a short run the freeze audit shows every frozen layer unchanged, Verify repeats it, and the tree shows where learning happened', async ({
+  page,
+}) => {
   await openStudio(page);
   await page.getByLabel('Epochs').fill('2');
   await page.getByRole('button', { name: 'Train' }).click();
@@ -40,7 +42,10 @@ test('after a short run the freeze audit shows every frozen layer unchanged, Ver
   expect(frozen).toHaveLength(frozenCount);
   expect(frozen.filter((r) => r.changes.length > 0).length).toBeGreaterThan(0);
   for (const row of frozen) {
-    expect(row.changes.every((c) => c === '0'), `${row.layer}: ${row.changes.join(', ')}`).toBe(true);
+    expect(
+      row.changes.every((c) => c === '0'),
+      `${row.layer}: ${row.changes.join(', ')}`,
+    ).toBe(true);
     expect(row.relative).toBe(row.changes.length ? '0' : '—');
     expect(row.prints.every((p) => / → same$/.test(p))).toBe(true);
     expect(row.check).toBe('ok: unchanged');
@@ -51,7 +56,10 @@ test('after a short run the freeze audit shows every frozen layer unchanged, Ver
   expect(trained.some((r) => r.changes.some((c) => c !== '0'))).toBe(true);
 
   // The optimizer's variables come from the worker, with their shapes.
-  await page.locator('summary').filter({ hasText: /^Optimizer variables: \d+/ }).click();
+  await page
+    .locator('summary')
+    .filter({ hasText: /^Optimizer variables: \d+/ })
+    .click();
   await expect(page.getByRole('table').filter({ hasText: 'Variable' }).getByRole('row').nth(1)).toContainText(/head_dense\/(kernel|bias)/);
 
   await page.getByRole('button', { name: 'Verify' }).click();
@@ -63,9 +71,15 @@ test('after a short run the freeze audit shows every frozen layer unchanged, Ver
   const tree = page.getByRole('tree', { name: 'Layers' });
   const bars = tree.getByRole('img', { name: /^relative update / });
   expect(await bars.count()).toBeGreaterThan(0);
-  const headRow = tree.getByRole('treeitem', { name: /new head, always trained/ }).filter({ has: page.getByRole('img', { name: /^relative update / }) }).first();
+  const headRow = tree
+    .getByRole('treeitem', { name: /new head, always trained/ })
+    .filter({ has: page.getByRole('img', { name: /^relative update / }) })
+    .first();
   await expect(headRow.getByRole('img', { name: /^relative update / })).not.toHaveAccessibleName('relative update 0');
-  const frozenRow = tree.getByRole('treeitem', { name: /, frozen,/ }).filter({ has: page.getByRole('img', { name: /^relative update / }) }).first();
+  const frozenRow = tree
+    .getByRole('treeitem', { name: /, frozen,/ })
+    .filter({ has: page.getByRole('img', { name: /^relative update / }) })
+    .first();
   await expect(frozenRow.getByRole('img', { name: /^relative update / })).toHaveAccessibleName('relative update 0');
   await expect(page.getByRole('alert')).toHaveCount(0);
 });

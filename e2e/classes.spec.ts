@@ -75,9 +75,7 @@ test('classes are renamed, merged, deleted, created, filled one image at a time 
   await expect(page.getByRole('button', { name: 'Train' })).toBeDisabled();
 
   // Single images through the card's own picker.
-  await page.getByLabel('Add images to bird').setInputFiles(
-    [40, 41, 42].map((v) => ({ name: `b${v}.png`, mimeType: 'image/png', buffer: makePng(30, v) })),
-  );
+  await page.getByLabel('Add images to bird').setInputFiles([40, 41, 42].map((v) => ({ name: `b${v}.png`, mimeType: 'image/png', buffer: makePng(30, v) })));
   await expectClasses(page, { dog: '7 images', bird: '3 images · 2 train / 1 val / 0 test' });
   await expect(page.getByTestId('image-count')).toHaveText('10 images');
 

@@ -23,10 +23,14 @@ const CLASSES = { red: [200, 40, 40], green: [40, 190, 60], blue: [40, 60, 210] 
 async function writeFlexibleModel(): Promise<string[]> {
   await tf.setBackend('cpu');
   const input = tf.input({ shape: [null, null, 3] as unknown as number[], name: 'image' });
-  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'stem_conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'stem_conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) })
+    .apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'stem_bn' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'stem_relu' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 6, kernelSize: 1, name: 'mix_conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 6, kernelSize: 1, name: 'mix_conv', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) })
+    .apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'out_relu' }).apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x, name: 'open_backbone' });
   const dir = mkdtempSync(join(tmpdir(), 'studio-flexible-'));
@@ -87,7 +91,10 @@ test('a model with input [null, null, null, 3] and no recorded size is fed at 22
   await expect(page.getByRole('checkbox', { name: 'Freeze mix_conv', exact: true })).toBeVisible();
   await expect(page.getByTestId('image-count')).toHaveText('36 images');
 
-  await page.getByRole('radiogroup', { name: 'Freeze preset' }).getByRole('radio', { name: /^Train head only/ }).check();
+  await page
+    .getByRole('radiogroup', { name: 'Freeze preset' })
+    .getByRole('radio', { name: /^Train head only/ })
+    .check();
   await expect(page.getByRole('checkbox', { name: 'Freeze mix_conv', exact: true })).toBeChecked();
   await page.getByLabel('Epochs').fill('3');
   await page.getByRole('button', { name: 'Train' }).click();

@@ -13,7 +13,9 @@ test('Import by URL: a bad scheme and an unreachable server are explained, a rea
 
   await url.fill('ftp://example.com/model.json');
   await load.click();
-  await expect(page.getByRole('alert')).toHaveText("'ftp://example.com/model.json' is a ftp address; only http and https URLs can be loaded. For files on this computer, use Import model.");
+  await expect(page.getByRole('alert')).toHaveText(
+    "'ftp://example.com/model.json' is a ftp address; only http and https URLs can be loaded. For files on this computer, use Import model.",
+  );
   await url.fill('http://127.0.0.1:9/model.json');
   await load.click();
   await expect(page.getByRole('alert')).toContainText("Could not read the model 'http://127.0.0.1:9/model.json'");

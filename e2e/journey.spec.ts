@@ -12,7 +12,7 @@ test('the first minute: built-in model and sample, freeze toggles change the tot
   const tree = page.getByRole('tree', { name: 'Layers' });
   // 13 pretrained layers up to the cut ('flatten') plus the studio's new head.
   await expect(tree.getByRole('treeitem')).toHaveCount(14);
-  await expect(page.getByText("Original classifier ‘dropout’, ‘predictions’ replaced")).toBeVisible();
+  await expect(page.getByText('Original classifier ‘dropout’, ‘predictions’ replaced')).toBeVisible();
 
   await page.getByRole('button', { name: 'Unfreeze all' }).click();
   const allTrainable = await count(page, 'trainable-params');

@@ -17,7 +17,10 @@ interface KerasLayer {
 /** Two classes of 224×224 PNGs: a bright square near the top left, or near the bottom right. */
 function writeTwoClassFolder(perClass: number): string {
   const root = join(mkdtempSync(join(tmpdir(), 'studio-mobilenet-')), 'squares');
-  for (const [name, base] of [['top-left', 0], ['bottom-right', 30]] as const) {
+  for (const [name, base] of [
+    ['top-left', 0],
+    ['bottom-right', 30],
+  ] as const) {
     mkdirSync(join(root, name), { recursive: true });
     for (let i = 0; i < perClass; i++) writeFileSync(join(root, name, `${i}.png`), makePng(224, base + i));
   }

@@ -70,7 +70,9 @@ test('block model: fine-tune the top 2 blocks trains exactly them and the head; 
   await page.getByRole('checkbox', { name: 'Freeze group block_7', exact: true }).uncheck();
   await expect(preset(page, 'Custom')).toBeChecked();
   await expect(presets(page).getByRole('radio', { checked: true })).toHaveCount(1);
-  await expect(page.getByTestId('trainable-params')).toHaveText((expected + fixture.names.filter((n) => n.startsWith('block_7_')).reduce((s, n) => s + fixture.trainable[n], 0)).toLocaleString('en-US'));
+  await expect(page.getByTestId('trainable-params')).toHaveText(
+    (expected + fixture.names.filter((n) => n.startsWith('block_7_')).reduce((s, n) => s + fixture.trainable[n], 0)).toLocaleString('en-US'),
+  );
 
   // Freezing it again is the preset once more: derived from the plan, not remembered.
   await page.getByRole('checkbox', { name: 'Freeze group block_7', exact: true }).check();

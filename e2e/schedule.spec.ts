@@ -37,7 +37,9 @@ test('a preset, then the two-phase recipe: the block unfrozen at epoch 3 is mark
   expect(share).toBeGreaterThan(0.4);
   expect(share).toBeLessThan(0.6);
   await expect(page.getByRole('figure', { name: 'Loss per batch' })).toContainText(/Trainable set changed at batch \d+ \(epoch 3\): unfreeze/);
-  await expect(page.getByRole('list', { name: 'Changes of the trainable set' })).toContainText(/Epoch 3, batch 1: unfreeze .* new optimizer for [\d,]+ parameters/);
+  await expect(page.getByRole('list', { name: 'Changes of the trainable set' })).toContainText(
+    /Epoch 3, batch 1: unfreeze .* new optimizer for [\d,]+ parameters/,
+  );
   // The first phase trained the head on cached features; the second ran the full model.
   await expect(page.getByText(/Feature cache: built (on \w+ )?in/)).toBeVisible();
 });

@@ -38,10 +38,16 @@ test('small data with the defaults: imported MobileNetV2, Freeze all, 2 classes 
   // The recommendation and the settings shown agree: head only, trained to convergence on cached features.
   const headOnly = page.getByRole('radiogroup', { name: 'Freeze preset' }).getByRole('radio', { name: /^Train head only/ });
   await expect(headOnly).toBeChecked();
-  await expect(headOnly).toHaveAccessibleDescription(/^12 images per class \(2 classes\): train the head only .* the head is trained to convergence on cached features/);
+  await expect(headOnly).toHaveAccessibleDescription(
+    /^12 images per class \(2 classes\): train the head only .* the head is trained to convergence on cached features/,
+  );
   await expect(page.getByRole('checkbox', { name: 'Auto', exact: true })).toBeChecked();
   await expect(page.getByLabel('Epochs')).toHaveValue('10');
-  await expect(page.getByText('auto: up to 100 epochs on cached features, batch 5 (4 steps per epoch), stops when the validation loss has not improved for 10 epochs and keeps the best weights.')).toBeVisible();
+  await expect(
+    page.getByText(
+      'auto: up to 100 epochs on cached features, batch 5 (4 steps per epoch), stops when the validation loss has not improved for 10 epochs and keeps the best weights.',
+    ),
+  ).toBeVisible();
 
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   const accuracy = page.getByText(/Validation accuracy: \d+\.\d%/);

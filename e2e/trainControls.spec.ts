@@ -27,7 +27,9 @@ test('early stopping with patience 1 ends the run before 30 epochs and says whic
   await page.getByLabel('Epochs').fill('30');
   await page.getByRole('spinbutton', { name: /^Learning rate/ }).fill('0.05');
   await page.getByRole('button', { name: 'Train' }).click();
-  const ending = page.getByText(/^Stopped early after epoch (\d+) \(no better validation loss for 1 epoch\); the weights of epoch (\d+) \(best validation loss\) were kept\.$/);
+  const ending = page.getByText(
+    /^Stopped early after epoch (\d+) \(no better validation loss for 1 epoch\); the weights of epoch (\d+) \(best validation loss\) were kept\.$/,
+  );
   await expect(ending).toBeVisible({ timeout: 360_000 });
   const [, after, kept] = /after epoch (\d+).*weights of epoch (\d+)/.exec((await ending.textContent())!)!;
   expect(Number(after)).toBeLessThan(30);

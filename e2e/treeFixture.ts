@@ -33,7 +33,11 @@ export async function writeBlockModel(blockCount = 99): Promise<BlockModelFixtur
     stack.push(conv(`block_${n}_expand`), bn(`block_${n}_expand_BN`), tf.layers.activation({ activation: 'relu', name: `block_${n}_relu` }));
     stack.push(conv(`block_${n}_project`), bn(`block_${n}_project_BN`));
   }
-  stack.push(conv('top_conv'), tf.layers.globalAveragePooling2d({ name: 'top_pool' }), tf.layers.dense({ units: 3, activation: 'softmax', name: 'predictions' }));
+  stack.push(
+    conv('top_conv'),
+    tf.layers.globalAveragePooling2d({ name: 'top_pool' }),
+    tf.layers.dense({ units: 3, activation: 'softmax', name: 'predictions' }),
+  );
   let x: tf.SymbolicTensor = input;
   for (const layer of stack) x = layer.apply(x) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: x, name: 'blocks500' });

@@ -4,7 +4,15 @@ import { openStudio } from './studio';
 /** Makes the studio's training worker throw an uncaught error, as a crash inside tfjs would. */
 async function crashTrainingWorker(page: Page): Promise<void> {
   const worker = page.workers().find((w) => w.url().includes('studio.worker'));
-  if (!worker) throw new Error(`No training worker among ${page.workers().map((w) => w.url()).join(', ') || 'no workers'}.`);
+  if (!worker)
+    throw new Error(
+      `No training worker among ${
+        page
+          .workers()
+          .map((w) => w.url())
+          .join(', ') || 'no workers'
+      }.`,
+    );
   await worker.evaluate(() => {
     setTimeout(() => {
       throw new Error('simulated crash');

@@ -8,7 +8,10 @@ import { makePng } from './fixtures';
 /** pets.zip: two classes of 3 PNGs, plus an entry escaping the archive and a bomb-like entry (3 MiB of zeros). */
 function writePetsZip(): string {
   const entries: Record<string, Uint8Array> = {};
-  for (const [cls, base] of [['cat', 0], ['dog', 20]] as const) {
+  for (const [cls, base] of [
+    ['cat', 0],
+    ['dog', 20],
+  ] as const) {
     for (let i = 0; i < 3; i++) entries[`pets/${cls}/${i}.png`] = makePng(24, base + i);
   }
   entries['../evil.png'] = makePng(24, 40);

@@ -76,9 +76,15 @@ async function benchCpu(results: Results): Promise<void> {
   await tf.setBackend('cpu');
   if (PARTS.includes('digits')) {
     const data = loadSampleFromDisk();
-    results.steps.push(...await benchFreezePlans(loadBuiltInModelFromDisk, data, data.classNames.length, {
-      modelName: 'digits', steps: STEPS, warmup: 2, batchSize: 32, onRow: logRow,
-    }));
+    results.steps.push(
+      ...(await benchFreezePlans(loadBuiltInModelFromDisk, data, data.classNames.length, {
+        modelName: 'digits',
+        steps: STEPS,
+        warmup: 2,
+        batchSize: 32,
+        onRow: logRow,
+      })),
+    );
   }
   if (PARTS.includes('mobilenetv2')) {
     const { load, rows } = await benchMobileNetV2(readMobileNetV2FilesFromDisk(), logRow);
@@ -89,19 +95,30 @@ async function benchCpu(results: Results): Promise<void> {
 }
 
 /** Runs bench/index.html for one model on one backend in a fresh browser, collecting what it measured. */
-async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, 'tree' | 'ingest' | 'figures'>, results: Results): Promise<void> {
+async function benchPage(
+  server: ViteDevServer,
+  backend: string,
+  args: string[],
+  part: Exclude<Part, 'tree' | 'ingest' | 'figures'>,
+  results: Results,
+): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${port}/bench/index.html?backend=${backend}&model=${part}&steps=${STEPS}`);
     try {
-      await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: PAGE_TIMEOUT_MS[part], polling: 1000 });
+      await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, {
+        timeout: PAGE_TIMEOUT_MS[part],
+        polling: 1000,
+      });
     } catch {
       const partial = (await page.evaluate(() => (window as unknown as { __benchRows: unknown }).__benchRows)) as StepBenchRow[];
       partial.forEach(logRow);
       results.steps.push(...partial);
-      results.notes.push(`${part} on ${backend}: stopped waiting after ${PAGE_TIMEOUT_MS[part] / 60_000} min; the cases after the ${partial.length} shown were not measured.`);
+      results.notes.push(
+        `${part} on ${backend}: stopped waiting after ${PAGE_TIMEOUT_MS[part] / 60_000} min; the cases after the ${partial.length} shown were not measured.`,
+      );
       return;
     }
     const result = (await page.evaluate(() => (window as unknown as { __bench: unknown }).__bench)) as {
@@ -132,7 +149,10 @@ async function benchTree(server: ViteDevServer, results: Results): Promise<void>
     await page.waitForFunction(() => (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 300_000, polling: 500 });
     const result = (await page.evaluate(() => (window as unknown as { __bench: unknown }).__bench)) as { rows?: TreeBenchRow[]; error?: string };
     if (result.rows) {
-      for (const row of result.rows) console.log(`  tree ${row.model} (${row.layers} layers) ${row.action}: ${row.workMs.toFixed(1)} ms work, painted after ${row.paintMs.toFixed(1)} ms, ${row.itemsInDom} items in the DOM`);
+      for (const row of result.rows)
+        console.log(
+          `  tree ${row.model} (${row.layers} layers) ${row.action}: ${row.workMs.toFixed(1)} ms work, painted after ${row.paintMs.toFixed(1)} ms, ${row.itemsInDom} items in the DOM`,
+        );
       results.tree.push(...result.rows);
     } else {
       results.notes.push(`tree: ${result.error}`);
@@ -185,13 +205,13 @@ async function benchIngestCase(server: ViteDevServer, c: (typeof INGEST_CASES)[n
   try {
     const page = await browser.newPage();
     page.on('console', (message) => {
-      if ((message.type() === 'error' || message.type() === 'warning') && !message.text().startsWith('Failed to load resource')) console.log(`    page ${message.type()}: ${message.text()}`);
+      if ((message.type() === 'error' || message.type() === 'warning') && !message.text().startsWith('Failed to load resource'))
+        console.log(`    page ${message.type()}: ${message.text()}`);
     });
     page.on('crash', () => console.log('    the page crashed'));
     page.on('pageerror', (error) => console.log(`    page error: ${error.message}`));
     const cdp = await browser.newBrowserCDPSession();
-    const processes = async () =>
-      ((await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] }).processInfo;
+    const processes = async () => ((await cdp.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] }).processInfo;
     const sample = async () => {
       const list = await processes();
       const renderer = list.filter((p) => p.type === 'renderer').reduce((sum, p) => sum + rssOf(p.id), 0);
@@ -199,7 +219,11 @@ async function benchIngestCase(server: ViteDevServer, c: (typeof INGEST_CASES)[n
       return { renderer, all };
     };
     await page.goto(`http://127.0.0.1:${port}/bench/ingest.html?n=${c.n}&h=${c.h}&w=${c.w}&c=${c.c}`);
-    await page.waitForFunction(() => (window as unknown as { __ready?: boolean; __bench?: unknown }).__ready || (window as unknown as { __bench?: unknown }).__bench !== undefined, null, { timeout: 600_000, polling: 500 });
+    await page.waitForFunction(
+      () => (window as unknown as { __ready?: boolean; __bench?: unknown }).__ready || (window as unknown as { __bench?: unknown }).__bench !== undefined,
+      null,
+      { timeout: 600_000, polling: 500 },
+    );
     await page.evaluate(() => (globalThis as unknown as { gc?: () => void }).gc?.());
     await new Promise((r) => setTimeout(r, 500));
     const before = await sample();
@@ -211,7 +235,12 @@ async function benchIngestCase(server: ViteDevServer, c: (typeof INGEST_CASES)[n
       while (sampling) {
         if (Date.now() - lastLog > 15_000) {
           lastLog = Date.now();
-          console.log(`    ${await page.locator('#out').textContent().catch(() => '?')}; renderer RSS ${mib(rendererPeak)} MiB at most so far`);
+          console.log(
+            `    ${await page
+              .locator('#out')
+              .textContent()
+              .catch(() => '?')}; renderer RSS ${mib(rendererPeak)} MiB at most so far`,
+          );
         }
         const now = await sample();
         rendererPeak = Math.max(rendererPeak, now.renderer);
@@ -232,7 +261,9 @@ async function benchIngestCase(server: ViteDevServer, c: (typeof INGEST_CASES)[n
       return;
     }
     const row: IngestMeasured = { ...result.row, rendererRssBefore: before.renderer, rendererRssPeak: rendererPeak, browserRssPeak: allPeak };
-    console.log(`  ingest ${row.files} files at ${row.shape}: ${row.imagesPerSecond.toFixed(0)} images/s, ${row.images} added, ${row.rejected} rejected, renderer RSS ${mib(row.rendererRssBefore)} → ${mib(row.rendererRssPeak)} MiB for ${mib(row.pixelBytes)} MiB of pixels`);
+    console.log(
+      `  ingest ${row.files} files at ${row.shape}: ${row.imagesPerSecond.toFixed(0)} images/s, ${row.images} added, ${row.rejected} rejected, renderer RSS ${mib(row.rendererRssBefore)} → ${mib(row.rendererRssPeak)} MiB for ${mib(row.pixelBytes)} MiB of pixels`,
+    );
     if (row.firstRejection) console.log(`    first rejection: ${row.firstRejection}`);
     results.ingest.push(row);
   } finally {
@@ -313,13 +344,21 @@ async function benchFigures(server: ViteDevServer, results: Results): Promise<vo
     await page.goto(`http://127.0.0.1:${port}/bench/quick.html?${query}`);
     let finished = true;
     try {
-      await page.waitForFunction(() => (window as unknown as { __quickDone?: boolean }).__quickDone === true, null, { timeout: FIGURES_TIMEOUT_MS, polling: 1000 });
+      await page.waitForFunction(() => (window as unknown as { __quickDone?: boolean }).__quickDone === true, null, {
+        timeout: FIGURES_TIMEOUT_MS,
+        polling: 1000,
+      });
     } catch {
       finished = false;
     }
     const measured = (await page.evaluate(() => (window as unknown as { __quick: unknown }).__quick)) as Omit<FiguresMeasured, 'browser' | 'seconds'>;
     if (!finished) measured.errors.push(`stopped waiting after ${FIGURES_TIMEOUT_MS / 1000} s; the parts not listed were not measured`);
-    results.figures = { ...measured, backend: measured.backend ?? FIGURES_BACKEND.backend, browser: `Chromium ${browser.version()}`, seconds: (performance.now() - started) / 1000 };
+    results.figures = {
+      ...measured,
+      backend: measured.backend ?? FIGURES_BACKEND.backend,
+      browser: `Chromium ${browser.version()}`,
+      seconds: (performance.now() - started) / 1000,
+    };
     for (const error of measured.errors) results.notes.push(`figures: ${error}`);
   } finally {
     await browser.close();
@@ -434,9 +473,14 @@ function ingestTable(rows: IngestMeasured[]): string {
 }
 
 function treeTable(rows: TreeBenchRow[]): string {
-  const lines = ['| model | layers | action | render + commit (ms) | painted after (ms) | repeats | tree items in the DOM |', '|---|---:|---|---:|---:|---:|---:|'];
+  const lines = [
+    '| model | layers | action | render + commit (ms) | painted after (ms) | repeats | tree items in the DOM |',
+    '|---|---:|---|---:|---:|---:|---:|',
+  ];
   for (const row of rows) {
-    lines.push(`| ${row.model} | ${row.layers.toLocaleString('en-US')} | ${row.action} | ${fmt(row.workMs)} | ${fmt(row.paintMs)} | ${row.repeats} | ${row.itemsInDom} |`);
+    lines.push(
+      `| ${row.model} | ${row.layers.toLocaleString('en-US')} | ${row.action} | ${fmt(row.workMs)} | ${fmt(row.paintMs)} | ${row.repeats} | ${row.itemsInDom} |`,
+    );
   }
   return lines.join('\n');
 }

@@ -3,14 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  convertNsfwjsMobileNetV2,
-  inputsHash,
-  locateNsfwjs,
-  NsfwjsSourceError,
-  readNsfwjsSources,
-  type NsfwjsSources,
-} from './builtInModelsLib';
+import { convertNsfwjsMobileNetV2, inputsHash, locateNsfwjs, NsfwjsSourceError, readNsfwjsSources, type NsfwjsSources } from './builtInModelsLib';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = join(ROOT, 'public/models/mobilenet_v2');
@@ -65,14 +58,62 @@ describe('convertNsfwjsMobileNetV2', () => {
   });
 
   it.each<[string, (s: any) => void, RegExp]>([
-    ['a shard that is not a string', (s) => { s.shardBase64 = { default: 'x' }; }, /exported a object, not a base64 string/],
-    ['a shard cut short', (s) => { s.shardBase64 = (sources.shardBase64 as string).slice(0, 1000); }, /decodes to 750 bytes, but the manifest describes 2619461/],
-    ['two shards', (s) => { s.model.weightsManifest[0].paths.push('group1-shard2of2'); }, /not one group of one shard/],
-    ['a 4-class label list', (s) => { delete s.classes.NSFW_CLASSES[4]; }, /Dense with 5 units, but nsfw_classes.js names 4 classes/],
-    ['no label list', (s) => { s.classes = {}; }, /exported no NSFW_CLASSES/],
-    ['another input size', (s) => { s.model.modelTopology.model_config.config.layers[0].config.batch_input_shape = [null, 160, 160, 3]; }, /\[null,160,160,3\], not an InputLayer \[null, 224, 224, 3\]/],
-    ['another width multiplier', (s) => { s.model.modelTopology.model_config.config.layers.find((l: any) => l.config.name === 'Conv_1').config.filters = 1024; }, /Conv_1 1024, not 32 and 1280/],
-    ['no topology', (s) => { s.model = { default: {} }; }, /did not export \{modelTopology/],
+    [
+      'a shard that is not a string',
+      (s) => {
+        s.shardBase64 = { default: 'x' };
+      },
+      /exported a object, not a base64 string/,
+    ],
+    [
+      'a shard cut short',
+      (s) => {
+        s.shardBase64 = (sources.shardBase64 as string).slice(0, 1000);
+      },
+      /decodes to 750 bytes, but the manifest describes 2619461/,
+    ],
+    [
+      'two shards',
+      (s) => {
+        s.model.weightsManifest[0].paths.push('group1-shard2of2');
+      },
+      /not one group of one shard/,
+    ],
+    [
+      'a 4-class label list',
+      (s) => {
+        delete s.classes.NSFW_CLASSES[4];
+      },
+      /Dense with 5 units, but nsfw_classes.js names 4 classes/,
+    ],
+    [
+      'no label list',
+      (s) => {
+        s.classes = {};
+      },
+      /exported no NSFW_CLASSES/,
+    ],
+    [
+      'another input size',
+      (s) => {
+        s.model.modelTopology.model_config.config.layers[0].config.batch_input_shape = [null, 160, 160, 3];
+      },
+      /\[null,160,160,3\], not an InputLayer \[null, 224, 224, 3\]/,
+    ],
+    [
+      'another width multiplier',
+      (s) => {
+        s.model.modelTopology.model_config.config.layers.find((l: any) => l.config.name === 'Conv_1').config.filters = 1024;
+      },
+      /Conv_1 1024, not 32 and 1280/,
+    ],
+    [
+      'no topology',
+      (s) => {
+        s.model = { default: {} };
+      },
+      /did not export \{modelTopology/,
+    ],
   ])('refuses %s with a message that names it', (_, edit, message) => {
     expect(() => convertNsfwjsMobileNetV2(edited(edit))).toThrow(NsfwjsSourceError);
     expect(() => convertNsfwjsMobileNetV2(edited(edit))).toThrow(message);
@@ -92,7 +133,12 @@ describe('reading the package', () => {
   });
 
   it('records the SHA-256 of every file it read', () => {
-    expect(sources.files.map((f) => f.path)).toEqual(['dist/models/mobilenet_v2/model.min.js', 'dist/models/mobilenet_v2/group1-shard1of1.min.js', 'dist/cjs/nsfw_classes.js', 'LICENSE']);
+    expect(sources.files.map((f) => f.path)).toEqual([
+      'dist/models/mobilenet_v2/model.min.js',
+      'dist/models/mobilenet_v2/group1-shard1of1.min.js',
+      'dist/cjs/nsfw_classes.js',
+      'LICENSE',
+    ]);
     for (const file of sources.files) expect(file.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -93,14 +93,18 @@ export function locateNsfwjs(fromDir: string): string {
   try {
     entry = require.resolve('nsfwjs');
   } catch {
-    throw new NsfwjsSourceError(`The npm package 'nsfwjs' is not installed (looked from '${fromDir}'). It holds the MobileNetV2 weights the studio ships: run 'npm install' (it is a devDependency pinned to ${NSFWJS_VERSION}), then 'npm run models'.`);
+    throw new NsfwjsSourceError(
+      `The npm package 'nsfwjs' is not installed (looked from '${fromDir}'). It holds the MobileNetV2 weights the studio ships: run 'npm install' (it is a devDependency pinned to ${NSFWJS_VERSION}), then 'npm run models'.`,
+    );
   }
   // package.json is not in nsfwjs's "exports", so walk up from the resolved entry point.
   for (let dir = dirname(entry); dir !== dirname(dir); dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
     if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'nsfwjs') return dir;
   }
-  throw new NsfwjsSourceError(`Found nsfwjs's entry point '${entry}' but no package.json named 'nsfwjs' above it. Reinstall it: npm install nsfwjs@${NSFWJS_VERSION}.`);
+  throw new NsfwjsSourceError(
+    `Found nsfwjs's entry point '${entry}' but no package.json named 'nsfwjs' above it. Reinstall it: npm install nsfwjs@${NSFWJS_VERSION}.`,
+  );
 }
 
 /**
@@ -111,7 +115,9 @@ export function locateNsfwjs(fromDir: string): string {
 export function readNsfwjsSources(packageDir: string): NsfwjsSources {
   const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
   if (version !== NSFWJS_VERSION) {
-    throw new NsfwjsSourceError(`nsfwjs ${version} is installed, but scripts/builtInModelsLib.ts was checked against ${NSFWJS_VERSION} (labels, preprocessing, file names). Install nsfwjs@${NSFWJS_VERSION}, or check ${version}'s dist/esm/core.js and nsfw_classes.js and update NSFWJS_VERSION and NSFWJS_PREPROCESSING.`);
+    throw new NsfwjsSourceError(
+      `nsfwjs ${version} is installed, but scripts/builtInModelsLib.ts was checked against ${NSFWJS_VERSION} (labels, preprocessing, file names). Install nsfwjs@${NSFWJS_VERSION}, or check ${version}'s dist/esm/core.js and nsfw_classes.js and update NSFWJS_VERSION and NSFWJS_PREPROCESSING.`,
+    );
   }
   for (const path of Object.values(NSFWJS_FILES)) {
     if (!existsSync(join(packageDir, path))) {
@@ -130,7 +136,9 @@ export function readNsfwjsSources(packageDir: string): NsfwjsSources {
 }
 
 function fail(what: string): never {
-  throw new NsfwjsSourceError(`${what} The nsfwjs files are not what scripts/builtInModelsLib.ts expects (nsfwjs ${NSFWJS_VERSION}); reinstall nsfwjs@${NSFWJS_VERSION}.`);
+  throw new NsfwjsSourceError(
+    `${what} The nsfwjs files are not what scripts/builtInModelsLib.ts expects (nsfwjs ${NSFWJS_VERSION}); reinstall nsfwjs@${NSFWJS_VERSION}.`,
+  );
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2 };
@@ -145,13 +153,20 @@ const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, ui
  * 5 classes) and the shard's size, and throws if any differ.
  */
 export function convertNsfwjsMobileNetV2(sources: NsfwjsSources): ConvertedModel {
-  const model = sources.model as { modelTopology?: { keras_version?: string; model_config?: { config?: { layers?: KerasLayer[] } } }; weightsManifest?: { paths: string[]; weights: ManifestEntry[] }[] };
+  const model = sources.model as {
+    modelTopology?: { keras_version?: string; model_config?: { config?: { layers?: KerasLayer[] } } };
+    weightsManifest?: { paths: string[]; weights: ManifestEntry[] }[];
+  };
   const layers = model?.modelTopology?.model_config?.config?.layers;
-  if (!Array.isArray(layers) || !Array.isArray(model.weightsManifest)) fail(`${NSFWJS_FILES.model} did not export {modelTopology: {model_config}, weightsManifest}.`);
+  if (!Array.isArray(layers) || !Array.isArray(model.weightsManifest))
+    fail(`${NSFWJS_FILES.model} did not export {modelTopology: {model_config}, weightsManifest}.`);
   if (typeof sources.shardBase64 !== 'string') fail(`${NSFWJS_FILES.shard} exported a ${typeof sources.shardBase64}, not a base64 string.`);
   const classMap = (sources.classes as { NSFW_CLASSES?: Record<string, string> })?.NSFW_CLASSES;
   if (!classMap) fail(`${NSFWJS_FILES.classes} exported no NSFW_CLASSES.`);
-  const classNames = Object.keys(classMap).map(Number).sort((a, b) => a - b).map((i) => classMap[i]);
+  const classNames = Object.keys(classMap)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((i) => classMap[i]);
 
   const byName = new Map(layers.map((l) => [l.config.name, l]));
   const input = layers[0];
@@ -161,11 +176,15 @@ export function convertNsfwjsMobileNetV2(sources: NsfwjsSources): ConvertedModel
   }
   // MobileNetV2's width multiplier scales every filter count: alpha 1.0 gives 32 in the stem and 1280 at the top.
   if (byName.get('Conv1')?.config.filters !== 32 || byName.get('Conv_1')?.config.filters !== 1280) {
-    fail(`Conv1 has ${byName.get('Conv1')?.config.filters} filters and Conv_1 ${byName.get('Conv_1')?.config.filters}, not 32 and 1280 (MobileNetV2 alpha 1.0).`);
+    fail(
+      `Conv1 has ${byName.get('Conv1')?.config.filters} filters and Conv_1 ${byName.get('Conv_1')?.config.filters}, not 32 and 1280 (MobileNetV2 alpha 1.0).`,
+    );
   }
   const last = layers[layers.length - 1];
   if (last.class_name !== 'Dense' || last.config.units !== classNames.length || classNames.length !== 5) {
-    fail(`The last layer is ${last.class_name} with ${last.config.units} units, but nsfw_classes.js names ${classNames.length} classes (${classNames.join(', ')}).`);
+    fail(
+      `The last layer is ${last.class_name} with ${last.config.units} units, but nsfw_classes.js names ${classNames.length} classes (${classNames.join(', ')}).`,
+    );
   }
 
   if (model.weightsManifest.length !== 1 || model.weightsManifest[0].paths.length !== 1) {

@@ -22,7 +22,7 @@ async function stockAndFast(f: () => tf.Tensor | tf.Tensor[]): Promise<[Float32A
 
 const normal = (shape: number[], seed: number) => tf.randomNormal(shape, 0, 1, 'float32', seed);
 
-describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit', () => {
+describe("fast cpu kernels give the stock kernels' float32 results, bit for bit", () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
   });
@@ -35,7 +35,12 @@ describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit
     const [stock, fast] = await stockAndFast(() => {
       const x = normal([...xShape], 1) as tf.Tensor4D;
       const w = normal([...wShape], 2) as tf.Tensor4D;
-      return tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad).square().sum())([x, w]);
+      return tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf
+          .conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad)
+          .square()
+          .sum(),
+      )([x, w]);
     });
     expect(fast).toEqual(stock);
   });
@@ -46,16 +51,33 @@ describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit
   ] as const)('maxPool gradient, %s', async (_, xShape, filter, stride, pad) => {
     const [stock, fast] = await stockAndFast(() => {
       // Rounded values make ties, which must go to the same position.
-      const x = normal([...xShape], 3).mul(2).round() as tf.Tensor4D;
-      return tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, filter, stride, pad).mul(normal([1], 4).add(1)).square().sum())(x);
+      const x = normal([...xShape], 3)
+        .mul(2)
+        .round() as tf.Tensor4D;
+      return tf.grad((a: tf.Tensor) =>
+        tf
+          .maxPool(a as tf.Tensor4D, filter, stride, pad)
+          .mul(normal([1], 4).add(1))
+          .square()
+          .sum(),
+      )(x);
     });
     expect(fast).toEqual(stock);
   });
 
   it.each([
-    [[2, 3, 4, 5], [3, 0, 1, 2]],
-    [[2, 3, 4], [2, 1, 0]],
-    [[5, 1, 3], [1, 2, 0]],
+    [
+      [2, 3, 4, 5],
+      [3, 0, 1, 2],
+    ],
+    [
+      [2, 3, 4],
+      [2, 1, 0],
+    ],
+    [
+      [5, 1, 3],
+      [1, 2, 0],
+    ],
     [[7], [0]],
   ])('transpose %j by %j', async (shape, perm) => {
     const [stock, fast] = await stockAndFast(() => tf.transpose(normal(shape, 5), perm));
@@ -63,9 +85,18 @@ describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit
   });
 
   it.each([
-    [[1, 1, 1, 3], [2, 4, 5, 1]],
-    [[2, 3], [3, 2]],
-    [[2, 1, 3], [1, 4, 2]],
+    [
+      [1, 1, 1, 3],
+      [2, 4, 5, 1],
+    ],
+    [
+      [2, 3],
+      [3, 2],
+    ],
+    [
+      [2, 1, 3],
+      [1, 4, 2],
+    ],
   ])('tile %j by %j', async (shape, reps) => {
     const [stock, fast] = await stockAndFast(() => tf.tile(normal(shape, 6), reps));
     expect(fast).toEqual(stock);
@@ -86,14 +117,32 @@ describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit
   });
 
   it.each([
-    [[2, 3, 3, 4], [2, 3, 3, 4]],
+    [
+      [2, 3, 3, 4],
+      [2, 3, 3, 4],
+    ],
     [[2, 3, 3, 4], []],
     [[4], [2, 3, 3, 4]],
-    [[2, 1, 5], [1, 1, 5]],
-    [[1, 1, 1, 4], [2, 3, 3, 4]],
-    [[2, 3, 3, 4], [1, 1, 1, 4]],
-    [[1, 1, 4], [1, 1, 4]],
-    [[1, 3, 1], [2, 3, 4]],
+    [
+      [2, 1, 5],
+      [1, 1, 5],
+    ],
+    [
+      [1, 1, 1, 4],
+      [2, 3, 3, 4],
+    ],
+    [
+      [2, 3, 3, 4],
+      [1, 1, 1, 4],
+    ],
+    [
+      [1, 1, 4],
+      [1, 1, 4],
+    ],
+    [
+      [1, 3, 1],
+      [2, 3, 4],
+    ],
   ])('binary ops broadcasting %j with %j', async (aShape, bShape) => {
     const [stock, fast] = await stockAndFast(() => {
       const a = normal(aShape, 7);
@@ -107,7 +156,14 @@ describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit
     const step = () => {
       const model = tf.sequential({
         layers: [
-          tf.layers.conv2d({ inputShape: [8, 8, 1], filters: 4, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }),
+          tf.layers.conv2d({
+            inputShape: [8, 8, 1],
+            filters: 4,
+            kernelSize: 3,
+            padding: 'same',
+            useBias: false,
+            kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+          }),
           tf.layers.batchNormalization(),
           tf.layers.activation({ activation: 'relu' }),
           tf.layers.maxPooling2d({ poolSize: 2 }),
@@ -118,7 +174,11 @@ describe('fast cpu kernels give the stock kernels\' float32 results, bit for bit
       const optimizer = tf.train.sgd(0.1);
       const x = tf.randomUniform([6, 8, 8, 1], 0, 1, 'float32', 9);
       const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2], 'int32'), 3);
-      optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor), false, model.trainableWeights.map((w) => w.read() as tf.Variable));
+      optimizer.minimize(
+        () => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor),
+        false,
+        model.trainableWeights.map((w) => w.read() as tf.Variable),
+      );
       const weights = model.getWeights().map((w) => w.clone());
       model.dispose();
       optimizer.dispose();

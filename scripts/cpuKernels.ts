@@ -129,7 +129,12 @@ function conv2DBackpropInput({ inputs, attrs }: KernelArgs, backend: tf.KernelBa
 function maxPoolGrad({ inputs, attrs }: KernelArgs, backend: tf.KernelBackend): tf.TensorInfo | null {
   const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
   if (dy.dtype !== 'float32' || input.dtype !== 'float32') return null;
-  const a = attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: ConvAttrs['pad']; dimRoundingMode?: ConvAttrs['dimRoundingMode'] };
+  const a = attrs as unknown as {
+    filterSize: number | [number, number];
+    strides: number | [number, number];
+    pad: ConvAttrs['pad'];
+    dimRoundingMode?: ConvAttrs['dimRoundingMode'];
+  };
   const info = tf.backend_util.computePool2DInfo(input.shape as Shape4D, a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   const { batchSize, inHeight, inWidth, inChannels: channels, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { effectiveFilterHeight, effectiveFilterWidth } = info;
@@ -186,7 +191,7 @@ function gatherByOdometer(source: TypedArray, shape: number[], step: number[], p
   const wrap = new Array<number>(rank).fill(0);
   const last = rank - 1;
   let from = 0;
-  for (let i = 0; i < out.length; ) {
+  for (let i = 0; i < out.length;) {
     // The innermost dimension in one tight loop; the odometer carries into the others.
     for (let k = 0; k < shape[last]; k++) {
       out[i++] = source[from];
@@ -330,10 +335,22 @@ export function useFastCpuKernels(): () => void {
     override(tf.Tile, tile),
     override(tf.Sum, sumLeadingAxes(false)),
     override(tf.Mean, sumLeadingAxes(true)),
-    override(tf.Add, binary((a, b) => a + b)),
-    override(tf.Sub, binary((a, b) => a - b)),
-    override(tf.Multiply, binary((a, b) => a * b)),
-    override(tf.RealDiv, binary((a, b) => a / b)),
+    override(
+      tf.Add,
+      binary((a, b) => a + b),
+    ),
+    override(
+      tf.Sub,
+      binary((a, b) => a - b),
+    ),
+    override(
+      tf.Multiply,
+      binary((a, b) => a * b),
+    ),
+    override(
+      tf.RealDiv,
+      binary((a, b) => a / b),
+    ),
   ];
   return () => {
     for (const config of stock) {

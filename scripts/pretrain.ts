@@ -19,13 +19,7 @@ import * as tf from '@tensorflow/tfjs';
 import { stratifiedSplit } from '../src/data/split';
 import { createRandom, type Random, shuffleInPlace } from '../src/core/random';
 import { useFastCpuKernels } from './cpuKernels';
-import {
-  DIGIT_SIZE,
-  type DigitSet,
-  imagesToFloat,
-  loadDigitSet,
-  pickLabels,
-} from './mnistDigits';
+import { DIGIT_SIZE, type DigitSet, imagesToFloat, loadDigitSet, pickLabels } from './mnistDigits';
 
 /** Root seed; every other seed below is derived from it by a fixed offset. */
 const SEED = 1729;
@@ -141,7 +135,10 @@ function toBatch(set: DigitSet, indices: ArrayLike<number>): Batch {
  * Returns the mean training loss.
  */
 async function fitEpoch(model: tf.LayersModel, data: Batch, batchSize: number, random: Random): Promise<number> {
-  const order = shuffleInPlace(Int32Array.from({ length: data.labels.length }, (_, i) => i), random) as Int32Array;
+  const order = shuffleInPlace(
+    Int32Array.from({ length: data.labels.length }, (_, i) => i),
+    random,
+  ) as Int32Array;
   const [x, y] = tf.tidy(() => {
     const indices = tf.tensor1d(order, 'int32');
     return [tf.gather(data.x, indices), tf.gather(data.y, indices)];

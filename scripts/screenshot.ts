@@ -39,7 +39,10 @@ if (flag('--train')) {
   await page.getByRole('button', { name: 'Train' }).click();
   await page.getByText(/Validation accuracy: /).waitFor({ timeout: 170_000 });
   // The evaluation runs right after the run: wait for its figures.
-  await page.getByText(/of [\d,]+ images? correct/).first().waitFor({ timeout: 60_000 });
+  await page
+    .getByText(/of [\d,]+ images? correct/)
+    .first()
+    .waitFor({ timeout: 60_000 });
 }
 await page.screenshot({ path: out, fullPage: true });
 console.log(`saved ${out}`);

@@ -17,14 +17,16 @@ export const BUILT_IN_MODELS: readonly BuiltInModel[] = [
     id: 'digits',
     label: 'Digits CNN',
     path: 'models/digits/model.json',
-    about: 'A small CNN (26,517 parameters, 28×28 grey) that this repository trains on MNIST digits 0–4 (npm run pretrain). Fast everywhere: the first-minute demo.',
+    about:
+      'A small CNN (26,517 parameters, 28×28 grey) that this repository trains on MNIST digits 0–4 (npm run pretrain). Fast everywhere: the first-minute demo.',
     freezeAll: true,
   },
   {
     id: 'mobilenet_v2',
     label: 'MobileNetV2',
     path: 'models/mobilenet_v2/model.json',
-    about: 'MobileNetV2 (alpha 1.0, 224×224 RGB, 2.6 M parameters) as shipped by the NSFWJS project (MIT): an ImageNet-family backbone that NSFWJS fine-tuned to 5 content-moderation classes. The studio cuts that head off. Converted from the npm package nsfwjs 4.4.0 at install time (npm run models).',
+    about:
+      'MobileNetV2 (alpha 1.0, 224×224 RGB, 2.6 M parameters) as shipped by the NSFWJS project (MIT): an ImageNet-family backbone that NSFWJS fine-tuned to 5 content-moderation classes. The studio cuts that head off. Converted from the npm package nsfwjs 4.4.0 at install time (npm run models).',
     freezeAll: false,
   },
 ];

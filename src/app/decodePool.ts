@@ -10,7 +10,7 @@ import { DataError, type DataErrorCode } from '../data/errors';
 import type { DecodeImage } from '../data/ingest';
 import type { ImageShape } from '../data/types';
 import type { ResizeMode } from '../core/types';
-import { assertNever } from '../worker/wire';
+import { assertNever } from '../core/assertNever';
 
 /** The part of `Worker` the pool uses; tests pass a fake. */
 export interface DecodeWorkerLike {
@@ -62,7 +62,15 @@ function abortError(): DOMException {
   return new DOMException('Adding images was cancelled.', 'AbortError');
 }
 
-type Job = { id: number; blob: Blob; shape: ImageShape; resize: ResizeMode; resolve(pixels: Uint8Array): void; reject(error: Error): void; timer?: ReturnType<typeof setTimeout> };
+type Job = {
+  id: number;
+  blob: Blob;
+  shape: ImageShape;
+  resize: ResizeMode;
+  resolve(pixels: Uint8Array): void;
+  reject(error: Error): void;
+  timer?: ReturnType<typeof setTimeout>;
+};
 type Slot = { worker: DecodeWorkerLike; running: Map<number, Job> };
 
 /** Creates a pool of decode workers; the workers start on the first request. */

@@ -186,18 +186,35 @@ async function rederive(target: DecodeTarget): Promise<void> {
     const size = `${shape.height}×${shape.width}×${shape.channels}`;
     if (controller.signal.aborted) {
       if (job.byUser) {
-        state.reportRejected([], [{ level: 'warning', message: `Re-deriving the images for this model (${size}) was cancelled after ${done.toLocaleString('en-US')} of ${images.length.toLocaleString('en-US')}; they keep the previous model's size. Pick the model again to re-derive them, or add the folder again.` }]);
+        state.reportRejected(
+          [],
+          [
+            {
+              level: 'warning',
+              message: `Re-deriving the images for this model (${size}) was cancelled after ${done.toLocaleString('en-US')} of ${images.length.toLocaleString('en-US')}; they keep the previous model's size. Pick the model again to re-derive them, or add the folder again.`,
+            },
+          ],
+        );
       }
       return;
     }
     // Images added while this ran (none: adding cancels it) or removed since are handled by replacePixels.
     const notices: DatasetNotice[] = [...state.notices];
     if (noSource > 0) {
-      notices.push({ level: 'warning', message: `${noSource.toLocaleString('en-US')} ${noSource === 1 ? 'image was' : 'images were'} removed: the original file was not kept, so it could not be re-decoded at ${size}. Add its folder again.` });
+      notices.push({
+        level: 'warning',
+        message: `${noSource.toLocaleString('en-US')} ${noSource === 1 ? 'image was' : 'images were'} removed: the original file was not kept, so it could not be re-decoded at ${size}. Add its folder again.`,
+      });
     }
     if (failed.length > 0) {
-      const shown = failed.slice(0, 5).map((p) => `'${p}'`).join(', ');
-      notices.push({ level: 'warning', message: `${failed.length.toLocaleString('en-US')} ${failed.length === 1 ? 'image' : 'images'} could not be re-decoded at ${size} and ${failed.length === 1 ? 'was' : 'were'} removed (the file may have been moved or deleted since it was added): ${shown}${failed.length > 5 ? ', …' : ''}. Add the folder again.` });
+      const shown = failed
+        .slice(0, 5)
+        .map((p) => `'${p}'`)
+        .join(', ');
+      notices.push({
+        level: 'warning',
+        message: `${failed.length.toLocaleString('en-US')} ${failed.length === 1 ? 'image' : 'images'} could not be re-decoded at ${size} and ${failed.length === 1 ? 'was' : 'were'} removed (the file may have been moved or deleted since it was added): ${shown}${failed.length > 5 ? ', …' : ''}. Add the folder again.`,
+      });
     }
     state.setDecodedFor(target);
     state.replacePixels(pixels, notices);

@@ -60,7 +60,11 @@ async function decodeOne(file: File, shape: ImageShape, decode: (blob: Blob) => 
  * them in one request, and returns each good image with its top classes; each bad file is named with
  * its reason and the rest are still predicted. Rejects when no run has ended or the worker refuses.
  */
-export async function predictFiles(files: readonly File[], client: StudioClient, state: StudioState): Promise<{ images: PredictedImage[]; rejected: RejectedFile[] }> {
+export async function predictFiles(
+  files: readonly File[],
+  client: StudioClient,
+  state: StudioState,
+): Promise<{ images: PredictedImage[]; rejected: RejectedFile[] }> {
   const blocker = predictBlocker(state);
   if (blocker) throw new Error(blocker);
   const { inputShape } = state.model!;
@@ -80,12 +84,18 @@ export async function predictFiles(files: readonly File[], client: StudioClient,
     else good.push({ name: files[i].name, pixels: result });
   });
   if (good.length === 0) return { images: [], rejected };
-  const packed = packImages(good.map((g) => g.pixels), shape);
+  const packed = packImages(
+    good.map((g) => g.pixels),
+    shape,
+  );
   const { probabilities, numClasses } = await client.predict({ pixels: packed, labels: new Int32Array(good.length), shape });
   const images = good.map((g, row) => ({
     ...g,
     shape,
-    top: topK(probabilityRow(probabilities, numClasses, row), PREDICT_TOP_K).map((c) => ({ className: run.classNames[c.classIndex] ?? `class ${c.classIndex}`, probability: c.probability })),
+    top: topK(probabilityRow(probabilities, numClasses, row), PREDICT_TOP_K).map((c) => ({
+      className: run.classNames[c.classIndex] ?? `class ${c.classIndex}`,
+      probability: c.probability,
+    })),
   }));
   return { images, rejected };
 }

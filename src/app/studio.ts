@@ -84,7 +84,11 @@ export async function loadModelFromUrl(text: string): Promise<void> {
     return;
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    useStudio.getState().modelFailed(`'${text}' is a ${url.protocol.slice(0, -1)} address; only http and https URLs can be loaded. For files on this computer, use Import model.`);
+    useStudio
+      .getState()
+      .modelFailed(
+        `'${text}' is a ${url.protocol.slice(0, -1)} address; only http and https URLs can be loaded. For files on this computer, use Import model.`,
+      );
     return;
   }
   await studioClient().loadModel({ kind: 'url', url: url.href }, { kind: 'url', url: url.href });

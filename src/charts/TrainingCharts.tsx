@@ -148,7 +148,9 @@ export function TrainingCharts() {
         markers={batchMarkers}
         describe={(c) => {
           const n = c[0].length;
-          return n ? `${n} batches; last loss ${formatLoss(c[1][n - 1] as number)}, smoothed ${formatLoss(c[2][n - 1] as number)}` : 'No batches yet: press Train.';
+          return n
+            ? `${n} batches; last loss ${formatLoss(c[1][n - 1] as number)}, smoothed ${formatLoss(c[2][n - 1] as number)}`
+            : 'No batches yet: press Train.';
         }}
       />
       <StreamingChart

@@ -8,9 +8,36 @@ import type { Transport } from './transport';
 const model: ModelDescription = {
   name: 'tiny',
   layers: [
-    { name: 'conv', className: 'Conv2D', outputShape: [2, 2, 3], trainableParams: 30, nonTrainableParams: 0, frozenInSource: true, origin: 'pretrained', parent: null },
-    { name: 'flat', className: 'Flatten', outputShape: [12], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
-    { name: 'out', className: 'Dense', outputShape: [2], trainableParams: 26, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
+    {
+      name: 'conv',
+      className: 'Conv2D',
+      outputShape: [2, 2, 3],
+      trainableParams: 30,
+      nonTrainableParams: 0,
+      frozenInSource: true,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'flat',
+      className: 'Flatten',
+      outputShape: [12],
+      trainableParams: 0,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'out',
+      className: 'Dense',
+      outputShape: [2],
+      trainableParams: 26,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
   ],
   defaultCutLayer: 'flat',
   inputShape: { height: 2, width: 2, channels: 1 },
@@ -52,15 +79,17 @@ async function readyClient() {
   await client.init('auto');
   await client.loadModel({ kind: 'url', url: 'model.json' }, { kind: 'url', url: 'model.json' });
   const pixels = (v: number) => new Uint8Array(4).fill(v);
-  store.getState().loadSample('s', [
-    ...[1, 2, 3, 4].map((v) => ({ path: `a/${v}`, className: 'a', pixels: pixels(v) })),
-    ...[5, 6, 7, 8].map((v) => ({ path: `b/${v}`, className: 'b', pixels: pixels(v) })),
-  ]);
+  store
+    .getState()
+    .loadSample('s', [
+      ...[1, 2, 3, 4].map((v) => ({ path: `a/${v}`, className: 'a', pixels: pixels(v) })),
+      ...[5, 6, 7, 8].map((v) => ({ path: `b/${v}`, className: 'b', pixels: pixels(v) })),
+    ]);
   return { store, client, ...fake };
 }
 
 describe('studio client', () => {
-  it('starts from the file\'s own freeze flags and sends a run with transferred, split buffers', async () => {
+  it("starts from the file's own freeze flags and sends a run with transferred, split buffers", async () => {
     const { store, client, sent } = await readyClient();
     expect(store.getState().freezePlan).toEqual({ conv: true, flat: false, out: false });
     const runId = client.train();
@@ -100,12 +129,18 @@ describe('studio client', () => {
 });
 
 describe('studio client: export', () => {
-  it('resolves with the worker\'s artifacts, and rejects with the worker\'s reason', async () => {
+  it("resolves with the worker's artifacts, and rejects with the worker's reason", async () => {
     const { client, sent, reply } = await readyClient();
     const exported = client.exportModel();
     const { request } = sent[sent.length - 1];
     if (request.type !== 'exportModel') throw new Error(request.type);
-    const artifacts = { format: 'layers-model', generatedBy: 'test', modelTopology: { class_name: 'Model', config: { name: 'm', layers: [] } }, weightSpecs: [], weightData: new ArrayBuffer(0) };
+    const artifacts = {
+      format: 'layers-model',
+      generatedBy: 'test',
+      modelTopology: { class_name: 'Model', config: { name: 'm', layers: [] } },
+      weightSpecs: [],
+      weightData: new ArrayBuffer(0),
+    };
     reply({ type: 'modelExported', requestId: request.requestId, artifacts });
     await expect(exported).resolves.toBe(artifacts);
     const refused = client.exportModel();
@@ -117,13 +152,23 @@ describe('studio client: export', () => {
 
 describe('studio client: freeze audit', () => {
   const report = (failed: string[]) => ({
-    layers: [{ layer: 'conv', frozen: true, statisticsMayChange: false, weights: [], maxAbsChange: failed.length ? 0.5 : 0, relativeUpdate: 0.25, ok: failed.length === 0 }],
+    layers: [
+      {
+        layer: 'conv',
+        frozen: true,
+        statisticsMayChange: false,
+        weights: [],
+        maxAbsChange: failed.length ? 0.5 : 0,
+        relativeUpdate: 0.25,
+        ok: failed.length === 0,
+      },
+    ],
     failed,
     frozenLayers: 1,
     when: 'run-end' as const,
   });
 
-  it('stores the current run\'s relative updates and audit, drops a stale run\'s, and clears both on a new run', async () => {
+  it("stores the current run's relative updates and audit, drops a stale run's, and clears both on a new run", async () => {
     const { store, client, reply } = await readyClient();
     client.train();
     reply({ type: 'layerUpdates', runId: 1, epoch: 0, updates: { conv: 0, out: 0.1 } });
@@ -142,7 +187,7 @@ describe('studio client: freeze audit', () => {
     expect(store.getState().layerUpdates).toBeNull();
   });
 
-  it('verify sends a request, stores the answer, and rejects with the worker\'s reason', async () => {
+  it("verify sends a request, stores the answer, and rejects with the worker's reason", async () => {
     const { store, client, sent, reply } = await readyClient();
     client.train();
     const verified = client.verify();
@@ -191,7 +236,16 @@ describe('studio client: live control of a run', () => {
     client.resume();
     reply({ type: 'paused', runId, paused: false });
     expect(sent.filter((s) => s.request.type === 'pause' || s.request.type === 'resume').map((s) => s.request.type)).toEqual(['pause', 'resume']);
-    const change = { step: 4, epoch: 1, batch: 0, cause: 'schedule' as const, label: 'unfreeze conv', trainableParams: 56, learningRateFactor: 0.1, optimizerVariables: [] };
+    const change = {
+      step: 4,
+      epoch: 1,
+      batch: 0,
+      cause: 'schedule' as const,
+      label: 'unfreeze conv',
+      trainableParams: 56,
+      learningRateFactor: 0.1,
+      optimizerVariables: [],
+    };
     reply({ type: 'trainableChanged', runId, change });
     reply({ type: 'trainableChanged', runId: runId + 5, change: { ...change, step: 9 } }); // another run's: dropped
     expect(store.getState().trainableChanges).toEqual([change]);
@@ -287,7 +341,8 @@ describe('studio client: a crashed worker', () => {
     const verified = client.verify();
     const predicted = client.predict({ pixels: new Uint8Array(4), labels: new Int32Array(1), shape: { height: 2, width: 2, channels: 1 } });
     crash('out of memory');
-    for (const pending of [exported, verified, predicted]) await expect(pending).rejects.toThrow(/^The training worker crashed: out of memory\. Press “Restart the training worker”/);
+    for (const pending of [exported, verified, predicted])
+      await expect(pending).rejects.toThrow(/^The training worker crashed: out of memory\. Press “Restart the training worker”/);
     expect(store.getState().workerCrash).toEqual({ message: 'out of memory', restarting: false, restartError: null });
     await expect(client.exportModel()).rejects.toThrow('The training worker crashed: out of memory.');
     expect(client.train()).toBeNull();
@@ -393,7 +448,11 @@ describe('studio client: the evaluation of a run', () => {
     const validation = new Float32Array(evaluation.validation!.images.length * 2).fill(0.5);
     const testProbabilities = new Float32Array(test.labels.length * 2).fill(0.5);
     reply({ type: 'heldOutPredictions', runId, numClasses: 2, validation, test: testProbabilities });
-    expect(store.getState().evaluation).toMatchObject({ status: 'done', validation: { probabilities: validation }, test: { probabilities: testProbabilities } });
+    expect(store.getState().evaluation).toMatchObject({
+      status: 'done',
+      validation: { probabilities: validation },
+      test: { probabilities: testProbabilities },
+    });
   });
 
   it('stores why the worker could not predict them', async () => {

@@ -4,7 +4,7 @@ import type { ImageShape } from '../data/types';
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import { sourceFreezePlan } from '../core/params';
 import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
-import { assertNever } from '../worker/wire';
+import { assertNever } from '../core/assertNever';
 import type { ModelOrigin, StudioStore } from '../store/store';
 import { isRunActive, nextRunTraining, nextRunValidationTrainedOn, runPlanSettings, trainBlocker } from '../store/selectors';
 import type { Transport } from './transport';
@@ -146,7 +146,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
   });
 
   /** The reply's error message, or what was unexpected about it. */
-  const failureOf = (reply: WorkerReply, what: string) => (reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to ${what}.`);
+  const failureOf = (reply: WorkerReply, what: string) =>
+    reply.type === 'requestFailed' ? reply.error.message : `Unexpected reply '${reply.type}' to ${what}.`;
 
   return {
     async init(preference, allowSoftwareWebgl = false) {
@@ -187,7 +188,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         ? 'The training worker crashed. Press “Restart the training worker” first.'
         : isRunActive(state)
           ? `Run ${state.runId} is still in progress: wait for it to end, or press Stop, then Train again.`
-          : trainBlocker(state) ?? settings.error;
+          : (trainBlocker(state) ?? settings.error);
       if (blocker) {
         // A refusal is not a run: the live run (or the last one's result) stays as it is.
         state.trainRefused(blocker);
@@ -198,7 +199,10 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       // The held-out test images must never be trained on; the evaluation after the run reads the same split.
       const { labels, split } = splitDataset(state);
       const gather = (indices: Int32Array): WireImageSet => ({
-        pixels: packImages(Array.from(indices, (i) => state.images[i].pixels), shape),
+        pixels: packImages(
+          Array.from(indices, (i) => state.images[i].pixels),
+          shape,
+        ),
         labels: Int32Array.from(indices, (i) => labels[i]),
         shape,
       });
@@ -218,7 +222,8 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         // Only a run that goes on from the last run's weights can have seen its validation images.
         validationTrainedOn: nextRunValidationTrainedOn(state),
       });
-      const held = (indices: Int32Array) => (indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null);
+      const held = (indices: Int32Array) =>
+        indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null;
       state.evaluationPrepared(runId, held(split.validation), held(split.test));
       const transfer: Transferable[] = [train.pixels.buffer, train.labels.buffer];
       for (const set of [validation, test]) if (set) transfer.push(set.pixels.buffer, set.labels.buffer);

@@ -34,7 +34,11 @@ export function DataPanel() {
     return byClass;
   }, [images, classNames]);
   const splits = counts.map((count) => classSplit(count, validationFraction, testFraction));
-  const total = splits.reduce((sum, s) => ({ train: sum.train + s.train, validation: sum.validation + s.validation, test: sum.test + s.test }), { train: 0, validation: 0, test: 0 });
+  const total = splits.reduce((sum, s) => ({ train: sum.train + s.train, validation: sum.validation + s.validation, test: sum.test + s.test }), {
+    train: 0,
+    validation: 0,
+    test: 0,
+  });
   const shape: ImageShape | null = model ? { ...model.inputShape, channels: model.inputShape.channels === 3 ? 3 : 1 } : null;
   // Pasted images go to the selected class, or to the first one until the user picks.
   const pasteTarget = selectedClass !== null && classNames.includes(selectedClass) ? selectedClass : (classNames[0] ?? null);

@@ -96,7 +96,10 @@ export function LayerTree() {
       const frozen = freezeUpTo(latest.current.layers, name);
       const upTo = new Set(frozen);
       setLayersFrozen(frozen, true);
-      setLayersFrozen(latest.current.layers.filter((l) => l.origin === 'pretrained' && !upTo.has(l.name)).map((l) => l.name), false);
+      setLayersFrozen(
+        latest.current.layers.filter((l) => l.origin === 'pretrained' && !upTo.has(l.name)).map((l) => l.name),
+        false,
+      );
     },
     [setLayersFrozen],
   );
@@ -132,12 +135,24 @@ export function LayerTree() {
     const row = rows[index];
     const page = Math.max(1, Math.floor((scrollRef.current?.clientHeight ?? ROW_HEIGHT) / ROW_HEIGHT) - 1);
     switch (event.key) {
-      case 'ArrowDown': moveTo(index + 1); break;
-      case 'ArrowUp': moveTo(index - 1); break;
-      case 'PageDown': moveTo(index + page); break;
-      case 'PageUp': moveTo(index - page); break;
-      case 'Home': moveTo(0); break;
-      case 'End': moveTo(rows.length - 1); break;
+      case 'ArrowDown':
+        moveTo(index + 1);
+        break;
+      case 'ArrowUp':
+        moveTo(index - 1);
+        break;
+      case 'PageDown':
+        moveTo(index + page);
+        break;
+      case 'PageUp':
+        moveTo(index - page);
+        break;
+      case 'Home':
+        moveTo(0);
+        break;
+      case 'End':
+        moveTo(rows.length - 1);
+        break;
       case 'ArrowRight':
         if (row.kind === 'group' && !row.expanded) toggleExpanded(row.group.id);
         else if (row.kind === 'group' && rows[index + 1]?.kind === 'layer') moveTo(index + 1);
@@ -197,7 +212,7 @@ export function LayerTree() {
       />
     );
   };
-  for (let p = 0; p < order.length; ) {
+  for (let p = 0; p < order.length;) {
     const i = order[p++];
     const row = rows[i];
     if (row.kind === 'layer') {
@@ -236,8 +251,12 @@ export function LayerTree() {
       {groups.length > 0 ? (
         <div className="tree-tools">
           <span className="muted small">{groups.length} groups</span>
-          <button type="button" onClick={() => setExpanded(new Set(groups.map((g) => g.id)))}>Expand all</button>
-          <button type="button" onClick={() => setExpanded(new Set())}>Collapse all</button>
+          <button type="button" onClick={() => setExpanded(new Set(groups.map((g) => g.id)))}>
+            Expand all
+          </button>
+          <button type="button" onClick={() => setExpanded(new Set())}>
+            Collapse all
+          </button>
         </div>
       ) : null}
       <div className="tree-header" aria-hidden="true">

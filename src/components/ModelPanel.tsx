@@ -36,7 +36,8 @@ function ParamSummary() {
         <span style={{ width: `${share * 100}%` }} />
       </div>
       <p className="muted small">
-        {layers.frozen} of {layers.pretrained} pretrained layers frozen. BatchNorm moving statistics never train, and a frozen BatchNorm layer runs in inference mode.
+        {layers.frozen} of {layers.pretrained} pretrained layers frozen. BatchNorm moving statistics never train, and a frozen BatchNorm layer runs in inference
+        mode.
       </p>
     </div>
   );
@@ -55,8 +56,16 @@ export function ModelPanel() {
     <section className="panel model-panel" aria-labelledby="model-heading">
       <h2 id="model-heading">1 · Model</h2>
       <ModelSource />
-      {status === 'loading' ? <p className="muted" role="status">Loading the model…</p> : null}
-      {error ? <p className="error" role="alert">{error}</p> : null}
+      {status === 'loading' ? (
+        <p className="muted" role="status">
+          Loading the model…
+        </p>
+      ) : null}
+      {error ? (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      ) : null}
       {model ? (
         <>
           <ModelCard />
@@ -65,8 +74,12 @@ export function ModelPanel() {
           <HeadSettings />
           <FreezePresets />
           <div className="toolbar">
-            <button type="button" onClick={() => setAllFrozen(true)}>Freeze all</button>
-            <button type="button" onClick={() => setAllFrozen(false)}>Unfreeze all</button>
+            <button type="button" onClick={() => setAllFrozen(true)}>
+              Freeze all
+            </button>
+            <button type="button" onClick={() => setAllFrozen(false)}>
+              Unfreeze all
+            </button>
             <label className="filter">
               <span className="visually-hidden">Filter layers</span>
               <input type="search" placeholder="Filter layers" aria-label="Filter layers" value={filter} onChange={(e) => setLayerFilter(e.target.value)} />

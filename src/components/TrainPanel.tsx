@@ -53,7 +53,9 @@ function EpochsField({ hintId }: { hintId: string }) {
 function EpochsHint({ id }: { id: string }) {
   const next = useStudio((s) => nextRunTraining(s).explanation);
   const active = useStudio((s) => isRunActive(s));
-  const running = useStudio((s) => (s.runSettings ? s.runSettings.autoEpochs ?? `${s.runSettings.config.epochs} epoch${s.runSettings.config.epochs === 1 ? '' : 's'} as set.` : null));
+  const running = useStudio((s) =>
+    s.runSettings ? (s.runSettings.autoEpochs ?? `${s.runSettings.config.epochs} epoch${s.runSettings.config.epochs === 1 ? '' : 's'} as set.`) : null,
+  );
   return (
     <p id={id} className="muted small epochs-hint">
       {active && running ? `This run — ${running}` : next}
@@ -110,14 +112,32 @@ function AdvancedSettings({ disabled }: { disabled: boolean }) {
       <div className="train-controls">
         <label className="field" htmlFor={optimizerId}>
           <span>Optimizer</span>
-          <select id={optimizerId} value={config.optimizer ?? 'adam'} disabled={disabled} onChange={(e) => setConfig({ optimizer: e.target.value as OptimizerName })}>
-            {OPTIMIZERS.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          <select
+            id={optimizerId}
+            value={config.optimizer ?? 'adam'}
+            disabled={disabled}
+            onChange={(e) => setConfig({ optimizer: e.target.value as OptimizerName })}
+          >
+            {OPTIMIZERS.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
           </select>
         </label>
         <label className="field" htmlFor={scheduleId}>
           <span>Learning-rate schedule</span>
-          <select id={scheduleId} value={config.schedule ?? 'constant'} disabled={disabled} onChange={(e) => setConfig({ schedule: e.target.value as LearningRateSchedule })}>
-            {SCHEDULES.map((o) => <option key={o.value} value={o.value}>{o.label}</option>)}
+          <select
+            id={scheduleId}
+            value={config.schedule ?? 'constant'}
+            disabled={disabled}
+            onChange={(e) => setConfig({ schedule: e.target.value as LearningRateSchedule })}
+          >
+            {SCHEDULES.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
           </select>
         </label>
         <label className="field checkbox-field">
@@ -143,8 +163,8 @@ function AdvancedSettings({ disabled }: { disabled: boolean }) {
         />
       </div>
       <p className="muted small">
-        Early stopping ends the run when the validation loss has not improved for “patience” epochs, and keeps the weights of the best epoch.
-        A stopped run also keeps its best weights.
+        Early stopping ends the run when the validation loss has not improved for “patience” epochs, and keeps the weights of the best epoch. A stopped run also
+        keeps its best weights.
       </p>
     </details>
   );
@@ -172,12 +192,12 @@ function endSentence(outcome: RunOutcome, patience: number | null): string | nul
 function featureCacheLine(cache: FeatureCacheUse, firstChange?: TrainableChange): string {
   if (!cache.used) return `Feature cache: not used${cache.reason ? `: ${cache.reason}` : ''}.`;
   const on = cache.backend ? ` on ${cache.backend}` : '';
-  const probed = cache.probes && cache.probes.length > 1
-    ? `; forward pass per image: ${cache.probes.map((p) => `${p.backend} ${p.msPerImage === null ? 'could not run' : `${p.msPerImage.toFixed(p.msPerImage < 10 ? 2 : 0)} ms`}`).join(', ')}`
-    : '';
-  const how = cache.built && cache.millis !== null
-    ? `built${on} in ${formatDuration(cache.millis)} (${formatCount(cache.images ?? 0)} images${probed})`
-    : 'reused';
+  const probed =
+    cache.probes && cache.probes.length > 1
+      ? `; forward pass per image: ${cache.probes.map((p) => `${p.backend} ${p.msPerImage === null ? 'could not run' : `${p.msPerImage.toFixed(p.msPerImage < 10 ? 2 : 0)} ms`}`).join(', ')}`
+      : '';
+  const how =
+    cache.built && cache.millis !== null ? `built${on} in ${formatDuration(cache.millis)} (${formatCount(cache.images ?? 0)} images${probed})` : 'reused';
   const until = firstChange ? ` while everything below it was frozen (until epoch ${firstChange.epoch + 1}, batch ${firstChange.batch + 1})` : '';
   return `Feature cache: ${how}, head trained on cached features${until}.`;
 }
@@ -200,19 +220,29 @@ function Outcome() {
   const patience = useStudio((s) => s.runSettings?.config.earlyStopping?.patience ?? null);
   const trainedOn = useStudio((s) => s.runSettings?.validationTrainedOn ?? 0);
   const perEpoch = epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null;
-  if (status === 'failed' && error) return <p className="error" role="alert">{error}</p>;
+  if (status === 'failed' && error)
+    return (
+      <p className="error" role="alert">
+        {error}
+      </p>
+    );
   if (status !== 'done' || !outcome) return null;
   const ending = endSentence(outcome, patience);
   return (
     <div className="outcome">
-      {outcome.failure ? <p className="error" role="alert">{outcome.failure}</p> : null}
+      {outcome.failure ? (
+        <p className="error" role="alert">
+          {outcome.failure}
+        </p>
+      ) : null}
       {ending ? <p className="run-ending">{ending}</p> : null}
       {outcome.validationAccuracy !== null ? (
         <>
           <p className="big-number">Validation accuracy: {formatPercent(outcome.validationAccuracy)}</p>
           {trainedOn > 0 ? (
             <p className="small trained-on">
-              Optimistic: {formatCount(trainedOn)} of these validation images {trainedOn === 1 ? 'was' : 'were'} trained on by an earlier run (the run went on from its weights).
+              Optimistic: {formatCount(trainedOn)} of these validation images {trainedOn === 1 ? 'was' : 'were'} trained on by an earlier run (the run went on
+              from its weights).
             </p>
           ) : null}
         </>
@@ -220,7 +250,8 @@ function Outcome() {
         <p>No validation images: add more images per class to measure accuracy.</p>
       )}
       <p className="muted small">
-        {outcome.stopped ? 'Stopped' : 'Finished'} after {outcome.epochsCompleted} full epoch{outcome.epochsCompleted === 1 ? '' : 's'} ({formatCount(outcome.batches)} batches)
+        {outcome.stopped ? 'Stopped' : 'Finished'} after {outcome.epochsCompleted} full epoch{outcome.epochsCompleted === 1 ? '' : 's'} (
+        {formatCount(outcome.batches)} batches)
         {perEpoch !== null ? `, ${formatDuration(perEpoch)} per epoch` : ''}
         {setup ? ` on ${setup.backend}; ${optimizerWords(setup, changes)}.` : '.'}
       </p>
@@ -261,7 +292,8 @@ function RunProgress() {
         <ul className="small trainable-changes" aria-label="Changes of the trainable set">
           {changes.map((c) => (
             <li key={c.step}>
-              Epoch {c.epoch + 1}, batch {c.batch + 1}: {c.cause === 'live' ? 'live change, ' : ''}{c.label} — new optimizer for {formatCount(c.trainableParams)} parameters
+              Epoch {c.epoch + 1}, batch {c.batch + 1}: {c.cause === 'live' ? 'live change, ' : ''}
+              {c.label} — new optimizer for {formatCount(c.trainableParams)} parameters
             </li>
           ))}
         </ul>
@@ -278,7 +310,13 @@ function FromPretrainedField({ disabled }: { disabled: boolean }) {
   return (
     <div className="from-pretrained">
       <label className="field checkbox-field">
-        <input type="checkbox" checked={fromPretrained} disabled={disabled} aria-describedby={hintId} onChange={(e) => setConfig({ fromPretrained: e.target.checked })} />
+        <input
+          type="checkbox"
+          checked={fromPretrained}
+          disabled={disabled}
+          aria-describedby={hintId}
+          onChange={(e) => setConfig({ fromPretrained: e.target.checked })}
+        />
         <span>Start from the pretrained weights</span>
       </label>
       <p id={hintId} className="muted small">

@@ -17,8 +17,8 @@ export function WorkerCrashAlert() {
         The training worker crashed
       </h2>
       <p>
-        It said: “{crash.message}”. A run in progress, and any export, check or prediction that was waiting, were cancelled; the trained weights of the last run are
-        lost. Your data, freeze plan and settings are kept.
+        It said: “{crash.message}”. A run in progress, and any export, check or prediction that was waiting, were cancelled; the trained weights of the last run
+        are lost. Your data, freeze plan and settings are kept.
       </p>
       {crash.restartError ? <p className="error">{crash.restartError}</p> : null}
       <div className="toolbar">

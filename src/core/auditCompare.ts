@@ -166,7 +166,16 @@ export function compareSnapshots(
     }
     const maxChange = weights.reduce((m, w) => Math.max(m, w.maxAbsChange), 0);
     const relative = weights.some((w) => w.after === 'missing') ? Infinity : relativeChange(pairs);
-    layers.push({ layer: layer.name, frozen, statisticsMayChange: statsFree, statisticsFixed: statsFixed, weights, maxAbsChange: maxChange, relativeUpdate: relative, ok });
+    layers.push({
+      layer: layer.name,
+      frozen,
+      statisticsMayChange: statsFree,
+      statisticsFixed: statsFixed,
+      weights,
+      maxAbsChange: maxChange,
+      relativeUpdate: relative,
+      ok,
+    });
   }
   return {
     layers,

@@ -71,9 +71,9 @@ export function drawAugmentation(shape: InputShape, config: AugmentationConfig, 
   const symmetric = () => 2 * random() - 1;
   const flip = random() < 0.5 && config.flip;
   const keep = 1 - config.crop * random();
-  const shiftX = symmetric() * (1 - keep) * shape.width / 2;
-  const shiftY = symmetric() * (1 - keep) * shape.height / 2;
-  const angle = symmetric() * config.rotation * Math.PI / 180;
+  const shiftX = (symmetric() * (1 - keep) * shape.width) / 2;
+  const shiftY = (symmetric() * (1 - keep) * shape.height) / 2;
+  const angle = (symmetric() * config.rotation * Math.PI) / 180;
   const brightness = symmetric() * config.brightness * 255;
   const contrast = 1 + symmetric() * config.contrast;
   return { flip, keep, shiftX, shiftY, angle, brightness, contrast };
@@ -145,7 +145,9 @@ function warp(pixels: Uint8Array, shape: InputShape, draw: AugmentationDraw): Fl
 export function augmentImage(pixels: Uint8Array, shape: InputShape, config: AugmentationConfig, random: Random): Uint8Array {
   const { height, width, channels } = shape;
   if (pixels.length !== height * width * channels) {
-    throw new Error(`Augmentation got ${pixels.length} pixel values for a ${height}×${width}×${channels} image; pass exactly one image of the model's input size.`);
+    throw new Error(
+      `Augmentation got ${pixels.length} pixel values for a ${height}×${width}×${channels} image; pass exactly one image of the model's input size.`,
+    );
   }
   const draw = drawAugmentation(shape, config, random);
   const geometric = !isIdentityGeometry(draw);

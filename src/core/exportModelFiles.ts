@@ -171,7 +171,9 @@ export function readExportedStructure(topology: KerasModelTopology): ExportedStr
   const head = layers.filter((layer) => HEAD_NAMES.has(layer.name));
   const output = head[head.length - 1];
   if (!output || output.class_name !== 'Dense') {
-    throw new Error(`Model '${topology.config.name}' has no studio head (no layer named ${HEAD_LAYER_NAMES.map((n) => `'${n}'`).join(', ')}); only a model trained in the studio can be exported.`);
+    throw new Error(
+      `Model '${topology.config.name}' has no studio head (no layer named ${HEAD_LAYER_NAMES.map((n) => `'${n}'`).join(', ')}); only a model trained in the studio can be exported.`,
+    );
   }
   const firstInbound = (head[0].inbound_nodes[0] as unknown[][] | undefined)?.[0]?.[0];
   const freezePlan: FreezePlan = {};
@@ -236,7 +238,16 @@ function planProvenance(start: FreezePlan, changes: readonly TrainableChange[]):
     const frozen = (change.frozen ?? []).filter((name) => name in atEnd);
     for (const name of unfrozen) atEnd[name] = false;
     for (const name of frozen) atEnd[name] = true;
-    return { step: change.step, epoch: change.epoch + 1, batch: change.batch + 1, cause: change.cause, label: change.label, unfrozen, frozen, learningRateFactor: change.learningRateFactor };
+    return {
+      step: change.step,
+      epoch: change.epoch + 1,
+      batch: change.batch + 1,
+      cause: change.cause,
+      label: change.label,
+      unfrozen,
+      frozen,
+      learningRateFactor: change.learningRateFactor,
+    };
   });
   return { freezePlan: { ...start }, planChanges, freezePlanAtEnd: atEnd };
 }

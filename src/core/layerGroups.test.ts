@@ -81,19 +81,35 @@ describe('blockKey', () => {
 describe('groupLayers', () => {
   it('groups a MobileNetV2 by block and leaves the stem, the top and the head alone', () => {
     const names = [
-      'Conv1', 'bn_Conv1', 'Conv1_relu',
-      'expanded_conv_depthwise', 'expanded_conv_depthwise_BN', 'expanded_conv_project',
-      'block_1_expand', 'block_1_expand_BN', 'block_1_depthwise',
-      'block_2_expand', 'block_2_project_BN', 'block_2_add',
-      'Conv_1', 'Conv_1_bn', 'out_relu',
+      'Conv1',
+      'bn_Conv1',
+      'Conv1_relu',
+      'expanded_conv_depthwise',
+      'expanded_conv_depthwise_BN',
+      'expanded_conv_project',
+      'block_1_expand',
+      'block_1_expand_BN',
+      'block_1_depthwise',
+      'block_2_expand',
+      'block_2_project_BN',
+      'block_2_add',
+      'Conv_1',
+      'Conv_1_bn',
+      'out_relu',
     ];
     const tree = groupLayers([...names.map((n) => layer(n)), head('head_pool'), head('head_dense')]);
     expect(shape(tree)).toEqual([
-      'Conv1', 'bn_Conv1', 'Conv1_relu',
+      'Conv1',
+      'bn_Conv1',
+      'Conv1_relu',
       'expanded_conv[expanded_conv_depthwise expanded_conv_depthwise_BN expanded_conv_project]',
       'block_1[block_1_expand block_1_expand_BN block_1_depthwise]',
       'block_2[block_2_expand block_2_project_BN block_2_add]',
-      'Conv_1', 'Conv_1_bn', 'out_relu', 'head_pool', 'head_dense',
+      'Conv_1',
+      'Conv_1_bn',
+      'out_relu',
+      'head_pool',
+      'head_dense',
     ]);
   });
 
@@ -116,7 +132,11 @@ describe('groupLayers', () => {
   });
 
   it('takes an unprefixed layer sandwiched inside a block into it (Xception residual conv), not one between blocks', () => {
-    const tree = groupLayers(['block2_sepconv1', 'block2_sepconv2_bn', 'conv2d', 'block2_pool', 'batch_normalization', 'add', 'block3_sepconv1_act', 'block3_sepconv1'].map((n) => layer(n)));
+    const tree = groupLayers(
+      ['block2_sepconv1', 'block2_sepconv2_bn', 'conv2d', 'block2_pool', 'batch_normalization', 'add', 'block3_sepconv1_act', 'block3_sepconv1'].map((n) =>
+        layer(n),
+      ),
+    );
     expect(shape(tree)).toEqual([
       'block2[block2_sepconv1 block2_sepconv2_bn conv2d block2_pool]',
       'batch_normalization',
@@ -127,16 +147,28 @@ describe('groupLayers', () => {
 
   it('ends Inception blocks at mixedN; the stem up to its last max pooling stays top level', () => {
     const rows = [
-      layer('conv2d'), layer('max_pooling2d', { className: 'MaxPooling2D' }), layer('conv2d_1'), layer('max_pooling2d_1', { className: 'MaxPooling2D' }),
-      layer('conv2d_5'), layer('average_pooling2d', { className: 'AveragePooling2D' }), layer('mixed0', { className: 'Concatenate' }),
-      layer('conv2d_12'), layer('max_pooling2d_2', { className: 'MaxPooling2D' }), layer('mixed1', { className: 'Concatenate' }),
-      layer('avg_pool'), head('head_dense'),
+      layer('conv2d'),
+      layer('max_pooling2d', { className: 'MaxPooling2D' }),
+      layer('conv2d_1'),
+      layer('max_pooling2d_1', { className: 'MaxPooling2D' }),
+      layer('conv2d_5'),
+      layer('average_pooling2d', { className: 'AveragePooling2D' }),
+      layer('mixed0', { className: 'Concatenate' }),
+      layer('conv2d_12'),
+      layer('max_pooling2d_2', { className: 'MaxPooling2D' }),
+      layer('mixed1', { className: 'Concatenate' }),
+      layer('avg_pool'),
+      head('head_dense'),
     ];
     expect(shape(groupLayers(rows))).toEqual([
-      'conv2d', 'max_pooling2d', 'conv2d_1', 'max_pooling2d_1',
+      'conv2d',
+      'max_pooling2d',
+      'conv2d_1',
+      'max_pooling2d_1',
       'mixed0[conv2d_5 average_pooling2d mixed0]',
       'mixed1[conv2d_12 max_pooling2d_2 mixed1]',
-      'avg_pool', 'head_dense',
+      'avg_pool',
+      'head_dense',
     ]);
   });
 
@@ -150,7 +182,10 @@ describe('groupLayers', () => {
   });
 
   it('keeps order, makes groups of two or more, and never groups a head layer (property)', () => {
-    const name = fc.tuple(fc.constantFrom('block_1_', 'block_2_', 'conv2_block1_', 'mixed', 'Conv', 'bn_', 'block3a_'), fc.constantFrom('a', 'b', '0', '1', 'x_bn'));
+    const name = fc.tuple(
+      fc.constantFrom('block_1_', 'block_2_', 'conv2_block1_', 'mixed', 'Conv', 'bn_', 'block3a_'),
+      fc.constantFrom('a', 'b', '0', '1', 'x_bn'),
+    );
     const row = fc.record({
       name,
       parent: fc.constantFrom(null, null, null, 'inner', 'other'),
@@ -221,7 +256,10 @@ describe('freeze actions', () => {
     expect(groupFrozenState(group, { block_1_a: true })).toBe('mixed');
     expect(groupFrozenState(group, { block_1_a: true, block_1_b: true })).toBe('all');
     expect(groupFrozenState(group, { block_1_a: true, block_1_b: false })).toBe('mixed');
-    expect(groupTotals({ ...group, layers: [layer('a', { trainableParams: 5, nonTrainableParams: 2 }), layer('b')] }, { b: true })).toEqual({ params: 17, frozen: 1 });
+    expect(groupTotals({ ...group, layers: [layer('a', { trainableParams: 5, nonTrainableParams: 2 }), layer('b')] }, { b: true })).toEqual({
+      params: 17,
+      frozen: 1,
+    });
   });
 });
 

@@ -134,7 +134,10 @@ function groupInceptionBlocks(nodes: readonly TreeNode[]): TreeNode[] {
 export function freezeUpTo(layers: readonly LayerInfo[], name: string): string[] {
   const index = layers.findIndex((layer) => layer.name === name);
   if (index < 0) throw new RangeError(`Layer '${name}' is not in the tree; pick a layer that is shown.`);
-  return layers.slice(0, index + 1).filter((layer) => layer.origin === 'pretrained').map((layer) => layer.name);
+  return layers
+    .slice(0, index + 1)
+    .filter((layer) => layer.origin === 'pretrained')
+    .map((layer) => layer.name);
 }
 
 /**
@@ -145,7 +148,10 @@ export function layerRange(layers: readonly LayerInfo[], from: string, to: strin
   const a = layers.findIndex((layer) => layer.name === from);
   const b = layers.findIndex((layer) => layer.name === to);
   if (a < 0 || b < 0) return [];
-  return layers.slice(Math.min(a, b), Math.max(a, b) + 1).filter((layer) => layer.origin === 'pretrained').map((layer) => layer.name);
+  return layers
+    .slice(Math.min(a, b), Math.max(a, b) + 1)
+    .filter((layer) => layer.origin === 'pretrained')
+    .map((layer) => layer.name);
 }
 
 /** Whether all, none or some of a group's layers are frozen under `plan`. */

@@ -29,8 +29,15 @@ describe('planChangeAt', () => {
 
   it('applies a live plan after the due steps and labels what it changed', () => {
     const change = planChangeAt(plan, steps, 2, 0, { plan: { a: false, b: true }, batchNormOverrides: { c: 'train-stats' } }, 1);
-    expect(change).toMatchObject({ plan: { a: false, b: true, c: false }, cause: 'live', label: 'unfreeze b; unfreeze a, freeze b', batchNormOverrides: { c: 'train-stats' } });
+    expect(change).toMatchObject({
+      plan: { a: false, b: true, c: false },
+      cause: 'live',
+      label: 'unfreeze b; unfreeze a, freeze b',
+      batchNormOverrides: { c: 'train-stats' },
+    });
     expect(planChangeAt(plan, [], 0, 4, { plan: {}, batchNormOverrides: {} }, 1)?.label).toBe('BatchNorm modes changed');
-    expect(planChangeAt({ a: true, b: true, c: true, d: true }, [], 0, 4, { plan: { a: false, b: false, c: false, d: false } }, 1)?.label).toBe('unfreeze a, b and 2 more');
+    expect(planChangeAt({ a: true, b: true, c: true, d: true }, [], 0, 4, { plan: { a: false, b: false, c: false, d: false } }, 1)?.label).toBe(
+      'unfreeze a, b and 2 more',
+    );
   });
 });

@@ -17,7 +17,17 @@ import type { FreezePlan, LayerInfo } from './types';
 
 function layer(name: string, className = 'Conv2D', extra: Partial<LayerInfo> = {}): LayerInfo {
   const params = /Activation|Pooling|Flatten|Padding|Add/.test(className) ? 0 : 10;
-  return { name, className, outputShape: [4, 4, 8], trainableParams: params, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null, ...extra };
+  return {
+    name,
+    className,
+    outputShape: [4, 4, 8],
+    trainableParams: params,
+    nonTrainableParams: 0,
+    frozenInSource: false,
+    origin: 'pretrained',
+    parent: null,
+    ...extra,
+  };
 }
 const head = [layer('head_pool', 'GlobalAveragePooling2D', { origin: 'head' }), layer('head_dense', 'Dense', { origin: 'head' })];
 
@@ -36,7 +46,12 @@ const tiny: LayerInfo[] = [
 /** MobileNetV2's rows up to out_relu: a stem, expanded_conv, block_1 … block_16 (with an Add in most), the top conv. */
 function mobileNetV2Like(): LayerInfo[] {
   const rows = [layer('Conv1_pad', 'ZeroPadding2D'), layer('Conv1'), layer('bn_Conv1', 'BatchNormalization'), layer('Conv1_relu', 'ReLU')];
-  rows.push(layer('expanded_conv_depthwise', 'DepthwiseConv2D'), layer('expanded_conv_depthwise_BN', 'BatchNormalization'), layer('expanded_conv_project'), layer('expanded_conv_project_BN', 'BatchNormalization'));
+  rows.push(
+    layer('expanded_conv_depthwise', 'DepthwiseConv2D'),
+    layer('expanded_conv_depthwise_BN', 'BatchNormalization'),
+    layer('expanded_conv_project'),
+    layer('expanded_conv_project_BN', 'BatchNormalization'),
+  );
   for (let n = 1; n <= 16; n++) {
     rows.push(layer(`block_${n}_expand`), layer(`block_${n}_expand_BN`, 'BatchNormalization'), layer(`block_${n}_depthwise`, 'DepthwiseConv2D'));
     rows.push(layer(`block_${n}_project`), layer(`block_${n}_project_BN`, 'BatchNormalization'));
@@ -62,7 +77,11 @@ describe('presetBlocks', () => {
     expect(blocks.map((b) => b.label)).toEqual(['stem', 'expanded_conv', ...Array.from({ length: 16 }, (_, i) => `block_${i + 1}`)]);
     expect(blocks[0].layers).toEqual(['Conv1_pad', 'Conv1', 'bn_Conv1', 'Conv1_relu']);
     expect(blocks[17].layers.slice(-3)).toEqual(['Conv_1', 'Conv_1_bn', 'out_relu']);
-    expect(blocks.flatMap((b) => b.layers)).toEqual(mobileNetV2Like().filter((l) => l.origin === 'pretrained').map((l) => l.name));
+    expect(blocks.flatMap((b) => b.layers)).toEqual(
+      mobileNetV2Like()
+        .filter((l) => l.origin === 'pretrained')
+        .map((l) => l.name),
+    );
   });
 
   it('a nested model is one block', () => {
@@ -90,7 +109,10 @@ describe('preset plans', () => {
 
   it('fine-tune top 2 trains block_15, block_16, the top conv and the head, by parameter count', () => {
     const plan = fineTuneTopPlan(blocks, 2);
-    const expected = [...blocks[16].layers, ...blocks[17].layers, 'head_pool', 'head_dense'].reduce((sum, name) => sum + rows.find((l) => l.name === name)!.trainableParams, 0);
+    const expected = [...blocks[16].layers, ...blocks[17].layers, 'head_pool', 'head_dense'].reduce(
+      (sum, name) => sum + rows.find((l) => l.name === name)!.trainableParams,
+      0,
+    );
     expect(countParams(rows, plan).trainable).toBe(expected);
     expect(blocks[16].label).toBe('block_15');
   });
@@ -124,10 +146,22 @@ describe('matchPreset', () => {
   });
 
   it.each([
-    [{ preset: 'freeze-early', param: 9 }, { preset: 'freeze-early', param: 9 }],
-    [{ preset: 'freeze-early', param: 10 }, { preset: 'fine-tune-top', param: 8 }],
-    [{ preset: 'fine-tune-top', param: 2 }, { preset: 'fine-tune-top', param: 2 }],
-    [{ preset: 'fine-tune-top', param: 17 }, { preset: 'freeze-early', param: 1 }],
+    [
+      { preset: 'freeze-early', param: 9 },
+      { preset: 'freeze-early', param: 9 },
+    ],
+    [
+      { preset: 'freeze-early', param: 10 },
+      { preset: 'fine-tune-top', param: 8 },
+    ],
+    [
+      { preset: 'fine-tune-top', param: 2 },
+      { preset: 'fine-tune-top', param: 2 },
+    ],
+    [
+      { preset: 'fine-tune-top', param: 17 },
+      { preset: 'freeze-early', param: 1 },
+    ],
   ] as [PresetChoice, PresetChoice][])('without a preference, %o reads as %o (more than half frozen: fine-tune top)', (choice, read) => {
     expect(matchPreset(presetPlan(blocks, choice), rows)).toEqual(read);
   });
@@ -168,10 +202,24 @@ describe('recommendPreset', () => {
   it.each([
     [42, 3, 18, 'head-only', 0, '42 images per class (3 classes): train the head only — fine-tuning the backbone on so little data tends to overfit.'],
     [99, 10, 18, 'head-only', 0, '99 images per class'],
-    [100, 10, 18, 'fine-tune-top', 5, '100 images per class (10 classes): fine-tune the top 5 blocks of 18 — enough data to adapt the last, most task-specific features, too little to retrain the early ones.'],
+    [
+      100,
+      10,
+      18,
+      'fine-tune-top',
+      5,
+      '100 images per class (10 classes): fine-tune the top 5 blocks of 18 — enough data to adapt the last, most task-specific features, too little to retrain the early ones.',
+    ],
     [200, 5, 3, 'fine-tune-top', 1, '200 images per class (5 classes): fine-tune the top 1 block of 3 —'],
     [999, 2, 2, 'fine-tune-top', 1, 'top 1 block of 2'],
-    [1000, 20, 18, 'freeze-early', 6, '1,000 images per class (20 classes): freeze the first 6 blocks of 18 and fine-tune the rest — enough data to adapt most of the network, while the early blocks keep their generic edge and texture filters.'],
+    [
+      1000,
+      20,
+      18,
+      'freeze-early',
+      6,
+      '1,000 images per class (20 classes): freeze the first 6 blocks of 18 and fine-tune the rest — enough data to adapt most of the network, while the early blocks keep their generic edge and texture filters.',
+    ],
     [1000, 20, 2, 'freeze-early', 1, 'freeze the first 1 block of 2'],
     [9999, 2, 18, 'freeze-early', 6, '9,999 images per class'],
     [10000, 2, 18, 'full', 0, '10,000 images per class (2 classes): full fine-tune — with this much data every layer can adapt without overfitting.'],
@@ -187,9 +235,21 @@ describe('recommendPreset', () => {
   });
 
   it.each([
-    ['auto on (the default)', undefined, 'With “Auto” beside Epochs (the default) the head is trained to convergence on cached features: up to 100 epochs, stopping when the validation loss stops improving.'],
-    ['auto off', { auto: false, epochs: 10 }, 'Tick “Auto” beside Epochs to train the head to convergence on cached features: 10 epochs can be too few steps on little data.'],
-    ['no cache', { auto: true, epochs: 4, cacheBlocker: 'augmentation is on (every epoch sees new pixels)' }, 'The feature cache is off: augmentation is on (every epoch sees new pixels); the 4 epochs as set run the whole model, so raise Epochs if the head has not converged.'],
+    [
+      'auto on (the default)',
+      undefined,
+      'With “Auto” beside Epochs (the default) the head is trained to convergence on cached features: up to 100 epochs, stopping when the validation loss stops improving.',
+    ],
+    [
+      'auto off',
+      { auto: false, epochs: 10 },
+      'Tick “Auto” beside Epochs to train the head to convergence on cached features: 10 epochs can be too few steps on little data.',
+    ],
+    [
+      'no cache',
+      { auto: true, epochs: 4, cacheBlocker: 'augmentation is on (every epoch sees new pixels)' },
+      'The feature cache is off: augmentation is on (every epoch sees new pixels); the 4 epochs as set run the whole model, so raise Epochs if the head has not converged.',
+    ],
   ])('head only on little data says how the head gets trained enough: %s', (_, training, sentence) => {
     expect(recommendPreset({ imagesPerClass: 12, classCount: 2, blockCount: 17, training }).reason).toBe(
       `12 images per class (2 classes): train the head only — fine-tuning the backbone on so little data tends to overfit. ${sentence}`,

@@ -209,7 +209,11 @@ export function recommendPreset(input: {
   const { classCount, blockCount } = input;
   const perClass = Math.round(input.imagesPerClass);
   if (classCount < 2 || perClass < 1) {
-    return { preset: 'head-only', param: 0, reason: `${plural(classCount, 'class', 'classes')} with images so far: train the head only until there are at least two classes to tell apart.` };
+    return {
+      preset: 'head-only',
+      param: 0,
+      reason: `${plural(classCount, 'class', 'classes')} with images so far: train the head only until there are at least two classes to tell apart.`,
+    };
   }
   const lead = `${plural(perClass, 'image')} per class (${plural(classCount, 'class', 'classes')})`;
   const training = input.training ?? { auto: true, epochs: 10 };
@@ -219,12 +223,19 @@ export function recommendPreset(input: {
     : training.auto
       ? ` With “Auto” beside Epochs (the default) the head is trained to convergence on cached features: up to ${AUTO_MAX_EPOCHS} epochs, stopping when the validation loss stops improving.`
       : ` Tick “Auto” beside Epochs to train the head to convergence on cached features: ${plural(training.epochs, 'epoch')} can be too few steps on little data.`;
-  const headOnly = { preset: 'head-only' as const, param: 0, reason: `${lead}: train the head only — fine-tuning the backbone on so little data tends to overfit.${converges}` };
+  const headOnly = {
+    preset: 'head-only' as const,
+    param: 0,
+    reason: `${lead}: train the head only — fine-tuning the backbone on so little data tends to overfit.${converges}`,
+  };
   const full = { preset: 'full' as const, param: 0, reason: `${lead}: full fine-tune — with this much data every layer can adapt without overfitting.` };
   if (perClass >= FULL_FROM) return full;
   if (perClass < HEAD_ONLY_BELOW) return headOnly;
   if (blockCount < 2) {
-    return { ...headOnly, reason: `${lead}: train the head only — this model has no blocks to fine-tune separately, and the whole backbone is too much for this data.${converges}` };
+    return {
+      ...headOnly,
+      reason: `${lead}: train the head only — this model has no blocks to fine-tune separately, and the whole backbone is too much for this data.${converges}`,
+    };
   }
   if (perClass < FREEZE_EARLY_FROM) {
     const k = Math.min(blockCount - 1, Math.max(1, Math.ceil(blockCount / 4)));

@@ -5,7 +5,17 @@ import type { EpochMetrics, LayerInfo, TrainableChange } from './types';
 
 function layer(name: string, className = 'Conv2D', extra: Partial<LayerInfo> = {}): LayerInfo {
   const params = /Activation|Pooling|Flatten|Padding|Add|ReLU/.test(className) ? 0 : 10;
-  return { name, className, outputShape: [4, 4, 8], trainableParams: params, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null, ...extra };
+  return {
+    name,
+    className,
+    outputShape: [4, 4, 8],
+    trainableParams: params,
+    nonTrainableParams: 0,
+    frozenInSource: false,
+    origin: 'pretrained',
+    parent: null,
+    ...extra,
+  };
 }
 const head = [layer('head_pool', 'GlobalAveragePooling2D', { origin: 'head' }), layer('head_dense', 'Dense', { origin: 'head' })];
 
@@ -92,14 +102,34 @@ describe('makeRunRecord', () => {
 
   it('without a setup or validation it falls back to the main thread’s count and leaves the best values empty', () => {
     const record = makeRunRecord(input({ setup: null, epochs: [epoch(0, null, null)], config: { epochs: 1, learningRate: 0.01, fromPretrained: false } }));
-    expect(record).toMatchObject({ trainableParams: 20, backend: null, bestValidationAccuracy: null, bestValidationLoss: null, optimizer: 'adam', learningRateSchedule: 'constant', fromPretrained: false });
+    expect(record).toMatchObject({
+      trainableParams: 20,
+      backend: null,
+      bestValidationAccuracy: null,
+      bestValidationLoss: null,
+      optimizer: 'adam',
+      learningRateSchedule: 'constant',
+      fromPretrained: false,
+    });
     expect(makeRunRecord(input({ epochs: [] })).millisPerEpoch).toBeNull();
   });
 
   it('records the schedule with epochs from 1 and the trainable count after the last change', () => {
-    const change = { step: 10, epoch: 2, batch: 0, cause: 'schedule', label: 'unfreeze block_15–16', trainableParams: 99, learningRateFactor: 0.1, optimizerVariables: [] } satisfies TrainableChange;
+    const change = {
+      step: 10,
+      epoch: 2,
+      batch: 0,
+      cause: 'schedule',
+      label: 'unfreeze block_15–16',
+      trainableParams: 99,
+      learningRateFactor: 0.1,
+      optimizerVariables: [],
+    } satisfies TrainableChange;
     const record = makeRunRecord(
-      input({ unfreezeSchedule: [{ epoch: 2, unfreeze: ['block_15_expand'], label: 'unfreeze block_15–16', learningRateFactor: 0.1 }], trainableChanges: [change] }),
+      input({
+        unfreezeSchedule: [{ epoch: 2, unfreeze: ['block_15_expand'], label: 'unfreeze block_15–16', learningRateFactor: 0.1 }],
+        trainableChanges: [change],
+      }),
     );
     expect(record.schedule).toEqual(['epoch 3: unfreeze block_15–16 (LR × 0.1)']);
     expect(record.finalTrainableParams).toBe(99);
@@ -153,7 +183,9 @@ describe('sortRuns', () => {
   it('does not change its input, and flipping the direction reverses runs that all have values', () => {
     const before = ids(runs);
     const withValues = runs.filter((r) => r.bestValidationAccuracy !== null);
-    expect(ids(sortRuns(withValues, 'bestValidationAccuracy', 'ascending'))).toEqual(ids(sortRuns(withValues, 'bestValidationAccuracy', 'descending')).reverse());
+    expect(ids(sortRuns(withValues, 'bestValidationAccuracy', 'ascending'))).toEqual(
+      ids(sortRuns(withValues, 'bestValidationAccuracy', 'descending')).reverse(),
+    );
     expect(ids(runs)).toEqual(before);
   });
 

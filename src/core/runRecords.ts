@@ -110,7 +110,10 @@ export interface RunRecordInput {
 
 /** "epoch 3: unfreeze block_15–16 (LR × 0.1)" per step, epochs counted from 1. */
 export function scheduleLabels(steps: readonly UnfreezeStep[]): string[] {
-  return steps.map((step) => `epoch ${step.epoch + 1}: ${step.label}${step.learningRateFactor !== undefined && step.learningRateFactor !== 1 ? ` (LR × ${step.learningRateFactor})` : ''}`);
+  return steps.map(
+    (step) =>
+      `epoch ${step.epoch + 1}: ${step.label}${step.learningRateFactor !== undefined && step.learningRateFactor !== 1 ? ` (LR × ${step.learningRateFactor})` : ''}`,
+  );
 }
 
 function best(values: (number | null)[], pick: (a: number, b: number) => number): number | null {
@@ -136,8 +139,14 @@ export function makeRunRecord(input: RunRecordInput): RunRecord {
     backend: input.setup?.backend ?? null,
     millisPerEpoch: epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null,
     cacheMillis: input.setup?.featureCache?.millis ?? null,
-    bestValidationAccuracy: best(epochs.map((e) => e.validationAccuracy), Math.max),
-    bestValidationLoss: best(epochs.map((e) => e.validationLoss), Math.min),
+    bestValidationAccuracy: best(
+      epochs.map((e) => e.validationAccuracy),
+      Math.max,
+    ),
+    bestValidationLoss: best(
+      epochs.map((e) => e.validationLoss),
+      Math.min,
+    ),
     epochs,
     trainableChanges,
     batchesPerEpoch: input.batchesPerEpoch ?? 0,
@@ -157,7 +166,8 @@ export function trainedOnWarning(validationTrainedOn: number): string | null {
 }
 
 /** The columns the table sorts by. */
-export type RunSortKey = 'run' | 'frozen' | 'trainableParams' | 'schedule' | 'optimizer' | 'backend' | 'millisPerEpoch' | 'bestValidationAccuracy' | 'bestValidationLoss';
+export type RunSortKey =
+  'run' | 'frozen' | 'trainableParams' | 'schedule' | 'optimizer' | 'backend' | 'millisPerEpoch' | 'bestValidationAccuracy' | 'bestValidationLoss';
 
 /** A sort direction, named as `aria-sort` names it. */
 export type SortDirection = 'ascending' | 'descending';

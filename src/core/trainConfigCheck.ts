@@ -9,7 +9,8 @@ import type { TrainConfig } from './types';
 export function trainConfigProblem(config: TrainConfig): string | null {
   if (!(Number.isInteger(config.epochs) && config.epochs >= 1)) return `Epochs is ${config.epochs}; use a whole number of epochs ≥ 1.`;
   if (!(Number.isInteger(config.batchSize) && config.batchSize >= 1)) return `Batch size is ${config.batchSize}; use a whole number ≥ 1.`;
-  if (!(Number.isFinite(config.learningRate) && config.learningRate > 0)) return `The learning rate is ${config.learningRate}; use a number above 0, e.g. 0.001.`;
+  if (!(Number.isFinite(config.learningRate) && config.learningRate > 0))
+    return `The learning rate is ${config.learningRate}; use a number above 0, e.g. 0.001.`;
   const patience = config.earlyStopping?.patience ?? null;
   if (patience !== null && !(Number.isInteger(patience) && patience >= 1)) {
     return `Early-stopping patience must be a whole number of epochs ≥ 1, not ${patience}; set it to 1 or more, or turn early stopping off.`;
@@ -23,7 +24,8 @@ export function trainConfigProblem(config: TrainConfig): string | null {
     }
   }
   for (const [layer, multiplier] of Object.entries(config.rateMultipliers ?? {})) {
-    if (!(Number.isFinite(multiplier) && multiplier >= 0)) return `The learning-rate multiplier of '${layer}' is ${multiplier}; use a number ≥ 0 (0 keeps the layer still).`;
+    if (!(Number.isFinite(multiplier) && multiplier >= 0))
+      return `The learning-rate multiplier of '${layer}' is ${multiplier}; use a number ≥ 0 (0 keeps the layer still).`;
   }
   return null;
 }

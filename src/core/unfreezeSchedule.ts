@@ -42,7 +42,11 @@ export function twoPhaseRecipe(blocks: readonly PresetBlock[], epochs: number): 
  * mode when their block is unfrozen (small batches wreck batch statistics):
  * 'inference' for every BN layer of the blocks `steps` unfreeze.
  */
-export function inferenceModeForUnfrozen(blocks: readonly PresetBlock[], layers: readonly LayerInfo[], steps: readonly ScheduleDraftStep[]): BatchNormOverrides {
+export function inferenceModeForUnfrozen(
+  blocks: readonly PresetBlock[],
+  layers: readonly LayerInfo[],
+  steps: readonly ScheduleDraftStep[],
+): BatchNormOverrides {
   const batchNorms = new Set(layers.filter((l) => l.className === 'BatchNormalization').map((l) => l.name));
   const lowest = Math.min(...steps.map((step) => blocks.findIndex((b) => b.label === step.fromBlock)).filter((i) => i >= 0));
   const modes: BatchNormOverrides = {};
@@ -85,12 +89,19 @@ export function resolveSchedule(blocks: readonly PresetBlock[], drafts: readonly
     const which = `Schedule step ${i + 1}`;
     if (!Number.isInteger(draft.epoch) || draft.epoch < 2 || draft.epoch > epochs) {
       const range = epochs >= 2 ? `use an epoch from 2 to ${epochs}` : 'raise the number of epochs to 2 or more';
-      return { steps: null, error: `${which} starts at epoch ${draft.epoch}, but the run has ${epochs} epoch${epochs === 1 ? '' : 's'}: ${range} (epoch 1 trains with the plan as set).` };
+      return {
+        steps: null,
+        error: `${which} starts at epoch ${draft.epoch}, but the run has ${epochs} epoch${epochs === 1 ? '' : 's'}: ${range} (epoch 1 trains with the plan as set).`,
+      };
     }
     const index = blocks.findIndex((b) => b.label === draft.fromBlock);
-    if (index < 0) return { steps: null, error: `${which} names block '${draft.fromBlock}', which this model (as cut) does not have; pick a block from the list.` };
+    if (index < 0)
+      return { steps: null, error: `${which} names block '${draft.fromBlock}', which this model (as cut) does not have; pick a block from the list.` };
     if (draft.learningRateFactor !== null && !(Number.isFinite(draft.learningRateFactor) && draft.learningRateFactor > 0)) {
-      return { steps: null, error: `${which} sets the learning-rate factor to ${draft.learningRateFactor}; use a number above 0 (0.1 divides the rate by 10).` };
+      return {
+        steps: null,
+        error: `${which} sets the learning-rate factor to ${draft.learningRateFactor}; use a number above 0 (0.1 divides the rate by 10).`,
+      };
     }
     const from = blocks[index];
     const top = index === blocks.length - 1 ? `unfreeze ${from.label}` : `unfreeze ${from.label} and up`;

@@ -19,7 +19,8 @@ export function splitDataset(input: DatasetSplitInput): { labels: Int32Array; sp
   const labelOf = new Map(input.classNames.map((name, i) => [name, i]));
   const labels = Int32Array.from(input.images, (image) => {
     const label = labelOf.get(image.className);
-    if (label === undefined) throw new Error(`An image's class '${image.className}' is not among the classes (${input.classNames.join(', ')}). Reload the dataset.`);
+    if (label === undefined)
+      throw new Error(`An image's class '${image.className}' is not among the classes (${input.classNames.join(', ')}). Reload the dataset.`);
     return label;
   });
   const split = stratifiedSplit(labels, { validationFraction: input.validationFraction, testFraction: input.testFraction, seed: input.splitSeed });

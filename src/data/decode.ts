@@ -18,7 +18,10 @@ import type { ImageShape } from './types';
 export async function decodeToPixels(blob: Blob, shape: ImageShape, resize: ResizeMode = 'stretch'): Promise<Uint8Array> {
   imageByteLength(shape);
   if (typeof OffscreenCanvas === 'undefined' || typeof createImageBitmap === 'undefined') {
-    throw new DataError('no-canvas', 'This browser lacks OffscreenCanvas or createImageBitmap, which decoding images needs. Use a current Chrome, Edge, Firefox or Safari.');
+    throw new DataError(
+      'no-canvas',
+      'This browser lacks OffscreenCanvas or createImageBitmap, which decoding images needs. Use a current Chrome, Edge, Firefox or Safari.',
+    );
   }
   const bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
   try {

@@ -6,7 +6,10 @@
 import { decodeToPixels, type DecodeReply, type DecodeRequest } from './decode';
 import { DataError } from './errors';
 
-const scope = self as unknown as { onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null; postMessage(message: DecodeReply, transfer: Transferable[]): void };
+const scope = self as unknown as {
+  onmessage: ((event: MessageEvent<DecodeRequest>) => void) | null;
+  postMessage(message: DecodeReply, transfer: Transferable[]): void;
+};
 
 scope.onmessage = async (event) => {
   const { id, blob, shape, resize } = event.data;

@@ -16,14 +16,21 @@ describe('fitRects', () => {
 
   it('keeps the aspect ratio in crop and letterbox modes, within the bounds', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 1, max: 512 }), fc.integer({ min: 1, max: 512 }), fc.constantFrom('center-crop', 'letterbox'), (sw, sh, dw, dh, mode) => {
-        const r = fitRects(sw, sh, dw, dh, mode);
-        expect(r.sw / r.sh).toBeCloseTo(mode === 'center-crop' ? dw / dh : sw / sh, 6);
-        expect(r.dw / r.dh).toBeCloseTo(mode === 'center-crop' ? dw / dh : sw / sh, 6);
-        expect(r.sx).toBeGreaterThanOrEqual(-1e-9);
-        expect(r.sx + r.sw).toBeLessThanOrEqual(sw + 1e-9);
-        expect(r.dy + r.dh).toBeLessThanOrEqual(dh + 1e-9);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 5000 }),
+        fc.integer({ min: 1, max: 512 }),
+        fc.integer({ min: 1, max: 512 }),
+        fc.constantFrom('center-crop', 'letterbox'),
+        (sw, sh, dw, dh, mode) => {
+          const r = fitRects(sw, sh, dw, dh, mode);
+          expect(r.sw / r.sh).toBeCloseTo(mode === 'center-crop' ? dw / dh : sw / sh, 6);
+          expect(r.dw / r.dh).toBeCloseTo(mode === 'center-crop' ? dw / dh : sw / sh, 6);
+          expect(r.sx).toBeGreaterThanOrEqual(-1e-9);
+          expect(r.sx + r.sw).toBeLessThanOrEqual(sw + 1e-9);
+          expect(r.dy + r.dh).toBeLessThanOrEqual(dh + 1e-9);
+        },
+      ),
     );
   });
 });

@@ -8,15 +8,79 @@ const classesOf = (...paths: string[]) => plan(...paths).entries.map(({ path, cl
 
 describe('planFolderImport: classes', () => {
   it.each<[string, string[], [string, string][]]>([
-    ['root/class/file → class', ['digits/5/img001.png', 'digits/7/img002.png'], [['digits/5/img001.png', '5'], ['digits/7/img002.png', '7']]],
-    ['a leading slash from a drop walk', ['/pets/cats/a.png', '/pets/dogs/b.png'], [['/pets/cats/a.png', 'cats'], ['/pets/dogs/b.png', 'dogs']]],
-    ['CJK class names as-is', ['動物/猫/1.png', '動物/犬/2.png'], [['動物/猫/1.png', '猫'], ['動物/犬/2.png', '犬']]],
-    ['accents and emoji as-is', ['food/café/1.jpg', 'food/🍕 pizza/2.jpg'], [['food/café/1.jpg', 'café'], ['food/🍕 pizza/2.jpg', '🍕 pizza']]],
-    ['decomposed accents (NFD) become composed (NFC)', ['food/cafe\u0301/1.jpg', 'food/tea/2.jpg'], [['food/cafe\u0301/1.jpg', 'caf\u00e9'], ['food/tea/2.jpg', 'tea']]],
-    ['Greek, CJK and accented names as-is', ['x/Ωmega/1.png', 'x/猫/2.png', 'x/café/3.png'], [['x/Ωmega/1.png', 'Ωmega'], ['x/猫/2.png', '猫'], ['x/café/3.png', 'café']]],
-    ['class names are case-sensitive', ['x/Cat/1.png', 'x/cat/2.png'], [['x/Cat/1.png', 'Cat'], ['x/cat/2.png', 'cat']]],
-    ['same class under two dropped roots merges', ['a/cats/1.png', 'b/cats/2.png'], [['a/cats/1.png', 'cats'], ['b/cats/2.png', 'cats']]],
-    ['deeper files go to their class', ['root/cats/indoor/1.png', 'root/dogs/2.png'], [['root/cats/indoor/1.png', 'cats'], ['root/dogs/2.png', 'dogs']]],
+    [
+      'root/class/file → class',
+      ['digits/5/img001.png', 'digits/7/img002.png'],
+      [
+        ['digits/5/img001.png', '5'],
+        ['digits/7/img002.png', '7'],
+      ],
+    ],
+    [
+      'a leading slash from a drop walk',
+      ['/pets/cats/a.png', '/pets/dogs/b.png'],
+      [
+        ['/pets/cats/a.png', 'cats'],
+        ['/pets/dogs/b.png', 'dogs'],
+      ],
+    ],
+    [
+      'CJK class names as-is',
+      ['動物/猫/1.png', '動物/犬/2.png'],
+      [
+        ['動物/猫/1.png', '猫'],
+        ['動物/犬/2.png', '犬'],
+      ],
+    ],
+    [
+      'accents and emoji as-is',
+      ['food/café/1.jpg', 'food/🍕 pizza/2.jpg'],
+      [
+        ['food/café/1.jpg', 'café'],
+        ['food/🍕 pizza/2.jpg', '🍕 pizza'],
+      ],
+    ],
+    [
+      'decomposed accents (NFD) become composed (NFC)',
+      ['food/cafe\u0301/1.jpg', 'food/tea/2.jpg'],
+      [
+        ['food/cafe\u0301/1.jpg', 'caf\u00e9'],
+        ['food/tea/2.jpg', 'tea'],
+      ],
+    ],
+    [
+      'Greek, CJK and accented names as-is',
+      ['x/Ωmega/1.png', 'x/猫/2.png', 'x/café/3.png'],
+      [
+        ['x/Ωmega/1.png', 'Ωmega'],
+        ['x/猫/2.png', '猫'],
+        ['x/café/3.png', 'café'],
+      ],
+    ],
+    [
+      'class names are case-sensitive',
+      ['x/Cat/1.png', 'x/cat/2.png'],
+      [
+        ['x/Cat/1.png', 'Cat'],
+        ['x/cat/2.png', 'cat'],
+      ],
+    ],
+    [
+      'same class under two dropped roots merges',
+      ['a/cats/1.png', 'b/cats/2.png'],
+      [
+        ['a/cats/1.png', 'cats'],
+        ['b/cats/2.png', 'cats'],
+      ],
+    ],
+    [
+      'deeper files go to their class',
+      ['root/cats/indoor/1.png', 'root/dogs/2.png'],
+      [
+        ['root/cats/indoor/1.png', 'cats'],
+        ['root/dogs/2.png', 'dogs'],
+      ],
+    ],
   ])('%s', (_name, paths, expected) => {
     expect(classesOf(...paths)).toEqual(expected);
   });
@@ -34,9 +98,14 @@ describe('planFolderImport: classes', () => {
     expect(result.classNames).toEqual([nfc, 'tea']);
     expect(result.entries.map((e) => e.className)).toEqual([nfc, nfc, nfc, 'tea']);
     expect(result.notices.map((n) => n.message)).toEqual([`'win/${nfd}/sub' is a folder inside class '${nfc}'; its 1 file was included in class '${nfc}'.`]);
-    expect(checkClasses(new Map([[nfc, 3], ['Ωmega', 1]]))).toEqual([
-      { level: 'warning', message: `Class 'Ωmega' has only 1 image, so none can be kept for validation. Add more images to it.` },
-    ]);
+    expect(
+      checkClasses(
+        new Map([
+          [nfc, 3],
+          ['Ωmega', 1],
+        ]),
+      ),
+    ).toEqual([{ level: 'warning', message: `Class 'Ωmega' has only 1 image, so none can be kept for validation. Add more images to it.` }]);
   });
 });
 
@@ -66,7 +135,12 @@ describe('planFolderImport: rejected, ignored and notices', () => {
 
   it('takes several folders of images dropped together as one class each', () => {
     const result = plan('cats/1.png', 'cats/2.png', 'dogs/3.png', 'cafe\u0301/4.png');
-    expect(result.entries.map((e) => [e.path, e.className])).toEqual([['cats/1.png', 'cats'], ['cats/2.png', 'cats'], ['dogs/3.png', 'dogs'], ['cafe\u0301/4.png', 'caf\u00e9']]);
+    expect(result.entries.map((e) => [e.path, e.className])).toEqual([
+      ['cats/1.png', 'cats'],
+      ['cats/2.png', 'cats'],
+      ['dogs/3.png', 'dogs'],
+      ['cafe\u0301/4.png', 'caf\u00e9'],
+    ]);
     expect(result.classNames).toEqual(['café', 'cats', 'dogs']);
     expect(result.rejected).toEqual([]);
     expect(result.notices.filter((n) => n.level === 'error')).toEqual([]);
@@ -129,11 +203,11 @@ describe('planFolderImport: rejected, ignored and notices', () => {
   });
 
   it('puts every input path in exactly one of entries, rejected or ignored', () => {
-    const segment = fc.oneof(
-      fc.constantFrom('cats', 'dogs', '猫', '.DS_Store', 'Thumbs.db', '.git', 'a.png', '', '.', '🍕'),
-      fc.string({ maxLength: 6 }),
+    const segment = fc.oneof(fc.constantFrom('cats', 'dogs', '猫', '.DS_Store', 'Thumbs.db', '.git', 'a.png', '', '.', '🍕'), fc.string({ maxLength: 6 }));
+    const path = fc.oneof(
+      fc.array(segment, { maxLength: 5 }).map((parts) => parts.join('/')),
+      fc.string(),
     );
-    const path = fc.oneof(fc.array(segment, { maxLength: 5 }).map((parts) => parts.join('/')), fc.string());
     fc.assert(
       fc.property(fc.array(path, { maxLength: 30 }), (paths) => {
         const result = plan(...paths);
@@ -170,17 +244,20 @@ describe('isHiddenOrSystemName', () => {
 describe('checkClasses', () => {
   it.each<[string, Map<string, number> | Record<string, number>, DatasetNotice[]]>([
     ['two healthy classes', { cats: 10, dogs: 12 }, []],
-    ['a Map works too', new Map([['cats', 3], ['dogs', 4]]), []],
+    [
+      'a Map works too',
+      new Map([
+        ['cats', 3],
+        ['dogs', 4],
+      ]),
+      [],
+    ],
     [
       'no classes at all',
       {},
       [{ level: 'error', message: 'No classes found. Add a folder that holds one subfolder of images per class (e.g. animals/cats, animals/dogs).' }],
     ],
-    [
-      'only one class',
-      { cats: 10 },
-      [{ level: 'error', message: `Only one class ('cats'): training needs at least two classes. Add another class folder.` }],
-    ],
+    ['only one class', { cats: 10 }, [{ level: 'error', message: `Only one class ('cats'): training needs at least two classes. Add another class folder.` }]],
     [
       'a class with no usable images',
       { cats: 10, dogs: 0 },
@@ -188,7 +265,7 @@ describe('checkClasses', () => {
     ],
     [
       'a class with one image',
-      { cats: 10, '猫': 1 },
+      { cats: 10, 猫: 1 },
       [{ level: 'warning', message: `Class '猫' has only 1 image, so none can be kept for validation. Add more images to it.` }],
     ],
     [

@@ -63,14 +63,27 @@ describe('readImageSize', () => {
   });
 
   it('agrees with the sniffer on the headers it builds', () => {
-    for (const [bytes, format] of [[png(2, 2), 'png'], [gif(2, 2), 'gif'], [vp8x(2, 2), 'webp'], [bmp(2, 2), 'bmp'], [jpeg(jfif, sof(0xc0, 2, 2)), 'jpeg']] as const) {
+    for (const [bytes, format] of [
+      [png(2, 2), 'png'],
+      [gif(2, 2), 'gif'],
+      [vp8x(2, 2), 'webp'],
+      [bmp(2, 2), 'bmp'],
+      [jpeg(jfif, sof(0xc0, 2, 2)), 'jpeg'],
+    ] as const) {
       expect(sniffFileType(Uint8Array.from(bytes))).toEqual({ kind: 'image', format });
     }
   });
 
   it('never throws and never returns a size below 1 on random bytes (property)', () => {
     const formats = fc.constantFrom<ImageFormat>('png', 'jpeg', 'gif', 'webp', 'bmp');
-    const prefixes = fc.constantFrom(png(1, 1).slice(0, 16), [0xff, 0xd8], ascii('GIF89a'), riff('VP8X', []).slice(0, 16), [...ascii('BM'), ...new Array(12).fill(0), 40, 0, 0, 0], []);
+    const prefixes = fc.constantFrom(
+      png(1, 1).slice(0, 16),
+      [0xff, 0xd8],
+      ascii('GIF89a'),
+      riff('VP8X', []).slice(0, 16),
+      [...ascii('BM'), ...new Array(12).fill(0), 40, 0, 0, 0],
+      [],
+    );
     fc.assert(
       fc.property(formats, prefixes, fc.uint8Array({ maxLength: 80 }), (format, prefix, tail) => {
         const size = readImageSize(Uint8Array.from([...prefix, ...tail]), format);
@@ -99,7 +112,13 @@ describe('pixelBudgetReason', () => {
     ],
     ['x/ok.png', 10000, 5000, undefined, null],
     ['x/ok.jpg', 4000, 3000, undefined, null],
-    ['x/small.png', 3000, 1000, 2_000_000, `'x/small.png' is 3,000×1,000 (3.0 megapixels), over the 2-megapixel budget; it was not decoded. Resize it below 2 megapixels and add it again.`],
+    [
+      'x/small.png',
+      3000,
+      1000,
+      2_000_000,
+      `'x/small.png' is 3,000×1,000 (3.0 megapixels), over the 2-megapixel budget; it was not decoded. Resize it below 2 megapixels and add it again.`,
+    ],
   ])('%s at %i×%i', (path, width, height, budget, expected) => {
     expect(pixelBudgetReason(path, { width, height }, budget)).toBe(expected);
   });

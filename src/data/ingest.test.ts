@@ -51,7 +51,11 @@ describe('ingestFiles', () => {
   it.each<[string, Blob, string]>([
     ['a text file named .png', textFile('just notes'), `'pets/cats/notes.png' is not an image (it starts like a text file). It was skipped.`],
     ['an empty file', new Blob([]), `'pets/cats/notes.png' is empty (0 bytes). It was skipped.`],
-    ['an SVG', textFile('<svg xmlns="http://www.w3.org/2000/svg"></svg>'), `'pets/cats/notes.png' is an SVG drawing; SVG files are never rendered. It was skipped.`],
+    [
+      'an SVG',
+      textFile('<svg xmlns="http://www.w3.org/2000/svg"></svg>'),
+      `'pets/cats/notes.png' is an SVG drawing; SVG files are never rendered. It was skipped.`,
+    ],
     ['a PDF', textFile('%PDF-1.4\n'), `'pets/cats/notes.png' is not an image (it starts like a PDF document). It was skipped.`],
     ['a truncated PNG', new Blob([Uint8Array.from(PNG)]), decodeFailureReason('pets/cats/notes.png')],
     ['a corrupt PNG', png(CORRUPT), `'pets/cats/notes.png' could not be decoded (truncated or corrupt image). It was skipped.`],
@@ -117,11 +121,16 @@ describe('ingestFiles', () => {
     [
       'a folder without subfolders explains itself once',
       [{ path: 'flat/a.png', blob: png(1) }],
-      [`'flat' has no class subfolders. Make one subfolder per class (e.g. flat/cats, flat/dogs) and add the folder again, or drop several class folders together (each becomes a class).`],
+      [
+        `'flat' has no class subfolders. Make one subfolder per class (e.g. flat/cats, flat/dogs) and add the folder again, or drop several class folders together (each becomes a class).`,
+      ],
     ],
     [
       'a single class',
-      [{ path: 'r/cats/a.png', blob: png(1) }, { path: 'r/cats/b.png', blob: png(2) }],
+      [
+        { path: 'r/cats/a.png', blob: png(1) },
+        { path: 'r/cats/b.png', blob: png(2) },
+      ],
       [`Only one class ('cats'): training needs at least two classes. Add another class folder.`],
     ],
   ])('reports %s', async (_name, files, messages) => {
@@ -294,10 +303,12 @@ describe('ingestFiles: pixel budget', () => {
 });
 
 describe('ingestFiles: content hashes and duplicates', () => {
-  it('keeps each image\'s source blob and the SHA-256 of its bytes', async () => {
+  it("keeps each image's source blob and the SHA-256 of its bytes", async () => {
     const blob = png(7);
     const result = await ingestFiles([{ path: 'r/a/1.png', blob }], shape, fakeDecode);
-    const expected = createHash('sha256').update(Uint8Array.from([...PNG, 7])).digest('hex');
+    const expected = createHash('sha256')
+      .update(Uint8Array.from([...PNG, 7]))
+      .digest('hex');
     expect(result.images[0].hash).toBe(expected);
     expect(result.images[0].source).toBe(blob);
     expect(await sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
@@ -306,7 +317,11 @@ describe('ingestFiles: content hashes and duplicates', () => {
   it('keeps the first of identical files in input order, even when a later copy decodes first', async () => {
     // The first file is read slowly, so its copies are hashed (and one decoded) before it.
     const slow = png(1);
-    const slowBlob = { size: slow.size, slice: () => slowBlob, arrayBuffer: () => new Promise((r) => setTimeout(r, 30)).then(() => slow.arrayBuffer()) } as unknown as Blob;
+    const slowBlob = {
+      size: slow.size,
+      slice: () => slowBlob,
+      arrayBuffer: () => new Promise((r) => setTimeout(r, 30)).then(() => slow.arrayBuffer()),
+    } as unknown as Blob;
     const decode = vi.fn(fakeDecode);
     const result = await ingestFiles(
       [
@@ -344,7 +359,14 @@ describe('ingestFiles: content hashes and duplicates', () => {
   });
 
   it('rejects files already in the dataset (knownHashes), without decoding them', async () => {
-    const known = new Map([[createHash('sha256').update(Uint8Array.from([...PNG, 5])).digest('hex'), 'old/cats/5.png']]);
+    const known = new Map([
+      [
+        createHash('sha256')
+          .update(Uint8Array.from([...PNG, 5]))
+          .digest('hex'),
+        'old/cats/5.png',
+      ],
+    ]);
     const decode = vi.fn(fakeDecode);
     const result = await ingestFiles(
       [
@@ -367,7 +389,10 @@ describe('ingestFiles: content hashes and duplicates', () => {
       [0, 1],
       [1, 1],
     ]);
-    expect((await ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, fakeDecode, { signal: AbortSignal.abort() })).cancelled).toEqual({ done: 0, total: 1 });
+    expect((await ingestFiles([{ path: 'r/a/1.png', blob: png(1) }], shape, fakeDecode, { signal: AbortSignal.abort() })).cancelled).toEqual({
+      done: 0,
+      total: 1,
+    });
   });
 
   it('counts each class once per distinct image', async () => {

@@ -147,7 +147,10 @@ async function ingestOne(slot: number, path: string, className: string, blob: Bl
   const expected = imageByteLength(context.shape);
   if (!(pixels instanceof Uint8Array) || pixels.length !== expected) {
     const { height, width, channels } = context.shape;
-    throw new DataError('decoder-output', `The decoder returned ${pixels?.length} values for '${path}'; shape ${height}×${width}×${channels} needs ${expected}.`);
+    throw new DataError(
+      'decoder-output',
+      `The decoder returned ${pixels?.length} values for '${path}'; shape ${height}×${width}×${channels} needs ${expected}.`,
+    );
   }
   return { kind: 'image', image: { path, className, pixels, source: blob, hash } };
 }
@@ -176,7 +179,14 @@ export async function ingestFiles(
   const plan = planFolderImport(files);
   const total = plan.entries.length;
   const outcomes: (Outcome | undefined)[] = new Array(total);
-  const context: IngestContext = { signal, shape, decode, knownHashes: options.knownHashes, pixelBudget: options.pixelBudget ?? PIXEL_BUDGET, firstByHash: new Map() };
+  const context: IngestContext = {
+    signal,
+    shape,
+    decode,
+    knownHashes: options.knownHashes,
+    pixelBudget: options.pixelBudget ?? PIXEL_BUDGET,
+    firstByHash: new Map(),
+  };
   let next = 0;
   let done = 0;
   onProgress?.(0, total);

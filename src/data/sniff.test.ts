@@ -22,7 +22,7 @@ const PNG_IHDR = [...u32be(13), ...'IHDR'.split('').map((c) => c.charCodeAt(0)),
 const BMP_HEADER = bytes('BM', u32le(70), zeros(4), u32le(54), u32le(40), u32le(2), u32le(2));
 const ftyp = (major: string, ...compatible: string[]) => bytes(u32be(16 + 4 * compatible.length), 'ftyp', major, zeros(4), ...compatible);
 
-const image = (format: string): SniffResult => ({ kind: 'image', format } as SniffResult);
+const image = (format: string): SniffResult => ({ kind: 'image', format }) as SniffResult;
 const other = (looksLike: string): SniffResult => ({ kind: 'other', looksLike });
 
 describe('sniffFileType', () => {
@@ -88,7 +88,14 @@ describe('sniffFileType', () => {
   });
 
   it('never throws on random prefixes after real magic numbers', () => {
-    const magic = fc.constantFrom(PNG_SIGNATURE, [0xff, 0xd8, 0xff], [...'RIFF'].map((c) => c.charCodeAt(0)), [0x42, 0x4d], [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70], [0xff, 0xfe]);
+    const magic = fc.constantFrom(
+      PNG_SIGNATURE,
+      [0xff, 0xd8, 0xff],
+      [...'RIFF'].map((c) => c.charCodeAt(0)),
+      [0x42, 0x4d],
+      [0, 0, 0, 0x18, 0x66, 0x74, 0x79, 0x70],
+      [0xff, 0xfe],
+    );
     fc.assert(
       fc.property(magic, fc.uint8Array({ maxLength: 64 }), (head, tail) => {
         expect(() => sniffFileType(bytes(head, tail))).not.toThrow();
@@ -103,11 +110,7 @@ describe('describeRejection', () => {
     ['report.png', other(LOOKS_LIKE.pdf), `'report.png' is not an image (it starts like a PDF document). It was skipped.`],
     ['logo.svg', { kind: 'svg' }, `'logo.svg' is an SVG drawing; SVG files are never rendered. It was skipped.`],
     ['blank.png', { kind: 'empty' }, `'blank.png' is empty (0 bytes). It was skipped.`],
-    [
-      'scan.tif',
-      other(LOOKS_LIKE.tiff),
-      `'scan.tif' is a TIFF image, which is not supported. It was skipped. Convert it to PNG or JPEG and add it again.`,
-    ],
+    ['scan.tif', other(LOOKS_LIKE.tiff), `'scan.tif' is a TIFF image, which is not supported. It was skipped. Convert it to PNG or JPEG and add it again.`],
     [
       'IMG_0001.HEIC',
       other(LOOKS_LIKE.heif),

@@ -8,11 +8,7 @@
 export type ImageFormat = 'png' | 'jpeg' | 'gif' | 'webp' | 'bmp';
 
 /** What a file's first bytes say it is. `looksLike` is a phrase such as 'a text file' or 'a TIFF image (not supported)'. */
-export type SniffResult =
-  | { kind: 'image'; format: ImageFormat }
-  | { kind: 'svg' }
-  | { kind: 'empty' }
-  | { kind: 'other'; looksLike: string };
+export type SniffResult = { kind: 'image'; format: ImageFormat } | { kind: 'svg' } | { kind: 'empty' } | { kind: 'other'; looksLike: string };
 
 /** A sniff result for a file that will not be decoded. */
 export type NotAnImage = Exclude<SniffResult, { kind: 'image' }>;

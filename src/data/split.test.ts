@@ -242,10 +242,25 @@ describe('stratifiedSplit with a test set', () => {
 describe('classImbalance', () => {
   it.each<[string, Map<string, number> | Record<string, number>, string | null]>([
     ['900 against 120', { cat: 900, dog: 120 }, `'cat' has 900 images, 'dog' 120: training will favour 'cat'. Add images to 'dog' or remove some from 'cat'.`],
-    ['exactly 3×', new Map([['a', 30], ['b', 10]]), `'a' has 30 images, 'b' 10: training will favour 'a'. Add images to 'b' or remove some from 'a'.`],
+    [
+      'exactly 3×',
+      new Map([
+        ['a', 30],
+        ['b', 10],
+      ]),
+      `'a' has 30 images, 'b' 10: training will favour 'a'. Add images to 'b' or remove some from 'a'.`,
+    ],
     ['just under 3×', { a: 29, b: 10 }, null],
-    ['thousands grouped, Unicode names', { 猫: 12000, café: 1 }, `'猫' has 12,000 images, 'café' 1: training will favour '猫'. Add images to 'café' or remove some from '猫'.`],
-    ['largest and smallest among many', { b: 50, a: 10, c: 5, d: 20 }, `'b' has 50 images, 'c' 5: training will favour 'b'. Add images to 'c' or remove some from 'b'.`],
+    [
+      'thousands grouped, Unicode names',
+      { 猫: 12000, café: 1 },
+      `'猫' has 12,000 images, 'café' 1: training will favour '猫'. Add images to 'café' or remove some from '猫'.`,
+    ],
+    [
+      'largest and smallest among many',
+      { b: 50, a: 10, c: 5, d: 20 },
+      `'b' has 50 images, 'c' 5: training will favour 'b'. Add images to 'c' or remove some from 'b'.`,
+    ],
     ['empty classes are left to checkClasses', { a: 10, b: 0, c: 9 }, null],
     ['one class', { a: 10 }, null],
     ['no classes', {}, null],

@@ -115,7 +115,6 @@ export function stratifiedSplit(labels: ArrayLike<number>, options: SplitOptions
   };
 }
 
-
 function images(count: number): string {
   return `${count.toLocaleString('en-US')} image${count === 1 ? '' : 's'}`;
 }
@@ -125,10 +124,7 @@ function images(count: number): string {
  * the smallest non-empty one, naming both with their counts; null when the classes are balanced
  * enough or fewer than two are non-empty. Ties go to the name first in code-point order.
  */
-export function classImbalance(
-  counts: ReadonlyMap<string, number> | Readonly<Record<string, number>>,
-  ratio = CLASS_IMBALANCE_RATIO,
-): DatasetNotice | null {
+export function classImbalance(counts: ReadonlyMap<string, number> | Readonly<Record<string, number>>, ratio = CLASS_IMBALANCE_RATIO): DatasetNotice | null {
   const entries = (counts instanceof Map ? [...counts.entries()] : Object.entries(counts))
     .filter(([, count]) => count > 0)
     .sort(([a], [b]) => compareCodePoints(a, b));

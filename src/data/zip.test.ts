@@ -135,7 +135,10 @@ describe('readZip: hostile and broken archives', () => {
     damage(zip);
     const result = readZip('c.zip', zip);
     expect(result.rejected).toEqual([
-      { path: 'c.zip/cat/a.png', reason: `'cat/a.png' in 'c.zip' is corrupt (it could not be unpacked); it was skipped. Zip the folder again and add the new file.` },
+      {
+        path: 'c.zip/cat/a.png',
+        reason: `'cat/a.png' in 'c.zip' is corrupt (it could not be unpacked); it was skipped. Zip the folder again and add the new file.`,
+      },
     ]);
     expect(result.files.map((f) => f.path)).toEqual(['c/cat/b.png']);
   });

@@ -177,7 +177,10 @@ function readDirectory(zipName: string, bytes: Uint8Array, limits: ZipLimits): D
     const name = decodeName(bytes.subarray(o + 46, o + 46 + nameLength), (flags & 0x800) !== 0);
     entries.push({
       name,
-      segments: name.replace(/\\/g, '/').split('/').filter((s) => s !== '' && s !== '.'),
+      segments: name
+        .replace(/\\/g, '/')
+        .split('/')
+        .filter((s) => s !== '' && s !== '.'),
       method: u16(bytes, o + 10),
       flags,
       crc: u32(bytes, o + 16),
@@ -337,10 +340,7 @@ export function isZipName(path: string): boolean {
  * `ingestFiles` plus the zips' own rejected files, notices and ignored entries. Never rejects for a
  * bad zip: an unreadable one becomes a rejected file too.
  */
-export async function expandZips(
-  files: readonly { path: string; blob: Blob }[],
-  limits: Partial<ZipLimits> = {},
-): Promise<ZipContents> {
+export async function expandZips(files: readonly { path: string; blob: Blob }[], limits: Partial<ZipLimits> = {}): Promise<ZipContents> {
   const out: ZipContents = { files: [], rejected: [], notices: [], ignored: [] };
   for (const file of files) {
     if (!isZipName(file.path)) {

@@ -13,7 +13,11 @@ const decode: DecodeImage = async (bytes, _blob, s) => {
 
 describe('a dropped zip through the ingest', () => {
   it('turns a zip of class folders into images with the zip as the root', async () => {
-    const zip = zipSync({ 'cat/1.png': Uint8Array.from([...PNG, 1, 1]), 'cat/2.png': Uint8Array.from([...PNG, 2, 2, 2]), 'dog/3.png': Uint8Array.from([...PNG, 3, 3, 3, 3, 3]) });
+    const zip = zipSync({
+      'cat/1.png': Uint8Array.from([...PNG, 1, 1]),
+      'cat/2.png': Uint8Array.from([...PNG, 2, 2, 2]),
+      'dog/3.png': Uint8Array.from([...PNG, 3, 3, 3, 3, 3]),
+    });
     const unpacked = readZip('pets.zip', zip);
     const result = await ingestFiles(unpacked.files, shape, decode);
     expect(result.images.map((i) => [i.path, i.className])).toEqual([

@@ -13,7 +13,13 @@ function plainSnapshot(): WeightSnapshot {
   const f = (...v: number[]) => Float32Array.from(v);
   return {
     layers: [
-      { name: 'conv', weights: [{ name: 'conv/kernel', shape: [2, 2], values: f(1, -2, 3, 4) }, { name: 'conv/bias', shape: [2], values: f(0.5, 0) }] },
+      {
+        name: 'conv',
+        weights: [
+          { name: 'conv/kernel', shape: [2, 2], values: f(1, -2, 3, 4) },
+          { name: 'conv/bias', shape: [2], values: f(0.5, 0) },
+        ],
+      },
       {
         name: 'bn',
         weights: [
@@ -31,7 +37,9 @@ function plainSnapshot(): WeightSnapshot {
 
 /** A deep copy, so a test can change one value of `after` only. */
 function copy(snapshot: WeightSnapshot): WeightSnapshot {
-  return { layers: snapshot.layers.map((l) => ({ name: l.name, weights: l.weights.map((w) => ({ ...w, shape: [...w.shape], values: Float32Array.from(w.values) })) })) };
+  return {
+    layers: snapshot.layers.map((l) => ({ name: l.name, weights: l.weights.map((w) => ({ ...w, shape: [...w.shape], values: Float32Array.from(w.values) })) })),
+  };
 }
 
 const weight = (s: WeightSnapshot, layer: string, name: string) => s.layers.find((l) => l.name === layer)!.weights.find((w) => w.name === name)!;
@@ -124,7 +132,7 @@ describe('compareSnapshots', () => {
     expect(report.layers.find((l) => l.layer === 'conv')!.weights[1].after).toBe('missing');
   });
 
-  it('computes ‖ΔW‖/‖W‖ over all of a layer\'s weights as a direct computation does', () => {
+  it("computes ‖ΔW‖/‖W‖ over all of a layer's weights as a direct computation does", () => {
     const before = plainSnapshot();
     const after = copy(before);
     const kernel = weight(after, 'conv', 'conv/kernel').values;

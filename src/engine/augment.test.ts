@@ -63,7 +63,7 @@ describe('augmentImage', () => {
     expect([...out]).toEqual([3, 2, 1, 6, 5, 4]);
   });
 
-  it('flips an RGB image pixel by pixel, keeping each pixel\'s channels in order', () => {
+  it("flips an RGB image pixel by pixel, keeping each pixel's channels in order", () => {
     const shape = { height: 1, width: 3, channels: 3 };
     const image = Uint8Array.from([10, 11, 12, 20, 21, 22, 30, 31, 32]);
     const out = augmentImage(image, shape, { ...OFF, flip: true }, fixed({ flip: 0 }));
@@ -249,7 +249,7 @@ describe('augmentedImageSource', () => {
     expect(await read(4)).toEqual([first, second]);
   });
 
-  it('with augmentation off gives exactly makeBatch\'s batch', async () => {
+  it("with augmentation off gives exactly makeBatch's batch", async () => {
     const source = augmentedImageSource(set, 2, preprocessing, OFF, 1);
     const { xs, ys } = source.batch([0, 5, 9]);
     const plain = makeBatch(set, [0, 5, 9], 2, preprocessing);

@@ -11,10 +11,7 @@ const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
  * a software rasteriser is refused unless `allowSoftwareWebgl` (benchmarks).
  * `notes` says why earlier candidates were passed over.
  */
-export async function selectBackend(
-  preference: BackendPreference,
-  allowSoftwareWebgl: boolean,
-): Promise<{ backend: BackendName; notes: string[] }> {
+export async function selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }> {
   if (allowSoftwareWebgl) tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
   const candidates = preference === 'auto' ? ORDER : [preference, 'cpu' as const];
   const notes: string[] = [];

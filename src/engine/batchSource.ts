@@ -19,11 +19,7 @@ export function imageSource(set: ImageSet, numClasses: number, preprocessing: Pr
 }
 
 /** Evaluation of `source` in inference mode: mean loss and accuracy. */
-export async function evaluateSource(
-  model: tf.LayersModel,
-  source: BatchSource,
-  batchSize: number,
-): Promise<{ loss: number; accuracy: number }> {
+export async function evaluateSource(model: tf.LayersModel, source: BatchSource, batchSize: number): Promise<{ loss: number; accuracy: number }> {
   const count = source.count;
   let lossSum = 0;
   let correct = 0;

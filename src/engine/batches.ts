@@ -25,7 +25,9 @@ export function checkModelTakes(model: tf.LayersModel, shape: InputShape): void 
   const fed = [shape.height, shape.width, shape.channels];
   if (expected.length === 3 && expected.every((d, i) => d === null || d === fed[i])) return;
   const open = expected.includes(null) ? ' (? is any size)' : '';
-  throw new Error(`The images are ${fed.join('×')}, but the model takes ${expected.map((d) => d ?? '?').join('×')}${open}. Decode them at the model's input size.`);
+  throw new Error(
+    `The images are ${fed.join('×')}, but the model takes ${expected.map((d) => d ?? '?').join('×')}${open}. Decode them at the model's input size.`,
+  );
 }
 
 /**

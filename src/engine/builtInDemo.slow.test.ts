@@ -6,7 +6,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createStudioStore } from '../store/store';
+import { DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION } from '../data/split';
+import { DEFAULT_TRAIN_CONFIG } from '../core/trainDefaults';
 import { guardFrozenLayers } from './frozenLayers';
 import { applyFreezePlan } from './freeze';
 import { buildTransferModel, defaultCutLayer } from './head';
@@ -36,7 +37,8 @@ describe('the built-in demo', () => {
 
   it('reaches at least 95% validation accuracy within 10 epochs with the backbone frozen, leaving it bit-identical', async () => {
     const loaded = await loadBuiltIn();
-    const defaults = createStudioStore().getState();
+    // The studio's defaults (the store starts from these constants; store.test.ts checks it).
+    const defaults = { config: DEFAULT_TRAIN_CONFIG, validationFraction: DEFAULT_VALIDATION_FRACTION, splitSeed: DEFAULT_SPLIT_SEED };
     const { train, validation } = splitSampleFromDisk(defaults.validationFraction, defaults.splitSeed);
     const { model, headLayers } = buildTransferModel(loaded.model, defaultCutLayer(loaded.model), 5, defaults.config.seed);
     guardFrozenLayers(model);

@@ -73,7 +73,16 @@ describe('metadata.json provenance', () => {
     expect(meta.freezePlan).toEqual(context.appliedPlan);
     expect(Object.keys(meta.freezePlan)).not.toContain('mobilenet');
     expect(meta.planChanges).toEqual([
-      { step: 4, epoch: 3, batch: 1, cause: 'schedule', label: 'unfreeze block_2', unfrozen: ['block_2_conv', 'block_2_bn'], frozen: [], learningRateFactor: 0.1 },
+      {
+        step: 4,
+        epoch: 3,
+        batch: 1,
+        cause: 'schedule',
+        label: 'unfreeze block_2',
+        unfrozen: ['block_2_conv', 'block_2_bn'],
+        frozen: [],
+        learningRateFactor: 0.1,
+      },
       { step: 6, epoch: 4, batch: 1, cause: 'live', label: 'freeze block_2_conv', unfrozen: [], frozen: ['block_2_conv'], learningRateFactor: 0.1 },
     ]);
     expect(meta.freezePlanAtEnd).toEqual({ stem_conv: true, stem_bn: true, block_1_conv: true, block_2_conv: true, block_2_bn: false });

@@ -138,7 +138,11 @@ describe('exporting a trained transfer model', () => {
     const registered = tf.serialization.SerializationMap.getMap().classNameMap;
     for (const className of topologyClasses) expect(registered[className], className).toBeDefined();
     const plain = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights, weightData: unzipped['weights.bin'].slice().buffer }),
+      tf.io.fromMemory({
+        modelTopology: modelJson.modelTopology,
+        weightSpecs: modelJson.weightsManifest[0].weights,
+        weightData: unzipped['weights.bin'].slice().buffer,
+      }),
     );
     expect(maxAbsDiff(await predict(plain, probe, preprocessing), studioPredictions)).toBeLessThanOrEqual(1e-5);
     reimported.model.dispose();
@@ -214,7 +218,8 @@ describe('exporting a trained transfer model', () => {
     const split = [bytes.slice(0, 10).buffer, bytes.slice(10).buffer];
     const fake = {
       name: 'split',
-      save: (handler: tf.io.IOHandler) => handler.save!({ ...real, weightData: split, modelTopology: real.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'] }),
+      save: (handler: tf.io.IOHandler) =>
+        handler.save!({ ...real, weightData: split, modelTopology: real.modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'] }),
     } as unknown as tf.LayersModel;
     const joined = await serializeModel(fake);
     expect(new Uint8Array(joined.weightData)).toEqual(bytes);
@@ -288,13 +293,14 @@ describe('exporting the built-in MobileNetV2 (uint8-quantized source weights)', 
     expect(kept.length).toBeGreaterThan(250);
     expect(exportedNames.filter((name) => !kept.includes(name)).sort()).toEqual(['head_dense/bias', 'head_dense/kernel']);
     expect(artifacts.weightSpecs.every((w) => w.dtype === 'float32' && !w.quantization)).toBe(true); // tfjs never re-quantizes (TFJS-FACTS #16)
-    const exported = weightsByName(
-      JSON.stringify({ weightsManifest: [{ weights: artifacts.weightSpecs }] }),
-      new Uint8Array(artifacts.weightData),
-    );
+    const exported = weightsByName(JSON.stringify({ weightsManifest: [{ weights: artifacts.weightSpecs }] }), new Uint8Array(artifacts.weightData));
     for (const name of kept) expect(bitIdentical(exported.get(name)!, inMemory.get(name)!), name).toBe(true);
 
-    const metadata = buildExportMetadata(artifacts.modelTopology, { ...context(loaded, 0), classNames: ['a', 'b', 'c', 'd', 'e'], preprocessing: loaded.preprocessing });
+    const metadata = buildExportMetadata(artifacts.modelTopology, {
+      ...context(loaded, 0),
+      classNames: ['a', 'b', 'c', 'd', 'e'],
+      preprocessing: loaded.preprocessing,
+    });
     const files = buildExportFiles(artifacts, metadata);
     const reimported = await loadLayersModelFromFileSet([
       { name: 'model.json', buffer: new TextEncoder().encode(files['model.json']).buffer },
@@ -330,10 +336,16 @@ describe('export file set', () => {
   });
 
   it('refuses class names that no longer match the model outputs, naming both counts', () => {
-    const t = topology([layer('input', 'InputLayer', null), layer('flat', 'Flatten', 'input', { trainable: false }), layer('head_dense', 'Dense', 'flat', { units: 2 })]);
+    const t = topology([
+      layer('input', 'InputLayer', null),
+      layer('flat', 'Flatten', 'input', { trainable: false }),
+      layer('head_dense', 'Dense', 'flat', { units: 2 }),
+    ]);
     expect(readExportedStructure(t)).toMatchObject({ cutLayer: 'flat', freezePlan: { flat: true }, outputUnits: 2 });
     const ctx = { classNames: ['a', 'b', 'c'] } as ExportContext;
-    expect(() => buildExportMetadata(t, ctx)).toThrow("The trained model has 2 outputs but the dataset now has 3 classes ('a', 'b', 'c'). Train again, then export.");
+    expect(() => buildExportMetadata(t, ctx)).toThrow(
+      "The trained model has 2 outputs but the dataset now has 3 classes ('a', 'b', 'c'). Train again, then export.",
+    );
   });
 
   it.each([

@@ -43,7 +43,9 @@ export async function serializeModel(model: tf.LayersModel): Promise<ModelArtifa
   const seen = new Set<string>();
   for (const spec of artifacts.weightSpecs) {
     if (seen.has(spec.name)) {
-      throw new ExportError(`Two weights of model '${model.name}' are both named '${spec.name}'; a loader could not tell them apart. Rename one of the layers and import the model again.`);
+      throw new ExportError(
+        `Two weights of model '${model.name}' are both named '${spec.name}'; a loader could not tell them apart. Rename one of the layers and import the model again.`,
+      );
     }
     seen.add(spec.name);
   }

@@ -1,7 +1,8 @@
 /** The feature cache on the built-in digits model (slow: trains through the real model on the cpu backend). */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { createStudioStore } from '../store/store';
+import { DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION } from '../data/split';
+import { DEFAULT_TRAIN_CONFIG } from '../core/trainDefaults';
 import { buildFeatures, trainHeadOnFeatures } from './featureCache';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
@@ -21,7 +22,8 @@ describe('training the head on cached features', () => {
   it('on the built-in digits model: agrees with the plain run and runs no pretrained layer while training on features', async () => {
     // What makes the cached run fast, stated without a clock (bench/quickBench.ts head_cached_speedup measures the speed-up).
     const loaded = await loadBuiltIn();
-    const defaults = createStudioStore().getState();
+    // The studio's defaults (the store starts from these constants; store.test.ts checks it).
+    const defaults = { config: DEFAULT_TRAIN_CONFIG, validationFraction: DEFAULT_VALIDATION_FRACTION, splitSeed: DEFAULT_SPLIT_SEED };
     const { train, validation } = splitSampleFromDisk(defaults.validationFraction, defaults.splitSeed);
     const config = { ...defaults.config, epochs: 2 };
     const make = () => {
@@ -56,7 +58,9 @@ describe('training the head on cached features', () => {
       const batchesOf = (set: { labels: ArrayLike<number> }) => Math.ceil(set.labels.length / config.batchSize);
       expect(callsPerLayer()).toEqual(backbone.map(() => batchesOf(train) + batchesOf(validation)));
       const cachedEpochs: EpochMetrics[] = [];
-      const cachedResult = await trainHeadOnFeatures(cached.model, cached.headLayers, trainFeatures, validationFeatures, 5, config, { onEpoch: (m) => cachedEpochs.push(m) });
+      const cachedResult = await trainHeadOnFeatures(cached.model, cached.headLayers, trainFeatures, validationFeatures, 5, config, {
+        onEpoch: (m) => cachedEpochs.push(m),
+      });
       // On features, the same number of steps runs no pretrained layer at all.
       expect(cachedResult.batches).toBe(plainResult.batches);
       expect(callsPerLayer()).toEqual(backbone.map(() => 0));

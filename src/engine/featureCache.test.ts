@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  buildFeatures,
-  featureCacheBlocker,
-  featureCacheKey,
-  hashImageSet,
-  trainHeadOnFeatures,
-} from './featureCache';
+import { buildFeatures, featureCacheBlocker, featureCacheKey, hashImageSet, trainHeadOnFeatures } from './featureCache';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel } from './head';
@@ -93,8 +87,9 @@ describe('a model with open height and width ([null, null, 3])', () => {
     const transfer = prepareFlexible();
     const grey = createTinyImages(2, 2, 1, { height: 8, width: 8, channels: 1 });
     const before = tf.memory().numTensors;
-    await expect(buildFeatures(transfer.model, transfer.headLayers, grey, preprocessing, 2))
-      .rejects.toThrow("The images are 8×8×1, but the model takes ?×?×3 (? is any size). Decode them at the model's input size.");
+    await expect(buildFeatures(transfer.model, transfer.headLayers, grey, preprocessing, 2)).rejects.toThrow(
+      "The images are 8×8×1, but the model takes ?×?×3 (? is any size). Decode them at the model's input size.",
+    );
     expect(tf.memory().numTensors).toBe(before);
   });
 });
@@ -169,17 +164,21 @@ describe('training the head on cached features', () => {
       expect(bitIdentical(before, backboneAfter.get(name)!), name).toBe(true);
     }
     // The transfer model itself now predicts with the trained head (shared variables, no copy).
-    const x = tf.tensor4d(Float32Array.from(train.pixels.subarray(0, 64), (v) => v / 255), [1, 8, 8, 1]);
+    const x = tf.tensor4d(
+      Float32Array.from(train.pixels.subarray(0, 64), (v) => v / 255),
+      [1, 8, 8, 1],
+    );
     const fromTransfer = cached.model.predict(x) as tf.Tensor;
     const fromPlain = plain.model.predict(x) as tf.Tensor;
-    expect(maxDiff(await fromTransfer.data() as Float32Array, await fromPlain.data() as Float32Array)).toBeLessThan(1e-5);
+    expect(maxDiff((await fromTransfer.data()) as Float32Array, (await fromPlain.data()) as Float32Array)).toBeLessThan(1e-5);
     tf.dispose([x, fromTransfer, fromPlain]);
   });
 
   it('refuses to train on features when a pretrained layer is trainable', async () => {
     const open = prepare({ conv1: true, bn1: true, bn2: true });
     const empty = { features: new Float32Array(0), shape: [64], labels: new Int32Array(0), millis: 0 };
-    await expect(trainHeadOnFeatures(open.model, open.headLayers, empty, null, 2, { epochs: 1, batchSize: 4, learningRate: 0.01, seed: 1 }))
-      .rejects.toThrow("'conv2' is trained");
+    await expect(trainHeadOnFeatures(open.model, open.headLayers, empty, null, 2, { epochs: 1, batchSize: 4, learningRate: 0.01, seed: 1 })).rejects.toThrow(
+      "'conv2' is trained",
+    );
   });
 });

@@ -62,7 +62,8 @@ function headLayerList(model: tf.LayersModel, headLayers: ReadonlySet<string>): 
 /** The cut tensor of the transfer model: the input of its first head layer (the node buildTransferModel made). */
 export function cutTensor(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.SymbolicTensor {
   const reason = featureCacheBlocker(model, headLayers);
-  if (reason !== null && !reason.endsWith('is trained') && !reason.endsWith('statistics')) throw new Error(`No feature cache for model '${model.name}': ${reason}. Train without the cache.`);
+  if (reason !== null && !reason.endsWith('is trained') && !reason.endsWith('statistics'))
+    throw new Error(`No feature cache for model '${model.name}': ${reason}. Train without the cache.`);
   return headLayerList(model, headLayers)[0].inboundNodes[0].inputTensors[0];
 }
 
@@ -110,7 +111,9 @@ export function fedOutputShape(prefix: tf.LayersModel, set: ImageSet): number[] 
   const { height, width, channels } = set.shape;
   const computed = (prefix.computeOutputShape([null, height, width, channels]) as (number | null)[]).slice(1);
   if (computed.includes(null)) {
-    throw new Error(`The cut output ('${prefix.outputs[0].sourceLayer.name}') has size [${computed.map((d) => d ?? '?').join(', ')}] even for ${height}×${width}×${channels} images, so its features cannot be cached. Train without the cache (unfreeze a layer below the cut).`);
+    throw new Error(
+      `The cut output ('${prefix.outputs[0].sourceLayer.name}') has size [${computed.map((d) => d ?? '?').join(', ')}] even for ${height}×${width}×${channels} images, so its features cannot be cached. Train without the cache (unfreeze a layer below the cut).`,
+    );
   }
   return computed as number[];
 }
@@ -135,7 +138,10 @@ export async function forwardInBatches(
   const count = imageCount(set);
   const features = new Float32Array(count * size);
   const step = Math.max(1, batchSize);
-  const depth = Math.max(2, set.labels.reduce((m, l) => Math.max(m, l + 1), 0)); // makeBatch's labels are unused here
+  const depth = Math.max(
+    2,
+    set.labels.reduce((m, l) => Math.max(m, l + 1), 0),
+  ); // makeBatch's labels are unused here
   for (let start = 0; start < count; start += step) {
     if (hooks.shouldStop?.()) throw new Error('The feature cache build was stopped; press Train to start again.');
     const indices = Array.from({ length: Math.min(step, count - start) }, (_, i) => start + i);
@@ -144,9 +150,11 @@ export async function forwardInBatches(
     tf.dispose([xs, ys]);
     try {
       if (out.size !== indices.length * size) {
-        throw new Error(`The cut ('${prefix.outputs[0].sourceLayer.name}') gave features of shape [${out.shape.slice(1).join(', ')}] for ${set.shape.height}×${set.shape.width}×${set.shape.channels} images, not the [${shape.join(', ')}] its layers state. Train without the cache (unfreeze a layer below the cut).`);
+        throw new Error(
+          `The cut ('${prefix.outputs[0].sourceLayer.name}') gave features of shape [${out.shape.slice(1).join(', ')}] for ${set.shape.height}×${set.shape.width}×${set.shape.channels} images, not the [${shape.join(', ')}] its layers state. Train without the cache (unfreeze a layer below the cut).`,
+        );
       }
-      features.set(await out.data() as Float32Array, start * size);
+      features.set((await out.data()) as Float32Array, start * size);
     } finally {
       out.dispose();
     }
@@ -230,9 +238,10 @@ export function hashImageSet(set: ImageSet): string {
   };
   const { pixels } = set;
   const words = Math.floor(pixels.byteLength / 4);
-  const view = pixels.byteOffset % 4 === 0
-    ? new Uint32Array(pixels.buffer, pixels.byteOffset, words)
-    : new Uint32Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + words * 4));
+  const view =
+    pixels.byteOffset % 4 === 0
+      ? new Uint32Array(pixels.buffer, pixels.byteOffset, words)
+      : new Uint32Array(pixels.buffer.slice(pixels.byteOffset, pixels.byteOffset + words * 4));
   for (let i = 0; i < view.length; i++) mix(view[i]);
   for (let i = words * 4; i < pixels.length; i++) mix(pixels[i]);
   for (let i = 0; i < set.labels.length; i++) mix(set.labels[i]);

@@ -87,7 +87,10 @@ export function createFeatureCacheStore(options: FeatureCacheOptions): FeatureCa
       if (!features) {
         const offset = images;
         // The forward-only pass runs on the fastest backend here (probed once per run, only for a build worth it).
-        forward ??= await chooseForwardBackend(model, headLayers, set, preprocessing, options.candidates(), { imagesToBuild: total, minBuildMs: options.minProbeBuildMs });
+        forward ??= await chooseForwardBackend(model, headLayers, set, preprocessing, options.candidates(), {
+          imagesToBuild: total,
+          minBuildMs: options.minProbeBuildMs,
+        });
         features = await buildFeaturesOn(forward.backend, model, headLayers, set, preprocessing, request.batchSize, {
           shouldStop: request.shouldStop,
           onProgress: (done) => request.onProgress(offset + done, total),

@@ -171,9 +171,30 @@ describe('a backend that cannot start', () => {
 
 describe('pickFastest', () => {
   it('switches only for a backend at least 1.2× faster than the training one, and then to the fastest', () => {
-    expect(pickFastest([{ backend: 'webgpu', msPerImage: 10 }, { backend: 'webgl', msPerImage: 9 }])).toBe('webgpu');
-    expect(pickFastest([{ backend: 'webgpu', msPerImage: 12 }, { backend: 'webgl', msPerImage: 10 }])).toBe('webgl');
-    expect(pickFastest([{ backend: 'webgpu', msPerImage: 30 }, { backend: 'webgl', msPerImage: 20 }, { backend: 'cpu', msPerImage: 5 }])).toBe('cpu');
-    expect(pickFastest([{ backend: 'webgpu', msPerImage: 30 }, { backend: 'webgl', msPerImage: null, error: 'no context' }])).toBe('webgpu');
+    expect(
+      pickFastest([
+        { backend: 'webgpu', msPerImage: 10 },
+        { backend: 'webgl', msPerImage: 9 },
+      ]),
+    ).toBe('webgpu');
+    expect(
+      pickFastest([
+        { backend: 'webgpu', msPerImage: 12 },
+        { backend: 'webgl', msPerImage: 10 },
+      ]),
+    ).toBe('webgl');
+    expect(
+      pickFastest([
+        { backend: 'webgpu', msPerImage: 30 },
+        { backend: 'webgl', msPerImage: 20 },
+        { backend: 'cpu', msPerImage: 5 },
+      ]),
+    ).toBe('cpu');
+    expect(
+      pickFastest([
+        { backend: 'webgpu', msPerImage: 30 },
+        { backend: 'webgl', msPerImage: null, error: 'no context' },
+      ]),
+    ).toBe('webgpu');
   });
 });

@@ -83,7 +83,11 @@ export async function chooseForwardBackend(
   // The first few images as a set of their own, run through the cache's own batch loop in one batch.
   const probeCount = Math.max(1, Math.min(probeImages, set.labels.length));
   const { height, width, channels } = set.shape;
-  const probeSet: ImageSet = { pixels: set.pixels.subarray(0, probeCount * height * width * channels), labels: set.labels.subarray(0, probeCount), shape: set.shape };
+  const probeSet: ImageSet = {
+    pixels: set.pixels.subarray(0, probeCount * height * width * channels),
+    labels: set.labels.subarray(0, probeCount),
+    shape: set.shape,
+  };
   const time = async (m: tf.LayersModel) => {
     await forwardInBatches(m, probeSet, preprocessing, probeCount); // warm-up: shader compilation, buffer allocation
     const started = performance.now();
@@ -93,7 +97,9 @@ export async function chooseForwardBackend(
   const probes: ForwardBackendChoice['probes'] = [{ backend: training, msPerImage: await time(prefix) }];
   // A build this short on the training backend is not worth probing others for.
   if (options.imagesToBuild !== undefined && probes[0].msPerImage! * options.imagesToBuild < (options.minBuildMs ?? 0)) return { backend: training, probes };
-  const values = candidates.some((c) => c !== training) ? await Promise.all(prefix.weights.map(async (w) => (await w.read().data()).slice() as tf.TypedArray)) : [];
+  const values = candidates.some((c) => c !== training)
+    ? await Promise.all(prefix.weights.map(async (w) => (await w.read().data()).slice() as tf.TypedArray))
+    : [];
   for (const backend of candidates) {
     if (backend === training) continue;
     try {

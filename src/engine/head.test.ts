@@ -64,7 +64,10 @@ describe('buildTransferModel with head options', () => {
 
   it('flattens a non-spatial, non-flat cut and refuses a model that already uses a head name', () => {
     const rows = headLayerInfos([4, 5], 2);
-    expect(rows.map((r) => [r.name, r.outputShape])).toEqual([['head_flatten', [20]], ['head_dense', [2]]]);
+    expect(rows.map((r) => [r.name, r.outputShape])).toEqual([
+      ['head_flatten', [20]],
+      ['head_dense', [2]],
+    ]);
     const input = tf.input({ shape: [3] });
     const clash = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2, name: 'head_hidden' }).apply(input) as tf.SymbolicTensor });
     expect(() => buildTransferModel(clash, 'head_hidden', 2, 1)).toThrow("already has a layer named 'head_hidden'");
@@ -113,9 +116,17 @@ describe("the head's dropout", () => {
       const base = createTinyModel();
       const { model } = buildTransferModel(base, 'relu2', 3, seed, dropoutHead);
       const losses: number[] = [];
-      await trainModel(model, images, null, 3, { range: [0, 1], resize: 'stretch' }, { epochs: 2, batchSize: 8, learningRate: 0.05, seed }, {
-        onBatch: (p) => losses.push(p.loss),
-      });
+      await trainModel(
+        model,
+        images,
+        null,
+        3,
+        { range: [0, 1], resize: 'stretch' },
+        { epochs: 2, batchSize: 8, learningRate: 0.05, seed },
+        {
+          onBatch: (p) => losses.push(p.loss),
+        },
+      );
       model.getLayer('head_dense').dispose();
       base.dispose();
       return losses;

@@ -33,9 +33,7 @@ function outputsInGraph(layer: tf.layers.Layer): tf.SymbolicTensor[] {
 
 /** Layers that can carry a head: top-level, not an input, with exactly one output tensor. */
 export function cutCandidates(model: tf.LayersModel): string[] {
-  return model.layers
-    .filter((layer) => layer.getClassName() !== 'InputLayer' && outputsInGraph(layer).length === 1)
-    .map((layer) => layer.name);
+  return model.layers.filter((layer) => layer.getClassName() !== 'InputLayer' && outputsInGraph(layer).length === 1).map((layer) => layer.name);
 }
 
 /** The pretrained model with its classifier replaced by the studio's head. */
@@ -75,13 +73,7 @@ function buildHeadLayer(spec: HeadLayerSpec, seed: number): tf.layers.Layer {
  * head's initialisers and its dropout masks, one per training step
  * (seededDropout), so a model built afresh with the same seed trains the same.
  */
-export function buildTransferModel(
-  base: tf.LayersModel,
-  cutLayer: string,
-  numClasses: number,
-  seed: number,
-  head: HeadConfig = DEFAULT_HEAD,
-): TransferModel {
+export function buildTransferModel(base: tf.LayersModel, cutLayer: string, numClasses: number, seed: number, head: HeadConfig = DEFAULT_HEAD): TransferModel {
   for (const name of HEAD_LAYER_NAMES) {
     if (base.layers.some((l) => l.name === name)) {
       throw new Error(`The model already has a layer named '${name}', a name the studio's head uses. Rename that layer and import the model again.`);

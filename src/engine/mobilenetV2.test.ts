@@ -102,7 +102,9 @@ describe('built-in MobileNetV2 from nsfwjs', () => {
     expect(loaded.provenance).toBe(
       'MobileNetV2 (alpha 1.0, 224×224) from the NSFWJS project (Infinite Red, MIT license), fine-tuned by its authors to 5 content-moderation classes (Drawing, Hentai, Neutral, Porn, Sexy); the studio replaces that head',
     );
-    const file = JSON.parse(new TextDecoder().decode(readMobileNetV2FilesFromDisk()[0].buffer)) as { userDefinedMetadata: { classNames: string[]; source: { package: string; version: string; files: { path: string; sha256: string }[] } } };
+    const file = JSON.parse(new TextDecoder().decode(readMobileNetV2FilesFromDisk()[0].buffer)) as {
+      userDefinedMetadata: { classNames: string[]; source: { package: string; version: string; files: { path: string; sha256: string }[] } };
+    };
     expect(file.userDefinedMetadata.classNames).toEqual(['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy']);
     expect(file.userDefinedMetadata.source).toMatchObject({ package: 'nsfwjs', version: '4.4.0' });
     expect(file.userDefinedMetadata.source.files.map((f) => f.path)).toEqual([

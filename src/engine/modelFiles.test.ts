@@ -63,8 +63,15 @@ describe('loadLayersModelFromFileSet', () => {
       let files: { name: string; buffer: ArrayBuffer }[] = [];
       await model.save(
         tf.io.withSaveHandler(async (a) => {
-          const json = { modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }], userDefinedMetadata: declared ? { preprocessing: { inputSize: declared } } : undefined };
-          files = [{ name: 'model.json', buffer: encode(json) }, { name: 'w.bin', buffer: a.weightData as ArrayBuffer }];
+          const json = {
+            modelTopology: a.modelTopology,
+            weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }],
+            userDefinedMetadata: declared ? { preprocessing: { inputSize: declared } } : undefined,
+          };
+          files = [
+            { name: 'model.json', buffer: encode(json) },
+            { name: 'w.bin', buffer: a.weightData as ArrayBuffer },
+          ];
           return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
         }),
       );
@@ -83,7 +90,10 @@ describe('loadLayersModelFromFileSet', () => {
     let files: { name: string; buffer: ArrayBuffer }[] = [];
     await model.save(
       tf.io.withSaveHandler(async (a) => {
-        files = [{ name: 'mlp.json', buffer: encode({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }] }) }, { name: 'w.bin', buffer: a.weightData as ArrayBuffer }];
+        files = [
+          { name: 'mlp.json', buffer: encode({ modelTopology: a.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }] }) },
+          { name: 'w.bin', buffer: a.weightData as ArrayBuffer },
+        ];
         return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
       }),
     );
@@ -101,12 +111,37 @@ describe('loadLayersModelFromFileSet', () => {
   });
 
   it.each([
-    ['model.json that is not JSON', () => [{ name: 'model.json', buffer: encode('{"format": "layers-model", oops') }, shard()], 'not-json', /^'model\.json' is not valid JSON \(.+\)\. Pick the model\.json/],
-    ['graph model', () => [modelFile({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] })], 'graph-model', /^'model\.json' is a graph model .* no layers to freeze or train/],
-    ['missing shard', () => [modelFile()], 'missing-shard', /^Weight file 'group1-shard1of1\.bin' listed in 'model\.json' is missing\. Add it together with model\.json\.$/],
+    [
+      'model.json that is not JSON',
+      () => [{ name: 'model.json', buffer: encode('{"format": "layers-model", oops') }, shard()],
+      'not-json',
+      /^'model\.json' is not valid JSON \(.+\)\. Pick the model\.json/,
+    ],
+    [
+      'graph model',
+      () => [modelFile({ format: 'graph-model', modelTopology: { node: [] }, weightsManifest: [] })],
+      'graph-model',
+      /^'model\.json' is a graph model .* no layers to freeze or train/,
+    ],
+    [
+      'missing shard',
+      () => [modelFile()],
+      'missing-shard',
+      /^Weight file 'group1-shard1of1\.bin' listed in 'model\.json' is missing\. Add it together with model\.json\.$/,
+    ],
     ['extra file', () => [modelFile(), shard(), shard(new ArrayBuffer(4), 'notes.bin')], 'extra-file', /^'notes\.bin' is not listed in 'model\.json'\./],
-    ['shard of the wrong size', () => [modelFile(), shard(saved.weights.slice(0, 100))], 'bad-shard-size', /^Weight files 'group1-shard1of1\.bin' hold 100 bytes but 'model\.json' describes [\d,]+\. They belong to another model or were cut short\.$/],
-    ['unknown layer class', () => [modelFile(JSON.parse(JSON.stringify(saved.json).replace('"class_name":"Flatten"', '"class_name":"MyFancyLayer"'))), shard()], 'unknown-layer', /^'model\.json' uses the layer class 'MyFancyLayer', which tfjs does not provide/],
+    [
+      'shard of the wrong size',
+      () => [modelFile(), shard(saved.weights.slice(0, 100))],
+      'bad-shard-size',
+      /^Weight files 'group1-shard1of1\.bin' hold 100 bytes but 'model\.json' describes [\d,]+\. They belong to another model or were cut short\.$/,
+    ],
+    [
+      'unknown layer class',
+      () => [modelFile(JSON.parse(JSON.stringify(saved.json).replace('"class_name":"Flatten"', '"class_name":"MyFancyLayer"'))), shard()],
+      'unknown-layer',
+      /^'model\.json' uses the layer class 'MyFancyLayer', which tfjs does not provide/,
+    ],
     ['no model.json', () => [shard()], 'no-model-json', /^No model\.json among the picked files/],
   ])('refuses a %s with a specific message', async (_case, files, code, message) => {
     const attempt = loadLayersModelFromFileSet(files());
@@ -138,7 +173,12 @@ describe('loadLayersModelFromUrl', () => {
   });
 
   it.each([
-    ['a CORS refusal or unreachable host', 'http://elsewhere/model.json', 'unreachable', /^Could not read the model 'http:\/\/elsewhere\/model\.json'\. .*CORS.*Import model instead\.$/],
+    [
+      'a CORS refusal or unreachable host',
+      'http://elsewhere/model.json',
+      'unreachable',
+      /^Could not read the model 'http:\/\/elsewhere\/model\.json'\. .*CORS.*Import model instead\.$/,
+    ],
     ['a missing file', 'http://host/none.json', 'http-status', /^There is no file at 'http:\/\/host\/none\.json' \(HTTP 404\)/],
     ['an HTTP error', 'http://host/teapot', 'http-status', /^The server answered HTTP 418 Nope for the model 'http:\/\/host\/teapot'/],
   ])('explains %s', async (_case, url, code, message) => {

@@ -3,7 +3,17 @@ import type { InputShape, Preprocessing } from '../core/types';
 
 /** The kinds of problem a user's model files can have. */
 export type ModelFileErrorCode =
-  | 'not-json' | 'not-layers-model' | 'graph-model' | 'missing-shard' | 'extra-file' | 'bad-shard-size' | 'unknown-layer' | 'no-model-json' | 'unreachable' | 'http-status' | 'not-image-input';
+  | 'not-json'
+  | 'not-layers-model'
+  | 'graph-model'
+  | 'missing-shard'
+  | 'extra-file'
+  | 'bad-shard-size'
+  | 'unknown-layer'
+  | 'no-model-json'
+  | 'unreachable'
+  | 'http-status'
+  | 'not-image-input';
 
 /** A problem with the user's model files; `code` tells the kind, `message` says what to do (modelSources.ts turns it into a result). */
 export class ModelFileError extends Error {
@@ -71,13 +81,22 @@ export async function loadLayersModelFromFiles(
   try {
     json = JSON.parse(modelJsonText) as ModelJson;
   } catch (error) {
-    throw new ModelFileError('not-json', `'${fileName}' is not valid JSON (${(error as Error).message}). Pick the model.json a tfjs converter or model.save() wrote.`);
+    throw new ModelFileError(
+      'not-json',
+      `'${fileName}' is not valid JSON (${(error as Error).message}). Pick the model.json a tfjs converter or model.save() wrote.`,
+    );
   }
   if (json && typeof json === 'object' && (json.format === 'graph-model' || isGraphTopology(json.modelTopology))) {
-    throw new ModelFileError('graph-model', `'${fileName}' is a graph model (a converted SavedModel or frozen graph): it has no layers to freeze or train. Convert the Keras model instead: tensorflowjs_converter --input_format=keras model.h5 out/ (or tfjs.converters.save_keras_model in Python).`);
+    throw new ModelFileError(
+      'graph-model',
+      `'${fileName}' is a graph model (a converted SavedModel or frozen graph): it has no layers to freeze or train. Convert the Keras model instead: tensorflowjs_converter --input_format=keras model.h5 out/ (or tfjs.converters.save_keras_model in Python).`,
+    );
   }
   if (!json || typeof json !== 'object' || !json.modelTopology) {
-    throw new ModelFileError('not-layers-model', `'${fileName}' is not a tfjs Layers model (format: ${json?.format ?? 'unknown'}). Export the model as a Layers model (tfjs.converters.save_keras_model or model.save()).`);
+    throw new ModelFileError(
+      'not-layers-model',
+      `'${fileName}' is not a tfjs Layers model (format: ${json?.format ?? 'unknown'}). Export the model as a Layers model (tfjs.converters.save_keras_model or model.save()).`,
+    );
   }
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
@@ -91,7 +110,10 @@ export async function loadLayersModelFromFiles(
     const actual = groupBuffers.reduce((sum, b) => sum + b.byteLength, 0);
     const expected = expectedBytes(group.weights);
     if (actual !== expected) {
-      throw new ModelFileError('bad-shard-size', `Weight files ${group.paths.map((p) => `'${p}'`).join(', ')} hold ${actual.toLocaleString('en-US')} bytes but '${fileName}' describes ${expected.toLocaleString('en-US')}. They belong to another model or were cut short.`);
+      throw new ModelFileError(
+        'bad-shard-size',
+        `Weight files ${group.paths.map((p) => `'${p}'`).join(', ')} hold ${actual.toLocaleString('en-US')} bytes but '${fileName}' describes ${expected.toLocaleString('en-US')}. They belong to another model or were cut short.`,
+      );
     }
     weightSpecs.push(...group.weights);
     buffers.push(...groupBuffers);
@@ -106,7 +128,10 @@ export async function loadLayersModelFromFiles(
   } catch (error) {
     const unknown = /Unknown layer: ([\w.]*\w)/.exec((error as Error).message);
     if (unknown) {
-      throw new ModelFileError('unknown-layer', `'${fileName}' uses the layer class '${unknown[1]}', which tfjs does not provide, so the model cannot be rebuilt here. Replace that layer in Keras before exporting, or export only the layers before it.`);
+      throw new ModelFileError(
+        'unknown-layer',
+        `'${fileName}' uses the layer class '${unknown[1]}', which tfjs does not provide, so the model cannot be rebuilt here. Replace that layer in Keras before exporting, or export only the layers before it.`,
+      );
     }
     throw error;
   }
@@ -117,9 +142,7 @@ export async function loadLayersModelFromFiles(
   };
   const inputShape = imageInputShape(fileName, model, meta.preprocessing?.inputSize);
   const range = meta.preprocessing?.range ?? [0, 1];
-  const provenance = meta.trainedOn
-    ? `${meta.trainedOn}${meta.testAccuracy != null ? `; ${(meta.testAccuracy * 100).toFixed(1)}% test accuracy` : ''}`
-    : null;
+  const provenance = meta.trainedOn ? `${meta.trainedOn}${meta.testAccuracy != null ? `; ${(meta.testAccuracy * 100).toFixed(1)}% test accuracy` : ''}` : null;
   return {
     model,
     inputShape,
@@ -142,8 +165,19 @@ function imageInputShape(fileName: string, model: tf.LayersModel, declared?: [nu
   const [, height, width, channels] = shape;
   if (model.inputs.length !== 1 || shape.length !== 4 || (channels !== 1 && channels !== 3)) {
     model.dispose();
-    const described = model.inputs.map((input) => `[${input.shape.slice(1).map((d) => d ?? '?').join(', ')}]`).join(' and ');
-    throw new ModelFileError('not-image-input', `'${fileName}' takes input of shape ${described}; the studio trains on one image input of height × width × 1 (grey) or 3 (RGB) channels.`);
+    const described = model.inputs
+      .map(
+        (input) =>
+          `[${input.shape
+            .slice(1)
+            .map((d) => d ?? '?')
+            .join(', ')}]`,
+      )
+      .join(' and ');
+    throw new ModelFileError(
+      'not-image-input',
+      `'${fileName}' takes input of shape ${described}; the studio trains on one image input of height × width × 1 (grey) or 3 (RGB) channels.`,
+    );
   }
   return { height: height ?? declared?.[0] ?? FLEXIBLE_INPUT_SIZE, width: width ?? declared?.[1] ?? FLEXIBLE_INPUT_SIZE, channels };
 }
@@ -179,9 +213,12 @@ export async function loadLayersModelFromFileSet(picked: readonly { name: string
   const files = hasModelJson ? picked.filter((f) => f.name.toLowerCase() !== 'metadata.json') : picked;
   const jsons = files.filter(isJson);
   if (jsons.length !== 1) {
-    throw new ModelFileError('no-model-json', jsons.length === 0
-      ? 'No model.json among the picked files. Pick the model.json together with its weight files (…shard1of1.bin).'
-      : `Several .json files were picked (${jsons.map((f) => `'${f.name}'`).join(', ')}). Pick one model.json and its weight files.`);
+    throw new ModelFileError(
+      'no-model-json',
+      jsons.length === 0
+        ? 'No model.json among the picked files. Pick the model.json together with its weight files (…shard1of1.bin).'
+        : `Several .json files were picked (${jsons.map((f) => `'${f.name}'`).join(', ')}). Pick one model.json and its weight files.`,
+    );
   }
   const [modelJson] = jsons;
   const shards = new Map(files.filter((f) => f !== modelJson).map((f) => [f.name, f.buffer]));
@@ -194,7 +231,10 @@ export async function loadLayersModelFromFileSet(picked: readonly { name: string
   const extra = [...shards.keys()].filter((name) => !used.has(name));
   if (extra.length) {
     loaded.model.dispose();
-    throw new ModelFileError('extra-file', `${extra.map((n) => `'${n}'`).join(', ')} ${extra.length === 1 ? 'is' : 'are'} not listed in '${modelJson.name}'. Pick only the model.json and the weight files it names.`);
+    throw new ModelFileError(
+      'extra-file',
+      `${extra.map((n) => `'${n}'`).join(', ')} ${extra.length === 1 ? 'is' : 'are'} not listed in '${modelJson.name}'. Pick only the model.json and the weight files it names.`,
+    );
   }
   return loaded;
 }
@@ -227,7 +267,8 @@ async function fetchOrExplain(url: string, what: string): Promise<Response | nul
     );
   }
   if (response.status === 404) return null;
-  if (!response.ok) throw new ModelFileError('http-status', `The server answered HTTP ${response.status} ${response.statusText} for ${what} '${url}'. Check the address.`);
+  if (!response.ok)
+    throw new ModelFileError('http-status', `The server answered HTTP ${response.status} ${response.statusText} for ${what} '${url}'. Check the address.`);
   return response;
 }
 

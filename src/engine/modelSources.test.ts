@@ -34,9 +34,19 @@ describe('opening a model behind one contract', () => {
   });
 
   it.each([
-    ['a missing weight file', (files: { name: string; buffer: ArrayBuffer }[]) => files.slice(0, 1), 'missing-shard', /'w\.bin' listed in 'model\.json' is missing/],
+    [
+      'a missing weight file',
+      (files: { name: string; buffer: ArrayBuffer }[]) => files.slice(0, 1),
+      'missing-shard',
+      /'w\.bin' listed in 'model\.json' is missing/,
+    ],
     ['no model.json', (files: { name: string; buffer: ArrayBuffer }[]) => files.slice(1), 'no-model-json', /No model\.json/],
-    ['text that is not JSON', () => [{ name: 'model.json', buffer: new TextEncoder().encode('{ nope').buffer as ArrayBuffer }], 'not-json', /'model\.json' is not valid JSON/],
+    [
+      'text that is not JSON',
+      () => [{ name: 'model.json', buffer: new TextEncoder().encode('{ nope').buffer as ArrayBuffer }],
+      'not-json',
+      /'model\.json' is not valid JSON/,
+    ],
   ])('answers %s with a result that names it, not a throw', async (_label, pick, code, reason) => {
     const opened = await openModel({ kind: 'files', files: pick(await savedTiny()) });
     expect(opened).toMatchObject({ ok: false, code, reason: expect.stringMatching(reason) });

@@ -47,6 +47,11 @@ export const MODEL_FORMATS: readonly ModelFormat[] = [
 /** Opens `source` with the first format that matches it. */
 export async function openModel(source: ModelSource, formats: readonly ModelFormat[] = MODEL_FORMATS): Promise<ModelOpenResult> {
   const format = formats.find((f) => f.match(source));
-  if (!format) return { ok: false, code: 'unsupported-source', reason: `The studio cannot open a model from a source of kind '${(source as { kind: string }).kind}'. Pick a model.json with its weight files, or a URL.` };
+  if (!format)
+    return {
+      ok: false,
+      code: 'unsupported-source',
+      reason: `The studio cannot open a model from a source of kind '${(source as { kind: string }).kind}'. Pick a model.json with its weight files, or a URL.`,
+    };
   return format.open(source);
 }

@@ -24,9 +24,14 @@ describe('nested models', () => {
     const model = nestedModel();
     const rows = summarizeLayers(model);
     expect(rows.map((r) => [r.name, r.parent])).toEqual([
-      ['conv1', 'backbone'], ['bn1', 'backbone'], ['relu1', 'backbone'],
-      ['conv2', 'backbone'], ['bn2', 'backbone'], ['relu2', 'backbone'],
-      ['gap', null], ['out', null],
+      ['conv1', 'backbone'],
+      ['bn1', 'backbone'],
+      ['relu1', 'backbone'],
+      ['conv2', 'backbone'],
+      ['bn2', 'backbone'],
+      ['relu2', 'backbone'],
+      ['gap', null],
+      ['out', null],
     ]);
     expect(cutCandidates(model)).toEqual(['backbone', 'gap', 'out']);
     expect(summarizeLayers(model, 'backbone').map((r) => r.name)).toEqual(['conv1', 'bn1', 'relu1', 'conv2', 'bn2', 'relu2']);
@@ -38,7 +43,11 @@ describe('nested models', () => {
     let files: { name: string; buffer: ArrayBuffer }[] = [];
     await model.save(
       tf.io.withSaveHandler(async (artifacts) => {
-        const json = { format: 'layers-model', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['w.bin'], weights: artifacts.weightSpecs }] };
+        const json = {
+          format: 'layers-model',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['w.bin'], weights: artifacts.weightSpecs }],
+        };
         files = [
           { name: 'model.json', buffer: new TextEncoder().encode(JSON.stringify(json)).buffer as ArrayBuffer },
           { name: 'w.bin', buffer: artifacts.weightData as ArrayBuffer },

@@ -47,9 +47,19 @@ describe('predictProbabilities', () => {
   });
 
   it.each([
-    ['fixed 8×8×1 model, 8×8×3 images', createTinyModel, rgb(8, 8), 'The images are 8×8×3, but the model takes 8×8×1. Decode them at the model\'s input size.'],
-    ['fixed 8×8×1 model, 6×8×1 images', createTinyModel, { height: 6, width: 8, channels: 1 }, 'The images are 6×8×1, but the model takes 8×8×1. Decode them at the model\'s input size.'],
-    ['open ?×?×3 model, 8×8×1 images', createFlexibleTinyModel, { height: 8, width: 8, channels: 1 }, 'The images are 8×8×1, but the model takes ?×?×3 (? is any size). Decode them at the model\'s input size.'],
+    ['fixed 8×8×1 model, 8×8×3 images', createTinyModel, rgb(8, 8), "The images are 8×8×3, but the model takes 8×8×1. Decode them at the model's input size."],
+    [
+      'fixed 8×8×1 model, 6×8×1 images',
+      createTinyModel,
+      { height: 6, width: 8, channels: 1 },
+      "The images are 6×8×1, but the model takes 8×8×1. Decode them at the model's input size.",
+    ],
+    [
+      'open ?×?×3 model, 8×8×1 images',
+      createFlexibleTinyModel,
+      { height: 8, width: 8, channels: 1 },
+      "The images are 8×8×1, but the model takes ?×?×3 (? is any size). Decode them at the model's input size.",
+    ],
   ])('refuses images a fixed dimension of the model does not take: %s', async (_, create, shape, message) => {
     const model = create();
     const images = createTinyImages(2, 2, 1, shape);

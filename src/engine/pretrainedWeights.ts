@@ -32,11 +32,7 @@ export function restorePretrained(weights: PretrainedWeights): void {
  * included — holds exactly the bits captured at load. Layers whose variables
  * were not captured count as not identical. Reads with `await data()`.
  */
-export async function layersMatchingPretrained(
-  model: tf.LayersModel,
-  weights: PretrainedWeights,
-  skip: ReadonlySet<string>,
-): Promise<Record<string, boolean>> {
+export async function layersMatchingPretrained(model: tf.LayersModel, weights: PretrainedWeights, skip: ReadonlySet<string>): Promise<Record<string, boolean>> {
   const layers = leafLayers(model).filter((layer) => !skip.has(layer.name) && layer.weights.length > 0);
   const out: Record<string, boolean> = {};
   await Promise.all(

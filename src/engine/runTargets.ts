@@ -41,7 +41,11 @@ export function createRunTargets(args: {
     validation: validation ? imageSource(validation, numClasses, preprocessing) : null,
   };
   const headOnly: RunTarget | null = features
-    ? { model: headOnlyModel(model, headLayers), train: featureSource(features.train, numClasses), validation: features.validation ? featureSource(features.validation, numClasses) : null }
+    ? {
+        model: headOnlyModel(model, headLayers),
+        train: featureSource(features.train, numClasses),
+        validation: features.validation ? featureSource(features.validation, numClasses) : null,
+      }
     : null;
   let trained = false;
   return {

@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import { countWeightParams } from './freeze';
 import type { LayerInfo } from '../core/types';
 
-
 function outputShapeOf(layer: tf.layers.Layer): (number | null)[] {
   const shape = layer.outputShape;
   // A layer with several outputs reports a list of shapes; the tree shows the first.

@@ -94,9 +94,17 @@ describe('optimizers and per-step learning rates', () => {
   ] as const)('%s learns the tiny task', async (optimizer, learningRate) => {
     const model = prepare();
     const losses: number[] = [];
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 8, optimizer, learningRate }, {
-      onEpoch: (m) => losses.push(m.trainLoss),
-    });
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...base, epochs: 8, optimizer, learningRate },
+      {
+        onEpoch: (m) => losses.push(m.trainLoss),
+      },
+    );
     expect(losses[losses.length - 1]).toBeLessThan(losses[0]);
     expect(result.validationAccuracy).toBeGreaterThanOrEqual(0.9);
     expect(result).toMatchObject({ stoppedEarly: false, failure: null, restoredEpoch: 8, restored: false });
@@ -106,9 +114,17 @@ describe('optimizers and per-step learning rates', () => {
     const model = prepare({ conv1: true, bn1: true });
     const start = tf.memory().numTensors;
     const counts: number[] = [];
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 6, optimizer: 'adam', schedule, learningRate: 0.05 }, {
-      onEpoch: () => counts.push(tf.memory().numTensors),
-    });
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...base, epochs: 6, optimizer: 'adam', schedule, learningRate: 0.05 },
+      {
+        onEpoch: () => counts.push(tf.memory().numTensors),
+      },
+    );
     expect(new Set(counts).size).toBe(1);
     expect(tf.memory().numTensors).toBe(start);
     expect(result.validationAccuracy).toBeGreaterThanOrEqual(0.9);
@@ -121,12 +137,20 @@ describe('early stopping and best weights', () => {
     const before = await snapshotWeights(model);
     const valLosses: number[] = [];
     const clones: Map<string, tf.Tensor>[] = [];
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 30, optimizer: 'momentum', learningRate: 0.3, earlyStopping: { patience: 2 } }, {
-      onEpoch: (m) => {
-        valLosses.push(m.validationLoss!);
-        clones.push(cloneWeights(model));
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...base, epochs: 30, optimizer: 'momentum', learningRate: 0.3, earlyStopping: { patience: 2 } },
+      {
+        onEpoch: (m) => {
+          valLosses.push(m.validationLoss!);
+          clones.push(cloneWeights(model));
+        },
       },
-    });
+    );
     const bestIndex = valLosses.indexOf(Math.min(...valLosses));
     expect(result.stoppedEarly).toBe(true);
     expect(result.stopped).toBe(false);
@@ -154,12 +178,20 @@ describe('early stopping and best weights', () => {
     const model = prepare({ conv1: true, bn1: true });
     const valLosses: number[] = [];
     const clones: Map<string, tf.Tensor>[] = [];
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...config, epochs: probe.epochsCompleted }, {
-      onEpoch: (m) => {
-        valLosses.push(m.validationLoss!);
-        clones.push(cloneWeights(model));
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...config, epochs: probe.epochsCompleted },
+      {
+        onEpoch: (m) => {
+          valLosses.push(m.validationLoss!);
+          clones.push(cloneWeights(model));
+        },
       },
-    });
+    );
     const bestIndex = valLosses.indexOf(Math.min(...valLosses));
     expect(bestIndex).toBe(valLosses.length - 3);
     expect(result.epochsCompleted).toBe(probe.epochsCompleted);
@@ -174,14 +206,22 @@ describe('early stopping and best weights', () => {
     const valLosses: number[] = [];
     const clones: Map<string, tf.Tensor>[] = [];
     let batches = 0;
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 10, learningRate: 0.05 }, {
-      onBatch: () => batches++,
-      onEpoch: (m) => {
-        valLosses.push(m.validationLoss!);
-        clones.push(cloneWeights(model));
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...base, epochs: 10, learningRate: 0.05 },
+      {
+        onBatch: () => batches++,
+        onEpoch: (m) => {
+          valLosses.push(m.validationLoss!);
+          clones.push(cloneWeights(model));
+        },
+        shouldStop: () => batches >= 17, // 5 batches per epoch: stops in epoch 4
       },
-      shouldStop: () => batches >= 17, // 5 batches per epoch: stops in epoch 4
-    });
+    );
     expect(result.stopped).toBe(true);
     expect(result.epochsCompleted).toBe(3);
     const bestIndex = valLosses.indexOf(Math.min(...valLosses));
@@ -204,7 +244,13 @@ describe('early stopping and best weights', () => {
   it('keeps numTensors flat across an early-stopped run', async () => {
     const model = prepare({ conv1: true, bn1: true });
     const start = tf.memory().numTensors;
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 30, optimizer: 'momentum', learningRate: 0.3, earlyStopping: { patience: 1 } });
+    const result = await trainModel(model, train, validation, 2, preprocessing, {
+      ...base,
+      epochs: 30,
+      optimizer: 'momentum',
+      learningRate: 0.3,
+      earlyStopping: { patience: 1 },
+    });
     expect(result.stoppedEarly).toBe(true);
     expect(tf.memory().numTensors).toBe(start);
   });
@@ -216,7 +262,9 @@ describe('the NaN guard', () => {
     const before = await snapshotWeights(model);
     const start = tf.memory().numTensors;
     const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 5, optimizer: 'sgd', learningRate: 1e30 });
-    expect(result.failure).toMatch(/^The loss became (NaN|infinite) at epoch 1, batch \d+; the run was stopped and the weights from the start of the run were restored\. Lower the learning rate \(e\.g\. to 1e\+29\) and train again\.$/);
+    expect(result.failure).toMatch(
+      /^The loss became (NaN|infinite) at epoch 1, batch \d+; the run was stopped and the weights from the start of the run were restored\. Lower the learning rate \(e\.g\. to 1e\+29\) and train again\.$/,
+    );
     expect(result.restoredEpoch).toBe(0);
     expect(result.epochsCompleted).toBe(0);
     // every weight, frozen or not, BN statistics included, is as before the run
@@ -231,17 +279,25 @@ describe('the NaN guard', () => {
     const start = tf.memory().numTensors;
     let epoch2: Map<string, tf.Tensor> | null = null;
     let batchesAfterPoison = 0;
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...base, epochs: 6, learningRate: 0.01 }, {
-      onBatch: () => {
-        if (epoch2) batchesAfterPoison++;
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...base, epochs: 6, learningRate: 0.01 },
+      {
+        onBatch: () => {
+          if (epoch2) batchesAfterPoison++;
+        },
+        onEpoch: (m) => {
+          if (m.epoch !== 1) return;
+          epoch2 = cloneWeights(model);
+          const target = model.trainableWeights[model.trainableWeights.length - 1].read() as tf.Variable;
+          tf.tidy(() => target.assign(tf.fill(target.shape as number[], NaN)));
+        },
       },
-      onEpoch: (m) => {
-        if (m.epoch !== 1) return;
-        epoch2 = cloneWeights(model);
-        const target = model.trainableWeights[model.trainableWeights.length - 1].read() as tf.Variable;
-        tf.tidy(() => target.assign(tf.fill(target.shape as number[], NaN)));
-      },
-    });
+    );
     expect(result.failure).toBe(
       'The loss became NaN at epoch 3, batch 1; the run was stopped and the weights of epoch 2 were restored. Lower the learning rate (e.g. to 0.001) and train again.',
     );

@@ -36,7 +36,9 @@ let current: tf.LayersModel;
 
 /** Names of the weights of `layer` (of the model prepared last) that differ between two snapshots, without tfjs' numeric suffixes. */
 function moved(before: Map<string, Float32Array>, after: Map<string, Float32Array>, layer: string): string[] {
-  return weightsOf(current, layer).filter((name) => !bitIdentical(before.get(name)!, after.get(name)!)).map(plain);
+  return weightsOf(current, layer)
+    .filter((name) => !bitIdentical(before.get(name)!, after.get(name)!))
+    .map(plain);
 }
 
 /** 'bn2/moving_mean_7' → 'bn2/moving_mean' (tfjs numbers repeated weight names). */
@@ -55,18 +57,22 @@ describe('unfreezing schedule', () => {
     const changes: TrainableChange[] = [];
     const trainedAt: number[] = [];
     let atEpochOne: Map<string, Float32Array> | null = null;
-    const result = await trainRun(run, {
-      ...base,
-      unfreezeSchedule: [{ epoch: 2, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }],
-    }, {
-      onTrainableChange: (change) => changes.push(change),
-      onBatch: (point) => {
-        if (run.model.getLayer('conv2').trainable) trainedAt.push(point.step);
+    const result = await trainRun(
+      run,
+      {
+        ...base,
+        unfreezeSchedule: [{ epoch: 2, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }],
       },
-      onEpoch: (metrics) => {
-        if (metrics.epoch === 1) atEpochOne = new Map([...run.model.weights].map((w) => [w.name, new Float32Array(0)]));
+      {
+        onTrainableChange: (change) => changes.push(change),
+        onBatch: (point) => {
+          if (run.model.getLayer('conv2').trainable) trainedAt.push(point.step);
+        },
+        onEpoch: (metrics) => {
+          if (metrics.epoch === 1) atEpochOne = new Map([...run.model.weights].map((w) => [w.name, new Float32Array(0)]));
+        },
       },
-    });
+    );
     expect(result.epochsCompleted).toBe(3);
     expect(atEpochOne).not.toBeNull();
     expect(changes).toHaveLength(1);
@@ -84,10 +90,14 @@ describe('unfreezing schedule', () => {
     const run = prepare(HEAD_ONLY);
     const start = await snapshotWeights(run.model);
     let batches = 0;
-    const result = await trainRun(run, {
-      ...base,
-      unfreezeSchedule: [{ epoch: 2, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2' }],
-    }, { onBatch: () => batches++, shouldStop: () => batches >= 2 * PER_EPOCH });
+    const result = await trainRun(
+      run,
+      {
+        ...base,
+        unfreezeSchedule: [{ epoch: 2, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2' }],
+      },
+      { onBatch: () => batches++, shouldStop: () => batches >= 2 * PER_EPOCH },
+    );
     expect(result.stopped).toBe(true);
     const end = await snapshotWeights(run.model);
     expect(moved(start, end, 'conv2')).toEqual([]);
@@ -114,8 +124,9 @@ describe('unfreezing schedule', () => {
 
   it('refuses a step outside the run, naming it and the valid epochs', async () => {
     const run = prepare(HEAD_ONLY);
-    await expect(trainRun(run, { ...base, unfreezeSchedule: [{ epoch: 3, unfreeze: ['conv2'], label: 'late' }] }))
-      .rejects.toThrow('The schedule step "late" is at epoch 4, outside a run of 3 epochs; put it at epoch 2 to 3.');
+    await expect(trainRun(run, { ...base, unfreezeSchedule: [{ epoch: 3, unfreeze: ['conv2'], label: 'late' }] })).rejects.toThrow(
+      'The schedule step "late" is at epoch 4, outside a run of 3 epochs; put it at epoch 2 to 3.',
+    );
   });
 });
 
@@ -127,19 +138,23 @@ describe('live freezing', () => {
     const changes: TrainableChange[] = [];
     let batches = 0;
     const pending: FreezePlan[] = [];
-    const result = await trainRun(run, { ...base, optimizer: 'adam' }, {
-      onBatch: () => {
-        batches++;
-        // Grow the set after batch 3, shrink it again after batch 7 (Adam's slots are by position: reuse would break).
-        if (batches === 3) pending.push({ conv2: false, bn2: false });
-        if (batches === 7) pending.push({ conv2: true, bn2: true });
+    const result = await trainRun(
+      run,
+      { ...base, optimizer: 'adam' },
+      {
+        onBatch: () => {
+          batches++;
+          // Grow the set after batch 3, shrink it again after batch 7 (Adam's slots are by position: reuse would break).
+          if (batches === 3) pending.push({ conv2: false, bn2: false });
+          if (batches === 7) pending.push({ conv2: true, bn2: true });
+        },
+        takeLivePlan: () => {
+          const plan = pending.shift();
+          return plan ? { plan } : null;
+        },
+        onTrainableChange: (change) => changes.push(change),
       },
-      takeLivePlan: () => {
-        const plan = pending.shift();
-        return plan ? { plan } : null;
-      },
-      onTrainableChange: (change) => changes.push(change),
-    });
+    );
     expect(result.epochsCompleted).toBe(3);
     expect(changes.map((c) => [c.step, c.cause, c.label])).toEqual([
       [3, 'live', 'unfreeze conv2 and bn2'],
@@ -213,21 +228,27 @@ describe('pause', () => {
       const out: number[] = [];
       const millis: number[] = [];
       let waited = false;
-      await trainRun(run, { ...base, epochs: 1 }, {
-        onBatch: (p) => {
-          out.push(p.loss);
-          clock += 10;
+      await trainRun(
+        run,
+        { ...base, epochs: 1 },
+        {
+          onBatch: (p) => {
+            out.push(p.loss);
+            clock += 10;
+          },
+          onEpoch: (m) => millis.push(m.millis),
+          pauseGate: () => {
+            if (pauseAt === null || waited || out.length !== pauseAt) return null;
+            waited = true;
+            return new Promise((resolve) =>
+              setTimeout(() => {
+                clock += 400;
+                resolve();
+              }, 0),
+            );
+          },
         },
-        onEpoch: (m) => millis.push(m.millis),
-        pauseGate: () => {
-          if (pauseAt === null || waited || out.length !== pauseAt) return null;
-          waited = true;
-          return new Promise((resolve) => setTimeout(() => {
-            clock += 400;
-            resolve();
-          }, 0));
-        },
-      });
+      );
       return { out, millis: millis[0], waited };
     };
     try {
@@ -251,7 +272,11 @@ describe('seed', () => {
       const transfer = buildTransferModel(tiny, defaultCutLayer(tiny), 2, seed);
       guardFrozenLayers(transfer.model);
       const target = { model: transfer.model, train: imageSource(train, 2, preprocessing), validation: null };
-      await trainRun({ model: transfer.model, headLayers: transfer.headLayers, currentTarget: () => target }, { ...base, epochs: 2, seed }, { onBatch: (p) => losses.push(p.loss) });
+      await trainRun(
+        { model: transfer.model, headLayers: transfer.headLayers, currentTarget: () => target },
+        { ...base, epochs: 2, seed },
+        { onBatch: (p) => losses.push(p.loss) },
+      );
       return losses;
     };
     const first = await curve(21);
@@ -276,7 +301,11 @@ describe('a block at learning-rate multiplier 0 is still, all of it (issue 11)',
   it('stays still after a schedule step that unfreezes it', async () => {
     const run = prepare(HEAD_ONLY);
     const start = await snapshotWeights(run.model);
-    await trainRun(run, { ...base, rateMultipliers: { conv2: 0, bn2: 0 }, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2', 'relu2', 'flatten'], label: 'unfreeze top' }] });
+    await trainRun(run, {
+      ...base,
+      rateMultipliers: { conv2: 0, bn2: 0 },
+      unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2', 'relu2', 'flatten'], label: 'unfreeze top' }],
+    });
     const end = await snapshotWeights(run.model);
     expect(moved(start, end, 'bn2')).toEqual([]);
     expect(moved(start, end, 'conv2')).toEqual([]);
@@ -304,12 +333,16 @@ describe('a live change that leaves nothing to train (issue 11)', () => {
     const everything: FreezePlan = Object.fromEntries(tiny.layers.map((l) => [l.name, true]));
     let batches = 0;
     const epochLosses: number[] = [];
-    const result = await trainRun(run, { ...base, epochs: 4 }, {
-      onBatch: () => batches++,
-      onEpoch: (m) => epochLosses.push(m.validationLoss!),
-      // Freeze every layer in the middle of epoch 3.
-      takeLivePlan: () => (batches === 2 * PER_EPOCH + 2 ? { plan: everything } : null),
-    });
+    const result = await trainRun(
+      run,
+      { ...base, epochs: 4 },
+      {
+        onBatch: () => batches++,
+        onEpoch: (m) => epochLosses.push(m.validationLoss!),
+        // Freeze every layer in the middle of epoch 3.
+        takeLivePlan: () => (batches === 2 * PER_EPOCH + 2 ? { plan: everything } : null),
+      },
+    );
     expect(result.failure).toBeNull();
     expect(result.stopped).toBe(true);
     expect(result.endNote).toMatch(/epoch 3, batch 3 .*left nothing to train/);

@@ -38,7 +38,10 @@ describe('one training step', () => {
     const model = createTinyModel();
     const set = createTrainableSet(model, { epochs: 1, batchSize: 2, learningRate: 0.1, seed: 1 }, 0.1)!;
     const xs = tf.zeros([2, 3, 3, 1]); // the wrong size: the forward pass throws
-    const ys = tf.tensor2d([[1, 0], [0, 1]]);
+    const ys = tf.tensor2d([
+      [1, 0],
+      [0, 1],
+    ]);
     await expect(trainStep(model, xs, ys, set)).rejects.toThrow();
     expect(xs.isDisposed && ys.isDisposed).toBe(true);
     set.dispose();

@@ -68,4 +68,3 @@ export interface TrainableRun {
    */
   currentTarget(): RunTarget;
 }
-

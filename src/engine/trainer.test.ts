@@ -64,7 +64,7 @@ describe('trainModel with a freeze plan', () => {
     for (const name of trainable) expect(moved).toContain(name);
   });
 
-  it('shows why the guard exists: unguarded, tfjs rewrites a frozen BN layer\'s moving statistics', async () => {
+  it("shows why the guard exists: unguarded, tfjs rewrites a frozen BN layer's moving statistics", async () => {
     const { model } = prepare({ conv1: true, bn1: true, relu1: true }, false);
     const before = await snapshotWeights(model);
     await trainModel(model, train, validation, 2, preprocessing, config);
@@ -98,9 +98,17 @@ describe('trainModel with a freeze plan', () => {
     const { model } = prepare({ conv1: true, bn1: true });
     const counts: number[] = [];
     const startCount = tf.memory().numTensors;
-    await trainModel(model, train, validation, 2, preprocessing, { ...config, epochs: 4 }, {
-      onEpoch: () => counts.push(tf.memory().numTensors),
-    });
+    await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...config, epochs: 4 },
+      {
+        onEpoch: () => counts.push(tf.memory().numTensors),
+      },
+    );
     expect(counts).toHaveLength(4);
     expect(new Set(counts).size).toBe(1);
     expect(tf.memory().numTensors).toBe(startCount);
@@ -109,10 +117,18 @@ describe('trainModel with a freeze plan', () => {
   it('stops at the next batch boundary and still reports validation accuracy', async () => {
     const { model } = prepare({});
     let batches = 0;
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...config, epochs: 5 }, {
-      onBatch: () => batches++,
-      shouldStop: () => batches >= 3,
-    });
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...config, epochs: 5 },
+      {
+        onBatch: () => batches++,
+        shouldStop: () => batches >= 3,
+      },
+    );
     expect(result.stopped).toBe(true);
     expect(result.batches).toBe(3);
     expect(result.epochsCompleted).toBe(0);
@@ -122,9 +138,17 @@ describe('trainModel with a freeze plan', () => {
   it('learns the tiny task (loss falls, validation accuracy high)', async () => {
     const { model } = prepare({});
     const epochs: number[] = [];
-    const result = await trainModel(model, train, validation, 2, preprocessing, { ...config, epochs: 8, learningRate: 0.05 }, {
-      onEpoch: (m) => epochs.push(m.trainLoss),
-    });
+    const result = await trainModel(
+      model,
+      train,
+      validation,
+      2,
+      preprocessing,
+      { ...config, epochs: 8, learningRate: 0.05 },
+      {
+        onEpoch: (m) => epochs.push(m.trainLoss),
+      },
+    );
     expect(epochs[epochs.length - 1]).toBeLessThan(epochs[0]);
     expect(result.validationAccuracy).toBeGreaterThanOrEqual(0.9);
   });

@@ -166,7 +166,10 @@ function startLoop(run: TrainableRun, config: TrainConfig, hooks: TrainHooks): R
     failure: null,
   };
   loop.set = createTrainableSet(target.model, config, rateAt(loop, 0));
-  if (!loop.set) throw new Error(config.rateMultipliers ? 'Nothing to train: every trainable layer has a learning-rate multiplier of 0.' : 'Nothing to train: every layer is frozen.');
+  if (!loop.set)
+    throw new Error(
+      config.rateMultipliers ? 'Nothing to train: every trainable layer has a learning-rate multiplier of 0.' : 'Nothing to train: every layer is frozen.',
+    );
   return loop;
 }
 
@@ -328,9 +331,11 @@ async function settle(loop: RunLoop): Promise<TrainResult> {
     holds = keeper.lastGood;
   }
   const measured = holds?.validation ?? null;
-  const final = measured ?? (hasValidation(loop) && (loop.stopped || loop.failure !== null || loop.lastValidation === null)
-    ? await evaluateSource(loop.target.model, loop.target.validation!, loop.batchSize)
-    : loop.lastValidation);
+  const final =
+    measured ??
+    (hasValidation(loop) && (loop.stopped || loop.failure !== null || loop.lastValidation === null)
+      ? await evaluateSource(loop.target.model, loop.target.validation!, loop.batchSize)
+      : loop.lastValidation);
   return {
     stopped: loop.stopped,
     stoppedEarly: loop.stoppedEarly,
@@ -363,7 +368,8 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
   const problem = trainConfigProblem(config);
   if (problem) throw new Error(problem);
   // Layers at multiplier 0 are frozen for the run (withStillLayers), here and at every change.
-  if (Object.values(config.rateMultipliers ?? {}).includes(0)) applyFreezePlan(run.model, withStillLayers(appliedFreezePlan(run.model), config.rateMultipliers), run.headLayers);
+  if (Object.values(config.rateMultipliers ?? {}).includes(0))
+    applyFreezePlan(run.model, withStillLayers(appliedFreezePlan(run.model), config.rateMultipliers), run.headLayers);
   const loop = startLoop(run, config, hooks);
   try {
     await loop.keeper.track(loop.target.model, loop.set!.variables);

@@ -19,13 +19,22 @@ describe('the weight keeper', () => {
     setBatchNormOverrides(model, { bn1: 'train-stats' });
     const keeper = createWeightKeeper();
     await keeper.track(model, trainableVariables(model));
-    expect(names(keeper.lastGood.values)).toEqual(['bn1/moving_mean', 'bn1/moving_variance', 'bn2/beta', 'bn2/gamma', 'bn2/moving_mean', 'bn2/moving_variance']);
+    expect(names(keeper.lastGood.values)).toEqual([
+      'bn1/moving_mean',
+      'bn1/moving_variance',
+      'bn2/beta',
+      'bn2/gamma',
+      'bn2/moving_mean',
+      'bn2/moving_variance',
+    ]);
     model.dispose();
   });
 
   it('keeps the best snapshot by validation loss and restores it bit for bit', async () => {
     const v = tf.variable(tf.tensor1d([1, 2]), true, 'keeper_v');
-    const model = { layers: [{ name: 'l', getClassName: () => 'Dense', trainable: true, nonTrainableWeights: [], weights: [{ read: () => v }] }] } as unknown as tf.LayersModel;
+    const model = {
+      layers: [{ name: 'l', getClassName: () => 'Dense', trainable: true, nonTrainableWeights: [], weights: [{ read: () => v }] }],
+    } as unknown as tf.LayersModel;
     const keeper = createWeightKeeper();
     await keeper.track(model, [v]);
     const at = async (epoch: number, value: number[], loss: number) => {

@@ -38,7 +38,12 @@ describe('class editing actions', () => {
     store.getState().selectClass('b');
     expect(store.getState().renameClass('b', ' bee ')).toBeNull();
     expect(summary(store)).toEqual({ classNames: ['a', 'bee', 'c'], counts: [3, 2, 4] });
-    expect(store.getState().images.filter((i) => i.className === 'bee').map((i) => i.path)).toEqual(['d/b/0.png', 'd/b/1.png']);
+    expect(
+      store
+        .getState()
+        .images.filter((i) => i.className === 'bee')
+        .map((i) => i.path),
+    ).toEqual(['d/b/0.png', 'd/b/1.png']);
     expect(store.getState().selectedClass).toBe('bee');
     expect(store.getState().renameClass('a', 'c')).toBe("A class named 'c' already exists. To put the images of 'a' into it, use Merge instead.");
     expect(summary(store).classNames).toEqual(['a', 'bee', 'c']);
@@ -116,7 +121,8 @@ describe('class editing actions', () => {
 describe('class checks that follow edits', () => {
   it('an empty class blocks training with its name; deleting it unblocks', () => {
     const store = userStore();
-    const ready = () => trainBlocker({ ...store.getState(), modelStatus: 'ready', model: { inputShape: { height: 1, width: 1, channels: 1 } } as never, backend: 'cpu' });
+    const ready = () =>
+      trainBlocker({ ...store.getState(), modelStatus: 'ready', model: { inputShape: { height: 1, width: 1, channels: 1 } } as never, backend: 'cpu' });
     expect(ready()).toBeNull();
     store.getState().createClass('empty');
     expect(ready()).toBe("Class 'empty' has no images: add images to it or delete it.");
@@ -128,7 +134,12 @@ describe('class checks that follow edits', () => {
     const store = userStore();
     const notices = () => datasetNotices(store.getState(), classCounts(store.getState())).map((n) => n.message);
     expect(notices().some((m) => m.startsWith('Class imbalance'))).toBe(false);
-    store.getState().addUserImages('more', images('c', 2).map((i, n) => ({ ...i, path: `m/c/${n}.png` })), [], []);
+    store.getState().addUserImages(
+      'more',
+      images('c', 2).map((i, n) => ({ ...i, path: `m/c/${n}.png` })),
+      [],
+      [],
+    );
     expect(notices()).toContainEqual(expect.stringMatching(/^Class imbalance: 'c' has 6 images, 'b' 2/));
     // An edit that evens the classes out clears it.
     store.getState().mergeClasses('a', 'b');
@@ -140,10 +151,14 @@ describe('what the pixels were decoded for (one source of truth)', () => {
   it('blocks Train when the images were decoded for another size or another resize mode, and not when they match', () => {
     const store = createStudioStore();
     const pixels = new Uint8Array(4);
-    store.getState().loadSample('s', [
-      { path: 'a/1', className: 'a', pixels },
-      { path: 'b/1', className: 'b', pixels },
-    ], decodeTargetOf({ height: 2, width: 2, channels: 1 }, 'stretch'));
+    store.getState().loadSample(
+      's',
+      [
+        { path: 'a/1', className: 'a', pixels },
+        { path: 'b/1', className: 'b', pixels },
+      ],
+      decodeTargetOf({ height: 2, width: 2, channels: 1 }, 'stretch'),
+    );
     const state = (resize: 'stretch' | 'center-crop', height = 2) => ({
       ...store.getState(),
       modelStatus: 'ready' as const,
@@ -153,7 +168,9 @@ describe('what the pixels were decoded for (one source of truth)', () => {
     });
     expect(trainBlocker(state('stretch'))).toBeNull();
     // Same pixel count, another resize mode: the pixel count alone could not see it.
-    expect(trainBlocker(state('center-crop'))).toBe('The images were decoded for 2×2×1 stretch; this model takes 2×2×1 center-crop. Pick the model again to re-derive them, or add the folder again.');
+    expect(trainBlocker(state('center-crop'))).toBe(
+      'The images were decoded for 2×2×1 stretch; this model takes 2×2×1 center-crop. Pick the model again to re-derive them, or add the folder again.',
+    );
     expect(trainBlocker(state('stretch', 3))).toMatch(/^The images were decoded for 2×2×1 stretch; this model takes 3×2×1 stretch\./);
   });
 });

@@ -111,113 +111,134 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
   let nextImageId = 1;
   const withIds = (images: LabeledImage[]): DatasetImage[] => images.map((image) => ({ ...image, id: nextImageId++ }));
   return {
-  datasetSource: 'none',
-  datasetName: '',
-  images: [],
-  classNames: [],
-  rejected: [],
-  notices: [],
-  ingest: null,
-  validationFraction: DEFAULT_VALIDATION_FRACTION,
-  splitSeed: DEFAULT_SPLIT_SEED,
-  decodedFor: null,
-  setDecodedFor: (target) => set({ decodedFor: target }),
-  shippedSample: null,
-  setShippedSample: (sample) => set({ shippedSample: sample }),
-  loadSample: (name, images, decodedFor) =>
-    set((s) => ({
-      datasetSource: 'sample',
-      datasetName: name,
-      images: withIds(images),
-      classNames: classNamesOf(images),
-      rejected: [],
-      notices: [],
-      fromSample: false,
-      selectedClass: null,
-      decodedFor: decodedFor ?? s.decodedFor,
-    })),
-  addUserImages: (name, images, rejected, notices) =>
-    set((s) => {
-      // The user's first folder replaces the demo sample; later folders add to it.
-      const keep = s.datasetSource === 'user';
-      const merged = keep ? [...s.images, ...withIds(images)] : withIds(images);
-      return {
-        datasetSource: 'user',
-        fromSample: keep && s.fromSample,
-        // Images added to a class one by one come under the same name each time; it is named once.
-        datasetName: keep ? (s.datasetName.split(' + ').includes(name) ? s.datasetName : `${s.datasetName} + ${name}`) : name,
-        images: merged,
-        classNames: classNamesOf(merged, keep ? s.classNames : []),
-        rejected: keep ? [...s.rejected, ...rejected] : rejected,
-        notices,
-      };
-    }),
-  reportRejected: (rejected, notices) => set((s) => ({ rejected: [...s.rejected, ...rejected], notices })),
-  setIngestProgress: (progress) => set({ ingest: progress }),
-  replacePixels: (pixels, notices) =>
-    set((s) => {
-      const images: DatasetImage[] = [];
-      for (const image of s.images) {
-        const next = pixels.get(image.id);
-        if (next) images.push({ ...image, pixels: next });
+    datasetSource: 'none',
+    datasetName: '',
+    images: [],
+    classNames: [],
+    rejected: [],
+    notices: [],
+    ingest: null,
+    validationFraction: DEFAULT_VALIDATION_FRACTION,
+    splitSeed: DEFAULT_SPLIT_SEED,
+    decodedFor: null,
+    setDecodedFor: (target) => set({ decodedFor: target }),
+    shippedSample: null,
+    setShippedSample: (sample) => set({ shippedSample: sample }),
+    loadSample: (name, images, decodedFor) =>
+      set((s) => ({
+        datasetSource: 'sample',
+        datasetName: name,
+        images: withIds(images),
+        classNames: classNamesOf(images),
+        rejected: [],
+        notices: [],
+        fromSample: false,
+        selectedClass: null,
+        decodedFor: decodedFor ?? s.decodedFor,
+      })),
+    addUserImages: (name, images, rejected, notices) =>
+      set((s) => {
+        // The user's first folder replaces the demo sample; later folders add to it.
+        const keep = s.datasetSource === 'user';
+        const merged = keep ? [...s.images, ...withIds(images)] : withIds(images);
+        return {
+          datasetSource: 'user',
+          fromSample: keep && s.fromSample,
+          // Images added to a class one by one come under the same name each time; it is named once.
+          datasetName: keep ? (s.datasetName.split(' + ').includes(name) ? s.datasetName : `${s.datasetName} + ${name}`) : name,
+          images: merged,
+          classNames: classNamesOf(merged, keep ? s.classNames : []),
+          rejected: keep ? [...s.rejected, ...rejected] : rejected,
+          notices,
+        };
+      }),
+    reportRejected: (rejected, notices) => set((s) => ({ rejected: [...s.rejected, ...rejected], notices })),
+    setIngestProgress: (progress) => set({ ingest: progress }),
+    replacePixels: (pixels, notices) =>
+      set((s) => {
+        const images: DatasetImage[] = [];
+        for (const image of s.images) {
+          const next = pixels.get(image.id);
+          if (next) images.push({ ...image, pixels: next });
+        }
+        return { images, notices };
+      }),
+    setValidationFraction: (fraction) => set({ validationFraction: fraction }),
+    testFraction: 0,
+    setTestFraction: (fraction) => set({ testFraction: fraction }),
+    fromSample: false,
+    selectedClass: null,
+    classEditError: null,
+    createClass: (raw) => {
+      const s = get();
+      const { name, error } = checkClassName(raw, s.classNames);
+      if (error) {
+        set({ classEditError: error });
+        return error;
       }
-      return { images, notices };
-    }),
-  setValidationFraction: (fraction) => set({ validationFraction: fraction }),
-  testFraction: 0,
-  setTestFraction: (fraction) => set({ testFraction: fraction }),
-  fromSample: false,
-  selectedClass: null,
-  classEditError: null,
-  createClass: (raw) => {
-    const s = get();
-    const { name, error } = checkClassName(raw, s.classNames);
-    if (error) {
-      set({ classEditError: error });
-      return error;
-    }
-    set(edited(s, s.images, [...s.classNames, name], s.selectedClass));
-    return null;
-  },
-  renameClass: (from, raw) => {
-    const s = get();
-    if (!s.classNames.includes(from)) return refuse(set, `There is no class '${from}' to rename.`);
-    if (raw.trim() === from) return null;
-    const { name, error } = checkClassName(raw, s.classNames);
-    if (error) {
-      const taken = s.classNames.includes(name);
-      return refuse(set, taken ? `A class named '${name}' already exists. To put the images of '${from}' into it, use Merge instead.` : error);
-    }
-    const images = s.images.map((image) => (image.className === from ? { ...image, className: name } : image));
-    set(edited(s, images, s.classNames.map((n) => (n === from ? name : n)), s.selectedClass === from ? name : s.selectedClass));
-    return null;
-  },
-  mergeClasses: (from, into) => {
-    const s = get();
-    if (from === into) return refuse(set, `Cannot merge '${from}' into itself. Pick another class.`);
-    for (const name of [from, into]) if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to merge.`);
-    const images = s.images.map((image) => (image.className === from ? { ...image, className: into } : image));
-    set(edited(s, images, s.classNames.filter((n) => n !== from), s.selectedClass === from ? into : s.selectedClass));
-    return null;
-  },
-  deleteClass: (name) => {
-    const s = get();
-    if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to delete.`);
-    const images = s.images.filter((image) => image.className !== name);
-    set(edited(s, images, s.classNames.filter((n) => n !== name), s.selectedClass === name ? null : s.selectedClass));
-    return null;
-  },
-  removeImage: (id) => {
-    const s = get();
-    const images = s.images.filter((image) => image.id !== id);
-    if (images.length !== s.images.length) set(edited(s, images, s.classNames, s.selectedClass));
-  },
-  selectClass: (name) => set((s) => (s.classNames.includes(name) ? { selectedClass: name } : {})),
-  adoptSample: () => {
-    const s = get();
-    if (s.datasetSource === 'sample') set(edited(s, s.images, s.classNames, s.selectedClass));
-  },
-};
+      set(edited(s, s.images, [...s.classNames, name], s.selectedClass));
+      return null;
+    },
+    renameClass: (from, raw) => {
+      const s = get();
+      if (!s.classNames.includes(from)) return refuse(set, `There is no class '${from}' to rename.`);
+      if (raw.trim() === from) return null;
+      const { name, error } = checkClassName(raw, s.classNames);
+      if (error) {
+        const taken = s.classNames.includes(name);
+        return refuse(set, taken ? `A class named '${name}' already exists. To put the images of '${from}' into it, use Merge instead.` : error);
+      }
+      const images = s.images.map((image) => (image.className === from ? { ...image, className: name } : image));
+      set(
+        edited(
+          s,
+          images,
+          s.classNames.map((n) => (n === from ? name : n)),
+          s.selectedClass === from ? name : s.selectedClass,
+        ),
+      );
+      return null;
+    },
+    mergeClasses: (from, into) => {
+      const s = get();
+      if (from === into) return refuse(set, `Cannot merge '${from}' into itself. Pick another class.`);
+      for (const name of [from, into]) if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to merge.`);
+      const images = s.images.map((image) => (image.className === from ? { ...image, className: into } : image));
+      set(
+        edited(
+          s,
+          images,
+          s.classNames.filter((n) => n !== from),
+          s.selectedClass === from ? into : s.selectedClass,
+        ),
+      );
+      return null;
+    },
+    deleteClass: (name) => {
+      const s = get();
+      if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to delete.`);
+      const images = s.images.filter((image) => image.className !== name);
+      set(
+        edited(
+          s,
+          images,
+          s.classNames.filter((n) => n !== name),
+          s.selectedClass === name ? null : s.selectedClass,
+        ),
+      );
+      return null;
+    },
+    removeImage: (id) => {
+      const s = get();
+      const images = s.images.filter((image) => image.id !== id);
+      if (images.length !== s.images.length) set(edited(s, images, s.classNames, s.selectedClass));
+    },
+    selectClass: (name) => set((s) => (s.classNames.includes(name) ? { selectedClass: name } : {})),
+    adoptSample: () => {
+      const s = get();
+      if (s.datasetSource === 'sample') set(edited(s, s.images, s.classNames, s.selectedClass));
+    },
+  };
 };
 
 function refuse(set: (partial: Partial<DataSlice>) => void, message: string): string {

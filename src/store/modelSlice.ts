@@ -10,7 +10,8 @@ import type { StudioState } from './state';
  * Where a model was loaded from: one of the built-in models (by id and label), picked files (with the File
  * objects themselves: the bytes sent to the worker are transferred, so a restart reads them again), or a URL.
  */
-export type ModelOrigin = { kind: 'builtin'; id: string; label: string } | { kind: 'files'; fileName: string; files?: readonly File[] } | { kind: 'url'; url: string };
+export type ModelOrigin =
+  { kind: 'builtin'; id: string; label: string } | { kind: 'files'; fileName: string; files?: readonly File[] } | { kind: 'url'; url: string };
 
 /** A model origin in the user's words. */
 export function describeOrigin(origin: ModelOrigin): string {
@@ -59,52 +60,54 @@ export interface ModelSlice {
 }
 
 /** The model slice; `onModelLoad` is what the other slices reset when a model loads (see store.ts). */
-export const createModelSlice = (onModelLoad: Partial<StudioState>): StateCreator<StudioState, [], [], ModelSlice> => (set) => ({
-  modelStatus: 'loading',
-  modelError: null,
-  model: null,
-  modelOrigin: null,
-  cutLayer: null,
-  head: DEFAULT_HEAD,
-  preprocessing: null,
-  freezePlan: {},
-  batchNormOverrides: {},
-  layerFilter: '',
-  modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
-  modelLoaded: (model, plan, origin) =>
-    set({
-      modelStatus: 'ready',
-      modelError: null,
-      model,
-      modelOrigin: origin,
-      cutLayer: model.defaultCutLayer,
-      head: DEFAULT_HEAD,
-      preprocessing: model.preprocessing,
-      freezePlan: plan,
-      batchNormOverrides: {},
-      // What the other slices hold of the previous model (its run, schedule, history, evaluation), as each declares it.
-      ...onModelLoad,
-    }),
-  modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
-  setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
-  setLayersFrozen: (names, frozen) =>
-    set((s) => {
-      const freezePlan = { ...s.freezePlan };
-      for (const name of names) freezePlan[name] = frozen;
-      return { freezePlan };
-    }),
-  setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
-  setFreezePlan: (plan) => set((s) => ({ freezePlan: { ...s.freezePlan, ...plan } })),
-  setLayerFilter: (text) => set({ layerFilter: text }),
-  setBatchNormOverride: (name, mode) =>
-    set((s) => {
-      const batchNormOverrides = { ...s.batchNormOverrides };
-      if (mode) batchNormOverrides[name] = mode;
-      else delete batchNormOverrides[name];
-      return { batchNormOverrides };
-    }),
-  setBatchNormModes: (modes) => set((s) => ({ batchNormOverrides: { ...s.batchNormOverrides, ...modes } })),
-  setCutLayer: (name) => set({ cutLayer: name }),
-  setHead: (patch) => set((s) => ({ head: { ...s.head, ...patch } })),
-  setPreprocessing: (patch) => set((s) => (s.preprocessing ? { preprocessing: { ...s.preprocessing, ...patch } } : {})),
-});
+export const createModelSlice =
+  (onModelLoad: Partial<StudioState>): StateCreator<StudioState, [], [], ModelSlice> =>
+  (set) => ({
+    modelStatus: 'loading',
+    modelError: null,
+    model: null,
+    modelOrigin: null,
+    cutLayer: null,
+    head: DEFAULT_HEAD,
+    preprocessing: null,
+    freezePlan: {},
+    batchNormOverrides: {},
+    layerFilter: '',
+    modelLoading: () => set({ modelStatus: 'loading', modelError: null }),
+    modelLoaded: (model, plan, origin) =>
+      set({
+        modelStatus: 'ready',
+        modelError: null,
+        model,
+        modelOrigin: origin,
+        cutLayer: model.defaultCutLayer,
+        head: DEFAULT_HEAD,
+        preprocessing: model.preprocessing,
+        freezePlan: plan,
+        batchNormOverrides: {},
+        // What the other slices hold of the previous model (its run, schedule, history, evaluation), as each declares it.
+        ...onModelLoad,
+      }),
+    modelFailed: (message) => set((s) => ({ modelStatus: s.model ? 'ready' : 'failed', modelError: message })),
+    setLayerFrozen: (name, frozen) => set((s) => ({ freezePlan: { ...s.freezePlan, [name]: frozen } })),
+    setLayersFrozen: (names, frozen) =>
+      set((s) => {
+        const freezePlan = { ...s.freezePlan };
+        for (const name of names) freezePlan[name] = frozen;
+        return { freezePlan };
+      }),
+    setAllFrozen: (frozen) => set((s) => ({ freezePlan: s.model ? uniformFreezePlan(s.model.layers, frozen) : {} })),
+    setFreezePlan: (plan) => set((s) => ({ freezePlan: { ...s.freezePlan, ...plan } })),
+    setLayerFilter: (text) => set({ layerFilter: text }),
+    setBatchNormOverride: (name, mode) =>
+      set((s) => {
+        const batchNormOverrides = { ...s.batchNormOverrides };
+        if (mode) batchNormOverrides[name] = mode;
+        else delete batchNormOverrides[name];
+        return { batchNormOverrides };
+      }),
+    setBatchNormModes: (modes) => set((s) => ({ batchNormOverrides: { ...s.batchNormOverrides, ...modes } })),
+    setCutLayer: (name) => set({ cutLayer: name }),
+    setHead: (patch) => set((s) => ({ head: { ...s.head, ...patch } })),
+    setPreprocessing: (patch) => set((s) => (s.preprocessing ? { preprocessing: { ...s.preprocessing, ...patch } } : {})),
+  });

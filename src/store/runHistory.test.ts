@@ -5,11 +5,56 @@ import { createStudioStore } from './store';
 const model = (name: string): ModelDescription => ({
   name,
   layers: [
-    { name: 'conv1', className: 'Conv2D', outputShape: [4, 4, 8], trainableParams: 80, nonTrainableParams: 0, frozenInSource: true, origin: 'pretrained', parent: null },
-    { name: 'bn1', className: 'BatchNormalization', outputShape: [4, 4, 8], trainableParams: 16, nonTrainableParams: 16, frozenInSource: true, origin: 'pretrained', parent: null },
-    { name: 'conv2', className: 'Conv2D', outputShape: [4, 4, 8], trainableParams: 584, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
-    { name: 'gap', className: 'GlobalAveragePooling2D', outputShape: [8], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
-    { name: 'out', className: 'Dense', outputShape: [3], trainableParams: 27, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
+    {
+      name: 'conv1',
+      className: 'Conv2D',
+      outputShape: [4, 4, 8],
+      trainableParams: 80,
+      nonTrainableParams: 0,
+      frozenInSource: true,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'bn1',
+      className: 'BatchNormalization',
+      outputShape: [4, 4, 8],
+      trainableParams: 16,
+      nonTrainableParams: 16,
+      frozenInSource: true,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'conv2',
+      className: 'Conv2D',
+      outputShape: [4, 4, 8],
+      trainableParams: 584,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'gap',
+      className: 'GlobalAveragePooling2D',
+      outputShape: [8],
+      trainableParams: 0,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'out',
+      className: 'Dense',
+      outputShape: [3],
+      trainableParams: 27,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
   ],
   defaultCutLayer: 'gap',
   inputShape: { height: 8, width: 8, channels: 3 },
@@ -20,7 +65,14 @@ const model = (name: string): ModelDescription => ({
   layerCount: 5,
 });
 
-const epoch = (n: number, accuracy: number) => ({ epoch: n, trainLoss: 1, trainAccuracy: 0.5, validationLoss: 1 - accuracy, validationAccuracy: accuracy, millis: 50 });
+const epoch = (n: number, accuracy: number) => ({
+  epoch: n,
+  trainLoss: 1,
+  trainAccuracy: 0.5,
+  validationLoss: 1 - accuracy,
+  validationAccuracy: accuracy,
+  millis: 50,
+});
 
 describe('run history in the store', () => {
   it('records each ended or stopped run with its freeze plan, keeps them across runs, and clears them on a model load', () => {

@@ -110,7 +110,13 @@ export const NO_RUN_RECORD = {
 } satisfies Partial<StudioState>;
 
 /** What a model load (or a fresh worker) resets here: the last run belongs to the old weights, and nothing has been trained on yet. */
-export const RUN_ON_NEW_WEIGHTS = { runStatus: 'idle', runSetup: null, runSettings: null, ...NO_RUN_RECORD, trainedOnIds: NO_IMAGE_IDS } satisfies Partial<StudioState>;
+export const RUN_ON_NEW_WEIGHTS = {
+  runStatus: 'idle',
+  runSetup: null,
+  runSettings: null,
+  ...NO_RUN_RECORD,
+  trainedOnIds: NO_IMAGE_IDS,
+} satisfies Partial<StudioState>;
 
 /** What a model load resets here: also the run history (its blocks and parameter counts are the previous model's). */
 export const RUN_ON_MODEL_LOAD = { ...RUN_ON_NEW_WEIGHTS, runs: [] } satisfies Partial<StudioState>;

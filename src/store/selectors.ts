@@ -73,7 +73,10 @@ export function trainBlocker(
   const wanted = decodeTargetOf({ height, width, channels: channels === 3 ? 3 : 1 }, state.preprocessing?.resize ?? 'stretch');
   if (state.images.length > 0 && state.decodedFor && state.decodedFor.key !== wanted.key) {
     // Only while they are re-derived from their files (or after that was cancelled).
-    const next = state.ingest?.kind === 'rederive' ? 'They are being re-derived from their files; wait a moment.' : 'Pick the model again to re-derive them, or add the folder again.';
+    const next =
+      state.ingest?.kind === 'rederive'
+        ? 'They are being re-derived from their files; wait a moment.'
+        : 'Pick the model again to re-derive them, or add the folder again.';
     return `The images were decoded for ${state.decodedFor.key}; this model takes ${wanted.key}. ${next}`;
   }
   if (state.backend === null) return 'The training backend is starting.';
@@ -110,9 +113,11 @@ export const runBlocks: (state: Pick<StudioState, 'model' | 'cutLayer' | 'classN
  * run gets from the editor's settings, or the first problem with them
  * (naming the step or block and the value).
  */
-export function runPlanSettings(
-  state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'scheduleSteps' | 'blockMultipliers' | 'config'>,
-): { unfreezeSchedule: UnfreezeStep[]; rateMultipliers: Record<string, number>; error: string | null } {
+export function runPlanSettings(state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'scheduleSteps' | 'blockMultipliers' | 'config'>): {
+  unfreezeSchedule: UnfreezeStep[];
+  rateMultipliers: Record<string, number>;
+  error: string | null;
+} {
   const blocks = runBlocks(state);
   const schedule = resolveSchedule(blocks, state.scheduleSteps, state.config.epochs);
   const error = schedule.error ?? checkMultipliers(state.blockMultipliers);
@@ -130,7 +135,9 @@ export function planSettingsError(state: Parameters<typeof runPlanSettings>[0]):
  * or on the first layer of a block of lone layers); memoised on its inputs
  * for the tree's rows.
  */
-export const blockMultiplierByFirstLayer: (state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>) => Record<string, number> = memoOn(
+export const blockMultiplierByFirstLayer: (
+  state: Pick<StudioState, 'model' | 'cutLayer' | 'classNames' | 'head' | 'blockMultipliers'>,
+) => Record<string, number> = memoOn(
   (s) => [s.model, s.cutLayer, s.classNames, s.head, s.blockMultipliers],
   (s) => {
     const byFirstLayer: Record<string, number> = {};
@@ -165,7 +172,6 @@ export function countTrainedOn(images: readonly { id: number }[], indices: Array
   return count;
 }
 
-
 type SplitState = Pick<StudioState, 'images' | 'classNames' | 'validationFraction' | 'testFraction' | 'splitSeed'>;
 
 /** The split the next run will make of the images (what the client's train() makes); null when it cannot be made (an image of an unknown class). */
@@ -188,7 +194,19 @@ type NextRunState = SplitState &
  * its one-line explanation for the hint under Epochs; the same decision the client's train() sends.
  */
 export const nextRunTraining: (state: NextRunState) => ResolvedTrainConfig = memoOn(
-  (s) => [s.config, s.autoEpochs, s.model, s.cutLayer, s.classNames, s.head, s.freezePlan, s.batchNormOverrides, s.scheduleSteps, s.blockMultipliers, nextRunSplit(s)],
+  (s) => [
+    s.config,
+    s.autoEpochs,
+    s.model,
+    s.cutLayer,
+    s.classNames,
+    s.head,
+    s.freezePlan,
+    s.batchNormOverrides,
+    s.scheduleSteps,
+    s.blockMultipliers,
+    nextRunSplit(s),
+  ],
   (s) => {
     const split = nextRunSplit(s);
     const settings = runPlanSettings(s);

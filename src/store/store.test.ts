@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_TRAIN_CONFIG } from '../core/trainDefaults';
+import { DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION } from '../data/split';
 import type { ModelDescription } from '../worker/protocol';
 import { modelSourceLabel, transferLayers } from './selectors';
 import { createStudioStore, describeOrigin } from './store';
@@ -6,10 +8,46 @@ import { createStudioStore, describeOrigin } from './store';
 const model = (name: string): ModelDescription => ({
   name,
   layers: [
-    { name: 'inner_conv', className: 'Conv2D', outputShape: [4, 4, 8], trainableParams: 80, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: 'backbone' },
-    { name: 'inner_bn', className: 'BatchNormalization', outputShape: [4, 4, 8], trainableParams: 16, nonTrainableParams: 16, frozenInSource: true, origin: 'pretrained', parent: 'backbone' },
-    { name: 'gap', className: 'GlobalAveragePooling2D', outputShape: [8], trainableParams: 0, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
-    { name: 'out', className: 'Dense', outputShape: [3], trainableParams: 27, nonTrainableParams: 0, frozenInSource: false, origin: 'pretrained', parent: null },
+    {
+      name: 'inner_conv',
+      className: 'Conv2D',
+      outputShape: [4, 4, 8],
+      trainableParams: 80,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: 'backbone',
+    },
+    {
+      name: 'inner_bn',
+      className: 'BatchNormalization',
+      outputShape: [4, 4, 8],
+      trainableParams: 16,
+      nonTrainableParams: 16,
+      frozenInSource: true,
+      origin: 'pretrained',
+      parent: 'backbone',
+    },
+    {
+      name: 'gap',
+      className: 'GlobalAveragePooling2D',
+      outputShape: [8],
+      trainableParams: 0,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
+    {
+      name: 'out',
+      className: 'Dense',
+      outputShape: [3],
+      trainableParams: 27,
+      nonTrainableParams: 0,
+      frozenInSource: false,
+      origin: 'pretrained',
+      parent: null,
+    },
   ],
   defaultCutLayer: 'gap',
   inputShape: { height: 8, width: 8, channels: 3 },
@@ -65,4 +103,12 @@ describe('store', () => {
     [{ kind: 'builtin', id: 'mobilenet_v2', label: 'MobileNetV2' }, 'Built-in: MobileNetV2'],
     [{ kind: 'files', fileName: 'model.json' }, 'Imported: model.json'],
   ] as const)('describes %j', (origin, text) => expect(describeOrigin(origin)).toBe(text));
+});
+
+describe('the defaults', () => {
+  it('start from the constants engine tests read as "the studio defaults"', () => {
+    const s = createStudioStore().getState();
+    expect(s.config).toEqual(DEFAULT_TRAIN_CONFIG);
+    expect([s.validationFraction, s.splitSeed, s.autoEpochs]).toEqual([DEFAULT_VALIDATION_FRACTION, DEFAULT_SPLIT_SEED, true]);
+  });
 });

@@ -121,7 +121,14 @@ export function createAuditSession(post: (reply: WorkerReply) => void): AuditSes
     async verify(requestId) {
       const current = run;
       if (!current) {
-        post({ type: 'requestFailed', requestId, error: { name: 'NoRun', message: 'No run to verify since this model was loaded. Press Train first; Verify then compares the weights with those at the start of the run.' } });
+        post({
+          type: 'requestFailed',
+          requestId,
+          error: {
+            name: 'NoRun',
+            message: 'No run to verify since this model was loaded. Press Train first; Verify then compares the weights with those at the start of the run.',
+          },
+        });
         return;
       }
       try {

@@ -2,7 +2,20 @@
  * The messages between the main thread and the training worker. Types only:
  * both sides import it, neither runs it.
  */
-import type { BackendName, BackendPreference, BatchNormOverrides, BatchPoint, EpochMetrics, FreezePlan, HeadConfig, InputShape, LayerInfo, Preprocessing, TrainConfig, TrainableChange } from '../core/types';
+import type {
+  BackendName,
+  BackendPreference,
+  BatchNormOverrides,
+  BatchPoint,
+  EpochMetrics,
+  FreezePlan,
+  HeadConfig,
+  InputShape,
+  LayerInfo,
+  Preprocessing,
+  TrainConfig,
+  TrainableChange,
+} from '../core/types';
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../core/auditCompare';
 import type { FeatureCacheUse } from '../engine/featureCacheStore';
@@ -27,7 +40,6 @@ export interface WireImageSet {
   labels: Int32Array;
   shape: InputShape;
 }
-
 
 /** What the UI needs to know of a loaded model. */
 export interface ModelDescription {

@@ -29,7 +29,15 @@ describe('worker message handler', () => {
     expect(run.every((r) => 'runId' in r && r.runId === 7)).toBe(true);
     // The freeze audit's messages (layerUpdates after each epoch, audit before runEnded) are tested below.
     // The evaluation's predictions come right before the end.
-    expect(run.map((r) => r.type).filter((t) => t !== 'layerUpdates' && t !== 'audit')).toEqual(['runStarted', 'batches', 'epoch', 'batches', 'epoch', 'heldOutPredictions', 'runEnded']);
+    expect(run.map((r) => r.type).filter((t) => t !== 'layerUpdates' && t !== 'audit')).toEqual([
+      'runStarted',
+      'batches',
+      'epoch',
+      'batches',
+      'epoch',
+      'heldOutPredictions',
+      'runEnded',
+    ]);
     const points = run.flatMap((r) => (r.type === 'batches' ? r.points : []));
     expect(points.map((p) => p.step)).toEqual([...Array(16).keys()]);
     const started = run[0];
@@ -198,7 +206,9 @@ describe('worker message handler: feature cache', () => {
     expect(JSON.stringify(layers.find((l) => l.name === 'head_dense'))).toContain('flatten');
     // The file loads back as a plain tfjs model (the head layer's second graph node is not in it).
     const { modelTopology, weightSpecs, weightData } = last.artifacts;
-    const reloaded = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs, weightData }));
+    const reloaded = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: modelTopology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs, weightData }),
+    );
     const probe = tf.ones([1, 8, 8, 1]);
     const out = reloaded.predict(probe) as tf.Tensor;
     expect(out.shape).toEqual([1, 2]);
@@ -254,7 +264,11 @@ describe('worker message handler: predict', () => {
     const { replies, handle } = setup({ batchFlushMs: 0 });
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
     await handle(trainRequest(1, { config: { epochs: 1, batchSize: 8, learningRate: 0.01, seed: 1 } }));
-    await handle({ type: 'predict', requestId: 2, images: { pixels: new Uint8Array(2 * 4 * 4), labels: new Int32Array(2), shape: { height: 4, width: 4, channels: 1 } } });
+    await handle({
+      type: 'predict',
+      requestId: 2,
+      images: { pixels: new Uint8Array(2 * 4 * 4), labels: new Int32Array(2), shape: { height: 4, width: 4, channels: 1 } },
+    });
     const last = replies[replies.length - 1];
     expect(last).toMatchObject({ type: 'requestFailed', requestId: 2 });
     expect((last as { error: { message: string } }).error.message).toMatch(/4×4×1.*8×8×1/);
@@ -262,14 +276,15 @@ describe('worker message handler: predict', () => {
 });
 
 describe('worker message handler: freeze audit', () => {
-
   it('after a head-only run every frozen layer changed by exactly 0; the head moved; Verify repeats it on request', async () => {
     const { replies, handle } = setup({ batchFlushMs: 0 });
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
     await handle({ type: 'verify', requestId: 2 });
     expect(replies[replies.length - 1]).toMatchObject({ type: 'requestFailed', requestId: 2, error: { name: 'NoRun' } });
 
-    await handle(trainRequest(1, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }));
+    await handle(
+      trainRequest(1, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }),
+    );
     const types = replies.map((r) => r.type);
     // The audit comes before the evaluation's predictions and runEnded, and each epoch's relative updates before it.
     expect(types.slice(-3)).toEqual(['audit', 'heldOutPredictions', 'runEnded']);
@@ -300,7 +315,9 @@ describe('worker message handler: freeze audit', () => {
     expect(verified.report.layers.map((l) => l.maxAbsChange)).toEqual(report.layers.map((l) => l.maxAbsChange));
     // Snapshots, per-epoch reads and Verify hold no tensor: a second run leaves the count where it was.
     const tensors = tf.memory().numTensors;
-    await handle(trainRequest(2, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }));
+    await handle(
+      trainRequest(2, { plan: { conv1: true, bn1: true, conv2: true, bn2: true }, config: { epochs: 2, batchSize: 8, learningRate: 0.05, seed: 1 } }),
+    );
     await handle({ type: 'verify', requestId: 4 });
     expect(tf.memory().numTensors).toBe(tensors);
   });
@@ -346,10 +363,18 @@ describe('live control of a run (schedule, live plan, pause, cache progress)', (
     const { replies, handle } = setup({ batchFlushMs: 0 });
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
     const headOnly = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true, flatten: true };
-    await handle(trainRequest(4, {
-      plan: headOnly,
-      config: { epochs: 2, batchSize: 4, learningRate: 0.01, seed: 1, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }] },
-    }));
+    await handle(
+      trainRequest(4, {
+        plan: headOnly,
+        config: {
+          epochs: 2,
+          batchSize: 4,
+          learningRate: 0.01,
+          seed: 1,
+          unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }],
+        },
+      }),
+    );
     const types = replies.map((r) => r.type);
     expect(types).toContain('cacheProgress');
     const progress = replies.filter((r) => r.type === 'cacheProgress');
@@ -403,7 +428,8 @@ describe('live control of a run (schedule, live plan, pause, cache progress)', (
 });
 
 describe('worker message handler: start from the pretrained weights', () => {
-  const lossesOf = (replies: WorkerReply[], runId: number) => replies.flatMap((r) => (r.type === 'batches' && r.runId === runId ? r.points.map((p) => p.loss) : []));
+  const lossesOf = (replies: WorkerReply[], runId: number) =>
+    replies.flatMap((r) => (r.type === 'batches' && r.runId === runId ? r.points.map((p) => p.loss) : []));
   /** Fingerprints of every weight before (or after) the run, by weight name without tfjs' uniquifying suffix. */
   const fingerprints = (replies: WorkerReply[], runId: number, when: 'before' | 'after') =>
     Object.fromEntries(auditOf(replies, runId).layers.flatMap((l) => l.weights.map((w) => [`${l.layer}/${w.name.replace(/_\d+$/, '')}`, w[when]])));
@@ -467,16 +493,27 @@ describe('live edits during a scheduled run', () => {
     const { replies, handle } = setup({ batchFlushMs: 0 });
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'x' } });
     const headOnly = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true, relu2: true, flatten: true };
-    const running = handle(trainRequest(9, {
-      plan: headOnly,
-      config: { epochs: 3, batchSize: 4, learningRate: 0.01, seed: 1, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }] },
-    }));
+    const running = handle(
+      trainRequest(9, {
+        plan: headOnly,
+        config: {
+          epochs: 3,
+          batchSize: 4,
+          learningRate: 0.01,
+          seed: 1,
+          unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2 and up' }],
+        },
+      }),
+    );
     // Wait for the schedule step, then unfreeze conv1 from the UI, whose plan still shows conv2 frozen.
     while (!replies.some((r) => r.type === 'trainableChanged')) await new Promise((resolve) => setTimeout(resolve, 5));
     await handle({ type: 'setPlan', runId: 9, plan: { ...headOnly, conv1: false } });
     await running;
     const changes = replies.flatMap((r) => (r.type === 'trainableChanged' ? [r.change] : []));
-    expect(changes.map((c) => [c.cause, c.label])).toEqual([['schedule', 'unfreeze conv2 and up'], ['live', 'unfreeze conv1']]);
+    expect(changes.map((c) => [c.cause, c.label])).toEqual([
+      ['schedule', 'unfreeze conv2 and up'],
+      ['live', 'unfreeze conv1'],
+    ]);
     const held = changes[1].optimizerVariables.map((v) => v.name.split('/')[0]);
     expect(held).toContain('conv2');
     expect(held).toContain('conv1');

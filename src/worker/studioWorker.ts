@@ -52,18 +52,24 @@ function toImageSet(wire: WireImageSet) {
  */
 function trainRequestProblem(msg: TrainRequest, loaded: LoadedModel): string | null {
   if (msg.classNames.length < 2) return `Training needs at least two classes; the request has ${msg.classNames.length}.`;
-  if (!loaded.model.layers.some((l) => l.name === msg.cutLayer)) return `The cut layer '${msg.cutLayer}' is not a layer of model '${loaded.model.name}'. Pick a cut layer from the list.`;
-  if (!cutCandidates(loaded.model).includes(msg.cutLayer)) return `Layer '${msg.cutLayer}' does not have a single output; pick a layer with a single output as the cut.`;
+  if (!loaded.model.layers.some((l) => l.name === msg.cutLayer))
+    return `The cut layer '${msg.cutLayer}' is not a layer of model '${loaded.model.name}'. Pick a cut layer from the list.`;
+  if (!cutCandidates(loaded.model).includes(msg.cutLayer))
+    return `Layer '${msg.cutLayer}' does not have a single output; pick a layer with a single output as the cut.`;
   const clash = HEAD_LAYER_NAMES.find((name) => loaded.model.layers.some((l) => l.name === name));
   if (clash) return `The model already has a layer named '${clash}', a name the studio's head uses. Rename that layer and import the model again.`;
   const { height, width, channels } = loaded.inputShape;
-  for (const [label, set] of [['training', msg.train], ['validation', msg.validation]] as const) {
+  for (const [label, set] of [
+    ['training', msg.train],
+    ['validation', msg.validation],
+  ] as const) {
     if (!set) continue;
     const { shape } = set;
     if (shape.height !== height || shape.width !== width || shape.channels !== channels) {
       return `The ${label} images are ${shape.height}×${shape.width}×${shape.channels}, but the model is fed ${height}×${width}×${channels}. Decode them at the model's input size.`;
     }
-    if (set.pixels.length !== set.labels.length * height * width * channels) return `The ${label} set's pixel buffer does not hold ${set.labels.length} images of ${height}×${width}×${channels}.`;
+    if (set.pixels.length !== set.labels.length * height * width * channels)
+      return `The ${label} set's pixel buffer does not hold ${set.labels.length} images of ${height}×${width}×${channels}.`;
   }
   return trainConfigProblem(msg.config);
 }
@@ -117,12 +123,21 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
     const validation = msg.validation ? toImageSet(msg.validation) : null;
     // Feature cache: with everything below the head frozen, run that part once per image and train the head alone.
     const { features, use } = await models.features.forRun({
-      model, headLayers, modelId: models.modelId(), cutLayer: msg.cutLayer, preprocessing: msg.preprocessing, train, validation,
-      batchSize: config.batchSize, augmented: isAugmentationOn(config.augmentation), shouldStop: control.shouldStop,
+      model,
+      headLayers,
+      modelId: models.modelId(),
+      cutLayer: msg.cutLayer,
+      preprocessing: msg.preprocessing,
+      train,
+      validation,
+      batchSize: config.batchSize,
+      augmented: isAugmentationOn(config.augmentation),
+      shouldStop: control.shouldStop,
       onProgress: (done, total) => post({ type: 'cacheProgress', runId, done, total }),
     });
     // Auto epochs planned many cheap epochs on the cache; without it, the Epochs field's number holds.
-    if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs) config = { ...config, epochs: config.epochsWithoutCache };
+    if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs)
+      config = { ...config, epochs: config.epochsWithoutCache };
     post({
       type: 'runStarted',
       runId,
@@ -138,7 +153,16 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
     });
     await audit.runStarting({ runId, model, headLayers });
     // Schedule steps and live plans can move the run between the cached head and the full model, at batch boundaries.
-    const targets = createRunTargets({ model, headLayers, train, validation, numClasses: msg.classNames.length, preprocessing: msg.preprocessing, config, features });
+    const targets = createRunTargets({
+      model,
+      headLayers,
+      train,
+      validation,
+      numClasses: msg.classNames.length,
+      preprocessing: msg.preprocessing,
+      config,
+      features,
+    });
     let result: TrainResult;
     try {
       result = await trainRun({ model, headLayers, currentTarget: targets.currentTarget }, config, runHooks(control, stream));
@@ -152,10 +176,15 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
   }
 
   /** The evaluation: one pass of the weights the run ended with over the images it held out (already here: nothing crosses again). */
-  async function postHeldOutPredictions(runId: number, validation: ReturnType<typeof toImageSet> | null, test: ReturnType<typeof toImageSet> | null): Promise<void> {
+  async function postHeldOutPredictions(
+    runId: number,
+    validation: ReturnType<typeof toImageSet> | null,
+    test: ReturnType<typeof toImageSet> | null,
+  ): Promise<void> {
     const numClasses = models.transfer ? (models.transfer.model.outputs[0].shape.at(-1) ?? 0) : 0;
     try {
-      const predict = async (set: ReturnType<typeof toImageSet> | null) => (set && set.labels.length > 0 ? (await models.predict(set.pixels, set.shape)).probabilities : null);
+      const predict = async (set: ReturnType<typeof toImageSet> | null) =>
+        set && set.labels.length > 0 ? (await models.predict(set.pixels, set.shape)).probabilities : null;
       const probabilities = { validation: await predict(validation), test: await predict(test) };
       const transfer = [probabilities.validation, probabilities.test].flatMap((p) => (p ? [p.buffer] : []));
       post({ type: 'heldOutPredictions', runId, numClasses, ...probabilities }, transfer);
@@ -187,7 +216,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
   /** Why the last run's model cannot be used for `action` now, or null. */
   function modelRefusal(action: string): { name: string; message: string } | null {
     if (active) return { name: 'Busy', message: `Run ${active.runId} is still in progress; wait for it to end (or stop it), then ${action}.` };
-    if (!models.transfer) return { name: 'NoTrainedModel', message: `No model has been trained since this model was loaded. Press Train, let the run end, then ${action}.` };
+    if (!models.transfer)
+      return { name: 'NoTrainedModel', message: `No model has been trained since this model was loaded. Press Train, let the run end, then ${action}.` };
     return null;
   }
 
@@ -225,7 +255,11 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
 
   async function loadModel(msg: Extract<WorkerRequest, { type: 'loadModel' }>): Promise<void> {
     if (active) {
-      post({ type: 'requestFailed', requestId: msg.requestId, error: { name: 'Busy', message: 'A run is in progress; stop it before loading another model.' } });
+      post({
+        type: 'requestFailed',
+        requestId: msg.requestId,
+        error: { name: 'Busy', message: 'A run is in progress; stop it before loading another model.' },
+      });
       return;
     }
     try {

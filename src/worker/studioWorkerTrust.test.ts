@@ -31,7 +31,13 @@ describe('the freeze audit holds what the run applied', () => {
   it('holds the layers of a schedule step that was never reached to bit-identity', async () => {
     const { replies, handle } = setup({ batchFlushMs: 0 });
     await handle(load);
-    const config = { epochs: 4, batchSize: 4, learningRate: 0.01, seed: 1, unfreezeSchedule: [{ epoch: 3, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2' }] };
+    const config = {
+      epochs: 4,
+      batchSize: 4,
+      learningRate: 0.01,
+      seed: 1,
+      unfreezeSchedule: [{ epoch: 3, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2' }],
+    };
     const running = handle(trainRequest(1, { plan: everyLayerFrozen, config }));
     // Stop in epoch 1 (8 batches per epoch): the step at epoch 4 never comes.
     while (!replies.some((r) => r.type === 'batches' && r.points.length > 0)) await new Promise((r) => setTimeout(r, 1));
@@ -47,13 +53,16 @@ describe('the freeze audit holds what the run applied', () => {
     const replies: WorkerReply[] = [];
     let lastEpochSeen = false;
     // The edit is sent when the last epoch is reported, i.e. after the last batch.
-    const handle = createStudioWorker((reply) => {
-      replies.push(reply);
-      if (reply.type === 'epoch' && reply.metrics.epoch === 1 && !lastEpochSeen) {
-        lastEpochSeen = true;
-        void handle({ type: 'setPlan', runId: 1, plan: { ...everyLayerFrozen, conv1: false } });
-      }
-    }, tinyDeps({ batchFlushMs: 0 }));
+    const handle = createStudioWorker(
+      (reply) => {
+        replies.push(reply);
+        if (reply.type === 'epoch' && reply.metrics.epoch === 1 && !lastEpochSeen) {
+          lastEpochSeen = true;
+          void handle({ type: 'setPlan', runId: 1, plan: { ...everyLayerFrozen, conv1: false } });
+        }
+      },
+      tinyDeps({ batchFlushMs: 0 }),
+    );
     await handle(load);
     await handle(trainRequest(1, { plan: everyLayerFrozen }));
     expect(lastEpochSeen).toBe(true);
@@ -133,7 +142,16 @@ describe('a bad request leaves the session as it was', () => {
         const model = createTinyModel();
         // The second model cannot be read back (as a lost GPU device would do).
         if (loads === 2) model.getLayer('conv2').weights[0].read().data = () => Promise.reject(new Error('the device was lost'));
-        return { ok: true, loaded: { model, inputShape: { height: 8, width: 8, channels: 1 }, preprocessing: { range: [0, 1], resize: 'stretch' }, provenance: null, sourceHash: 'abc' } };
+        return {
+          ok: true,
+          loaded: {
+            model,
+            inputShape: { height: 8, width: 8, channels: 1 },
+            preprocessing: { range: [0, 1], resize: 'stretch' },
+            provenance: null,
+            sourceHash: 'abc',
+          },
+        };
       },
     });
     await handle(load);
@@ -151,7 +169,13 @@ describe('provenance the export can tell', () => {
   it('measures which layers are bit for bit the source at export, and reports each change with the layers it (un)froze', async () => {
     const { sent, handle } = setupWithTransfers();
     await handle(load);
-    const config = { epochs: 2, batchSize: 8, learningRate: 0.01, seed: 1, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2' }] };
+    const config = {
+      epochs: 2,
+      batchSize: 8,
+      learningRate: 0.01,
+      seed: 1,
+      unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], label: 'unfreeze conv2' }],
+    };
     await handle(trainRequest(1, { plan: everyLayerFrozen, config, batchNormOverrides: { bn1: 'train-stats' } }));
     const change = sent.map((s) => s.reply).find((r) => r.type === 'trainableChanged');
     if (change?.type !== 'trainableChanged') throw new Error('no trainableChanged');

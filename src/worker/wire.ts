@@ -1,9 +1,6 @@
 import type { WireError } from './protocol';
 
-/** Compile-time exhaustiveness check for `switch (msg.type)`. */
-export function assertNever(value: never): never {
-  throw new Error(`Unexpected message: ${JSON.stringify(value)}`);
-}
+export { assertNever } from '../core/assertNever';
 
 /** Turns anything thrown into a WireError that survives structured cloning; a typed error keeps its `code`. */
 export function toWireError(error: unknown): WireError {

@@ -51,7 +51,9 @@ function OptimizerVariables() {
   const latest = changes.at(-1);
   const variables = latest ? latest.optimizerVariables : setup.optimizerVariables;
   const params = variables.reduce((sum, v) => sum + v.shape.reduce((p, d) => p * Math.max(d, 1), 1), 0);
-  const since = latest ? `since step ${formatCount(latest.step)} (epoch ${latest.epoch + 1}, ${latest.cause === 'live' ? 'live change' : 'schedule'}: ${latest.label})` : 'since the start of the run';
+  const since = latest
+    ? `since step ${formatCount(latest.step)} (epoch ${latest.epoch + 1}, ${latest.cause === 'live' ? 'live change' : 'schedule'}: ${latest.label})`
+    : 'since the start of the run';
   return (
     <details className="audit-variables">
       <summary>
@@ -85,8 +87,12 @@ function LayerRows({ layer, info, plan }: { layer: LayerAudit; info: LayerInfo |
   const state = weightless
     ? 'no weights'
     : layer.frozen
-      ? layer.statisticsMayChange ? 'frozen (BN statistics train)' : 'frozen'
-      : layer.statisticsFixed ? 'trained (BN inference mode: statistics kept)' : 'trained';
+      ? layer.statisticsMayChange
+        ? 'frozen (BN statistics train)'
+        : 'frozen'
+      : layer.statisticsFixed
+        ? 'trained (BN inference mode: statistics kept)'
+        : 'trained';
   const rowClass = layer.ok ? (layer.frozen ? 'frozen' : undefined) : 'failed';
   return (
     <tbody className={rowClass} data-layer={layer.layer}>
@@ -98,13 +104,15 @@ function LayerRows({ layer, info, plan }: { layer: LayerAudit; info: LayerInfo |
             {split ? ` · ${formatCount(split.trainable)} / ${formatCount(split.nonTrainable)} params` : ''}
           </span>
         </th>
-        <td>{layer.ok ? (layer.frozen ? 'ok: unchanged' : 'ok') : <strong>FAILED</strong>}</td>
+        <td>{layer.ok ? layer.frozen ? 'ok: unchanged' : 'ok' : <strong>FAILED</strong>}</td>
         <td className="num">{weightless ? '—' : formatChange(layer.maxAbsChange)}</td>
         <td className="num">{weightless ? '—' : formatChange(layer.relativeUpdate)}</td>
       </tr>
       {weightless ? (
         <tr className="audit-weight">
-          <td colSpan={4} className="muted">no weights</td>
+          <td colSpan={4} className="muted">
+            no weights
+          </td>
         </tr>
       ) : (
         layer.weights.map((w) => (
@@ -219,7 +227,8 @@ export function FreezeAudit() {
       </summary>
       <PlanTotals layers={layers} plan={plan} />
       <p className="muted small">
-        {frozenNow} layers frozen under the current plan. The check compares every weight with its value at the start of the last run; moving statistics count as non-trainable, as in Keras.
+        {frozenNow} layers frozen under the current plan. The check compares every weight with its value at the start of the last run; moving statistics count
+        as non-trainable, as in Keras.
       </p>
       <OptimizerVariables />
       <div className="toolbar">

@@ -131,7 +131,14 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
             }}
           />
         </label>
-        <button type="button" className="small-button" aria-label={`Rename ${name}`} disabled={!editable} aria-expanded={mode === 'rename'} onClick={() => open('rename')}>
+        <button
+          type="button"
+          className="small-button"
+          aria-label={`Rename ${name}`}
+          disabled={!editable}
+          aria-expanded={mode === 'rename'}
+          onClick={() => open('rename')}
+        >
           Rename
         </button>
         <button
@@ -144,7 +151,14 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
         >
           Merge into…
         </button>
-        <button type="button" className="small-button danger" aria-label={`Delete ${name}`} disabled={!editable} aria-expanded={mode === 'delete'} onClick={() => open('delete')}>
+        <button
+          type="button"
+          className="small-button danger"
+          aria-label={`Delete ${name}`}
+          disabled={!editable}
+          aria-expanded={mode === 'delete'}
+          onClick={() => open('delete')}
+        >
           Delete
         </button>
       </div>
@@ -153,7 +167,11 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
         <InlineEditForm
           onSubmit={() => finish(useStudio.getState().renameClass(name, draft))}
           onCancel={close}
-          submit={<button type="submit" className="primary small-button" disabled={!editable}>Save name</button>}
+          submit={
+            <button type="submit" className="primary small-button" disabled={!editable}>
+              Save name
+            </button>
+          }
         >
           <label className="field inline">
             <span>New name for {name}</span>
@@ -174,7 +192,11 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
         <InlineEditForm
           onSubmit={() => finish(useStudio.getState().mergeClasses(name, mergeInto))}
           onCancel={close}
-          submit={<button type="submit" className="primary small-button" disabled={!editable || !mergeInto}>Merge {plural(count, 'image')}</button>}
+          submit={
+            <button type="submit" className="primary small-button" disabled={!editable || !mergeInto}>
+              Merge {plural(count, 'image')}
+            </button>
+          }
         >
           <label className="field inline">
             <span>Merge {name} into</span>
@@ -210,7 +232,12 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
       ) : null}
 
       {count > 0 ? (
-        <ThumbnailGrid images={images} shape={shape} label={`Images of class ${name}`} onRemove={editable ? (id) => useStudio.getState().removeImage(id) : undefined} />
+        <ThumbnailGrid
+          images={images}
+          shape={shape}
+          label={`Images of class ${name}`}
+          onRemove={editable ? (id) => useStudio.getState().removeImage(id) : undefined}
+        />
       ) : (
         <p className="muted small class-empty">No images yet: drop images on this card, use Add images, or paste one while this class is the paste target.</p>
       )}

@@ -5,7 +5,15 @@ import { useStudio } from '../../store/store';
 import { IngestProgress } from './IngestProgress';
 
 /** A button-styled file input whose picks (files, or a folder's files) are added to the dataset. */
-function FilePicker(props: { label: string; text: string; disabled: boolean; primary?: boolean; folder?: boolean; accept?: string; inputRef?: RefObject<HTMLInputElement | null> }) {
+function FilePicker(props: {
+  label: string;
+  text: string;
+  disabled: boolean;
+  primary?: boolean;
+  folder?: boolean;
+  accept?: string;
+  inputRef?: RefObject<HTMLInputElement | null>;
+}) {
   return (
     <label className={`button${props.primary ? ' primary' : ''}`}>
       {props.text}
@@ -58,7 +66,9 @@ export function DropZone() {
       }}
     >
       <p className="drop-title">Drop a folder or a .zip here</p>
-      <p className="muted small">One subfolder per class, images inside (PNG, JPEG, WebP, GIF, BMP), or several class folders at once. Nothing leaves this computer.</p>
+      <p className="muted small">
+        One subfolder per class, images inside (PNG, JPEG, WebP, GIF, BMP), or several class folders at once. Nothing leaves this computer.
+      </p>
       <div className="drop-buttons">
         <FilePicker label="Add folder" text="Add folder" primary inputRef={inputRef} disabled={!modelReady || ingest !== null} folder />
         <FilePicker label="Add zip" text="Add zip…" accept=".zip,application/zip" disabled={!modelReady || ingest !== null} />

@@ -28,7 +28,12 @@ export function IngestProgress() {
     <div className="ingest-progress" role="group" aria-label={adding ? 'Adding images' : 'Re-deriving images for this model'}>
       <div className="ingest-bar">
         <progress max={Math.max(1, ingest.total)} value={ingest.done} aria-label={label} />
-        <button type="button" className="small-button" aria-label={adding ? 'Cancel adding images' : 'Cancel re-deriving images'} onClick={() => cancelIngest()}>
+        <button
+          type="button"
+          className="small-button"
+          aria-label={adding ? 'Cancel adding images' : 'Cancel re-deriving images'}
+          onClick={() => cancelIngest()}
+        >
           Cancel
         </button>
       </div>
@@ -37,7 +42,9 @@ export function IngestProgress() {
           {adding ? '' : 'Re-deriving for this model: '}
           {formatCount(ingest.done)} of {formatCount(ingest.total)} {adding ? 'files' : 'images'}
         </span>
-        <span className="muted" data-testid="ingest-rate">{rate === null ? 'starting…' : formatRate(rate)}</span>
+        <span className="muted" data-testid="ingest-rate">
+          {rate === null ? 'starting…' : formatRate(rate)}
+        </span>
       </div>
     </div>
   );

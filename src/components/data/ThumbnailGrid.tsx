@@ -23,7 +23,13 @@ export interface ThumbnailGridProps {
 }
 
 /** The rows to draw for a scroll position: first and last row index, inclusive (last < first when empty). */
-export function visibleRows(scrollTop: number, viewport: number, rowCount: number, rowHeight = THUMB_CELL, overscan = OVERSCAN_ROWS): { first: number; last: number } {
+export function visibleRows(
+  scrollTop: number,
+  viewport: number,
+  rowCount: number,
+  rowHeight = THUMB_CELL,
+  overscan = OVERSCAN_ROWS,
+): { first: number; last: number } {
   const first = Math.max(0, Math.floor(scrollTop / rowHeight) - overscan);
   const last = Math.min(rowCount - 1, Math.ceil((scrollTop + viewport) / rowHeight) + overscan);
   return { first, last };
@@ -85,7 +91,13 @@ export function ThumbnailGrid({ images, shape, onRemove, label }: ThumbnailGridP
         <div key={image.id} className="thumb-cell" role="listitem" aria-posinset={i + 1} aria-setsize={images.length}>
           <GridThumb pixels={image.pixels} shape={shape} label={image.path} />
           {onRemove ? (
-            <button type="button" className="thumb-remove" aria-label={`Remove ${image.path}`} title={`Remove ${image.path}`} onClick={() => onRemove(image.id)}>
+            <button
+              type="button"
+              className="thumb-remove"
+              aria-label={`Remove ${image.path}`}
+              title={`Remove ${image.path}`}
+              onClick={() => onRemove(image.id)}
+            >
               ×
             </button>
           ) : null}

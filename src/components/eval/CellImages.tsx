@@ -68,8 +68,13 @@ export function CellImages({
         {rows.slice(0, shown).map((row) => {
           const image = set.images[row];
           const probs = probabilityRow(set.probabilities, numClasses, row);
-          const top = topK(probs, 3).map((c) => ({ className: classNames[c.classIndex], probability: c.probability, note: c.classIndex === trueClass ? 'true' : undefined }));
-          if (!top.some((c) => c.className === classNames[trueClass])) top.push({ className: classNames[trueClass], probability: probs[trueClass], note: 'true' });
+          const top = topK(probs, 3).map((c) => ({
+            className: classNames[c.classIndex],
+            probability: c.probability,
+            note: c.classIndex === trueClass ? 'true' : undefined,
+          }));
+          if (!top.some((c) => c.className === classNames[trueClass]))
+            top.push({ className: classNames[trueClass], probability: probs[trueClass], note: 'true' });
           return (
             <li key={image.id} className="cell-image">
               <Thumbnail pixels={image.pixels} shape={shape} label={image.path} />

@@ -145,7 +145,17 @@ function ClassMetricsTable({ report, classNames, splitLabel }: { report: Evaluat
 }
 
 /** Accuracy, confusion matrix, per-class metrics and the selected cell's images of one held-out set. */
-function SetEvaluation({ set, classNames, splitLabel, shape }: { set: HeldOutSet & { probabilities: Float32Array }; classNames: string[]; splitLabel: string; shape: ImageShape }) {
+function SetEvaluation({
+  set,
+  classNames,
+  splitLabel,
+  shape,
+}: {
+  set: HeldOutSet & { probabilities: Float32Array };
+  classNames: string[];
+  splitLabel: string;
+  shape: ImageShape;
+}) {
   const report = useMemo(() => evaluatePredictions(set.probabilities, set.labels, classNames.length), [set, classNames]);
   const [selected, setSelected] = useState<[number, number] | null>(null);
   useEffect(() => setSelected(null), [set]);
@@ -153,7 +163,8 @@ function SetEvaluation({ set, classNames, splitLabel, shape }: { set: HeldOutSet
     <>
       <div className="outcome eval-summary">
         <p>
-          {splitLabel[0].toUpperCase() + splitLabel.slice(1)} accuracy: <span className="big-number">{report.accuracy === null ? '—' : formatPercent(report.accuracy)}</span>
+          {splitLabel[0].toUpperCase() + splitLabel.slice(1)} accuracy:{' '}
+          <span className="big-number">{report.accuracy === null ? '—' : formatPercent(report.accuracy)}</span>
         </p>
         <p className="muted small">
           {formatCount(report.correct)} of {images(report.count)} correct
@@ -161,7 +172,9 @@ function SetEvaluation({ set, classNames, splitLabel, shape }: { set: HeldOutSet
         </p>
       </div>
       <ConfusionMatrix report={report} classNames={classNames} splitLabel={splitLabel} selected={selected} onSelect={setSelected} />
-      {selected ? <CellImages set={set} classNames={classNames} trueClass={selected[0]} predictedClass={selected[1]} shape={shape} onClose={() => setSelected(null)} /> : null}
+      {selected ? (
+        <CellImages set={set} classNames={classNames} trueClass={selected[0]} predictedClass={selected[1]} shape={shape} onClose={() => setSelected(null)} />
+      ) : null}
       <ClassMetricsTable report={report} classNames={classNames} splitLabel={splitLabel} />
     </>
   );

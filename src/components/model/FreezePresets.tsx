@@ -75,7 +75,8 @@ export function FreezePresets() {
   const sliderValue = (preset: Parametric): number => {
     if (!range) return 1;
     if (current !== 'custom' && current.preset === preset) return current.param;
-    const fallback = recommendation.preset === preset ? recommendation.param : preset === 'freeze-early' ? Math.floor(blocks.length / 3) : Math.ceil(blocks.length / 4);
+    const fallback =
+      recommendation.preset === preset ? recommendation.param : preset === 'freeze-early' ? Math.floor(blocks.length / 3) : Math.ceil(blocks.length / 4);
     return clamp(chosen[preset] ?? fallback, range.min, range.max);
   };
 
@@ -91,7 +92,10 @@ export function FreezePresets() {
   return (
     <fieldset className="freeze-presets" role="radiogroup" aria-label="Freeze preset">
       <legend>
-        Freeze preset <span className="muted small">· {blocks.length} {blocks.length === 1 ? 'block' : 'blocks'}</span>
+        Freeze preset{' '}
+        <span className="muted small">
+          · {blocks.length} {blocks.length === 1 ? 'block' : 'blocks'}
+        </span>
       </legend>
       {PRESETS.map(({ id, label, parametric }) => {
         const unavailable = parametric && !range;

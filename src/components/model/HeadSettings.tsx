@@ -22,7 +22,12 @@ export function HeadSettings() {
   const cutShape = cutLayer ? cutRow(model.layers, cutLayer)?.outputShape : undefined;
   const spatial = cutShape?.length === 3;
   const describe = (h: HeadConfig) =>
-    [spatial ? `${h.pooling === 'max' ? 'max' : 'average'} pooling` : null, h.hiddenUnits ? `Dense ${h.hiddenUnits} ReLU` : null, h.dropout ? `dropout ${h.dropout}` : null, `softmax over ${Math.max(classCount, 2)} classes`]
+    [
+      spatial ? `${h.pooling === 'max' ? 'max' : 'average'} pooling` : null,
+      h.hiddenUnits ? `Dense ${h.hiddenUnits} ReLU` : null,
+      h.dropout ? `dropout ${h.dropout}` : null,
+      `softmax over ${Math.max(classCount, 2)} classes`,
+    ]
       .filter(Boolean)
       .join(' → ');
   return (
@@ -38,7 +43,9 @@ export function HeadSettings() {
             return (
               <option key={name} value={name}>
                 {name}
-                {layer ? ` · ${layer.className} ${formatShape(layer.outputShape)}` : ` · nested model ${formatShape(cutRow(model.layers, name)?.outputShape ?? [])}`}
+                {layer
+                  ? ` · ${layer.className} ${formatShape(layer.outputShape)}`
+                  : ` · nested model ${formatShape(cutRow(model.layers, name)?.outputShape ?? [])}`}
                 {name === model.defaultCutLayer ? ' · default' : ''}
               </option>
             );
@@ -47,13 +54,21 @@ export function HeadSettings() {
       </label>
       <label className="field">
         <span>Pooling</span>
-        <select aria-label="Pooling" value={head.pooling} disabled={running || !spatial} aria-describedby="pooling-note" onChange={(e) => setHead({ pooling: e.target.value as HeadConfig['pooling'] })}>
+        <select
+          aria-label="Pooling"
+          value={head.pooling}
+          disabled={running || !spatial}
+          aria-describedby="pooling-note"
+          onChange={(e) => setHead({ pooling: e.target.value as HeadConfig['pooling'] })}
+        >
           <option value="avg">Global average</option>
           <option value="max">Global max</option>
         </select>
       </label>
       <p id="pooling-note" className="muted small">
-        {spatial ? `The cut output ${formatShape(cutShape!)} is spatial, so it is pooled to ${cutShape![2]} features.` : 'The cut output is not spatial; no pooling is needed.'}
+        {spatial
+          ? `The cut output ${formatShape(cutShape!)} is spatial, so it is pooled to ${cutShape![2]} features.`
+          : 'The cut output is not spatial; no pooling is needed.'}
       </p>
       <NumberField label="Hidden units" value={head.hiddenUnits} onValue={(v) => setHead({ hiddenUnits: v })} min={0} max={4096} step={1} disabled={running} />
       <NumberField label="Dropout" value={head.dropout} onValue={(v) => setHead({ dropout: v })} min={0} max={0.9} step="any" disabled={running} />

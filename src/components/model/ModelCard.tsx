@@ -35,7 +35,11 @@ export function ModelCard() {
       <div className="muted small" data-testid="model-facts">
         {sourceLabel} · {model.layerCount} layers · input {formatShape([height, width, channels])}
       </div>
-      <div className="muted small" data-testid="source-params" title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable">
+      <div
+        className="muted small"
+        data-testid="source-params"
+        title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable"
+      >
         As imported: <span data-testid="source-trainable">{formatCount(asImported.trainable)}</span> trainable +{' '}
         <span data-testid="source-non-trainable">{formatCount(asImported.nonTrainable)}</span> non-trainable = {formatCount(asImported.total)} params
       </div>
@@ -85,7 +89,12 @@ export function PreprocessingSettings() {
         </label>
         <label className="field">
           <span>Resize</span>
-          <select aria-label="Resize" value={preprocessing.resize} disabled={running} onChange={(e) => setPreprocessing({ resize: e.target.value as ResizeMode })}>
+          <select
+            aria-label="Resize"
+            value={preprocessing.resize}
+            disabled={running}
+            onChange={(e) => setPreprocessing({ resize: e.target.value as ResizeMode })}
+          >
             {RESIZE_MODES.map((r) => (
               <option key={r.mode} value={r.mode}>
                 {r.label}
@@ -95,7 +104,8 @@ export function PreprocessingSettings() {
           </select>
         </label>
         <p className="muted small">
-          The input size is fixed by the model. Training and the export use these settings; images already added keep the fit they were decoded with (the built-in sample is re-fitted).
+          The input size is fixed by the model. Training and the export use these settings; images already added keep the fit they were decoded with (the
+          built-in sample is re-fitted).
         </p>
       </div>
     </details>

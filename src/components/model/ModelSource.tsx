@@ -80,14 +80,7 @@ export function ModelSource() {
             if (url.trim()) void loadModelFromUrl(url);
           }}
         >
-          <input
-            type="url"
-            aria-label="Model URL"
-            placeholder="https://…/model.json"
-            value={url}
-            disabled={busy}
-            onChange={(e) => setUrl(e.target.value)}
-          />
+          <input type="url" aria-label="Model URL" placeholder="https://…/model.json" value={url} disabled={busy} onChange={(e) => setUrl(e.target.value)} />
           <button type="submit" disabled={busy || !url.trim()}>
             Load URL
           </button>

@@ -24,7 +24,12 @@ const COLUMNS: { key: RunSortKey; label: string; numeric?: boolean; title?: stri
   { key: 'run', label: 'Run' },
   { key: 'frozen', label: 'Frozen' },
   // Not "Trainable params": a button named "Train…" would be one more match for the Train button's name in every journey.
-  { key: 'trainableParams', label: 'Params updated', numeric: true, title: 'Trainable parameters the optimizer updated (Keras count): at the start → after the last change of the trainable set' },
+  {
+    key: 'trainableParams',
+    label: 'Params updated',
+    numeric: true,
+    title: 'Trainable parameters the optimizer updated (Keras count): at the start → after the last change of the trainable set',
+  },
   { key: 'bestValidationAccuracy', label: 'Best val. accuracy', numeric: true },
   { key: 'bestValidationLoss', label: 'Best val. loss', numeric: true },
   { key: 'millisPerEpoch', label: 'Time / epoch', numeric: true },
@@ -51,7 +56,19 @@ function runNotes(run: RunRecord, datasetDiffers: boolean): string[] {
   return notes;
 }
 
-function RunRow({ run, style, selected, onSelect, datasetDiffers }: { run: RunRecord; style: RunStyle; selected: boolean; onSelect(on: boolean): void; datasetDiffers: boolean }) {
+function RunRow({
+  run,
+  style,
+  selected,
+  onSelect,
+  datasetDiffers,
+}: {
+  run: RunRecord;
+  style: RunStyle;
+  selected: boolean;
+  onSelect(on: boolean): void;
+  datasetDiffers: boolean;
+}) {
   const notes = runNotes(run, datasetDiffers);
   const range = frozenRange(run);
   return (
@@ -78,7 +95,17 @@ function RunRow({ run, style, selected, onSelect, datasetDiffers }: { run: RunRe
         {run.millisPerEpoch !== null ? formatDuration(run.millisPerEpoch) : '—'}
         {run.cacheMillis !== null ? <span className="run-note muted small">+ {formatDuration(run.cacheMillis)} cache</span> : null}
       </td>
-      <td>{run.schedule.length ? run.schedule.map((step) => <span key={step} className="run-note">{step}</span>) : <span className="muted">none</span>}</td>
+      <td>
+        {run.schedule.length ? (
+          run.schedule.map((step) => (
+            <span key={step} className="run-note">
+              {step}
+            </span>
+          ))
+        ) : (
+          <span className="muted">none</span>
+        )}
+      </td>
       <td>
         {OPTIMIZER_WORDS[run.optimizer]} · {run.learningRate}
         {run.learningRateSchedule !== 'constant' ? <span className="run-note muted small">{run.learningRateSchedule} schedule</span> : null}
@@ -120,7 +147,12 @@ function OverlayChart({ title, yLabel, runs, value, format, yRange, better }: Ov
     const maxEpochs = Math.max(2, ...runs.map(({ run }) => run.epochs.length));
     const xs = Array.from({ length: maxEpochs }, (_, i) => i + 1);
     const data: uPlot.AlignedData = [xs, ...runs.map(({ run }) => xs.map((_, i) => (run.epochs[i] ? value(run.epochs[i]) : null)))];
-    const axis = (label: string): uPlot.Axis => ({ label, stroke: textColour, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } });
+    const axis = (label: string): uPlot.Axis => ({
+      label,
+      stroke: textColour,
+      grid: { stroke: 'rgba(128,128,128,0.15)' },
+      ticks: { stroke: 'rgba(128,128,128,0.3)' },
+    });
     // Each run's changes of the trainable set, as a dashed line in its colour (epoch e drawn at x = e + 1; a change at its start sits on x = e).
     const drawChanges = (u: uPlot) => {
       const { ctx } = u;
@@ -146,10 +178,20 @@ function OverlayChart({ title, yLabel, runs, value, format, yRange, better }: Ov
         height: 170,
         scales: { x: { time: false, range: [1, maxEpochs] }, y: yRange ? { range: yRange } : {} },
         legend: { show: false },
-        axes: [{ ...axis('epoch'), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] }, { ...axis(yLabel), size: 56 }],
+        axes: [
+          { ...axis('epoch'), incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500] },
+          { ...axis(yLabel), size: 56 },
+        ],
         series: [
           { label: 'epoch' },
-          ...runs.map(({ run, style }) => ({ label: run.name, stroke: style.colour, dash: style.dash, width: 2, points: { show: true, size: 5 }, spanGaps: false })),
+          ...runs.map(({ run, style }) => ({
+            label: run.name,
+            stroke: style.colour,
+            dash: style.dash,
+            width: 2,
+            points: { show: true, size: 5 },
+            spanGaps: false,
+          })),
         ],
         hooks: { draw: [drawChanges] },
       },
@@ -168,7 +210,9 @@ function OverlayChart({ title, yLabel, runs, value, format, yRange, better }: Ov
     const values = run.epochs.map(value).filter((v): v is number => v !== null);
     return values.length ? `${run.name}: ${format(better === 'higher' ? Math.max(...values) : Math.min(...values))}` : `${run.name}: no validation`;
   });
-  const changes = runs.flatMap(({ run }) => run.trainableChanges.map((c) => `run ${run.runId} at epoch ${c.epoch + 1}${c.batch > 0 ? `, batch ${c.batch + 1}` : ''} (${c.label})`));
+  const changes = runs.flatMap(({ run }) =>
+    run.trainableChanges.map((c) => `run ${run.runId} at epoch ${c.epoch + 1}${c.batch > 0 ? `, batch ${c.batch + 1}` : ''} (${c.label})`),
+  );
   return (
     <figure className="chart" aria-label={title} data-series={runs.length}>
       <div className="chart-title">{title}</div>
@@ -223,14 +267,14 @@ export function RunComparison() {
       <h2 id="runs-heading">Compare runs</h2>
       {runs.length === 0 ? (
         <p className="muted small">
-          No runs yet. Every run you train (or stop) is recorded here with its freeze plan, settings and best validation scores, so you can see which layers to freeze for
-          your data. Try “Train head only”, then “Full fine-tune”.
+          No runs yet. Every run you train (or stop) is recorded here with its freeze plan, settings and best validation scores, so you can see which layers to
+          freeze for your data. Try “Train head only”, then “Full fine-tune”.
         </p>
       ) : (
         <>
           <p className="runs-hint muted small" aria-hidden="true">
-            {runs.length} run{runs.length === 1 ? '' : 's'} of this model. Select a column header to sort; tick runs to overlay their validation curves. The table
-            scrolls sideways.
+            {runs.length} run{runs.length === 1 ? '' : 's'} of this model. Select a column header to sort; tick runs to overlay their validation curves. The
+            table scrolls sideways.
           </p>
           <div className="runs-table-wrap" role="region" aria-labelledby="runs-caption" tabIndex={0}>
             <table className="runs-table">
@@ -243,7 +287,13 @@ export function RunComparison() {
                   {COLUMNS.map((column) => {
                     const active = sort.key === column.key;
                     return (
-                      <th key={column.key} scope="col" aria-sort={active ? sort.direction : undefined} className={column.numeric ? 'num' : undefined} title={column.title}>
+                      <th
+                        key={column.key}
+                        scope="col"
+                        aria-sort={active ? sort.direction : undefined}
+                        className={column.numeric ? 'num' : undefined}
+                        title={column.title}
+                      >
                         <button type="button" className="sort-button" onClick={() => sortBy(column.key)}>
                           {column.label}
                           <span aria-hidden="true" className={active ? 'sort-arrow active' : 'sort-arrow'}>
@@ -271,7 +321,14 @@ export function RunComparison() {
           </div>
           {overlay.length ? (
             <div className="charts run-overlay">
-              <OverlayChart title="Validation loss of the selected runs" yLabel="validation loss" runs={overlay} value={validationLoss} format={formatLoss} better="lower" />
+              <OverlayChart
+                title="Validation loss of the selected runs"
+                yLabel="validation loss"
+                runs={overlay}
+                value={validationLoss}
+                format={formatLoss}
+                better="lower"
+              />
               <OverlayChart
                 title="Validation accuracy of the selected runs"
                 yLabel="val. accuracy %"

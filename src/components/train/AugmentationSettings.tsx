@@ -70,20 +70,50 @@ export function AugmentationSettings() {
             <span>Horizontal flip</span>
           </label>
           <NumberField label="Random crop" value={shown.crop} onValue={(crop) => update({ crop })} min={0} max={1} step="any" disabled={fieldsDisabled} />
-          <NumberField label="Rotation (degrees)" value={shown.rotation} onValue={(rotation) => update({ rotation })} min={0} max={180} step="any" disabled={fieldsDisabled} />
-          <NumberField label="Brightness" value={shown.brightness} onValue={(brightness) => update({ brightness })} min={0} max={1} step="any" disabled={fieldsDisabled} />
-          <NumberField label="Contrast" value={shown.contrast} onValue={(contrast) => update({ contrast })} min={0} max={1} step="any" disabled={fieldsDisabled} />
+          <NumberField
+            label="Rotation (degrees)"
+            value={shown.rotation}
+            onValue={(rotation) => update({ rotation })}
+            min={0}
+            max={180}
+            step="any"
+            disabled={fieldsDisabled}
+          />
+          <NumberField
+            label="Brightness"
+            value={shown.brightness}
+            onValue={(brightness) => update({ brightness })}
+            min={0}
+            max={1}
+            step="any"
+            disabled={fieldsDisabled}
+          />
+          <NumberField
+            label="Contrast"
+            value={shown.contrast}
+            onValue={(contrast) => update({ contrast })}
+            min={0}
+            max={1}
+            step="any"
+            disabled={fieldsDisabled}
+          />
         </div>
-        {problem ? <p className="error small" role="alert">{problem}</p> : null}
+        {problem ? (
+          <p className="error small" role="alert">
+            {problem}
+          </p>
+        ) : null}
         <p className="muted small">
-          Training images change anew every epoch; validation and test images never do. Flip mirrors half of them (leave it off for digits
-          or text); crop keeps at least 1 − crop of each side (below {MAX_CROP}); rotation turns by up to ± that many degrees (at most {MAX_ROTATION});
-          brightness and contrast change by up to ± that fraction. With augmentation on, the feature cache is not used.
+          Training images change anew every epoch; validation and test images never do. Flip mirrors half of them (leave it off for digits or text); crop keeps
+          at least 1 − crop of each side (below {MAX_CROP}); rotation turns by up to ± that many degrees (at most {MAX_ROTATION}); brightness and contrast
+          change by up to ± that fraction. With augmentation on, the feature cache is not used.
         </p>
         {on && !problem ? (
           <div className="augmentation-preview-block">
             <AugmentationPreview config={augmentation} seed={previewSeed} />
-            <button type="button" onClick={() => setPreviewSeed((seed) => seed + 1)}>Shuffle preview</button>
+            <button type="button" onClick={() => setPreviewSeed((seed) => seed + 1)}>
+              Shuffle preview
+            </button>
           </div>
         ) : null}
       </fieldset>

@@ -15,7 +15,7 @@ export function RateMultipliers() {
   const running = useStudio((s) => isRunActive(s));
   const blocks = useRunBlocks();
   const on = Object.keys(multipliers).length > 0;
-  const lowest = blocks.length ? multipliers[blocks[0].label] ?? DEFAULT_LOWEST_MULTIPLIER : DEFAULT_LOWEST_MULTIPLIER;
+  const lowest = blocks.length ? (multipliers[blocks[0].label] ?? DEFAULT_LOWEST_MULTIPLIER) : DEFAULT_LOWEST_MULTIPLIER;
   const disabled = running || blocks.length < 2;
   return (
     <details className="rate-multipliers">
@@ -39,8 +39,8 @@ export function RateMultipliers() {
         disabled={disabled || !on}
       />
       <p className="muted small">
-        Like fastai’s <code>slice(lo, hi)</code>: the first block learns at this fraction of the base rate, rising evenly (on a log scale) to the full rate on the last block; the head always gets the full rate.
-        Set a block to 0 to keep it still while it stays unfrozen.
+        Like fastai’s <code>slice(lo, hi)</code>: the first block learns at this fraction of the base rate, rising evenly (on a log scale) to the full rate on
+        the last block; the head always gets the full rate. Set a block to 0 to keep it still while it stays unfrozen.
       </p>
       {on ? (
         <ul className="multiplier-list" aria-label="Multiplier per block">

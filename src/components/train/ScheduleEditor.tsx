@@ -11,7 +11,15 @@ import { NumberField } from '../NumberField';
 const FACTORS = [1, 0.3, 0.1, 0.03, 0.01];
 
 /** One row of the editor: "At epoch [n] unfreeze from [block] and up, learning rate [factor]", with Remove. */
-function StepRow({ step, index, blocks, epochs, disabled, onChange, onRemove }: {
+function StepRow({
+  step,
+  index,
+  blocks,
+  epochs,
+  disabled,
+  onChange,
+  onRemove,
+}: {
   step: ScheduleDraftStep;
   index: number;
   blocks: string[];
@@ -25,12 +33,24 @@ function StepRow({ step, index, blocks, epochs, disabled, onChange, onRemove }: 
   const n = index + 1;
   return (
     <li className="schedule-step" aria-label={`Schedule step ${n}`}>
-      <NumberField label={`Step ${n}: at epoch`} value={step.epoch} onValue={(epoch) => onChange({ ...step, epoch })} min={2} max={Math.max(2, epochs)} step={1} disabled={disabled} />
+      <NumberField
+        label={`Step ${n}: at epoch`}
+        value={step.epoch}
+        onValue={(epoch) => onChange({ ...step, epoch })}
+        min={2}
+        max={Math.max(2, epochs)}
+        step={1}
+        disabled={disabled}
+      />
       <label className="field" htmlFor={blockId}>
         <span>Step {n}: unfreeze from</span>
         <select id={blockId} value={step.fromBlock} disabled={disabled} onChange={(e) => onChange({ ...step, fromBlock: e.target.value })}>
           {blocks.includes(step.fromBlock) ? null : <option value={step.fromBlock}>{step.fromBlock} (not in this model)</option>}
-          {blocks.map((label) => <option key={label} value={label}>{label} and up</option>)}
+          {blocks.map((label) => (
+            <option key={label} value={label}>
+              {label} and up
+            </option>
+          ))}
         </select>
       </label>
       <label className="field" htmlFor={factorId}>
@@ -42,7 +62,11 @@ function StepRow({ step, index, blocks, epochs, disabled, onChange, onRemove }: 
           onChange={(e) => onChange({ ...step, learningRateFactor: e.target.value === '' ? null : Number(e.target.value) })}
         >
           <option value="">unchanged</option>
-          {FACTORS.map((f) => <option key={f} value={String(f)}>{formatFactor(f)} base rate</option>)}
+          {FACTORS.map((f) => (
+            <option key={f} value={String(f)}>
+              {formatFactor(f)} base rate
+            </option>
+          ))}
         </select>
       </label>
       <button type="button" disabled={disabled} onClick={onRemove} aria-label={`Remove schedule step ${n}`}>
@@ -105,9 +129,9 @@ export function ScheduleEditor() {
         </button>
       </div>
       <p className="muted small">
-        Two-phase: train the head for the first half, then unfreeze the top blocks at a tenth of the learning rate, their BatchNorm
-        layers kept in inference mode (they train γ and β on their moving statistics, as the Keras fine-tuning guide does).
-        Gradual: unfreeze one more block from the top at every epoch. Both start from “Train head only”.
+        Two-phase: train the head for the first half, then unfreeze the top blocks at a tenth of the learning rate, their BatchNorm layers kept in inference
+        mode (they train γ and β on their moving statistics, as the Keras fine-tuning guide does). Gradual: unfreeze one more block from the top at every epoch.
+        Both start from “Train head only”.
       </p>
       {steps.length ? (
         <ol className="schedule-steps" aria-label="Schedule steps">
@@ -125,7 +149,11 @@ export function ScheduleEditor() {
           ))}
         </ol>
       ) : null}
-      {error ? <p className="error small" role="alert">{error}</p> : null}
+      {error ? (
+        <p className="error small" role="alert">
+          {error}
+        </p>
+      ) : null}
     </details>
   );
 }

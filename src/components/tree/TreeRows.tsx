@@ -45,8 +45,7 @@ function RateBadge({ name }: { name: string }) {
   if (multiplier === undefined) return null;
   return (
     <span className="rate-badge" role="img" aria-label={`learning rate × ${multiplier}`} title={`This block learns at ${multiplier} × the base rate`}>
-      {/* Two significant digits keep the badge short beside the name; the label and title carry the value. */}
-      ×{Number(multiplier.toPrecision(2))}
+      {/* Two significant digits keep the badge short beside the name; the label and title carry the value. */}×{Number(multiplier.toPrecision(2))}
     </span>
   );
 }
@@ -54,20 +53,34 @@ function RateBadge({ name }: { name: string }) {
 /** What a BatchNorm layer does in the run, in words (label), short (badge) and explained (title). */
 function batchNormWords(frozen: boolean, override: BatchNormModeName | undefined): { mode: string; badge: string; title: string } {
   if (frozen && override === 'train-stats') {
-    return { mode: 'trains statistics', badge: 'trains stats', title: 'Frozen, but uses and updates batch statistics (gamma and beta stay frozen). Click to use the moving statistics again.' };
+    return {
+      mode: 'trains statistics',
+      badge: 'trains stats',
+      title: 'Frozen, but uses and updates batch statistics (gamma and beta stay frozen). Click to use the moving statistics again.',
+    };
   }
   if (frozen) {
     const later = override === 'inference' ? ' When a schedule step unfreezes it, it stays in inference mode (trains gamma and beta only).' : '';
-    return { mode: 'moving statistics', badge: 'moving', title: `Frozen: normalises with its moving statistics and never updates them (Keras).${later} Click to let it train its statistics.` };
+    return {
+      mode: 'moving statistics',
+      badge: 'moving',
+      title: `Frozen: normalises with its moving statistics and never updates them (Keras).${later} Click to let it train its statistics.`,
+    };
   }
   if (override === 'inference') {
     return {
       mode: 'inference, keeps moving statistics',
       badge: 'inference',
-      title: 'Trains gamma and beta but normalises with its moving statistics and never updates them — the Keras fine-tuning guide’s rule, since small batches wreck batch statistics. Click to use batch statistics.',
+      title:
+        'Trains gamma and beta but normalises with its moving statistics and never updates them — the Keras fine-tuning guide’s rule, since small batches wreck batch statistics. Click to use batch statistics.',
     };
   }
-  return { mode: 'batch statistics', badge: 'batch', title: 'Trained: normalises with batch statistics and updates its moving statistics. Click to keep it in inference mode (train gamma and beta only, the Keras fine-tuning rule).' };
+  return {
+    mode: 'batch statistics',
+    badge: 'batch',
+    title:
+      'Trained: normalises with batch statistics and updates its moving statistics. Click to keep it in inference mode (train gamma and beta only, the Keras fine-tuning rule).',
+  };
 }
 
 /**
@@ -103,9 +116,16 @@ function LayerIcon({ kind }: { kind: IconKind }) {
   return (
     <svg className={`layer-icon ${kind}`} viewBox="0 0 16 16" width="14" height="14" aria-hidden="true">
       {kind === 'frozen' ? (
-        <path fill="currentColor" d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z" />
+        <path
+          fill="currentColor"
+          d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z"
+        />
       ) : kind === 'partly-frozen' ? (
-        <path fill="currentColor" d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2zM4.5 8.5v5h7v-5z" fillRule="evenodd" />
+        <path
+          fill="currentColor"
+          d="M5 7V5a3 3 0 0 1 6 0v2h.5A1.5 1.5 0 0 1 13 8.5v5A1.5 1.5 0 0 1 11.5 15h-7A1.5 1.5 0 0 1 3 13.5v-5A1.5 1.5 0 0 1 4.5 7H5zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2zM4.5 8.5v5h7v-5z"
+          fillRule="evenodd"
+        />
       ) : kind === 'head' ? (
         <path fill="currentColor" d="M8 1l1.8 4.7L15 8l-5.2 2.3L8 15l-1.8-4.7L1 8l5.2-2.3z" />
       ) : (
@@ -154,7 +174,13 @@ export const LayerItem = memo(function LayerItem(props: {
         aria-label={`Freeze ${layer.name}`}
         checked={frozen}
         disabled={isHead}
-        title={isHead ? 'The new head is always trained' : frozen ? 'Frozen: click to train this layer (Shift+click: the range from the last one clicked)' : 'Trained: click to freeze this layer (Shift+click: the range from the last one clicked)'}
+        title={
+          isHead
+            ? 'The new head is always trained'
+            : frozen
+              ? 'Frozen: click to train this layer (Shift+click: the range from the last one clicked)'
+              : 'Trained: click to freeze this layer (Shift+click: the range from the last one clicked)'
+        }
         // React reports a checkbox change from its click event, which carries the Shift key.
         onChange={(event) => props.onToggle(layer.name, event.target.checked, (event.nativeEvent as MouseEvent).shiftKey === true)}
       />
@@ -182,7 +208,10 @@ export const LayerItem = memo(function LayerItem(props: {
         {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} /> : layer.className}
       </span>
       <span className="layer-shape">{formatShape(layer.outputShape)}</span>
-      <span className="layer-params" title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}>
+      <span
+        className="layer-params"
+        title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}
+      >
         {formatCount(params)}
       </span>
     </li>
@@ -196,7 +225,9 @@ function TriStateCheckbox(props: { state: 'all' | 'none' | 'mixed'; label: strin
     // `indeterminate` has no HTML attribute; the browser reports it to screen readers as aria-checked="mixed".
     if (ref.current) ref.current.indeterminate = props.state === 'mixed';
   }, [props.state]);
-  return <input ref={ref} type="checkbox" tabIndex={-1} aria-label={props.label} title={props.title} checked={props.state === 'all'} onChange={props.onChange} />;
+  return (
+    <input ref={ref} type="checkbox" tabIndex={-1} aria-label={props.label} title={props.title} checked={props.state === 'all'} onChange={props.onChange} />
+  );
 }
 
 /**

@@ -58,19 +58,22 @@ export function useVirtualRows(count: number) {
   }, []);
 
   /** Scrolls the least needed to show row `index` whole. */
-  const scrollToIndex = useCallback((index: number) => {
-    const element = scrollRef.current;
-    if (!element) return;
-    const top = index * ROW_HEIGHT;
-    const height = element.clientHeight || viewport;
-    let next = element.scrollTop;
-    if (top < next) next = top;
-    else if (top + ROW_HEIGHT > next + height) next = top + ROW_HEIGHT - height;
-    if (next !== element.scrollTop) {
-      element.scrollTop = next;
-      setScrollTop(element.scrollTop);
-    }
-  }, [viewport]);
+  const scrollToIndex = useCallback(
+    (index: number) => {
+      const element = scrollRef.current;
+      if (!element) return;
+      const top = index * ROW_HEIGHT;
+      const height = element.clientHeight || viewport;
+      let next = element.scrollTop;
+      if (top < next) next = top;
+      else if (top + ROW_HEIGHT > next + height) next = top + ROW_HEIGHT - height;
+      if (next !== element.scrollTop) {
+        element.scrollTop = next;
+        setScrollTop(element.scrollTop);
+      }
+    },
+    [viewport],
+  );
 
   const range: VirtualWindow = {
     first: Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - OVERSCAN),

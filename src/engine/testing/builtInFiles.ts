@@ -68,7 +68,10 @@ export function splitSampleFromDisk(validationFraction: number, seed: number): {
   const shape = { height: 28, width: 28, channels: 1 } as const;
   const size = shape.height * shape.width;
   const gather = (indices: Int32Array): ImageSet => ({
-    pixels: packImages(Array.from(indices, (i) => sample.pixels.subarray(i * size, (i + 1) * size)), shape),
+    pixels: packImages(
+      Array.from(indices, (i) => sample.pixels.subarray(i * size, (i + 1) * size)),
+      shape,
+    ),
     labels: Int32Array.from(indices, (i) => sample.labels[i]),
     shape,
   });

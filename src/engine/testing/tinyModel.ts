@@ -10,7 +10,9 @@ import type { InputShape } from '../../core/types';
 export function createTinyModel(seed = 7): tf.LayersModel {
   const input = tf.input({ shape: [8, 8, 1], name: 'input' });
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
-  let x = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) })
+    .apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'bn1' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
@@ -30,7 +32,9 @@ export function createTinyModel(seed = 7): tf.LayersModel {
 export function createFlexibleTinyModel(seed = 7): tf.LayersModel {
   const input = tf.input({ shape: [null, null, 3] as unknown as number[], name: 'input' });
   const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
-  let x = tf.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) }).apply(input) as tf.SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) })
+    .apply(input) as tf.SymbolicTensor;
   x = tf.layers.batchNormalization({ name: 'bn1' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tf.SymbolicTensor;
   x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
@@ -72,7 +76,7 @@ export function createTinyImages(count: number, numClasses: number, seed = 1, sh
 export async function snapshotWeights(model: tf.LayersModel): Promise<Map<string, Float32Array>> {
   const snapshot = new Map<string, Float32Array>();
   for (const weight of model.weights) {
-    snapshot.set(weight.name, Float32Array.from(await weight.read().data() as Float32Array));
+    snapshot.set(weight.name, Float32Array.from((await weight.read().data()) as Float32Array));
   }
   return snapshot;
 }

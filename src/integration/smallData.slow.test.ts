@@ -14,8 +14,8 @@ import { readMobileNetV2FilesFromDisk } from '../engine/testing/builtInFiles';
 import { createStudioStore, type StudioStore } from '../store/store';
 import { createStudioWorker } from '../worker/studioWorker';
 import type { WorkerReply } from '../worker/protocol';
-import { createStudioClient } from './studioClient';
-import type { Transport } from './transport';
+import { createStudioClient } from '../client/studioClient';
+import type { Transport } from '../client/transport';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
