@@ -53,99 +53,116 @@ export interface TransferSession {
   predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }>;
 }
 
-/** An empty session. */
-export function createTransferSession(cacheOptions: FeatureCacheOptions): TransferSession {
-  const features = createFeatureCacheStore(cacheOptions);
-  let loaded: LoadedModel | null = null;
-  let pretrained: PretrainedWeights | null = null;
-  let transfer: (TransferModel & { key: string }) | null = null;
-  let modelLoads = 0;
+/** The session's state and its rules; see TransferSession. */
+class TransferSessionImpl implements TransferSession {
+  readonly features: FeatureCacheStore;
+  private loadedModel: LoadedModel | null = null;
+  private pretrained: PretrainedWeights | null = null;
+  private transferModel: (TransferModel & { key: string }) | null = null;
+  private modelLoads = 0;
   /** What the last run fed the transfer model: prediction maps pixels the same way, in batches of the same size. */
-  let lastRun: { preprocessing: Preprocessing; batchSize: number } | null = null;
+  private lastRun: { preprocessing: Preprocessing; batchSize: number } | null = null;
   /** A run trained pretrained layers since the load or the last restore. */
-  let backboneTrained = false;
+  private backboneTrained = false;
 
-  function disposeTransferHead(): void {
+  constructor(cacheOptions: FeatureCacheOptions) {
+    this.features = createFeatureCacheStore(cacheOptions);
+  }
+
+  get loaded(): LoadedModel | null {
+    return this.loadedModel;
+  }
+
+  get transfer(): TransferModel | null {
+    return this.transferModel;
+  }
+
+  modelId(): string {
+    return `${this.modelLoads}:${this.loadedModel?.sourceHash ?? ''}`;
+  }
+
+  async load(next: LoadedModel): Promise<void> {
+    let weights: PretrainedWeights;
+    try {
+      guardFrozenLayers(next.model);
+      weights = await capturePretrained(next.model);
+    } catch (error) {
+      next.model.dispose(); // the new model never replaces the current one: nothing of it may stay behind
+      throw error;
+    }
+    this.disposeTransferHead();
+    this.features.clear();
+    this.modelLoads++;
+    this.loadedModel?.model.dispose();
+    this.loadedModel = next;
+    this.pretrained = weights;
+    this.backboneTrained = false;
+    this.lastRun = null;
+  }
+
+  prepareRun(request: RunModelRequest): TransferModel {
+    if (!this.loadedModel) throw new Error('No model is loaded yet.');
+    if (request.config.fromPretrained !== false && this.pretrained) {
+      // Comparable runs: the loaded model's own weights and a head initialised afresh from the run's seed.
+      restorePretrained(this.pretrained);
+      this.disposeTransferHead();
+      if (this.backboneTrained) this.features.clear(); // built from trained weights, not the pretrained ones
+      this.backboneTrained = false;
+    }
+    const { model, headLayers } = this.transferFor(this.loadedModel.model, request);
+    // From here the transfer model's weights belong to this run: prediction maps pixels as it does.
+    this.lastRun = { preprocessing: request.preprocessing, batchSize: request.config.batchSize };
+    // Layers at multiplier 0 are frozen for the run: inference mode, no gradient, no optimizer slot, audited as frozen.
+    applyFreezePlan(model, withStillLayers(request.plan, request.config.rateMultipliers), headLayers);
+    setBatchNormOverrides(model, request.batchNormOverrides ?? {});
+    return { model, headLayers };
+  }
+
+  runEnded(trainedPretrained: boolean): void {
+    if (!trainedPretrained) return;
+    // Pretrained layers trained (or BN statistics updated) during the run: what the frozen part computes changed.
+    this.features.clear();
+    this.backboneTrained = true;
+  }
+
+  async exportModel(): Promise<ModelArtifactsWire> {
+    const transfer = this.transferModel;
+    if (!transfer) throw new Error('No model has been trained since this model was loaded.');
+    const artifacts = await serializeModel(transfer.model);
+    // Measured, not inferred from the plan: a layer whose weights or statistics moved (in this run or an earlier one) is not claimed as the source's.
+    const identicalToSource = this.pretrained ? await layersMatchingPretrained(transfer.model, this.pretrained, transfer.headLayers) : {};
+    return { ...artifacts, identicalToSource };
+  }
+
+  async predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }> {
+    if (!this.transferModel || !this.lastRun) throw new Error('No model has been trained since this model was loaded.');
+    return predictProbabilities(this.transferModel.model, pixels, shape, this.lastRun.preprocessing, this.lastRun.batchSize);
+  }
+
+  private disposeTransferHead(): void {
+    const transfer = this.transferModel;
     if (!transfer) return;
     // A head layer is counted once per model it was applied in (the transfer model, the cached head-only model): dispose until its weights go.
     for (const name of transfer.headLayers) {
       const layer = transfer.model.getLayer(name);
       while (layer.dispose().refCountAfterDispose > 0);
     }
-    transfer = null;
+    this.transferModel = null;
   }
 
-  function transferFor(base: tf.LayersModel, request: RunModelRequest): TransferModel & { key: string } {
+  private transferFor(base: tf.LayersModel, request: RunModelRequest): TransferModel & { key: string } {
     const key = JSON.stringify([request.cutLayer, request.classNames, request.head]);
-    if (transfer?.key !== key) {
-      disposeTransferHead();
+    if (this.transferModel?.key !== key) {
+      this.disposeTransferHead();
       const built = buildTransferModel(base, request.cutLayer, request.classNames.length, request.config.seed, request.head);
       guardFrozenLayers(built.model);
-      transfer = { ...built, key };
+      this.transferModel = { ...built, key };
     }
-    return transfer;
+    return this.transferModel;
   }
+}
 
-  return {
-    get loaded() {
-      return loaded;
-    },
-    get transfer() {
-      return transfer;
-    },
-    features,
-    modelId: () => `${modelLoads}:${loaded?.sourceHash ?? ''}`,
-    async load(next) {
-      let weights: PretrainedWeights;
-      try {
-        guardFrozenLayers(next.model);
-        weights = await capturePretrained(next.model);
-      } catch (error) {
-        next.model.dispose(); // the new model never replaces the current one: nothing of it may stay behind
-        throw error;
-      }
-      disposeTransferHead();
-      features.clear();
-      modelLoads++;
-      loaded?.model.dispose();
-      loaded = next;
-      pretrained = weights;
-      backboneTrained = false;
-      lastRun = null;
-    },
-    prepareRun(request) {
-      if (!loaded) throw new Error('No model is loaded yet.');
-      if (request.config.fromPretrained !== false && pretrained) {
-        // Comparable runs: the loaded model's own weights and a head initialised afresh from the run's seed.
-        restorePretrained(pretrained);
-        disposeTransferHead();
-        if (backboneTrained) features.clear(); // built from trained weights, not the pretrained ones
-        backboneTrained = false;
-      }
-      const { model, headLayers } = transferFor(loaded.model, request);
-      // From here the transfer model's weights belong to this run: prediction maps pixels as it does.
-      lastRun = { preprocessing: request.preprocessing, batchSize: request.config.batchSize };
-      // Layers at multiplier 0 are frozen for the run: inference mode, no gradient, no optimizer slot, audited as frozen.
-      applyFreezePlan(model, withStillLayers(request.plan, request.config.rateMultipliers), headLayers);
-      setBatchNormOverrides(model, request.batchNormOverrides ?? {});
-      return { model, headLayers };
-    },
-    runEnded(trainedPretrained) {
-      if (!trainedPretrained) return;
-      // Pretrained layers trained (or BN statistics updated) during the run: what the frozen part computes changed.
-      features.clear();
-      backboneTrained = true;
-    },
-    async exportModel() {
-      if (!transfer) throw new Error('No model has been trained since this model was loaded.');
-      const artifacts = await serializeModel(transfer.model);
-      // Measured, not inferred from the plan: a layer whose weights or statistics moved (in this run or an earlier one) is not claimed as the source's.
-      const identicalToSource = pretrained ? await layersMatchingPretrained(transfer.model, pretrained, transfer.headLayers) : {};
-      return { ...artifacts, identicalToSource };
-    },
-    async predict(pixels, shape) {
-      if (!transfer || !lastRun) throw new Error('No model has been trained since this model was loaded.');
-      return predictProbabilities(transfer.model, pixels, shape, lastRun.preprocessing, lastRun.batchSize);
-    },
-  };
+/** An empty session. */
+export function createTransferSession(cacheOptions: FeatureCacheOptions): TransferSession {
+  return new TransferSessionImpl(cacheOptions);
 }

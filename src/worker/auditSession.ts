@@ -60,35 +60,44 @@ function observe(run: AuditedRun): void {
   }
 }
 
+/** The audit of `current` against `end`: frozen layers must be bit-identical; BN statistics per the modes the run used. */
+function auditReport(current: AuditedRun, end: WeightSnapshot, when: 'run-end' | 'verify') {
+  const moved = current.ranInTrainingMode;
+  // Frozen BN layers that trained their statistics ('train-stats') may have moved them; trained BN layers that
+  // never left inference mode ('inference') must have kept them.
+  const statisticsMayChange = new Set([...current.frozen].filter((name) => moved.has(name)));
+  const statisticsFixed = new Set([...current.batchNorms].filter((name) => !current.frozen.has(name) && !moved.has(name)));
+  return compareSnapshots(current.start, end, current.frozen, when, statisticsMayChange, statisticsFixed);
+}
+
+/** A run as the audit starts it: its start snapshot and the layers the applied plan froze. */
+async function startAudit({ runId, model, headLayers }: AuditRunStart): Promise<AuditedRun> {
+  const start = await captureWeights(model);
+  const layers = weightedLayers(model, headLayers);
+  const run: AuditedRun = {
+    runId,
+    model,
+    headLayers,
+    start,
+    frozen: new Set(layers.filter((l) => !l.trainable).map((l) => l.name)),
+    ranInTrainingMode: new Set(),
+    batchNorms: new Set(layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name)),
+    pending: [],
+  };
+  observe(run);
+  return run;
+}
+
+const NO_RUN_MESSAGE = 'No run to verify since this model was loaded. Press Train first; Verify then compares the weights with those at the start of the run.';
+
 /** Creates the audit half of the worker session, answering through `post`. */
 export function createAuditSession(post: (reply: WorkerReply) => void): AuditSession {
   let run: AuditedRun | null = null;
 
-  function report(current: AuditedRun, end: WeightSnapshot, when: 'run-end' | 'verify') {
-    const moved = current.ranInTrainingMode;
-    // Frozen BN layers that trained their statistics ('train-stats') may have moved them; trained BN layers that
-    // never left inference mode ('inference') must have kept them.
-    const statisticsMayChange = new Set([...current.frozen].filter((name) => moved.has(name)));
-    const statisticsFixed = new Set([...current.batchNorms].filter((name) => !current.frozen.has(name) && !moved.has(name)));
-    return compareSnapshots(current.start, end, current.frozen, when, statisticsMayChange, statisticsFixed);
-  }
-
   return {
-    async runStarting({ runId, model, headLayers }) {
+    async runStarting(start) {
       run = null;
-      const start = await captureWeights(model);
-      const layers = weightedLayers(model, headLayers);
-      run = {
-        runId,
-        model,
-        headLayers,
-        start,
-        frozen: new Set(layers.filter((l) => !l.trainable).map((l) => l.name)),
-        ranInTrainingMode: new Set(),
-        batchNorms: new Set(layers.filter((l) => l.getClassName() === 'BatchNormalization').map((l) => l.name)),
-        pending: [],
-      };
-      observe(run);
+      run = await startAudit(start);
     },
 
     trainableChanged(runId) {
@@ -112,7 +121,7 @@ export function createAuditSession(post: (reply: WorkerReply) => void): AuditSes
       current.pending = [];
       try {
         const end = await captureWeights(current.model);
-        post({ type: 'audit', runId, requestId: null, report: report(current, end, 'run-end') });
+        post({ type: 'audit', runId, requestId: null, report: auditReport(current, end, 'run-end') });
       } catch {
         // A failed read must not fail a finished run: the UI offers Verify, which reads again and reports the error.
       }
@@ -121,19 +130,12 @@ export function createAuditSession(post: (reply: WorkerReply) => void): AuditSes
     async verify(requestId) {
       const current = run;
       if (!current) {
-        post({
-          type: 'requestFailed',
-          requestId,
-          error: {
-            name: 'NoRun',
-            message: 'No run to verify since this model was loaded. Press Train first; Verify then compares the weights with those at the start of the run.',
-          },
-        });
+        post({ type: 'requestFailed', requestId, error: { name: 'NoRun', message: NO_RUN_MESSAGE } });
         return;
       }
       try {
         const now = await captureWeights(current.model);
-        post({ type: 'audit', runId: current.runId, requestId, report: report(current, now, 'verify') });
+        post({ type: 'audit', runId: current.runId, requestId, report: auditReport(current, now, 'verify') });
       } catch (error) {
         post({ type: 'requestFailed', requestId, error: toWireError(error) });
       }

@@ -9,9 +9,9 @@ import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
 import { trainRun, type TrainHooks, type TrainResult } from '../engine/trainer';
-import { createTransferSession } from '../engine/transferSession';
+import { createTransferSession, type TransferSession } from '../engine/transferSession';
 import type { BackendName, BackendPreference, ModelSource, RunOutcome, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
-import { createAuditSession } from './auditSession';
+import { createAuditSession, type AuditSession } from './auditSession';
 import { createBatchStream, type BatchStream } from './batchStream';
 import { describeModel } from './describeModel';
 import { createRunControl, type RunControl } from './runControl';
@@ -80,6 +80,201 @@ function outcomeOf(result: TrainResult): RunOutcome {
   return { stopped, epochsCompleted, batches, validationLoss, validationAccuracy, stoppedEarly, restoredEpoch, failure, endNote };
 }
 
+/** What the worker side holds: its models, the audit, the backend, and the run in progress. */
+interface WorkerContext {
+  post: Post;
+  deps: WorkerDeps;
+  models: TransferSession;
+  audit: AuditSession;
+  backend: BackendName | null;
+  active: RunControl | null;
+}
+
+/** The trainer's hooks for run `control`: streamed batches, epochs, changes and pauses become messages. */
+function runHooks(ctx: WorkerContext, control: RunControl, stream: BatchStream): TrainHooks {
+  const { runId } = control;
+  return {
+    onBatch: (point) => stream.push(point),
+    onEpoch: (metrics) => {
+      stream.flush();
+      ctx.post({ type: 'epoch', runId, metrics });
+      ctx.audit.epochEnded(runId, metrics.epoch);
+    },
+    shouldStop: control.shouldStop,
+    takeLivePlan: control.takeLivePlan,
+    onTrainableChange: (change) => {
+      stream.flush();
+      ctx.audit.trainableChanged(runId);
+      ctx.post({ type: 'trainableChanged', runId, change });
+    },
+    pauseGate: () => control.pauseGate((paused) => ctx.post({ type: 'paused', runId, paused })),
+  };
+}
+
+/** Sets up and trains one run: transfer model, feature cache, runStarted, the loop, the audit, runEnded. */
+async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunControl, stream: BatchStream): Promise<void> {
+  const { runId } = msg;
+  let { config } = msg;
+  const { model, headLayers } = ctx.models.prepareRun(msg);
+  const optimizerVariables = optimizedVariables(model, config);
+  const train = toImageSet(msg.train);
+  const validation = msg.validation ? toImageSet(msg.validation) : null;
+  // Feature cache: with everything below the head frozen, run that part once per image and train the head alone.
+  const { features, use } = await ctx.models.features.forRun({
+    model,
+    headLayers,
+    modelId: ctx.models.modelId(),
+    cutLayer: msg.cutLayer,
+    preprocessing: msg.preprocessing,
+    train,
+    validation,
+    batchSize: config.batchSize,
+    augmented: isAugmentationOn(config.augmentation),
+    shouldStop: control.shouldStop,
+    onProgress: (done, total) => ctx.post({ type: 'cacheProgress', runId, done, total }),
+  });
+  // Auto epochs planned many cheap epochs on the cache; without it, the Epochs field's number holds.
+  if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs)
+    config = { ...config, epochs: config.epochsWithoutCache };
+  ctx.post({
+    type: 'runStarted',
+    runId,
+    setup: {
+      backend: ctx.backend ?? (tf.getBackend() as BackendName),
+      optimizerVariables,
+      trainableParams: countWeightParams(optimizerVariables),
+      featureCache: use,
+      appliedPlan: appliedFreezePlan(model, headLayers),
+      config,
+      batchNormOverrides: msg.batchNormOverrides ?? {},
+    },
+  });
+  await ctx.audit.runStarting({ runId, model, headLayers });
+  // Schedule steps and live plans can move the run between the cached head and the full model, at batch boundaries.
+  const targets = createRunTargets({
+    model,
+    headLayers,
+    train,
+    validation,
+    numClasses: msg.classNames.length,
+    preprocessing: msg.preprocessing,
+    config,
+    features,
+  });
+  let result: TrainResult;
+  try {
+    result = await trainRun({ model, headLayers, currentTarget: targets.currentTarget }, config, runHooks(ctx, control, stream));
+  } finally {
+    ctx.models.runEnded(targets.trainedPretrained());
+  }
+  stream.flush();
+  await ctx.audit.runEnded(runId);
+  await postHeldOutPredictions(ctx, runId, validation, msg.test ? toImageSet(msg.test) : null);
+  ctx.post({ type: 'runEnded', runId, outcome: outcomeOf(result) });
+}
+
+/** The evaluation: one pass of the weights the run ended with over the images it held out (already here: nothing crosses again). */
+async function postHeldOutPredictions(
+  ctx: WorkerContext,
+  runId: number,
+  validation: ReturnType<typeof toImageSet> | null,
+  test: ReturnType<typeof toImageSet> | null,
+): Promise<void> {
+  const numClasses = ctx.models.transfer ? (ctx.models.transfer.model.outputs[0].shape.at(-1) ?? 0) : 0;
+  try {
+    const predictSet = async (set: ReturnType<typeof toImageSet> | null) =>
+      set && set.labels.length > 0 ? (await ctx.models.predict(set.pixels, set.shape)).probabilities : null;
+    const probabilities = { validation: await predictSet(validation), test: await predictSet(test) };
+    const transfer = [probabilities.validation, probabilities.test].flatMap((p) => (p ? [p.buffer] : []));
+    ctx.post({ type: 'heldOutPredictions', runId, numClasses, ...probabilities }, transfer);
+  } catch (error) {
+    ctx.post({ type: 'heldOutPredictions', runId, numClasses, validation: null, test: null, error: toWireError(error).message });
+  }
+}
+
+async function train(ctx: WorkerContext, msg: TrainRequest): Promise<void> {
+  const { runId } = msg;
+  const fail = (name: string, message: string) => ctx.post({ type: 'runFailed', runId, error: { name, message } });
+  if (ctx.active) return fail('Busy', `Run ${ctx.active.runId} is still in progress; stop it first.`);
+  if (!ctx.models.loaded) return fail('NoModel', 'No model is loaded yet.');
+  const problem = trainRequestProblem(msg, ctx.models.loaded);
+  if (problem) return fail('BadRequest', problem);
+  const control = createRunControl(runId, msg.plan, msg.batchNormOverrides ?? {});
+  const stream = createBatchStream((points) => ctx.post({ type: 'batches', runId, points }), ctx.deps.batchFlushMs ?? 100);
+  ctx.active = control;
+  try {
+    await runTraining(ctx, msg, control, stream);
+  } catch (error) {
+    stream.flush();
+    ctx.post({ type: 'runFailed', runId, error: toWireError(error) });
+  } finally {
+    ctx.active = null;
+  }
+}
+
+/** Why the last run's model cannot be used for `action` now, or null. */
+function modelRefusal(ctx: WorkerContext, action: string): { name: string; message: string } | null {
+  if (ctx.active) return { name: 'Busy', message: `Run ${ctx.active.runId} is still in progress; wait for it to end (or stop it), then ${action}.` };
+  if (!ctx.models.transfer)
+    return { name: 'NoTrainedModel', message: `No model has been trained since this model was loaded. Press Train, let the run end, then ${action}.` };
+  return null;
+}
+
+async function exportModel(ctx: WorkerContext, requestId: number): Promise<void> {
+  const refusal = modelRefusal(ctx, 'export');
+  if (refusal) return ctx.post({ type: 'requestFailed', requestId, error: refusal });
+  try {
+    const artifacts = await ctx.models.exportModel();
+    ctx.post({ type: 'modelExported', requestId, artifacts }, [artifacts.weightData]);
+  } catch (error) {
+    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
+  }
+}
+
+async function predict(ctx: WorkerContext, requestId: number, images: WireImageSet): Promise<void> {
+  const refusal = modelRefusal(ctx, 'predict');
+  if (refusal) return ctx.post({ type: 'requestFailed', requestId, error: refusal });
+  try {
+    const { probabilities, numClasses } = await ctx.models.predict(images.pixels, images.shape);
+    ctx.post({ type: 'predictions', requestId, probabilities, numClasses }, [probabilities.buffer]);
+  } catch (error) {
+    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
+  }
+}
+
+async function init(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'init' }>): Promise<void> {
+  try {
+    const selected = await ctx.deps.selectBackend(msg.backend, msg.allowSoftwareWebgl);
+    ctx.backend = selected.backend;
+    ctx.post({ type: 'ready', requestId: msg.requestId, backend: selected.backend, notes: selected.notes });
+  } catch (error) {
+    ctx.post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
+  }
+}
+
+async function loadModel(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'loadModel' }>): Promise<void> {
+  if (ctx.active) {
+    ctx.post({
+      type: 'requestFailed',
+      requestId: msg.requestId,
+      error: { name: 'Busy', message: 'A run is in progress; stop it before loading another model.' },
+    });
+    return;
+  }
+  try {
+    const opened = await ctx.deps.loadModel(msg.source);
+    if (!opened.ok) {
+      ctx.post({ type: 'requestFailed', requestId: msg.requestId, error: { name: 'ModelFileError', code: opened.code, message: opened.reason } });
+      return;
+    }
+    await ctx.models.load(opened.loaded);
+    ctx.audit.reset();
+    ctx.post({ type: 'modelLoaded', requestId: msg.requestId, model: describeModel(ctx.models.loaded!) });
+  } catch (error) {
+    ctx.post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
+  }
+}
+
 /**
  * Creates the studio's worker side: `onRequest(msg)` adapts each request to
  * engine calls (engine/transferSession.ts holds the models and their policy,
@@ -87,204 +282,23 @@ function outcomeOf(result: TrainResult): RunOutcome {
  * for a run that is not active is ignored.
  */
 export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRequest) => Promise<void> {
-  const models = createTransferSession({ candidates: forwardCandidates, minProbeBuildMs: FORWARD_PROBE_MIN_BUILD_MS });
-  const audit = createAuditSession(post);
-  let backend: BackendName | null = null;
-  let active: RunControl | null = null;
-
-  /** The trainer's hooks for run `control`: streamed batches, epochs, changes and pauses become messages. */
-  function runHooks(control: RunControl, stream: BatchStream): TrainHooks {
-    const { runId } = control;
-    return {
-      onBatch: (point) => stream.push(point),
-      onEpoch: (metrics) => {
-        stream.flush();
-        post({ type: 'epoch', runId, metrics });
-        audit.epochEnded(runId, metrics.epoch);
-      },
-      shouldStop: control.shouldStop,
-      takeLivePlan: control.takeLivePlan,
-      onTrainableChange: (change) => {
-        stream.flush();
-        audit.trainableChanged(runId);
-        post({ type: 'trainableChanged', runId, change });
-      },
-      pauseGate: () => control.pauseGate((paused) => post({ type: 'paused', runId, paused })),
-    };
-  }
-
-  /** Sets up and trains one run: transfer model, feature cache, runStarted, the loop, the audit, runEnded. */
-  async function runTraining(msg: TrainRequest, control: RunControl, stream: BatchStream): Promise<void> {
-    const { runId } = msg;
-    let { config } = msg;
-    const { model, headLayers } = models.prepareRun(msg);
-    const optimizerVariables = optimizedVariables(model, config);
-    const train = toImageSet(msg.train);
-    const validation = msg.validation ? toImageSet(msg.validation) : null;
-    // Feature cache: with everything below the head frozen, run that part once per image and train the head alone.
-    const { features, use } = await models.features.forRun({
-      model,
-      headLayers,
-      modelId: models.modelId(),
-      cutLayer: msg.cutLayer,
-      preprocessing: msg.preprocessing,
-      train,
-      validation,
-      batchSize: config.batchSize,
-      augmented: isAugmentationOn(config.augmentation),
-      shouldStop: control.shouldStop,
-      onProgress: (done, total) => post({ type: 'cacheProgress', runId, done, total }),
-    });
-    // Auto epochs planned many cheap epochs on the cache; without it, the Epochs field's number holds.
-    if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs)
-      config = { ...config, epochs: config.epochsWithoutCache };
-    post({
-      type: 'runStarted',
-      runId,
-      setup: {
-        backend: backend ?? (tf.getBackend() as BackendName),
-        optimizerVariables,
-        trainableParams: countWeightParams(optimizerVariables),
-        featureCache: use,
-        appliedPlan: appliedFreezePlan(model, headLayers),
-        config,
-        batchNormOverrides: msg.batchNormOverrides ?? {},
-      },
-    });
-    await audit.runStarting({ runId, model, headLayers });
-    // Schedule steps and live plans can move the run between the cached head and the full model, at batch boundaries.
-    const targets = createRunTargets({
-      model,
-      headLayers,
-      train,
-      validation,
-      numClasses: msg.classNames.length,
-      preprocessing: msg.preprocessing,
-      config,
-      features,
-    });
-    let result: TrainResult;
-    try {
-      result = await trainRun({ model, headLayers, currentTarget: targets.currentTarget }, config, runHooks(control, stream));
-    } finally {
-      models.runEnded(targets.trainedPretrained());
-    }
-    stream.flush();
-    await audit.runEnded(runId);
-    await postHeldOutPredictions(runId, validation, msg.test ? toImageSet(msg.test) : null);
-    post({ type: 'runEnded', runId, outcome: outcomeOf(result) });
-  }
-
-  /** The evaluation: one pass of the weights the run ended with over the images it held out (already here: nothing crosses again). */
-  async function postHeldOutPredictions(
-    runId: number,
-    validation: ReturnType<typeof toImageSet> | null,
-    test: ReturnType<typeof toImageSet> | null,
-  ): Promise<void> {
-    const numClasses = models.transfer ? (models.transfer.model.outputs[0].shape.at(-1) ?? 0) : 0;
-    try {
-      const predict = async (set: ReturnType<typeof toImageSet> | null) =>
-        set && set.labels.length > 0 ? (await models.predict(set.pixels, set.shape)).probabilities : null;
-      const probabilities = { validation: await predict(validation), test: await predict(test) };
-      const transfer = [probabilities.validation, probabilities.test].flatMap((p) => (p ? [p.buffer] : []));
-      post({ type: 'heldOutPredictions', runId, numClasses, ...probabilities }, transfer);
-    } catch (error) {
-      post({ type: 'heldOutPredictions', runId, numClasses, validation: null, test: null, error: toWireError(error).message });
-    }
-  }
-
-  async function train(msg: TrainRequest): Promise<void> {
-    const { runId } = msg;
-    const fail = (name: string, message: string) => post({ type: 'runFailed', runId, error: { name, message } });
-    if (active) return fail('Busy', `Run ${active.runId} is still in progress; stop it first.`);
-    if (!models.loaded) return fail('NoModel', 'No model is loaded yet.');
-    const problem = trainRequestProblem(msg, models.loaded);
-    if (problem) return fail('BadRequest', problem);
-    const control = createRunControl(runId, msg.plan, msg.batchNormOverrides ?? {});
-    const stream = createBatchStream((points) => post({ type: 'batches', runId, points }), deps.batchFlushMs ?? 100);
-    active = control;
-    try {
-      await runTraining(msg, control, stream);
-    } catch (error) {
-      stream.flush();
-      post({ type: 'runFailed', runId, error: toWireError(error) });
-    } finally {
-      active = null;
-    }
-  }
-
-  /** Why the last run's model cannot be used for `action` now, or null. */
-  function modelRefusal(action: string): { name: string; message: string } | null {
-    if (active) return { name: 'Busy', message: `Run ${active.runId} is still in progress; wait for it to end (or stop it), then ${action}.` };
-    if (!models.transfer)
-      return { name: 'NoTrainedModel', message: `No model has been trained since this model was loaded. Press Train, let the run end, then ${action}.` };
-    return null;
-  }
-
-  async function exportModel(requestId: number): Promise<void> {
-    const refusal = modelRefusal('export');
-    if (refusal) return post({ type: 'requestFailed', requestId, error: refusal });
-    try {
-      const artifacts = await models.exportModel();
-      post({ type: 'modelExported', requestId, artifacts }, [artifacts.weightData]);
-    } catch (error) {
-      post({ type: 'requestFailed', requestId, error: toWireError(error) });
-    }
-  }
-
-  async function predict(requestId: number, images: WireImageSet): Promise<void> {
-    const refusal = modelRefusal('predict');
-    if (refusal) return post({ type: 'requestFailed', requestId, error: refusal });
-    try {
-      const { probabilities, numClasses } = await models.predict(images.pixels, images.shape);
-      post({ type: 'predictions', requestId, probabilities, numClasses }, [probabilities.buffer]);
-    } catch (error) {
-      post({ type: 'requestFailed', requestId, error: toWireError(error) });
-    }
-  }
-
-  async function init(msg: Extract<WorkerRequest, { type: 'init' }>): Promise<void> {
-    try {
-      const selected = await deps.selectBackend(msg.backend, msg.allowSoftwareWebgl);
-      backend = selected.backend;
-      post({ type: 'ready', requestId: msg.requestId, backend: selected.backend, notes: selected.notes });
-    } catch (error) {
-      post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
-    }
-  }
-
-  async function loadModel(msg: Extract<WorkerRequest, { type: 'loadModel' }>): Promise<void> {
-    if (active) {
-      post({
-        type: 'requestFailed',
-        requestId: msg.requestId,
-        error: { name: 'Busy', message: 'A run is in progress; stop it before loading another model.' },
-      });
-      return;
-    }
-    try {
-      const opened = await deps.loadModel(msg.source);
-      if (!opened.ok) {
-        post({ type: 'requestFailed', requestId: msg.requestId, error: { name: 'ModelFileError', code: opened.code, message: opened.reason } });
-        return;
-      }
-      await models.load(opened.loaded);
-      audit.reset();
-      post({ type: 'modelLoaded', requestId: msg.requestId, model: describeModel(models.loaded!) });
-    } catch (error) {
-      post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
-    }
-  }
-
+  const ctx: WorkerContext = {
+    post,
+    deps,
+    models: createTransferSession({ candidates: forwardCandidates, minProbeBuildMs: FORWARD_PROBE_MIN_BUILD_MS }),
+    audit: createAuditSession(post),
+    backend: null,
+    active: null,
+  };
   return async function onRequest(msg: WorkerRequest): Promise<void> {
-    const run = active?.runId === (msg as { runId?: number }).runId ? active : null;
+    const run = ctx.active?.runId === (msg as { runId?: number }).runId ? ctx.active : null;
     switch (msg.type) {
       case 'init':
-        return init(msg);
+        return init(ctx, msg);
       case 'loadModel':
-        return loadModel(msg);
+        return loadModel(ctx, msg);
       case 'train':
-        return train(msg);
+        return train(ctx, msg);
       case 'stop':
         return run?.stop();
       case 'setPlan':
@@ -294,11 +308,11 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
       case 'resume':
         return run?.resume();
       case 'verify':
-        return audit.verify(msg.requestId);
+        return ctx.audit.verify(msg.requestId);
       case 'exportModel':
-        return exportModel(msg.requestId);
+        return exportModel(ctx, msg.requestId);
       case 'predict':
-        return predict(msg.requestId, msg.images);
+        return predict(ctx, msg.requestId, msg.images);
       default:
         assertNever(msg);
     }
