@@ -6,10 +6,11 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createStudioClient } from '../client/studioClient';
 import type { Transport } from '../client/transport';
-import { createTinyImages, createTinyModel } from '../engine/testing/tinyModel';
+import { createTinyImages } from '../engine/testing/tinyModel';
 import { createStudioStore } from '../store/store';
 import type { WorkerReply, WorkerRequest } from '../worker/protocol';
 import { createStudioWorker } from '../worker/studioWorker';
+import { tinyDeps } from '../worker/testing/workerHarness';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -26,20 +27,7 @@ afterEach(() => {
 function studioOverChannel() {
   channel = new MessageChannel();
   const { port1: workerEnd, port2: pageEnd } = channel;
-  const onRequest = createStudioWorker((reply, transfer) => workerEnd.postMessage(reply, transfer ?? []), {
-    selectBackend: async () => ({ backend: 'cpu', notes: [] }),
-    loadModel: async () => ({
-      ok: true,
-      loaded: {
-        model: createTinyModel(),
-        inputShape: { height: 8, width: 8, channels: 1 },
-        preprocessing: { range: [0, 1], resize: 'stretch' },
-        provenance: null,
-        sourceHash: 'ab',
-      },
-    }),
-    batchFlushMs: 0,
-  });
+  const onRequest = createStudioWorker((reply, transfer) => workerEnd.postMessage(reply, transfer ?? []), tinyDeps({ batchFlushMs: 0 }));
   workerEnd.onmessage = (event: MessageEvent<WorkerRequest>) => void onRequest(event.data);
   const posted: WorkerRequest[] = [];
   const transport: Transport = {

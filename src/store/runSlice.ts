@@ -136,18 +136,7 @@ function freezeAtStart(s: StudioState): Pick<RunSettings, 'freezePlan' | 'freeze
 /** The run slice. */
 export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set) => ({
   runId: 0,
-  runStatus: 'idle',
-  runSetup: null,
-  runSettings: null,
-  runOutcome: null,
-  runError: null,
-  batchPoints: [],
-  epochs: [],
-  trainableChanges: [],
-  paused: false,
-  cacheProgress: null,
-  audit: null,
-  layerUpdates: null,
+  ...RUN_ON_MODEL_LOAD,
   // The report's own relative updates are the latest reading: the tree's bars follow it.
   auditArrived: (report) => set({ audit: report, layerUpdates: reportUpdates(report) }),
   layerUpdatesArrived: (updates) => set({ layerUpdates: updates }),
@@ -194,8 +183,6 @@ export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set)
       return { runStatus: 'done', runOutcome: outcome, paused: false, cacheProgress: null, trainRefusal: null, runs: record ? [...s.runs, record] : s.runs };
     }),
   runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null, trainRefusal: null }),
-  runs: [],
   trainRefusal: null,
   trainRefused: (message) => set({ trainRefusal: message }),
-  trainedOnIds: NO_IMAGE_IDS,
 });
