@@ -4,13 +4,14 @@
  * (`open`), answering a bad file with `{ ok: false, code, reason }` instead
  * of throwing. Only programmer errors throw.
  */
+import { refused, type Result } from '../core/result';
 import { loadLayersModelFromFileSet, loadLayersModelFromUrl, ModelFileError, type LoadedModel, type ModelFileErrorCode } from './modelFiles';
 
 /** Where the worker reads a Layers model from: a URL, or files the user picked (model.json + shards, buffers transferred). */
 export type ModelSource = { kind: 'url'; url: string } | { kind: 'files'; files: { name: string; buffer: ArrayBuffer }[] };
 
 /** A model opened, or why not: a stable `code` and a sentence that names the file and says what to do. */
-export type ModelOpenResult = { ok: true; loaded: LoadedModel } | { ok: false; code: ModelFileErrorCode | 'unsupported-source'; reason: string };
+export type ModelOpenResult = Result<{ loaded: LoadedModel }, ModelFileErrorCode | 'unsupported-source'>;
 
 /** One way a model reaches the studio. */
 export interface ModelFormat {
@@ -25,7 +26,7 @@ async function attempt(load: () => Promise<LoadedModel>): Promise<ModelOpenResul
   try {
     return { ok: true, loaded: await load() };
   } catch (error) {
-    if (error instanceof ModelFileError) return { ok: false, code: error.code, reason: error.message };
+    if (error instanceof ModelFileError) return refused(error.code, error.message);
     throw error;
   }
 }

@@ -20,23 +20,23 @@ const summary = (store: ReturnType<typeof createStudioStore>) => {
 describe('class editing actions', () => {
   it('creates an empty class at the end with a trimmed name, and refuses empty, duplicate and path-like names quoting them', () => {
     const store = userStore();
-    expect(store.getState().createClass('  d  ')).toBeNull();
+    expect(store.getState().createClass('  d  ')).toEqual({ ok: true });
     expect(summary(store)).toEqual({ classNames: ['a', 'b', 'c', 'd'], counts: [3, 2, 4, 0] });
-    expect(store.getState().createClass('   ')).toMatch(/cannot be empty/);
-    expect(store.getState().createClass(' b ')).toBe("A class named 'b' already exists. Pick another name.");
+    expect(store.getState().createClass('   ')).toMatchObject({ ok: false, reason: expect.stringMatching(/cannot be empty/) });
+    expect(store.getState().createClass(' b ')).toMatchObject({ ok: false, reason: "A class named 'b' already exists. Pick another name." });
     expect(store.getState().classEditError).toBe("A class named 'b' already exists. Pick another name.");
-    expect(store.getState().createClass('x/y')).toMatch(/'x\/y' contains '\/'/);
-    expect(store.getState().createClass('.hidden')).toMatch(/'\.hidden' starts with '\.'/);
+    expect(store.getState().createClass('x/y')).toMatchObject({ ok: false, reason: expect.stringMatching(/'x\/y' contains '\/'/) });
+    expect(store.getState().createClass('.hidden')).toMatchObject({ ok: false, reason: expect.stringMatching(/'\.hidden' starts with '\.'/) });
     expect(store.getState().classNames).toEqual(['a', 'b', 'c', 'd']);
     // A successful edit clears the last refusal.
-    expect(store.getState().createClass('ünïcødé 猫')).toBeNull();
+    expect(store.getState().createClass('ünïcødé 猫')).toEqual({ ok: true });
     expect(store.getState().classEditError).toBeNull();
   });
 
   it('renames in place so every label keeps its index, and a taken name suggests Merge', () => {
     const store = userStore();
     store.getState().selectClass('b');
-    expect(store.getState().renameClass('b', ' bee ')).toBeNull();
+    expect(store.getState().renameClass('b', ' bee ')).toEqual({ ok: true });
     expect(summary(store)).toEqual({ classNames: ['a', 'bee', 'c'], counts: [3, 2, 4] });
     expect(
       store
@@ -45,29 +45,32 @@ describe('class editing actions', () => {
         .map((i) => i.path),
     ).toEqual(['d/b/0.png', 'd/b/1.png']);
     expect(store.getState().selectedClass).toBe('bee');
-    expect(store.getState().renameClass('a', 'c')).toBe("A class named 'c' already exists. To put the images of 'a' into it, use Merge instead.");
+    expect(store.getState().renameClass('a', 'c')).toMatchObject({
+      ok: false,
+      reason: "A class named 'c' already exists. To put the images of 'a' into it, use Merge instead.",
+    });
     expect(summary(store).classNames).toEqual(['a', 'bee', 'c']);
-    expect(store.getState().renameClass('nope', 'z')).toMatch(/no class 'nope'/);
+    expect(store.getState().renameClass('nope', 'z')).toMatchObject({ ok: false, reason: expect.stringMatching(/no class 'nope'/) });
     // Renaming to the same name is not an edit.
-    expect(store.getState().renameClass('a', 'a')).toBeNull();
+    expect(store.getState().renameClass('a', 'a')).toEqual({ ok: true });
   });
 
   it('merges one class into another, keeping the order of the rest and the image ids', () => {
     const store = userStore();
     const ids = store.getState().images.map((i) => i.id);
     store.getState().selectClass('a');
-    expect(store.getState().mergeClasses('a', 'c')).toBeNull();
+    expect(store.getState().mergeClasses('a', 'c')).toEqual({ ok: true });
     expect(summary(store)).toEqual({ classNames: ['b', 'c'], counts: [2, 7] });
     expect(store.getState().images.map((i) => i.id)).toEqual(ids);
     expect(store.getState().selectedClass).toBe('c');
-    expect(store.getState().mergeClasses('b', 'b')).toMatch(/'b' into itself/);
-    expect(store.getState().mergeClasses('b', 'zz')).toMatch(/no class 'zz'/);
+    expect(store.getState().mergeClasses('b', 'b')).toMatchObject({ ok: false, reason: expect.stringMatching(/'b' into itself/) });
+    expect(store.getState().mergeClasses('b', 'zz')).toMatchObject({ ok: false, reason: expect.stringMatching(/no class 'zz'/) });
   });
 
   it('deletes a class with its images, and removes single images by id', () => {
     const store = userStore();
     store.getState().selectClass('b');
-    expect(store.getState().deleteClass('b')).toBeNull();
+    expect(store.getState().deleteClass('b')).toEqual({ ok: true });
     expect(summary(store)).toEqual({ classNames: ['a', 'c'], counts: [3, 4] });
     expect(store.getState().selectedClass).toBeNull();
     const firstC = store.getState().images.find((i) => i.className === 'c')!;
@@ -113,8 +116,8 @@ describe('class editing actions', () => {
   });
 
   it('checks names without a store', () => {
-    expect(checkClassName(' x ', [])).toEqual({ name: 'x', error: null });
-    expect(checkClassName('x', ['x']).error).toMatch(/'x' already exists/);
+    expect(checkClassName(' x ', [])).toEqual({ ok: true, name: 'x' });
+    expect(checkClassName('x', ['x'])).toMatchObject({ ok: false, code: 'name-taken', reason: expect.stringMatching(/'x' already exists/) });
   });
 });
 

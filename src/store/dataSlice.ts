@@ -3,6 +3,7 @@ import type { StateCreator } from 'zustand';
 import { compareCodePoints } from '../data/folderLayout';
 import { DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION } from '../data/split';
 import type { DatasetNotice, ImageShape, LabeledImage, RejectedFile } from '../data/types';
+import { refused, type Refusal, type Result } from '../core/result';
 import type { ResizeMode } from '../core/types';
 import type { StudioState } from './state';
 
@@ -67,13 +68,13 @@ export interface DataSlice {
   /** Why the last class edit was refused, quoting the name; null after one that worked. */
   classEditError: string | null;
   /** Adds an empty class at the end. Returns the refusal (also kept in `classEditError`) or null. */
-  createClass(name: string): string | null;
+  createClass(name: string): ClassEdit;
   /** Renames a class in place (its label stays); refuses a name already taken and suggests Merge. */
-  renameClass(from: string, to: string): string | null;
+  renameClass(from: string, to: string): ClassEdit;
   /** Moves every image of `from` into `into` and removes `from`; the later classes move up one label. */
-  mergeClasses(from: string, into: string): string | null;
+  mergeClasses(from: string, into: string): ClassEdit;
   /** Removes a class and all its images. */
-  deleteClass(name: string): string | null;
+  deleteClass(name: string): ClassEdit;
   /** Removes one image by id. */
   removeImage(id: number): void;
   /** Picks the class that pasted images go to. */
@@ -82,14 +83,20 @@ export interface DataSlice {
   adoptSample(): void;
 }
 
+/** Why a class edit was refused. */
+export type ClassEditCode = 'empty-name' | 'slash-in-name' | 'hidden-name' | 'name-taken' | 'no-such-class' | 'merge-into-itself';
+
+/** What a class edit answers (see core/result.ts). */
+export type ClassEdit = Result<object, ClassEditCode>;
+
 /** Checks a class name typed by the user: the trimmed name, or why it cannot be used (quoting it). */
-export function checkClassName(raw: string, taken: readonly string[]): { name: string; error: string | null } {
+export function checkClassName(raw: string, taken: readonly string[]): Result<{ name: string }, ClassEditCode> {
   const name = raw.trim();
-  if (name === '') return { name, error: 'A class name cannot be empty. Type a name, e.g. cats.' };
-  if (name.includes('/')) return { name, error: `'${name}' contains '/'; class names are folder names. Use another character, e.g. '-'.` };
-  if (name.startsWith('.')) return { name, error: `'${name}' starts with '.', which marks hidden files; start it with a letter or digit.` };
-  if (taken.includes(name)) return { name, error: `A class named '${name}' already exists. Pick another name.` };
-  return { name, error: null };
+  if (name === '') return refused('empty-name', 'A class name cannot be empty. Type a name, e.g. cats.');
+  if (name.includes('/')) return refused('slash-in-name', `'${name}' contains '/'; class names are folder names. Use another character, e.g. '-'.`);
+  if (name.startsWith('.')) return refused('hidden-name', `'${name}' starts with '.', which marks hidden files; start it with a letter or digit.`);
+  if (taken.includes(name)) return refused('name-taken', `A class named '${name}' already exists. Pick another name.`);
+  return { ok: true, name };
 }
 
 /** `existing` class names, then the new ones among `images` in code-point order (the folder layout's order, not decode order). */
@@ -171,23 +178,26 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
     classEditError: null,
     createClass: (raw) => {
       const s = get();
-      const { name, error } = checkClassName(raw, s.classNames);
-      if (error) {
-        set({ classEditError: error });
-        return error;
-      }
-      set(edited(s, s.images, [...s.classNames, name], s.selectedClass));
-      return null;
+      const checked = checkClassName(raw, s.classNames);
+      if (!checked.ok) return refuse(set, checked);
+      set(edited(s, s.images, [...s.classNames, checked.name], s.selectedClass));
+      return DONE;
     },
     renameClass: (from, raw) => {
       const s = get();
-      if (!s.classNames.includes(from)) return refuse(set, `There is no class '${from}' to rename.`);
-      if (raw.trim() === from) return null;
-      const { name, error } = checkClassName(raw, s.classNames);
-      if (error) {
-        const taken = s.classNames.includes(name);
-        return refuse(set, taken ? `A class named '${name}' already exists. To put the images of '${from}' into it, use Merge instead.` : error);
+      if (!s.classNames.includes(from)) return refuse(set, refused('no-such-class', `There is no class '${from}' to rename.`));
+      if (raw.trim() === from) return DONE;
+      const checked = checkClassName(raw, s.classNames);
+      if (!checked.ok) {
+        const name = raw.trim();
+        return refuse(
+          set,
+          checked.code === 'name-taken'
+            ? refused('name-taken', `A class named '${name}' already exists. To put the images of '${from}' into it, use Merge instead.`)
+            : checked,
+        );
       }
+      const { name } = checked;
       const images = s.images.map((image) => (image.className === from ? { ...image, className: name } : image));
       set(
         edited(
@@ -197,12 +207,12 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
           s.selectedClass === from ? name : s.selectedClass,
         ),
       );
-      return null;
+      return DONE;
     },
     mergeClasses: (from, into) => {
       const s = get();
-      if (from === into) return refuse(set, `Cannot merge '${from}' into itself. Pick another class.`);
-      for (const name of [from, into]) if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to merge.`);
+      if (from === into) return refuse(set, refused('merge-into-itself', `Cannot merge '${from}' into itself. Pick another class.`));
+      for (const name of [from, into]) if (!s.classNames.includes(name)) return refuse(set, refused('no-such-class', `There is no class '${name}' to merge.`));
       const images = s.images.map((image) => (image.className === from ? { ...image, className: into } : image));
       set(
         edited(
@@ -212,11 +222,11 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
           s.selectedClass === from ? into : s.selectedClass,
         ),
       );
-      return null;
+      return DONE;
     },
     deleteClass: (name) => {
       const s = get();
-      if (!s.classNames.includes(name)) return refuse(set, `There is no class '${name}' to delete.`);
+      if (!s.classNames.includes(name)) return refuse(set, refused('no-such-class', `There is no class '${name}' to delete.`));
       const images = s.images.filter((image) => image.className !== name);
       set(
         edited(
@@ -226,7 +236,7 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
           s.selectedClass === name ? null : s.selectedClass,
         ),
       );
-      return null;
+      return DONE;
     },
     removeImage: (id) => {
       const s = get();
@@ -241,7 +251,11 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
   };
 };
 
-function refuse(set: (partial: Partial<DataSlice>) => void, message: string): string {
-  set({ classEditError: message });
-  return message;
+/** A class edit that worked. */
+const DONE: ClassEdit = { ok: true };
+
+/** Records a refused class edit's reason for the UI and answers it. */
+function refuse(set: (partial: Partial<DataSlice>) => void, refusal: Refusal<ClassEditCode>): ClassEdit {
+  set({ classEditError: refusal.reason });
+  return refusal;
 }

@@ -1,7 +1,8 @@
 import { useId, useState, type DragEvent, type ReactNode } from 'react';
 import { filesFromDrop } from '../../data/dropWalk';
 import type { ImageShape } from '../../data/types';
-import { useStudio, type DatasetImage } from '../../store/store';
+import { reasonOf } from '../../core/result';
+import { useStudio, type ClassEdit, type DatasetImage } from '../../store/store';
 import { formatCount } from '../../core/format';
 import { addImagesToClass, type ClassSplit } from './classImages';
 import { ThumbnailGrid } from './ThumbnailGrid';
@@ -68,9 +69,9 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
     setError(null);
     setMode('idle');
   };
-  const finish = (result: string | null) => {
-    setError(result);
-    if (result === null) setMode('idle');
+  const finish = (result: ClassEdit) => {
+    setError(reasonOf(result));
+    if (result.ok) setMode('idle');
   };
 
   async function onDrop(event: DragEvent) {

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { reasonOf } from '../../core/result';
 import { useStudio } from '../../store/store';
 
 /** "New class" at the end of the class list: a name field and a button; a refused name is explained beside it. */
@@ -12,9 +13,9 @@ export function NewClassForm({ editable }: { editable: boolean }) {
       aria-label="New class"
       onSubmit={(e) => {
         e.preventDefault();
-        const refused = useStudio.getState().createClass(name);
-        setError(refused);
-        if (refused === null) setName('');
+        const result = useStudio.getState().createClass(name);
+        setError(reasonOf(result));
+        if (result.ok) setName('');
       }}
     >
       <label className="field inline">
