@@ -90,12 +90,20 @@ export function StreamingChart({ title, options, select, describe, markers, heig
       figureRef.current?.setAttribute('data-points', String(columns[0].length));
     };
     render(last);
+    let lastStatus = useStudio.getState().runStatus;
     const unsubscribe = useStudio.subscribe((state) => {
       const nextMarkers = markersRef.current?.(state) ?? NO_MARKERS;
       const next = selectRef.current(state);
       const markersChanged = nextMarkers !== lastMarkers;
       lastMarkers = nextMarkers;
       if (markersChanged) showMarkerCaption();
+      // The x range follows the run's state (the planned epochs while it runs, what it ran once it ended): refit on a change.
+      const statusChanged = state.runStatus !== lastStatus;
+      lastStatus = state.runStatus;
+      if (next === last && statusChanged) {
+        render(next);
+        return;
+      }
       if (next === last) {
         if (markersChanged) chart.redraw(false);
         return;

@@ -79,14 +79,15 @@ const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
   { label: yLabel, stroke: textColor, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 56 },
 ];
 
-/** x spans the whole planned run, so the curve shows progress as well as loss. */
+/** Epochs the x axis spans: the whole planned run while it goes (the curve shows progress as well as loss), what it ran once it ended (early stopping ends auto runs early). */
+const spannedEpochs = (s: ReturnType<typeof useStudio.getState>): number => (s.runStatus === 'done' && s.epochs.length > 0 ? s.epochs.length : runEpochs(s));
 const plannedBatches = (): uPlot.Range.MinMax => {
   const s = useStudio.getState();
-  return [1, Math.max(2, runBatchesPerEpoch(s) * runEpochs(s), s.batchPoints.length)];
+  return [1, Math.max(2, runBatchesPerEpoch(s) * spannedEpochs(s), s.batchPoints.length)];
 };
 const plannedEpochs = (): uPlot.Range.MinMax => {
   const s = useStudio.getState();
-  return [1, Math.max(2, runEpochs(s), s.epochs.length)];
+  return [1, Math.max(2, spannedEpochs(s), s.epochs.length)];
 };
 const integerTicks = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
 

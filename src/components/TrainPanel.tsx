@@ -29,27 +29,32 @@ function ConfigField({ label, field, min, max, step }: { label: string; field: N
  * Epochs and the "Auto" checkbox beside it (on by default: engine/autoEpochs.ts). Typing a number turns
  * auto off, so a number typed is the number trained. The field's accessible name stays exactly "Epochs".
  */
-function EpochsField({ hintId }: { hintId: string }) {
+function EpochsField() {
   const value = useStudio((s) => s.config.epochs);
-  const auto = useStudio((s) => s.autoEpochs);
   const setConfig = useStudio((s) => s.setConfig);
   const setAutoEpochs = useStudio((s) => s.setAutoEpochs);
   const running = useStudio((s) => isRunActive(s));
   return (
-    <div className="epochs-field" style={{ display: 'grid', gap: 4, alignContent: 'start' }}>
-      {/* Any edit of the field turns auto off, even one that leaves the text as it was (React's onChange skips those). */}
-      <div onInput={() => setAutoEpochs(false)}>
-        <NumberField label="Epochs" value={value} onValue={(v) => setConfig({ epochs: v })} min={1} max={500} step={1} disabled={running} />
-      </div>
-      <label className="field checkbox-field">
-        <input type="checkbox" checked={auto} disabled={running} aria-describedby={hintId} onChange={(e) => setAutoEpochs(e.target.checked)} />
-        <span>Auto</span>
-      </label>
+    // Any edit of the field turns auto off, even one that leaves the text as it was (React's onChange skips those).
+    <div className="epochs-field" onInput={() => setAutoEpochs(false)}>
+      <NumberField label="Epochs" value={value} onValue={(v) => setConfig({ epochs: v })} min={1} max={500} step={1} disabled={running} />
     </div>
   );
 }
 
-/** The line under Epochs: what the next run will do (or, during a run, what this one does). */
+/** The "Auto" checkbox, on the line of the hint that says what it will do. */
+function AutoEpochsField({ hintId }: { hintId: string }) {
+  const auto = useStudio((s) => s.autoEpochs);
+  const setAutoEpochs = useStudio((s) => s.setAutoEpochs);
+  const running = useStudio((s) => isRunActive(s));
+  return (
+    <label className="field checkbox-field">
+      <input type="checkbox" checked={auto} disabled={running} aria-describedby={hintId} onChange={(e) => setAutoEpochs(e.target.checked)} />
+      <span>Auto</span>
+    </label>
+  );
+}
+
 function EpochsHint({ id }: { id: string }) {
   const next = useStudio((s) => nextRunTraining(s).explanation);
   const active = useStudio((s) => isRunActive(s));
@@ -355,11 +360,14 @@ export function TrainPanel() {
     <section className="panel train-panel" aria-labelledby="train-heading">
       <h2 id="train-heading">3 · Train</h2>
       <div className="train-controls">
-        <EpochsField hintId={hintId} />
+        <EpochsField />
         <ConfigField label="Batch size" field="batchSize" min={1} max={1024} step={1} />
         <ConfigField label="Learning rate" field="learningRate" min={0.000001} max={1} step="any" />
       </div>
-      <EpochsHint id={hintId} />
+      <div className="epochs-auto">
+        <AutoEpochsField hintId={hintId} />
+        <EpochsHint id={hintId} />
+      </div>
       <FromPretrainedField disabled={active} />
       <AdvancedSettings disabled={active} />
       <AugmentationSettings />
