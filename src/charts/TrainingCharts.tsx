@@ -2,6 +2,7 @@ import type uPlot from 'uplot';
 import type { BatchPoint, EpochMetrics, TrainableChange } from '../core/types';
 import { formatLoss, formatPercent } from '../core/format';
 import { plannedEpochs as runEpochs, runBatchesPerEpoch } from '../store/selectors';
+import { studioAxis } from './axes';
 import { useStudio, type StudioState } from '../store/store';
 import { smoothed } from './smoothing';
 import { StreamingChart, type ChartMarker, type Columns } from './StreamingChart';
@@ -71,13 +72,7 @@ const epochMarkers = markersOn((change, perEpoch) => ({
   describe: `epoch ${change.epoch + 1}${change.batch > 0 ? `, batch ${change.batch + 1}` : ''}: ${sayChange(change)}`,
 }));
 
-/** Canvas cannot read `currentColor`: take the theme's text colour (light or dark) from CSS. */
-const textColor = () => getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#1d2330';
-
-const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [
-  { label: xLabel, stroke: textColor, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' } },
-  { label: yLabel, stroke: textColor, grid: { stroke: 'rgba(128,128,128,0.15)' }, ticks: { stroke: 'rgba(128,128,128,0.3)' }, size: 56 },
-];
+const axes = (xLabel: string, yLabel: string): uPlot.Axis[] => [studioAxis(xLabel), studioAxis(yLabel, 56)];
 
 /** Epochs the x axis spans: the whole planned run while it goes (the curve shows progress as well as loss), what it ran once it ended (early stopping ends auto runs early). */
 const spannedEpochs = (s: ReturnType<typeof useStudio.getState>): number => (s.runStatus === 'done' && s.epochs.length > 0 ? s.epochs.length : runEpochs(s));

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { DataError } from './errors';
 import { HEADER_READ_LENGTH } from './imageHeader';
-import { decodeFailureReason, type DecodeImage, duplicateReason, ingestFiles, readFailureReason, sha256Hex } from './ingest';
+import { sha256Hex } from '../core/hash';
+import { decodeFailureReason, type DecodeImage, duplicateReason, ingestFiles, readFailureReason } from './ingest';
 import type { ImageShape } from './types';
 
 const shape: ImageShape = { height: 2, width: 2, channels: 1 };
@@ -311,7 +312,9 @@ describe('ingestFiles: content hashes and duplicates', () => {
       .digest('hex');
     expect(result.images[0].hash).toBe(expected);
     expect(result.images[0].source).toBe(blob);
-    expect(await sha256Hex(new Uint8Array(0))).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    expect(await sha256Hex([new Uint8Array(0)])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    // Parts hash as their concatenation.
+    expect(await sha256Hex([Uint8Array.from([...PNG]), new Uint8Array([7]).buffer])).toBe(expected);
   });
 
   it('keeps the first of identical files in input order, even when a later copy decodes first', async () => {

@@ -5,6 +5,7 @@
  * Only a file's head is read before it is known to be an image within the pixel
  * budget; the whole file is then read once, hashed and handed to the decoder.
  */
+import { sha256Hex } from '../core/hash';
 import { DataError } from './errors';
 import { checkClasses, planFolderImport } from './folderLayout';
 import { HEADER_READ_LENGTH, PIXEL_BUDGET, pixelBudgetReason, readImageSize } from './imageHeader';
@@ -66,14 +67,6 @@ export function duplicateReason(path: string, keptPath: string): string {
   return `'${path}' has the same content as '${keptPath}', which was kept.`;
 }
 
-/** Hex SHA-256 of `bytes` (Web Crypto, in browsers, workers and Node ≥ 20). */
-export async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
-  let hex = '';
-  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
-  return hex;
-}
-
 type Outcome =
   | { kind: 'image'; image: LabeledImage & { hash: string } }
   /** The ingest was cancelled while this file was in flight: it is not counted either way. */
@@ -127,7 +120,7 @@ async function ingestOne(slot: number, path: string, className: string, blob: Bl
     return reject(readFailureReason(path));
   }
 
-  const hash = await sha256Hex(bytes);
+  const hash = await sha256Hex([bytes]);
   const known = context.knownHashes?.get(hash);
   if (known !== undefined) return reject(duplicateReason(path, known));
   const first = context.firstByHash.get(hash);

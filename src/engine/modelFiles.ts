@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { sha256Hex } from '../core/hash';
 import type { InputShape, Preprocessing } from '../core/types';
 
 /** The kinds of problem a user's model files can have. */
@@ -42,19 +43,6 @@ export interface LoadedModel {
   provenance: string | null;
   /** Hex SHA-256 of the model.json text followed by the weight bytes in manifest order. */
   sourceHash: string;
-}
-
-/** Hex SHA-256 of `parts` concatenated (Web Crypto: available in browsers, workers and Node 20). */
-export async function sha256Hex(parts: readonly (ArrayBuffer | Uint8Array)[]): Promise<string> {
-  const total = parts.reduce((sum, p) => sum + p.byteLength, 0);
-  const all = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    all.set(part instanceof Uint8Array ? part : new Uint8Array(part), offset);
-    offset += part.byteLength;
-  }
-  const digest = await crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, complex64: 8, string: 0 };

@@ -5,6 +5,7 @@ import { defaultDirection, sortRuns, trainedOnWarning, type RunRecord, type RunS
 import type { EpochMetrics, OptimizerName } from '../../core/types';
 import { useStudio } from '../../store/store';
 import { formatCount, formatDuration, formatLoss, formatPercent } from '../../core/format';
+import { studioAxis } from '../../charts/axes';
 
 /** One colour and dash per run (by its place in the history, so a run keeps them whatever is selected): colour is never the only cue. */
 const COLOURS = ['#2f6fed', '#e8793a', '#22a06b', '#9b2fc4', '#c99400', '#d03b5a', '#0f9bb5', '#7a7f8c'];
@@ -124,9 +125,6 @@ function Swatch({ style }: { style: RunStyle }) {
   );
 }
 
-/** Canvas cannot read `currentColor`: take the theme's text colour from CSS. */
-const textColour = () => getComputedStyle(document.documentElement).getPropertyValue('--text').trim() || '#1d2330';
-
 interface OverlayProps {
   title: string;
   yLabel: string;
@@ -147,12 +145,7 @@ function OverlayChart({ title, yLabel, runs, value, format, yRange, better }: Ov
     const maxEpochs = Math.max(2, ...runs.map(({ run }) => run.epochs.length));
     const xs = Array.from({ length: maxEpochs }, (_, i) => i + 1);
     const data: uPlot.AlignedData = [xs, ...runs.map(({ run }) => xs.map((_, i) => (run.epochs[i] ? value(run.epochs[i]) : null)))];
-    const axis = (label: string): uPlot.Axis => ({
-      label,
-      stroke: textColour,
-      grid: { stroke: 'rgba(128,128,128,0.15)' },
-      ticks: { stroke: 'rgba(128,128,128,0.3)' },
-    });
+    const axis = (label: string): uPlot.Axis => studioAxis(label);
     // Each run's changes of the trainable set, as a dashed line in its colour (epoch e drawn at x = e + 1; a change at its start sits on x = e).
     const drawChanges = (u: uPlot) => {
       const { ctx } = u;
