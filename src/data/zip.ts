@@ -12,6 +12,9 @@
  *
  * Limits: ZIP64 archives (over 4 GiB or 65,535 entries) and encrypted entries are refused;
  * names without the UTF-8 flag are decoded as UTF-8 when valid (macOS writes them so), else as Windows-1252.
+ *
+ * The checked reader (`readZipDirectory`, `zipEntryProblem`, `inflateZipEntry`) is shared with the
+ * project file (projectFile.ts): its problems are facts with a code, and each reader words its own advice.
  */
 import { Inflate } from 'fflate';
 import { DataError } from './errors';
@@ -119,26 +122,72 @@ export function escapesArchive(name: string): boolean {
   return slashed.split('/').some((segment) => segment === '..');
 }
 
-type CentralEntry = {
+/** One entry of a zip's central directory, as it declares itself (nothing inflated yet). */
+export type ZipEntry = {
+  /** The name as stored, decoded. */
   name: string;
+  /** The name's segments, backslashes read as '/', empty and '.' segments dropped. */
   segments: string[];
   method: number;
   flags: number;
   crc: number;
   compressedSize: number;
+  /** Declared uncompressed size in bytes. */
   size: number;
   localOffset: number;
 };
 
-type Directory = { ok: true; entries: CentralEntry[] } | { ok: false; reason: string };
+/** Why a zip, or one of its entries, cannot be unpacked. */
+export type ZipProblemCode =
+  | 'empty'
+  | 'not-a-zip'
+  | 'corrupt'
+  | 'zip64'
+  | 'too-many-entries'
+  | 'escaping-path'
+  | 'encrypted'
+  | 'unsupported-compression'
+  | 'entry-too-large'
+  | 'compression-ratio'
+  | 'corrupt-entry'
+  | 'inflates-past-size';
 
-function corruptReason(zipName: string): string {
-  return `'${zipName}' could not be opened: the zip archive is truncated or corrupt. Nothing was taken from it. Zip the folder again and add the new file.`;
+/**
+ * A problem as a fact that quotes the zip or the entry, without advice: each reader adds its own (a
+ * dataset zip says what was skipped, a project file what to do with it).
+ */
+export type ZipProblem = { code: ZipProblemCode; fact: string };
+
+/** What `readZip` adds to each fact: what happened to the files, and what to do. */
+const DATASET_ADVICE: Record<ZipProblemCode, string> = {
+  empty: '. Nothing was taken from it.',
+  'not-a-zip': '. Nothing was taken from it.',
+  corrupt: '. Nothing was taken from it. Zip the folder again and add the new file.',
+  zip64: '. Nothing was taken from it. Split it into smaller zips.',
+  'too-many-entries': '. Nothing was taken from it. Split it into smaller zips.',
+  'escaping-path': '; it was not unpacked.',
+  encrypted: '; it was not unpacked. Zip the folder again without a password.',
+  'unsupported-compression': '; it was not unpacked. Zip the folder again with standard settings.',
+  'entry-too-large': '; it was not unpacked.',
+  'compression-ratio': '; it was not unpacked.',
+  'corrupt-entry': '; it was skipped. Zip the folder again and add the new file.',
+  'inflates-past-size': '; unpacking was stopped and it was skipped.',
+};
+
+function datasetReason(problem: ZipProblem): string {
+  return `${problem.fact}${DATASET_ADVICE[problem.code]}`;
 }
 
-function readDirectory(zipName: string, bytes: Uint8Array, limits: ZipLimits): Directory {
+/**
+ * The central directory of `bytes` (the file `zipName`), read by hand: the entries as they declare
+ * themselves, or why the archive cannot be read at all (empty, not a zip, truncated or corrupt, ZIP64,
+ * more than `limits.maxEntries` entries). Nothing is inflated.
+ */
+export function readZipDirectory(zipName: string, bytes: Uint8Array, limits: ZipLimits): { ok: true; entries: ZipEntry[] } | ({ ok: false } & ZipProblem) {
+  const problem = (code: ZipProblemCode, fact: string) => ({ ok: false as const, code, fact });
+  const corrupt = () => problem('corrupt', `'${zipName}' could not be opened: the zip archive is truncated or corrupt`);
   const sniff = sniffFileType(bytes);
-  if (sniff.kind === 'empty') return { ok: false, reason: `'${zipName}' is empty (0 bytes). Nothing was taken from it.` };
+  if (sniff.kind === 'empty') return problem('empty', `'${zipName}' is empty (0 bytes)`);
   const looksLikeZip = bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b;
   let eocd = -1;
   for (let o = bytes.length - 22; o >= 0 && o >= bytes.length - 22 - 0xffff; o--) {
@@ -148,31 +197,28 @@ function readDirectory(zipName: string, bytes: Uint8Array, limits: ZipLimits): D
     }
   }
   if (eocd < 0) {
-    if (looksLikeZip) return { ok: false, reason: corruptReason(zipName) };
+    if (looksLikeZip) return corrupt();
     const looksLike = sniff.kind === 'image' ? `a ${sniff.format.toUpperCase()} image` : sniff.kind === 'svg' ? 'an SVG drawing' : sniff.looksLike;
-    return { ok: false, reason: `'${zipName}' is not a zip archive (it starts like ${looksLike}). Nothing was taken from it.` };
+    return problem('not-a-zip', `'${zipName}' is not a zip archive (it starts like ${looksLike})`);
   }
   const count = u16(bytes, eocd + 10);
   const directoryOffset = u32(bytes, eocd + 16);
   if (count === 0xffff || directoryOffset === 0xffffffff || u32(bytes, eocd + 12) === 0xffffffff) {
-    return {
-      ok: false,
-      reason: `'${zipName}' is a ZIP64 archive (made for over 4 GiB or 65,535 files), which is over the limits for one zip. Nothing was taken from it. Split it into smaller zips.`,
-    };
+    return problem('zip64', `'${zipName}' is a ZIP64 archive (made for over 4 GiB or 65,535 files), which is over the limits for one zip`);
   }
   if (count > limits.maxEntries) {
-    return {
-      ok: false,
-      reason: `'${zipName}' holds ${count.toLocaleString('en-US')} entries, over the ${limits.maxEntries.toLocaleString('en-US')} allowed in one zip. Nothing was taken from it. Split it into smaller zips.`,
-    };
+    return problem(
+      'too-many-entries',
+      `'${zipName}' holds ${count.toLocaleString('en-US')} entries, over the ${limits.maxEntries.toLocaleString('en-US')} allowed in one zip`,
+    );
   }
-  const entries: CentralEntry[] = [];
+  const entries: ZipEntry[] = [];
   let o = directoryOffset;
   for (let i = 0; i < count; i++) {
-    if (o + 46 > eocd || u32(bytes, o) !== CENTRAL_SIGNATURE) return { ok: false, reason: corruptReason(zipName) };
+    if (o + 46 > eocd || u32(bytes, o) !== CENTRAL_SIGNATURE) return corrupt();
     const nameLength = u16(bytes, o + 28);
     const next = o + 46 + nameLength + u16(bytes, o + 30) + u16(bytes, o + 32);
-    if (next > eocd) return { ok: false, reason: corruptReason(zipName) };
+    if (next > eocd) return corrupt();
     const flags = u16(bytes, o + 8);
     const name = decodeName(bytes.subarray(o + 46, o + 46 + nameLength), (flags & 0x800) !== 0);
     entries.push({
@@ -193,10 +239,42 @@ function readDirectory(zipName: string, bytes: Uint8Array, limits: ZipLimits): D
   return { ok: true, entries };
 }
 
-type Inflated = { ok: true; chunks: Uint8Array[] } | { ok: false; reason: string };
+/**
+ * What is wrong with one entry before it is inflated, checked in this order: a path that escapes the
+ * archive, encryption, a compression other than stored or deflated, a declared size over
+ * `limits.maxEntryBytes`, a ratio over `limits.maxRatio`; null when it may be inflated. `shown` quotes it.
+ */
+export function zipEntryProblem(entry: ZipEntry, shown: string, limits: ZipLimits): ZipProblem | null {
+  if (escapesArchive(entry.name)) return { code: 'escaping-path', fact: `${shown} has a path that points outside the archive` };
+  if (entry.flags & 1) return { code: 'encrypted', fact: `${shown} is encrypted` };
+  if (entry.method !== 0 && entry.method !== 8) {
+    return {
+      code: 'unsupported-compression',
+      fact: `${shown} uses compression method ${entry.method}, which is not supported (only stored and deflated entries are)`,
+    };
+  }
+  if (entry.size > limits.maxEntryBytes) {
+    return {
+      code: 'entry-too-large',
+      fact: `${shown} would unpack to ${formatBytes(entry.size)}, over the ${formatBytes(limits.maxEntryBytes)} limit for one file`,
+    };
+  }
+  if (entry.size > limits.ratioFloorBytes && entry.size > limits.maxRatio * Math.max(entry.compressedSize, 1)) {
+    const ratio = Math.round(entry.size / Math.max(entry.compressedSize, 1)).toLocaleString('en-US');
+    return {
+      code: 'compression-ratio',
+      fact: `${shown} is compressed ${ratio}:1 (${formatBytes(entry.compressedSize)} unpacking to ${formatBytes(entry.size)}), more than the ${limits.maxRatio.toLocaleString('en-US')}:1 allowed, so it looks like a zip bomb`,
+    };
+  }
+  return null;
+}
 
-function inflateEntry(bytes: Uint8Array, entry: CentralEntry, shown: string): Inflated {
-  const corrupt = { ok: false as const, reason: `${shown} is corrupt (it could not be unpacked); it was skipped. Zip the folder again and add the new file.` };
+/**
+ * Inflates one entry that `zipEntryProblem` passed, in small chunks, stopping as soon as it produces more
+ * than its declared size; the bytes must match the declared size and CRC-32. `shown` quotes it.
+ */
+export function inflateZipEntry(bytes: Uint8Array, entry: ZipEntry, shown: string): { ok: true; chunks: Uint8Array[] } | ({ ok: false } & ZipProblem) {
+  const corrupt = { ok: false as const, code: 'corrupt-entry' as const, fact: `${shown} is corrupt (it could not be unpacked)` };
   const o = entry.localOffset;
   if (o + 30 > bytes.length || u32(bytes, o) !== LOCAL_SIGNATURE) return corrupt;
   const start = o + 30 + u16(bytes, o + 26) + u16(bytes, o + 28);
@@ -233,14 +311,16 @@ function inflateEntry(bytes: Uint8Array, entry: CentralEntry, shown: string): In
   if (overflow) {
     return {
       ok: false,
-      reason: `${shown} unpacks to more than the ${formatBytes(entry.size)} it declares, so it looks like a zip bomb; unpacking was stopped and it was skipped.`,
+      code: 'inflates-past-size',
+      fact: `${shown} unpacks to more than the ${formatBytes(entry.size)} it declares, so it looks like a zip bomb`,
     };
   }
   if (produced !== entry.size || (crc ^ -1) >>> 0 !== entry.crc) return corrupt;
   return { ok: true, chunks };
 }
 
-function checkLimits(limits: ZipLimits): void {
+/** Throws a DataError for a limit that is not a number ≥ 0 (a programming error). */
+export function checkLimits(limits: ZipLimits): void {
   for (const [key, value] of Object.entries(limits)) {
     if (!(typeof value === 'number' && value >= 0)) throw new DataError('bad-limit', `Zip limit ${key} must be a number ≥ 0, got ${value}.`);
   }
@@ -256,41 +336,25 @@ export function readZip(zipName: string, bytes: Uint8Array, limits: Partial<ZipL
   const bounds: ZipLimits = { ...DEFAULT_ZIP_LIMITS, ...limits };
   checkLimits(bounds);
   const result: ZipContents = { files: [], rejected: [], notices: [], ignored: [] };
-  const directory = readDirectory(zipName, bytes, bounds);
+  const directory = readZipDirectory(zipName, bytes, bounds);
   if (!directory.ok) {
-    result.rejected.push({ path: zipName, reason: directory.reason });
+    result.rejected.push({ path: zipName, reason: datasetReason(directory) });
     return result;
   }
 
-  const wanted: CentralEntry[] = [];
+  const wanted: ZipEntry[] = [];
   for (const entry of directory.entries) {
     const path = `${zipName}/${entry.name}`;
-    const shown = `'${entry.name}' in '${zipName}'`;
+    const problem = zipEntryProblem(entry, `'${entry.name}' in '${zipName}'`, bounds);
     const isDirectory = /[\\/]$/.test(entry.name) || entry.segments.length === 0;
-    if (escapesArchive(entry.name)) {
-      result.rejected.push({ path, reason: `${shown} has a path that points outside the archive; it was not unpacked.` });
+    if (problem?.code === 'escaping-path') {
+      result.rejected.push({ path, reason: datasetReason(problem) });
     } else if (isDirectory) {
       continue;
     } else if (entry.segments.some(isHiddenOrSystemName)) {
       result.ignored.push(path);
-    } else if (entry.flags & 1) {
-      result.rejected.push({ path, reason: `${shown} is encrypted; it was not unpacked. Zip the folder again without a password.` });
-    } else if (entry.method !== 0 && entry.method !== 8) {
-      result.rejected.push({
-        path,
-        reason: `${shown} uses compression method ${entry.method}, which is not supported (only stored and deflated entries are); it was not unpacked. Zip the folder again with standard settings.`,
-      });
-    } else if (entry.size > bounds.maxEntryBytes) {
-      result.rejected.push({
-        path,
-        reason: `${shown} would unpack to ${formatBytes(entry.size)}, over the ${formatBytes(bounds.maxEntryBytes)} limit for one file; it was not unpacked.`,
-      });
-    } else if (entry.size > bounds.ratioFloorBytes && entry.size > bounds.maxRatio * Math.max(entry.compressedSize, 1)) {
-      const ratio = Math.round(entry.size / Math.max(entry.compressedSize, 1)).toLocaleString('en-US');
-      result.rejected.push({
-        path,
-        reason: `${shown} is compressed ${ratio}:1 (${formatBytes(entry.compressedSize)} unpacking to ${formatBytes(entry.size)}), more than the ${bounds.maxRatio.toLocaleString('en-US')}:1 allowed, so it looks like a zip bomb; it was not unpacked.`,
-      });
+    } else if (problem) {
+      result.rejected.push({ path, reason: datasetReason(problem) });
     } else {
       wanted.push(entry);
     }
@@ -315,9 +379,9 @@ export function readZip(zipName: string, bytes: Uint8Array, limits: Partial<ZipL
   const keepPaths = wanted.length > 0 && wanted.every((e) => e.segments[0] === first) && wanted.some((e) => e.segments.length >= 3);
   const stem = zipStem(zipName);
   for (const entry of wanted) {
-    const inflated = inflateEntry(bytes, entry, `'${entry.name}' in '${zipName}'`);
+    const inflated = inflateZipEntry(bytes, entry, `'${entry.name}' in '${zipName}'`);
     if (!inflated.ok) {
-      result.rejected.push({ path: `${zipName}/${entry.name}`, reason: inflated.reason });
+      result.rejected.push({ path: `${zipName}/${entry.name}`, reason: datasetReason(inflated) });
       continue;
     }
     const relative = entry.segments.join('/');
