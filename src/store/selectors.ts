@@ -236,9 +236,10 @@ export const nextRunValidationTrainedOn: (state: SplitState & Pick<StudioState, 
   },
 );
 
-/** The epochs of the run in the store as it was started (auto resolved), or the Epochs field before any run. */
-export function plannedEpochs(state: Pick<StudioState, 'runSettings' | 'config'>): number {
-  return state.runSettings?.config.epochs ?? state.config.epochs;
+/** The epochs of the run in the store as it was started (auto resolved), or what the next run will get before any run. */
+export function plannedEpochs(state: StudioState): number {
+  // Before any run, what the next run will get (auto epochs resolved), as the hint under Epochs says.
+  return state.runSettings?.config.epochs ?? nextRunTraining(state).config.epochs;
 }
 
 /** Where the loaded model came from, in the user's words: "Built-in: MobileNetV2", "Imported: model.json", "From https://…"; '' before one. */

@@ -59,12 +59,20 @@ function batchNormWords(frozen: boolean, override: BatchNormModeName | undefined
       title: 'Frozen, but uses and updates batch statistics (gamma and beta stay frozen). Click to use the moving statistics again.',
     };
   }
+  if (frozen && override === 'inference') {
+    // Set by the Keras two-phase recipe: frozen now (moving statistics), and kept in inference mode when a step unfreezes it.
+    return {
+      mode: 'moving statistics, inference once unfrozen',
+      badge: 'moving → inference',
+      title:
+        'Frozen: normalises with its moving statistics and never updates them. When a schedule step unfreezes it, it stays in inference mode and trains gamma and beta only (the Keras fine-tuning rule). Click to let it train its statistics instead.',
+    };
+  }
   if (frozen) {
-    const later = override === 'inference' ? ' When a schedule step unfreezes it, it stays in inference mode (trains gamma and beta only).' : '';
     return {
       mode: 'moving statistics',
       badge: 'moving',
-      title: `Frozen: normalises with its moving statistics and never updates them (Keras).${later} Click to let it train its statistics.`,
+      title: 'Frozen: normalises with its moving statistics and never updates them (Keras). Click to let it train its statistics.',
     };
   }
   if (override === 'inference') {
