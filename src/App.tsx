@@ -1,6 +1,7 @@
 import { DataPanel } from './components/DataPanel';
 import { EvaluationPanel } from './components/eval/EvaluationPanel';
 import { PredictPanel } from './components/eval/PredictPanel';
+import { ProjectFileControls } from './components/project/ProjectFileControls';
 import { RunComparison } from './components/runs/RunComparison';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
@@ -15,6 +16,7 @@ export function App() {
         <h1>
           Transfer Studio <span className="muted small">freeze what you keep, train what you need — all in this browser</span>
         </h1>
+        <ProjectFileControls />
         <StatusBar />
       </header>
       <WorkerCrashAlert />

@@ -23,15 +23,21 @@ export function studioClient(): StudioClient {
  * resize mode (MobileNetV2: 224×224 RGB), unless the user's own images
  * replaced it (those are re-derived from their files: see rederiveIfNeeded).
  */
-function fitSampleToModel(): void {
+function fitSampleToModel(force = false): void {
   const state = useStudio.getState();
   const sample = state.shippedSample;
   const target = decodeTarget();
-  if (!sample || !target || state.datasetSource === 'user') return;
+  if (!sample || !target || (state.datasetSource === 'user' && !force)) return;
   if (target.key === state.decodedFor?.key && state.datasetSource === 'sample') return;
   const { name, shape, images } = sample;
   const same = shape.height === target.shape.height && shape.width === target.shape.width && shape.channels === target.shape.channels;
   state.loadSample(name, same ? images : images.map((image) => ({ ...image, pixels: resizePixels(image.pixels, shape, target.shape, target.resize) })), target);
+}
+
+/** Puts the built-in sample back as the dataset, replacing the user's images (opening a project saved with the sample); false before it is fetched or a model is loaded. */
+export function reloadSample(): boolean {
+  fitSampleToModel(true);
+  return useStudio.getState().datasetSource === 'sample';
 }
 
 /**

@@ -81,7 +81,22 @@ export interface DataSlice {
   selectClass(name: string): void;
   /** Makes the built-in sample the user's own dataset, so that added images join it instead of replacing it. */
   adoptSample(): void;
+  /**
+   * Opening a project: an empty user dataset named `name` with the project's classes in its label order and its
+   * split, so that the images added next (addUserImages) join these classes in this order.
+   */
+  datasetRestored(restored: DatasetRestore): void;
 }
+
+/** What `datasetRestored` puts back before the images are added again. */
+export type DatasetRestore = {
+  name: string;
+  classNames: string[];
+  fromSample: boolean;
+  validationFraction: number;
+  testFraction: number;
+  splitSeed: number;
+};
 
 /** Why a class edit was refused. */
 export type ClassEditCode = 'empty-name' | 'slash-in-name' | 'hidden-name' | 'name-taken' | 'no-such-class' | 'merge-into-itself';
@@ -176,6 +191,21 @@ export const createDataSlice: StateCreator<StudioState, [], [], DataSlice> = (se
     fromSample: false,
     selectedClass: null,
     classEditError: null,
+    datasetRestored: ({ name, classNames, fromSample, validationFraction, testFraction, splitSeed }) =>
+      set({
+        datasetSource: 'user',
+        datasetName: name,
+        classNames: [...classNames],
+        fromSample,
+        validationFraction,
+        testFraction,
+        splitSeed,
+        images: [],
+        rejected: [],
+        notices: [],
+        selectedClass: null,
+        classEditError: null,
+      }),
     createClass: (raw) => {
       const s = get();
       const checked = checkClassName(raw, s.classNames);

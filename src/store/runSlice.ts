@@ -93,6 +93,8 @@ export interface RunSlice {
    * every run since the last one that started from the pretrained weights (that run's included). Empty after a model load.
    */
   trainedOnIds: ReadonlySet<number>;
+  /** Opening a project: its runs become the history of "Compare runs"; the next run's id comes after theirs. */
+  runsRestored(runs: RunRecord[]): void;
 }
 
 /** What a run streams in and what is derived from it, empty: a new run starts here, and a model load clears the last one's. */
@@ -185,4 +187,5 @@ export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set)
   runFailed: (message) => set({ runStatus: 'failed', runError: message, paused: false, cacheProgress: null, trainRefusal: null }),
   trainRefusal: null,
   trainRefused: (message) => set({ trainRefusal: message }),
+  runsRestored: (runs) => set((s) => ({ runs, runId: Math.max(s.runId, ...runs.map((run) => run.runId)) })),
 });

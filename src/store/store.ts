@@ -15,7 +15,7 @@ import { createWorkerSlice } from './workerSlice';
 export type { StudioState } from './state';
 export type { ModelOrigin, ModelSlice } from './modelSlice';
 export { describeOrigin } from './modelSlice';
-export type { ClassEdit, ClassEditCode, DataSlice, DatasetImage, DecodeTarget, IngestStatus, ShippedSample } from './dataSlice';
+export type { ClassEdit, ClassEditCode, DataSlice, DatasetImage, DatasetRestore, DecodeTarget, IngestStatus, ShippedSample } from './dataSlice';
 export { checkClassName, decodeTargetOf } from './dataSlice';
 export type { TrainSettingsSlice } from './trainSettingsSlice';
 export type { RunSettings, RunSlice, RunStart, RunStatus } from './runSlice';
