@@ -2,6 +2,23 @@ import * as tf from '@tensorflow/tfjs';
 import type { ImageSet } from '../batches';
 import type { InputShape } from '../../core/types';
 
+/** The tiny backbone both test models share: conv → BN → relu → conv (stride 2) → BN → relu, seeded. */
+function tinyBackbone(
+  input: tf.SymbolicTensor,
+  seed: number,
+): { x: tf.SymbolicTensor; init: (offset: number) => ReturnType<typeof tf.initializers.glorotUniform> } {
+  const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
+  let x = tf.layers
+    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) })
+    .apply(input) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'bn1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.batchNormalization({ name: 'bn2' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: 'relu', name: 'relu2' }).apply(x) as tf.SymbolicTensor;
+  return { x, init };
+}
+
 /**
  * A tiny pretrained-like model for tests: 8×8×1 input, conv → BN → relu →
  * conv → BN → relu → flatten → dense classifier. Seeded, so every test run
@@ -9,39 +26,23 @@ import type { InputShape } from '../../core/types';
  */
 export function createTinyModel(seed = 7): tf.LayersModel {
   const input = tf.input({ shape: [8, 8, 1], name: 'input' });
-  const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
-  let x = tf.layers
-    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) })
-    .apply(input) as tf.SymbolicTensor;
-  x = tf.layers.batchNormalization({ name: 'bn1' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.batchNormalization({ name: 'bn2' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'relu', name: 'relu2' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 2, activation: 'softmax', name: 'classifier', kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
+  const { x, init } = tinyBackbone(input, seed);
+  const flat = tf.layers.flatten({ name: 'flatten' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2, activation: 'softmax', name: 'classifier', kernelInitializer: init(3) }).apply(flat) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'tiny' });
 }
 
 /**
  * The tiny model with open height and width ([null, null, 3] input, as a
- * Keras application saved with `input_shape=(None, None, 3)`): conv → BN →
- * relu → conv → BN → relu → global average pooling → dense classifier, so it
- * runs on images of any size. Seeded like createTinyModel.
+ * Keras application saved with `input_shape=(None, None, 3)`): the same
+ * backbone, then global average pooling → dense classifier, so it runs on
+ * images of any size. Seeded like createTinyModel.
  */
 export function createFlexibleTinyModel(seed = 7): tf.LayersModel {
   const input = tf.input({ shape: [null, null, 3] as unknown as number[], name: 'input' });
-  const init = (offset: number) => tf.initializers.glorotUniform({ seed: seed + offset });
-  let x = tf.layers
-    .conv2d({ filters: 3, kernelSize: 3, padding: 'same', useBias: false, name: 'conv1', kernelInitializer: init(1) })
-    .apply(input) as tf.SymbolicTensor;
-  x = tf.layers.batchNormalization({ name: 'bn1' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'relu', name: 'relu1' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', name: 'conv2', kernelInitializer: init(2) }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.batchNormalization({ name: 'bn2' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.activation({ activation: 'relu', name: 'relu2' }).apply(x) as tf.SymbolicTensor;
-  x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  const out = tf.layers.dense({ units: 2, activation: 'softmax', name: 'classifier', kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
+  const { x, init } = tinyBackbone(input, seed);
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 2, activation: 'softmax', name: 'classifier', kernelInitializer: init(3) }).apply(pooled) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'tiny_flexible' });
 }
 
