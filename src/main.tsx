@@ -1,6 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { reopenStoredProject, startAutosave } from './app/autosave';
 import { startStudio } from './app/studio';
 import './styles.css';
 
@@ -10,4 +11,8 @@ createRoot(document.getElementById('root')!).render(
   </StrictMode>,
 );
 
-void startStudio(window.location.search);
+// After the default model and the sample: the project saved in this browser comes back, then autosave starts.
+void startStudio(window.location.search, async () => {
+  const reopened = await reopenStoredProject().catch(() => false);
+  startAutosave(reopened);
+});

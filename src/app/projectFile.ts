@@ -101,8 +101,8 @@ function projectName(state: StudioState): string {
  */
 export async function snapshotOfStudio(
   state: StudioState,
-  options: { savedAt?: Date; weights?: ModelArtifactsWire | null } = {},
-): Promise<{ snapshot: ProjectSnapshot; parts: Map<string, Uint8Array> }> {
+  options: { savedAt?: Date; weights?: ModelArtifactsWire | null; readFiles?: boolean } = {},
+): Promise<{ snapshot: ProjectSnapshot; parts: Map<string, Uint8Array>; files: Map<string, Blob> }> {
   const pending: PendingPart[] = [];
   const persisted: Persisted = {
     model: PERSISTED.model(state, pending),
@@ -111,7 +111,9 @@ export async function snapshotOfStudio(
     runs: PERSISTED.runs(state, pending),
   };
   const parts = new Map<string, Uint8Array>();
-  for (const { part, blob } of pending) parts.set(part, new Uint8Array(await blob.arrayBuffer()));
+  const files = new Map(pending.map(({ part, blob }) => [part, blob]));
+  // The autosave reads only the files it has not stored yet (readFiles: false); a project file needs them all.
+  if (options.readFiles !== false) for (const { part, blob } of pending) parts.set(part, new Uint8Array(await blob.arrayBuffer()));
   let weights: ProjectSnapshot['weights'] = null;
   if (options.weights && persisted.model && state.runStatus === 'done' && state.runSettings) {
     const { modelJson, weightsBin } = weightPartsOf(options.weights);
@@ -135,7 +137,7 @@ export async function snapshotOfStudio(
     weights,
     evaluation: null,
   };
-  return { snapshot, parts };
+  return { snapshot, parts, files };
 }
 
 /** `n image(s), k run(s)`. */
@@ -144,7 +146,7 @@ function counts(images: number, runs: number): string {
 }
 
 /** Why Save or Open cannot start now, or null. */
-function busyReason(state: StudioState, what: string): string | null {
+export function busyReason(state: StudioState, what: string): string | null {
   if (isRunActive(state)) return `Run ${state.runId} is in progress: wait for it to end, or press Stop, then ${what}.`;
   if (state.ingest) return `Images are being added: wait for them (or press Cancel), then ${what}.`;
   if (state.modelStatus === 'loading') return `The model is loading: wait for it, then ${what}.`;
@@ -242,20 +244,18 @@ async function restoreDataset(snapshot: ProjectSnapshot, parts: ReadonlyMap<stri
   if (files.length > 0) await addFiles(files);
 }
 
+/** What restoreProject did: the images and runs back and the images that could not be added again, or why nothing was restored. */
+export type RestoreOutcome = { ok: true; images: number; runs: number; missing: number } | { ok: false; reason: string };
+
 /**
- * "Open project file": reads `file` (readProjectFile: any damage refuses the whole file, and the studio
- * keeps what it has), loads the model as it was loaded, puts back its settings, the dataset and the runs.
- * The trained weights and the evaluation are not reopened yet. Never throws: a refusal is the message.
+ * A project back into the studio (from a project file or the browser's autosave): loads the model as it
+ * was loaded, puts back its settings, the dataset and the runs. The trained weights and the evaluation are
+ * not reopened yet. When the model cannot be loaded nothing else changes.
  */
-export async function openProjectFile(file: File): Promise<ProjectFileOutcome> {
-  const busy = busyReason(useStudio.getState(), 'open the project');
-  if (busy) return { ok: false, message: busy };
-  const read = await readProjectFile(new Uint8Array(await file.arrayBuffer()), file.name);
-  if (!read.ok) return { ok: false, message: read.reason };
-  const { snapshot, parts } = read;
+export async function restoreProject(snapshot: ProjectSnapshot, parts: ReadonlyMap<string, Uint8Array>): Promise<RestoreOutcome> {
   if (snapshot.model) {
     const failed = await loadProjectModel(snapshot.model, parts);
-    if (failed) return { ok: false, message: `'${file.name}' was not opened: its model '${snapshot.model.name}' could not be loaded (${failed}).` };
+    if (failed) return { ok: false, reason: `its model '${snapshot.model.name}' could not be loaded (${failed})` };
     applyModelSettings(snapshot.model);
   }
   const s = useStudio.getState();
@@ -265,9 +265,27 @@ export async function openProjectFile(file: File): Promise<ProjectFileOutcome> {
   s.setBlockMultipliers(snapshot.training.blockMultipliers);
   await restoreDataset(snapshot, parts);
   useStudio.getState().runsRestored(snapshot.runs);
-  const after = useStudio.getState();
-  const missing = snapshot.dataset.images.length - after.images.length;
-  const lost = missing > 0 ? ` ${formatCount(missing)} of its images could not be added again (see the Data panel).` : '';
+  const images = useStudio.getState().images.length;
+  return { ok: true, images, runs: snapshot.runs.length, missing: Math.max(0, snapshot.dataset.images.length - images) };
+}
+
+/** `n images, k runs.` and the images that could not be added again. */
+export function restoredText(outcome: { images: number; runs: number; missing: number }): string {
+  const lost = outcome.missing > 0 ? ` ${formatCount(outcome.missing)} of its images could not be added again (see the Data panel).` : '';
+  return `${counts(outcome.images, outcome.runs)}.${lost}`;
+}
+
+/**
+ * "Open project file": reads `file` (readProjectFile: any damage refuses the whole file, and the studio
+ * keeps what it has), then restoreProject. Never throws: a refusal is the message.
+ */
+export async function openProjectFile(file: File): Promise<ProjectFileOutcome> {
+  const busy = busyReason(useStudio.getState(), 'open the project');
+  if (busy) return { ok: false, message: busy };
+  const read = await readProjectFile(new Uint8Array(await file.arrayBuffer()), file.name);
+  if (!read.ok) return { ok: false, message: read.reason };
+  const restored = await restoreProject(read.snapshot, read.parts);
+  if (!restored.ok) return { ok: false, message: `'${file.name}' was not opened: ${restored.reason}.` };
   const weights = ' The trained weights are not reopened yet: train again to export, evaluate or predict.';
-  return { ok: true, message: `Opened '${file.name}': ${counts(after.images.length, snapshot.runs.length)}.${lost}${weights}` };
+  return { ok: true, message: `Opened '${file.name}': ${restoredText(restored)}${weights}` };
 }

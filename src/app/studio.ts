@@ -42,9 +42,10 @@ export function reloadSample(): boolean {
 
 /**
  * Starts the studio: backend (`?backend=webgpu|webgl|cpu` forces one, for tests
- * and benchmarks), the built-in model, and the built-in sample dataset.
+ * and benchmarks), the built-in model, and the built-in sample dataset; then `reopen` (main.tsx: the
+ * project autosaved in this browser, app/autosave, which starts saving after it).
  */
-export async function startStudio(search: string): Promise<void> {
+export async function startStudio(search: string, reopen?: () => Promise<void>): Promise<void> {
   const params = new URLSearchParams(search);
   const preference = (params.get('backend') ?? 'auto') as BackendPreference;
   const c = studioClient();
@@ -65,6 +66,7 @@ export async function startStudio(search: string): Promise<void> {
   await c.init(backendRequest.preference, backendRequest.allowSoftwareWebgl);
   await loadBuiltInModel(DEFAULT_MODEL_ID);
   await samplePromise;
+  if (reopen) await reopen();
 }
 
 /** Loads one of the built-in models by id; the digits demo starts with its backbone frozen, others with the file's own flags. */

@@ -1,9 +1,10 @@
 import { plannedEpochs, runBatchesPerEpoch } from '../store/selectors';
+import { autosaveText, useAutosave } from '../app/autosave';
 import { useStudio } from '../store/store';
 
 /**
  * The live region that says which backend trains and where the run is
- * (epoch, batch). Screen readers hear it; tests read it.
+ * (epoch, batch), and what the autosave did. Screen readers hear it; tests read it.
  */
 export function StatusBar() {
   const backend = useStudio((s) => s.backend);
@@ -14,6 +15,7 @@ export function StatusBar() {
   const totalEpochs = useStudio(plannedEpochs);
   const batchesPerEpoch = useStudio(runBatchesPerEpoch);
   const lastPoint = useStudio((s) => s.batchPoints[s.batchPoints.length - 1]);
+  const saved = autosaveText(useAutosave((s) => s.status));
 
   const backendText = backend ? `Backend: ${backend}` : 'Starting the training backend…';
   let progress = 'Ready';
@@ -29,6 +31,7 @@ export function StatusBar() {
     <p role="status" className="status-bar" title={notes.join('\n') || undefined}>
       <span className={`backend-dot ${backend ?? 'none'}`} aria-hidden="true" />
       <span>{`${backendText} · ${progress}`}</span>
+      {saved && <span data-testid="autosave-status">{` · ${saved}`}</span>}
     </p>
   );
 }
