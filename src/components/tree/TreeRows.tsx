@@ -63,7 +63,7 @@ function batchNormWords(frozen: boolean, override: BatchNormModeName | undefined
     // Set by the Keras two-phase recipe: frozen now (moving statistics), and kept in inference mode when a step unfreezes it.
     return {
       mode: 'moving statistics, inference once unfrozen',
-      badge: 'moving → inference',
+      badge: 'inference',
       title:
         'Frozen: normalises with its moving statistics and never updates them. When a schedule step unfreezes it, it stays in inference mode and trains gamma and beta only (the Keras fine-tuning rule). Click to let it train its statistics instead.',
     };
