@@ -1,43 +1,9 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { expect, test, type Page } from '@playwright/test';
-import { makePng } from './fixtures';
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
 import { openStudio } from './studio';
+import { expectProject, removeWrittenShapes, runRows, trainShapesProject } from './projectJourney';
 
-/** Temporary folders this file wrote, removed after the tests. */
-const written: string[] = [];
-test.afterAll(() => {
-  for (const root of written.splice(0)) rmSync(root, { recursive: true, force: true });
-});
-
-/** `shapes/circle` and `shapes/square`, four small PNGs each. */
-function writeShapes(): string {
-  const root = mkdtempSync(join(tmpdir(), 'studio-project-'));
-  written.push(root);
-  for (const [c, cls] of ['circle', 'square'].entries()) {
-    mkdirSync(join(root, 'shapes', cls), { recursive: true });
-    for (let i = 0; i < 4; i++) writeFileSync(join(root, 'shapes', cls, `img${i}.png`), makePng(20 + i, i + c * 3));
-  }
-  return join(root, 'shapes');
-}
-
-const runRows = (page: Page) =>
-  page
-    .getByRole('region', { name: 'Compare runs' })
-    .getByRole('table', { name: /runs? of this model/ })
-    .getByRole('row')
-    .filter({ has: page.getByRole('checkbox') });
-
-/** What the journey checks before saving and after opening. */
-async function expectProject(page: Page, trainable: string): Promise<void> {
-  await expect(page.getByTestId('image-count')).toHaveText('8 images');
-  await expect(page.getByLabel(/^Class circle: 4 images/)).toBeVisible();
-  await expect(page.getByLabel(/^Class square: 4 images/)).toBeVisible();
-  await expect(page.getByTestId('trainable-params')).toHaveText(trainable);
-  await expect(page.getByLabel('Epochs')).toHaveValue('1');
-  await expect(runRows(page)).toHaveCount(1);
-}
+test.afterAll(removeWrittenShapes);
 
 test('save a project file, open it in a fresh browser: images, classes, freeze plan, Epochs and the run come back; a truncated file is refused', async ({
   page,
@@ -45,27 +11,13 @@ test('save a project file, open it in a fresh browser: images, classes, freeze p
 }, testInfo) => {
   test.setTimeout(300_000);
   await openStudio(page);
-  await page.getByLabel('Add folder').setInputFiles(writeShapes());
-  await expect(page.getByTestId('image-count')).toHaveText('8 images');
-
-  const frozenTrainable = await page.getByTestId('trainable-params').textContent();
-  await page
-    .getByRole('radiogroup', { name: 'Freeze preset' })
-    .getByRole('radio', { name: /^Full fine-tune/ })
-    .check();
-  await expect(page.getByTestId('trainable-params')).not.toHaveText(frozenTrainable!);
-  const trainable = (await page.getByTestId('trainable-params').textContent())!;
-
-  await page.getByLabel('Epochs').fill('1');
-  await page.getByRole('button', { name: 'Train', exact: true }).click();
-  await expect(runRows(page)).toHaveCount(1, { timeout: 180_000 });
-  await expectProject(page, trainable);
+  const trainable = await trainShapesProject(page);
 
   const downloading = page.waitForEvent('download');
   await page.getByRole('button', { name: 'Save project file' }).click();
   const download = await downloading;
   expect(download.suggestedFilename()).toBe('shapes.transfer-project.zip');
-  const saved = join(written[0], download.suggestedFilename());
+  const saved = testInfo.outputPath(download.suggestedFilename());
   await download.saveAs(saved);
   await expect(page.getByTestId('project-file-status')).toContainText("Saved 'shapes.transfer-project.zip': 8 images, 1 run");
 
