@@ -3,34 +3,13 @@ import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
 import { describe, expect, it, vi } from 'vitest';
 import { createStudioStore } from '../store/store';
-import type { ModelDescription } from '../worker/protocol';
 import { snapshotOfStudio } from './projectFile';
 import { contentKey, loadStoredProject, saveStoredProject, storedProjectRecord, type PartSource } from './projectStore';
+import { describedModel, layerRow } from '../store/testing/modelDescription';
 
 vi.mock('./studio', () => ({ importModelFiles: vi.fn(), loadBuiltInModel: vi.fn(), loadModelFromUrl: vi.fn(), reloadSample: vi.fn(), studioClient: vi.fn() }));
 
-const model: ModelDescription = {
-  name: 'tiny',
-  layers: [
-    {
-      name: 'gap',
-      className: 'GlobalAveragePooling2D',
-      outputShape: [8],
-      trainableParams: 0,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: null,
-    },
-  ],
-  defaultCutLayer: 'gap',
-  inputShape: { height: 8, width: 8, channels: 3 },
-  preprocessing: { range: [-1, 1], resize: 'center-crop' },
-  provenance: null,
-  sourceHash: 'ab',
-  cutCandidates: ['gap'],
-  layerCount: 1,
-};
+const model = describedModel('tiny', [layerRow('gap', 'GlobalAveragePooling2D', [8])]);
 const png = (n: number) => new Blob([Uint8Array.from({ length: 20 + n }, (_, i) => (i * 7 + n) & 255)], { type: 'image/png' });
 const image = (cls: string, n: number) => ({ path: `pets/${cls}/${n}.png`, className: cls, pixels: new Uint8Array(8 * 8 * 3), source: png(n) });
 

@@ -1,69 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelDescription } from '../worker/protocol';
 import { createStudioStore } from './store';
+import { describedModel, GAP_AND_OUT, layerRow } from './testing/modelDescription';
 
-const model = (name: string): ModelDescription => ({
-  name,
-  layers: [
-    {
-      name: 'conv1',
-      className: 'Conv2D',
-      outputShape: [4, 4, 8],
-      trainableParams: 80,
-      nonTrainableParams: 0,
-      frozenInSource: true,
-      origin: 'pretrained',
-      parent: null,
-    },
-    {
-      name: 'bn1',
-      className: 'BatchNormalization',
-      outputShape: [4, 4, 8],
-      trainableParams: 16,
-      nonTrainableParams: 16,
-      frozenInSource: true,
-      origin: 'pretrained',
-      parent: null,
-    },
-    {
-      name: 'conv2',
-      className: 'Conv2D',
-      outputShape: [4, 4, 8],
-      trainableParams: 584,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: null,
-    },
-    {
-      name: 'gap',
-      className: 'GlobalAveragePooling2D',
-      outputShape: [8],
-      trainableParams: 0,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: null,
-    },
-    {
-      name: 'out',
-      className: 'Dense',
-      outputShape: [3],
-      trainableParams: 27,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: null,
-    },
-  ],
-  defaultCutLayer: 'gap',
-  inputShape: { height: 8, width: 8, channels: 3 },
-  preprocessing: { range: [-1, 1], resize: 'center-crop' },
-  provenance: null,
-  sourceHash: 'ab',
-  cutCandidates: ['gap', 'out'],
-  layerCount: 5,
-});
+const model = (name: string) =>
+  describedModel(
+    name,
+    [
+      layerRow('conv1', 'Conv2D', [4, 4, 8], 80, { frozenInSource: true }),
+      layerRow('bn1', 'BatchNormalization', [4, 4, 8], 16, { nonTrainableParams: 16, frozenInSource: true }),
+      layerRow('conv2', 'Conv2D', [4, 4, 8], 584),
+      ...GAP_AND_OUT,
+    ],
+    { cutCandidates: ['gap', 'out'] },
+  );
 
 const epoch = (n: number, accuracy: number) => ({
   epoch: n,

@@ -1,62 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_TRAIN_CONFIG } from '../core/trainDefaults';
 import { DEFAULT_SPLIT_SEED, DEFAULT_VALIDATION_FRACTION } from '../data/split';
-import type { ModelDescription } from '../worker/protocol';
 import { modelSourceLabel, transferLayers } from './selectors';
 import { createStudioStore, describeOrigin } from './store';
+import { describedModel, GAP_AND_OUT, layerRow } from './testing/modelDescription';
 
-const model = (name: string): ModelDescription => ({
-  name,
-  layers: [
-    {
-      name: 'inner_conv',
-      className: 'Conv2D',
-      outputShape: [4, 4, 8],
-      trainableParams: 80,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: 'backbone',
-    },
-    {
-      name: 'inner_bn',
-      className: 'BatchNormalization',
-      outputShape: [4, 4, 8],
-      trainableParams: 16,
-      nonTrainableParams: 16,
-      frozenInSource: true,
-      origin: 'pretrained',
-      parent: 'backbone',
-    },
-    {
-      name: 'gap',
-      className: 'GlobalAveragePooling2D',
-      outputShape: [8],
-      trainableParams: 0,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: null,
-    },
-    {
-      name: 'out',
-      className: 'Dense',
-      outputShape: [3],
-      trainableParams: 27,
-      nonTrainableParams: 0,
-      frozenInSource: false,
-      origin: 'pretrained',
-      parent: null,
-    },
-  ],
-  defaultCutLayer: 'gap',
-  inputShape: { height: 8, width: 8, channels: 3 },
-  preprocessing: { range: [-1, 1], resize: 'center-crop' },
-  provenance: null,
-  sourceHash: 'ab',
-  cutCandidates: ['backbone', 'gap', 'out'],
-  layerCount: 4,
-});
+const model = (name: string) =>
+  describedModel(
+    name,
+    [
+      layerRow('inner_conv', 'Conv2D', [4, 4, 8], 80, { parent: 'backbone' }),
+      layerRow('inner_bn', 'BatchNormalization', [4, 4, 8], 16, { nonTrainableParams: 16, frozenInSource: true, parent: 'backbone' }),
+      ...GAP_AND_OUT,
+    ],
+    { cutCandidates: ['backbone', 'gap', 'out'] },
+  );
 
 describe('store', () => {
   it('records what a run was started with, so later edits do not rewrite it', () => {
