@@ -121,6 +121,9 @@ export async function saveNow(): Promise<void> {
       setStatus({ kind: 'failed', message: failureText({ reason: 'error', message: (error as Error).message, neededBytes: 0 }) });
       return;
     }
+    // Images were hashed (SHA-256 of their bytes) when they were added: their content key is known without reading them again.
+    for (const image of state.images)
+      if (image.source && image.hash && !keys.has(image.source)) keys.set(image.source, Promise.resolve(`sha256:${image.hash}`));
     const outcome = await saveStoredProject(snapshot, await partSources(files));
     setStatus(outcome.ok ? { kind: 'saved', at: new Date(outcome.savedAt) } : { kind: 'failed', message: failureText(outcome) });
   } finally {
