@@ -7,6 +7,7 @@ import { create } from 'zustand';
 import { createDataSlice } from './dataSlice';
 import { createEvaluationSlice } from './evaluationSlice';
 import { createModelSlice } from './modelSlice';
+import { createProjectSlice } from './projectSlice';
 import { createRunSlice, RUN_ON_MODEL_LOAD } from './runSlice';
 import type { StudioState } from './state';
 import { createTrainSettingsSlice, TRAIN_SETTINGS_ON_MODEL_LOAD } from './trainSettingsSlice';
@@ -21,6 +22,7 @@ export type { TrainSettingsSlice } from './trainSettingsSlice';
 export type { RunSettings, RunSlice, RunStart, RunStatus } from './runSlice';
 export type { WorkerCrash, WorkerSlice } from './workerSlice';
 export type { EvaluationSlice, EvaluationState, HeldOutSet } from './evaluationSlice';
+export type { AutosaveStatus, OpenProject, ProjectAccess, ProjectSlice } from './projectSlice';
 
 /** What a model load resets in the other slices: the last run and its record, the history, schedules and multipliers of the old model's blocks. */
 const ON_MODEL_LOAD: Partial<StudioState> = { ...RUN_ON_MODEL_LOAD, ...TRAIN_SETTINGS_ON_MODEL_LOAD };
@@ -34,6 +36,7 @@ export function createStudioStore() {
     ...createRunSlice(...args),
     ...createWorkerSlice(...args),
     ...createEvaluationSlice(...args),
+    ...createProjectSlice(...args),
   }));
 }
 
