@@ -18,6 +18,31 @@ export interface TrainHooks {
   onTrainableChange?(change: TrainableChange): void;
   /** Polled at every batch boundary: a promise to wait for while the run is paused, or null to go on. */
   pauseGate?(): Promise<void> | null;
+  /**
+   * After every complete epoch whose weights are good (finite), after onEpoch: what a checkpoint holds — CPU copies
+   * of every variable the run changes or may change (WeightKeeper's), the epoch (from 1) they end, and the
+   * learning-rate factor in force. The copies are the keeper's own: read them, do not keep or change them.
+   */
+  onCheckpoint?(checkpoint: RunCheckpoint): void;
+}
+
+/** The state of a run after a complete epoch: enough to go on from there (TrainOptions.resume) with the same batches and rates. */
+export interface RunCheckpoint {
+  /** Epochs completed (from 1). */
+  epoch: number;
+  values: ReadonlyMap<tf.Variable, tf.TypedArray>;
+  /** The factor of the last unfreezing step that set one (1 when none). */
+  learningRateFactor: number;
+}
+
+/** Where a run starts: from its first epoch, or where an interrupted run's checkpoint left it. */
+export interface TrainOptions {
+  /**
+   * Go on after `epoch` complete epochs (the model already holds that checkpoint's weights and the plan in force
+   * then): batch order, step count, learning rate and the unfreezing steps still due are those of the uninterrupted
+   * run; the optimizer's state (Adam's moments, momentum) starts afresh, and the best weights are tracked from here.
+   */
+  resume?: { epoch: number; learningRateFactor: number };
 }
 
 /** How a run ended. */

@@ -10,7 +10,7 @@ import { learningRateAt } from '../core/schedules';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { createTrainableSet, type TrainableSet } from './trainableSet';
 import { trainStep } from './trainStep';
-import type { RunTarget, TrainHooks, TrainResult, TrainableRun } from './trainTypes';
+import type { RunTarget, TrainHooks, TrainOptions, TrainResult, TrainableRun } from './trainTypes';
 import type { Preprocessing, TrainConfig, UnfreezeStep } from '../core/types';
 import { allFinite, createWeightKeeper, type Snapshot, type WeightKeeper } from './weightKeeper';
 
@@ -21,7 +21,7 @@ import { allFinite, createWeightKeeper, type Snapshot, type WeightKeeper } from 
  * boundary), weightKeeper.ts (start / last good / best copies, restore).
  */
 
-export type { RunTarget, TrainHooks, TrainResult, TrainableRun } from './trainTypes';
+export type { RunCheckpoint, RunTarget, TrainHooks, TrainOptions, TrainResult, TrainableRun } from './trainTypes';
 
 /**
  * Trains the trainable variables of `model` (as set by the freeze plan
@@ -135,28 +135,30 @@ function hasValidation(loop: RunLoop): boolean {
 }
 
 /** The loop's state before the first batch: the target, its optimizers, a fixed batch size, the seeded order. */
-function startLoop(run: TrainableRun, config: TrainConfig, hooks: TrainHooks): RunLoop {
+function startLoop(run: TrainableRun, config: TrainConfig, hooks: TrainHooks, options: TrainOptions): RunLoop {
   const target = run.currentTarget();
   const count = target.train.count;
   const batchSize = Math.max(1, Math.min(config.batchSize, count));
+  const resumeAt = options.resume?.epoch ?? 0;
   const loop: RunLoop = {
     run,
     config,
     hooks,
-    steps: [...(config.unfreezeSchedule ?? [])],
+    // A resumed run already holds the plan of its checkpoint: only the steps of later epochs are still due.
+    steps: (config.unfreezeSchedule ?? []).filter((step) => step.epoch >= resumeAt),
     patience: config.earlyStopping?.patience ?? null,
     target,
     set: null,
     keeper: createWeightKeeper(),
-    factor: 1,
-    step: 0,
+    factor: options.resume?.learningRateFactor ?? 1,
+    step: resumeAt * Math.ceil(count / batchSize),
     count,
     batchSize,
     totalSteps: config.epochs * Math.ceil(count / batchSize),
     order: Int32Array.from({ length: count }, (_, i) => i),
     random: createRandom(config.seed),
     yieldNow: createYielder(25),
-    epochsCompleted: 0,
+    epochsCompleted: resumeAt,
     epochsSinceBest: 0,
     lastValidation: null,
     stopped: false,
@@ -165,7 +167,9 @@ function startLoop(run: TrainableRun, config: TrainConfig, hooks: TrainHooks): R
     endNote: null,
     failure: null,
   };
-  loop.set = createTrainableSet(target.model, config, rateAt(loop, 0));
+  // The same batch order as the uninterrupted run: the seeded shuffle of each epoch already done is replayed.
+  for (let epoch = 0; epoch < resumeAt; epoch++) shuffleInPlace(loop.order, loop.random);
+  loop.set = createTrainableSet(target.model, config, rateAt(loop, loop.step));
   if (!loop.set)
     throw new Error(
       config.rateMultipliers ? 'Nothing to train: every trainable layer has a learning-rate multiplier of 0.' : 'Nothing to train: every layer is frozen.',
@@ -293,6 +297,7 @@ async function endEpoch(loop: RunLoop, epoch: number, tally: EpochTally): Promis
     validationAccuracy: val?.accuracy ?? null,
     millis: tally.millis,
   });
+  loop.hooks.onCheckpoint?.({ epoch: epoch + 1, values: snapshot.values, learningRateFactor: loop.factor });
   if (loop.patience !== null && val !== null && loop.epochsSinceBest >= loop.patience && epoch + 1 < loop.config.epochs) {
     loop.stoppedEarly = true;
     return false;
@@ -362,18 +367,19 @@ async function settle(loop: RunLoop): Promise<TrainResult> {
  * best copy; early stopping ends the run after `patience` epochs without a
  * better validation loss. A non-finite loss or weight stops the run and
  * restores the last good weights. Frozen weights are never copied nor
- * assigned; numTensors stays flat.
+ * assigned; numTensors stays flat. `options.resume` goes on from an
+ * interrupted run's checkpoint (onCheckpoint) as the run would have.
  */
-export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: TrainHooks = {}): Promise<TrainResult> {
+export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: TrainHooks = {}, options: TrainOptions = {}): Promise<TrainResult> {
   const problem = trainConfigProblem(config);
   if (problem) throw new Error(problem);
   // Layers at multiplier 0 are frozen for the run (withStillLayers), here and at every change.
   if (Object.values(config.rateMultipliers ?? {}).includes(0))
     applyFreezePlan(run.model, withStillLayers(appliedFreezePlan(run.model), config.rateMultipliers), run.headLayers);
-  const loop = startLoop(run, config, hooks);
+  const loop = startLoop(run, config, hooks, options);
   try {
     await loop.keeper.track(loop.target.model, loop.set!.variables);
-    for (let epoch = 0; epoch < config.epochs; epoch++) {
+    for (let epoch = loop.epochsCompleted; epoch < config.epochs; epoch++) {
       const tally = await trainEpoch(loop, epoch);
       if (tally === null || !(await endEpoch(loop, epoch, tally))) break;
       await loop.yieldNow();

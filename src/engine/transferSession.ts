@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { serializeModel } from './exportModel';
+import { assignNamedWeights, type NamedWeights } from './namedWeights';
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import { createFeatureCacheStore, type FeatureCacheOptions, type FeatureCacheStore } from './featureCacheStore';
 import { applyFreezePlan } from './freeze';
@@ -45,6 +46,14 @@ export interface TransferSession {
    * multiplier 0 frozen) and the BN modes applied. Check the request first: this changes weights.
    */
   prepareRun(request: RunModelRequest): TransferModel;
+  /**
+   * Saved weights back into the transfer model (a reopened project's last run, an interrupted run's checkpoint):
+   * prepareRun for `request` (`config.fromPretrained` false: onto the weights held now), then every named weight
+   * written, all or nothing (`complete`: the saved weights must cover the whole model). Afterwards export, predict
+   * and a run that goes on from these weights work as after a run. Rejects with WeightsMismatchError naming the
+   * weight; then no model is held as trained.
+   */
+  setWeights(request: RunModelRequest, weights: NamedWeights, complete: boolean): Promise<void>;
   /** After a run: when it trained pretrained layers, cached features are dropped and a later restore drops them again. */
   runEnded(trainedPretrained: boolean): void;
   /** The last run's model serialised, with which layers are still bit for bit as loaded (measured). */
@@ -118,6 +127,19 @@ class TransferSessionImpl implements TransferSession {
     return { model, headLayers };
   }
 
+  async setWeights(request: RunModelRequest, weights: NamedWeights, complete: boolean): Promise<void> {
+    const { model, headLayers } = this.prepareRun(request);
+    try {
+      assignNamedWeights(model, weights, complete);
+    } catch (error) {
+      this.lastRun = null;
+      throw error;
+    }
+    // Weights that differ from the loaded model's below the head change what the frozen part computes: no stale cached features.
+    const same = this.pretrained ? await layersMatchingPretrained(model, this.pretrained, headLayers) : {};
+    this.runEnded(Object.values(same).includes(false));
+  }
+
   runEnded(trainedPretrained: boolean): void {
     if (!trainedPretrained) return;
     // Pretrained layers trained (or BN statistics updated) during the run: what the frozen part computes changed.
@@ -127,7 +149,7 @@ class TransferSessionImpl implements TransferSession {
 
   async exportModel(): Promise<ModelArtifactsWire> {
     const transfer = this.transferModel;
-    if (!transfer) throw new Error('No model has been trained since this model was loaded.');
+    if (!transfer || !this.lastRun) throw new Error('No model has been trained since this model was loaded.');
     const artifacts = await serializeModel(transfer.model);
     // Measured, not inferred from the plan: a layer whose weights or statistics moved (in this run or an earlier one) is not claimed as the source's.
     const identicalToSource = this.pretrained ? await layersMatchingPretrained(transfer.model, this.pretrained, transfer.headLayers) : {};
