@@ -8,6 +8,7 @@ import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
 import { buildTransferModel, type TransferModel } from './head';
 import type { LoadedModel } from './modelFiles';
 import { predictProbabilities } from './predict';
+import { serializeTransfer, type TransferArtifacts, type TransferExportRequest } from './transferExport';
 import { capturePretrained, layersMatchingPretrained, restorePretrained, type PretrainedWeights } from './pretrainedWeights';
 import { withStillLayers } from '../core/rateMultipliers';
 import type { BatchNormOverrides, FreezePlan, HeadConfig, InputShape, Preprocessing, TrainConfig } from '../core/types';
@@ -58,6 +59,12 @@ export interface TransferSession {
   runEnded(trainedPretrained: boolean): void;
   /** The last run's model serialised, with which layers are still bit for bit as loaded (measured). */
   exportModel(): Promise<ModelArtifactsWire>;
+  /**
+   * The transfer model for `request` serialised without needing a run (the PyTorch project): the last run's model
+   * when it was built for the same cut, classes and head, else the pretrained layers and a head fresh from the seed;
+   * the `trainable` flags state the plan, and the live model's flags are left as they were.
+   */
+  exportTransfer(request: TransferExportRequest): Promise<TransferArtifacts>;
   /** Class probabilities of uint8 images from the last run's model, with that run's preprocessing and batch size. */
   predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }>;
 }
@@ -156,6 +163,16 @@ class TransferSessionImpl implements TransferSession {
     return { ...artifacts, identicalToSource };
   }
 
+  async exportTransfer(request: TransferExportRequest): Promise<TransferArtifacts> {
+    if (!this.loadedModel) throw new Error('No model is loaded yet.');
+    const current = this.transferModel;
+    const trained = current && this.lastRun && current.key === transferKey(request) ? current : null;
+    const pretrained = this.pretrained;
+    return serializeTransfer(this.loadedModel.model, trained, pretrained, request, async (t) =>
+      pretrained ? layersMatchingPretrained(t.model, pretrained, t.headLayers) : {},
+    );
+  }
+
   async predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }> {
     if (!this.transferModel || !this.lastRun) throw new Error('No model has been trained since this model was loaded.');
     return predictProbabilities(this.transferModel.model, pixels, shape, this.lastRun.preprocessing, this.lastRun.batchSize);
@@ -173,7 +190,7 @@ class TransferSessionImpl implements TransferSession {
   }
 
   private transferFor(base: tf.LayersModel, request: RunModelRequest): TransferModel & { key: string } {
-    const key = JSON.stringify([request.cutLayer, request.classNames, request.head]);
+    const key = transferKey(request);
     if (this.transferModel?.key !== key) {
       this.disposeTransferHead();
       const built = buildTransferModel(base, request.cutLayer, request.classNames.length, request.config.seed, request.head);
@@ -182,6 +199,12 @@ class TransferSessionImpl implements TransferSession {
     }
     return this.transferModel;
   }
+}
+
+/** What the transfer model is built for: it is reused while this stays the same. */
+function transferKey(request: Pick<RunModelRequest, 'cutLayer' | 'classNames' | 'head'>): string {
+  const { pooling, hiddenUnits, dropout } = request.head;
+  return JSON.stringify([request.cutLayer, [...request.classNames], pooling, hiddenUnits, dropout]);
 }
 
 /** An empty session. */
