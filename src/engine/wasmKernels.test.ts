@@ -1,0 +1,217 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { prepareWasmInNode } from './testing/wasmNode';
+import { WASM_GRADIENT_KERNELS } from './wasmKernels';
+import { createRandom } from '../core/random';
+
+beforeAll(async () => {
+  await prepareWasmInNode();
+  await tf.setBackend('cpu');
+});
+
+type Pad = 'same' | 'valid';
+interface Case {
+  kernel: number;
+  stride: number;
+  pad: Pad;
+  dilation?: number;
+  multiplier?: number;
+  size: [number, number];
+  channels: number;
+  out?: number;
+}
+
+/** Seeded values in [-1, 1): the same inputs on both backends. */
+function values(n: number, seed: number): Float32Array {
+  const random = createRandom(seed);
+  return Float32Array.from({ length: n }, () => random() * 2 - 1);
+}
+
+/** Runs `kernel` with plain arrays on `backend` and reads the result. */
+async function onBackend(backend: string, kernel: string, inputs: Record<string, { v: Float32Array; shape: number[] }>, attrs: object) {
+  await tf.setBackend(backend);
+  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, { v, shape }]) => [k, tf.tensor(v, shape)]));
+  const before = tf.memory().numTensors;
+  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { shape: out.shape, data: (await out.data()) as Float32Array };
+  out.dispose();
+  const leaked = tf.memory().numTensors - before;
+  tf.dispose(Object.values(tensors));
+  await tf.setBackend('cpu');
+  return { ...result, leaked };
+}
+
+function expectClose(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  let scale = 1e-6;
+  for (const v of expected) scale = Math.max(scale, Math.abs(v));
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
+  expect(worst / scale).toBeLessThan(1e-5);
+}
+
+/** Output size of a convolution as tfjs computes it. */
+function outSize(c: Case, batch: number, outChannels: number, depthwise = false): number[] {
+  const filter: [number, number, number, number] = [c.kernel, c.kernel, c.channels, outChannels];
+  const info = tf.backend_util.computeConv2DInfo([batch, ...c.size, c.channels], filter, c.stride, c.dilation ?? 1, c.pad, undefined, depthwise);
+  return [batch, info.outHeight, info.outWidth, info.outChannels];
+}
+
+const CONV_CASES: Case[] = [
+  { kernel: 1, stride: 1, pad: 'same', size: [7, 7], channels: 16, out: 24 },
+  { kernel: 1, stride: 2, pad: 'valid', size: [8, 9], channels: 5, out: 3 },
+  { kernel: 3, stride: 1, pad: 'same', size: [9, 9], channels: 3, out: 8 },
+  { kernel: 3, stride: 2, pad: 'same', size: [10, 10], channels: 3, out: 8 },
+  { kernel: 3, stride: 2, pad: 'same', size: [11, 7], channels: 4, out: 6 },
+  { kernel: 3, stride: 2, pad: 'valid', size: [11, 11], channels: 3, out: 4 },
+  { kernel: 3, stride: 1, pad: 'valid', size: [28, 28], channels: 1, out: 8 },
+  { kernel: 5, stride: 1, pad: 'same', size: [12, 13], channels: 2, out: 3 },
+  { kernel: 5, stride: 2, pad: 'valid', size: [13, 12], channels: 3, out: 2 },
+];
+
+const DEPTHWISE_CASES: Case[] = [
+  { kernel: 3, stride: 1, pad: 'same', size: [8, 8], channels: 6 },
+  { kernel: 3, stride: 2, pad: 'same', size: [10, 10], channels: 5 },
+  { kernel: 3, stride: 2, pad: 'same', size: [9, 11], channels: 4 },
+  { kernel: 3, stride: 2, pad: 'valid', size: [15, 15], channels: 3 },
+  { kernel: 3, stride: 1, pad: 'valid', size: [7, 9], channels: 3, multiplier: 2 },
+  { kernel: 5, stride: 1, pad: 'same', size: [11, 11], channels: 4 },
+  { kernel: 5, stride: 2, pad: 'same', size: [12, 12], channels: 3, multiplier: 3 },
+  { kernel: 1, stride: 1, pad: 'valid', size: [5, 5], channels: 7 },
+  { kernel: 3, stride: 1, pad: 'same', size: [10, 10], channels: 3, dilation: 2 },
+  { kernel: 3, stride: 1, pad: 'valid', size: [13, 12], channels: 2, dilation: 3, multiplier: 2 },
+];
+
+const name = (c: Case) =>
+  `${c.kernel}×${c.kernel}, stride ${c.stride}, ${c.pad}, ${c.size.join('×')}×${c.channels}${c.dilation ? `, dilation ${c.dilation}` : ''}${c.multiplier ? `, multiplier ${c.multiplier}` : ''}`;
+
+describe('the wasm backend has the gradient kernels it lacked', () => {
+  it('registers all three', () => {
+    expect(WASM_GRADIENT_KERNELS).toEqual(['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
+    for (const kernel of WASM_GRADIENT_KERNELS) expect(tf.getKernel(kernel, 'wasm')).toBeDefined();
+  });
+});
+
+describe('Conv2DBackpropFilter on wasm matches cpu', () => {
+  it.each(CONV_CASES.map((c) => [name(c), c] as const))('%s', async (_, c) => {
+    const batch = 3;
+    const xShape = [batch, ...c.size, c.channels];
+    const dyShape = outSize(c, batch, c.out!);
+    const inputs = {
+      x: {
+        v: values(
+          xShape.reduce((a, b) => a * b),
+          1,
+        ),
+        shape: xShape,
+      },
+      dy: {
+        v: values(
+          dyShape.reduce((a, b) => a * b),
+          2,
+        ),
+        shape: dyShape,
+      },
+    };
+    const attrs = { strides: c.stride, pad: c.pad, dataFormat: 'NHWC', filterShape: [c.kernel, c.kernel, c.channels, c.out!] };
+    const cpu = await onBackend('cpu', 'Conv2DBackpropFilter', inputs, attrs);
+    const wasm = await onBackend('wasm', 'Conv2DBackpropFilter', inputs, attrs);
+    expect(wasm.shape).toEqual(cpu.shape);
+    expectClose(wasm.data, cpu.data);
+    expect(wasm.leaked).toBe(0);
+  });
+});
+
+describe('depthwise gradients on wasm match cpu', () => {
+  it.each(DEPTHWISE_CASES.map((c) => [name(c), c] as const))('%s', async (_, c) => {
+    const batch = 2;
+    const m = c.multiplier ?? 1;
+    const xShape = [batch, ...c.size, c.channels];
+    const filterShape = [c.kernel, c.kernel, c.channels, m];
+    const dyShape = outSize(c, batch, m, true);
+    const x = {
+      v: values(
+        xShape.reduce((a, b) => a * b),
+        3,
+      ),
+      shape: xShape,
+    };
+    const dy = {
+      v: values(
+        dyShape.reduce((a, b) => a * b),
+        4,
+      ),
+      shape: dyShape,
+    };
+    const filter = {
+      v: values(
+        filterShape.reduce((a, b) => a * b),
+        5,
+      ),
+      shape: filterShape,
+    };
+    const common = { strides: c.stride, pad: c.pad, dilations: c.dilation ?? 1 };
+    const cpuFilter = await onBackend('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, filterShape });
+    const cpuInput = await onBackend('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: xShape });
+    const wasmFilter = await onBackend('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...common, filterShape });
+    const wasmInput = await onBackend('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...common, inputShape: xShape });
+    const reference = c.dilation ? await dilatedReference(c, x, dy, filter) : { filter: cpuFilter, input: cpuInput };
+    expect(wasmFilter.shape).toEqual(filterShape);
+    expect(wasmInput.shape).toEqual(xShape);
+    expectClose(wasmFilter.data, reference.filter.data);
+    expectClose(wasmInput.data, reference.input.data);
+    expect([wasmFilter.leaked, wasmInput.leaked]).toEqual([0, 0]);
+  });
+});
+
+type Values = { v: Float32Array; shape: number[] };
+
+/**
+ * The cpu kernels ignore dilations (tfjs' own gradients refuse them), so a dilated case is checked against
+ * the cpu gradients of the same convolution written without dilation: the filter spread out to
+ * (k − 1)·d + 1 taps with zeros between. Its input gradient is the same; its filter gradient, read at the
+ * spread-out taps, is the dilated filter's.
+ */
+async function dilatedReference(c: Case, x: Values, dy: Values, filter: Values) {
+  const d = c.dilation!;
+  const k = c.kernel;
+  const big = (k - 1) * d + 1;
+  const [, , ch, m] = filter.shape;
+  const spread = new Float32Array(big * big * ch * m);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++) for (let q = 0; q < ch * m; q++) spread[(i * d * big + j * d) * ch * m + q] = filter.v[(i * k + j) * ch * m + q];
+  const attrs = { strides: c.stride, pad: c.pad, dilations: 1 };
+  const bigShape = [big, big, ch, m];
+  const input = await onBackend('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: { v: spread, shape: bigShape } }, { ...attrs, inputShape: x.shape });
+  const bigFilter = await onBackend('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: bigShape });
+  const picked = new Float32Array(k * k * ch * m);
+  for (let i = 0; i < k; i++)
+    for (let j = 0; j < k; j++) for (let q = 0; q < ch * m; q++) picked[(i * k + j) * ch * m + q] = bigFilter.data[(i * d * big + j * d) * ch * m + q];
+  return { input, filter: { data: picked } };
+}
+
+describe('tf.grad through convolutions on wasm', () => {
+  it('gives the gradients cpu gives for a conv → depthwise → conv stack (strided, same padding)', async () => {
+    const x = values(2 * 9 * 9 * 3, 6);
+    const w1 = values(3 * 3 * 3 * 4, 7);
+    const w2 = values(3 * 3 * 4 * 1, 8);
+    const w3 = values(1 * 1 * 4 * 5, 9);
+    const grads = async (backend: string) => {
+      await tf.setBackend(backend);
+      const t = [tf.tensor4d(x, [2, 9, 9, 3]), tf.tensor4d(w1, [3, 3, 3, 4]), tf.tensor4d(w2, [3, 3, 4, 1]), tf.tensor4d(w3, [1, 1, 4, 5])] as const;
+      const f = (input: tf.Tensor4D, a: tf.Tensor4D, b: tf.Tensor4D, c: tf.Tensor4D) =>
+        tf
+          .conv2d(tf.relu(tf.depthwiseConv2d(tf.conv2d(input, a, 2, 'same'), b, 1, 'same')), c, 1, 'valid')
+          .square()
+          .sum();
+      const g = tf.grads(f as (...args: tf.Tensor[]) => tf.Tensor)([...t]);
+      const out = await Promise.all(g.map(async (v) => (await v.data()) as Float32Array));
+      tf.dispose([...g, ...t]);
+      await tf.setBackend('cpu');
+      return out;
+    };
+    const cpu = await grads('cpu');
+    const wasm = await grads('wasm');
+    cpu.forEach((v, i) => expectClose(wasm[i], v));
+  });
+});

@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * The three gradient kernels tfjs' wasm backend does not ship (tfjs#8474,
+ * TFJS-FACTS #9), composed from kernels it has, so a convolution trains on
+ * wasm. Each is written with tf ops inside a tidy (TFJS-FACTS #20); padding,
+ * output sizes and rounding come from tfjs' own `computeConv2DInfo`, so
+ * `same`/`valid`/explicit pads, odd sizes and strides match the cpu backend.
+ *
+ * - Conv2DBackpropFilter: one matrix product per filter tap — the input rows
+ *   that tap reads (a strided slice of the padded input, `[b·oh·ow, ci]`)
+ *   transposed times the output gradient `[b·oh·ow, co]`; a 1×1 stride-1
+ *   convolution is a single product.
+ * - DepthwiseConv2dNativeBackpropFilter: per tap, the same strided slice times
+ *   the output gradient, summed over batch and positions (channel by channel).
+ * - DepthwiseConv2dNativeBackpropInput: a transposed convolution — the output
+ *   gradient spread out by the stride (zeros between), padded by the effective
+ *   filter size, run through a stride-1 depthwise convolution with the filter
+ *   flipped, its multiplier channels summed, and the forward pass's padding cropped off.
+ */
+
+type Attrs = {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dilations?: [number, number] | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dataFormat?: 'NHWC' | 'NCHW';
+  filterShape?: [number, number, number, number];
+  inputShape?: [number, number, number, number];
+};
+
+function asTensor(info: tf.TensorInfo): tf.Tensor {
+  return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
+}
+
+function checkLayout(kernel: string, attrs: Attrs): void {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC')
+    throw new Error(`${kernel} on wasm supports only NHWC (channels last) tensors; got dataFormat '${attrs.dataFormat}'.`);
+}
+
+/** The rows of the padded input `xPad` that filter tap (i, j) reads: `[b, oh, ow, c]`. */
+function tapSlice(xPad: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, i: number, j: number): tf.Tensor4D {
+  const top = i * info.dilationHeight;
+  const left = j * info.dilationWidth;
+  const end = [xPad.shape[0], top + (info.outHeight - 1) * info.strideHeight + 1, left + (info.outWidth - 1) * info.strideWidth + 1, xPad.shape[3]];
+  return tf.stridedSlice(xPad, [0, top, left, 0], end, [1, info.strideHeight, info.strideWidth, 1]) as tf.Tensor4D;
+}
+
+/** `x` zero-padded as the forward pass pads it (top/left as computed; bottom/right may be cut when the last rows are never read). */
+function padded(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.Tensor4D {
+  const { top, bottom, left, right } = info.padInfo;
+  if (top === 0 && bottom === 0 && left === 0 && right === 0) return x;
+  return tf.pad(x, [
+    [0, 0],
+    [top, Math.max(0, bottom)],
+    [left, Math.max(0, right)],
+    [0, 0],
+  ]);
+}
+
+/** dW of a 2-D convolution, `[kh, kw, ci, co]`, from its input and output gradient. */
+export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Attrs): tf.Tensor4D {
+  const filterShape = attrs.filterShape!;
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
+  return tf.tidy(() => {
+    const [kh, kw, ci, co] = filterShape;
+    const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
+    const dy2 = dy.reshape([rows, co]);
+    const xPad = padded(x, info);
+    const taps: tf.Tensor2D[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) taps.push(tf.matMul(tapSlice(xPad, info, i, j).reshape([rows, ci]), dy2, true, false));
+    }
+    return (taps.length === 1 ? taps[0] : tf.stack(taps)).reshape([kh, kw, ci, co]);
+  });
+}
+
+/** dW of a depthwise convolution, `[kh, kw, c, m]`. */
+export function depthwiseBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Attrs): tf.Tensor4D {
+  const filterShape = attrs.filterShape!;
+  const info = tf.backend_util.computeConv2DInfo(x.shape, filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true);
+  return tf.tidy(() => {
+    const [kh, kw, c, m] = filterShape;
+    const [b, oh, ow] = dy.shape;
+    const dy5 = dy.reshape([b, oh, ow, c, m]);
+    const xPad = padded(x, info);
+    const taps: tf.Tensor[] = [];
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        // One tap at a time in its own tidy: the product is as large as the activation.
+        taps.push(
+          tf.tidy(() => {
+            const slice = tapSlice(xPad, info, i, j);
+            return m === 1 ? tf.sum(tf.mul(slice, dy), [0, 1, 2]) : tf.sum(tf.mul(slice.reshape([b, oh, ow, c, 1]), dy5), [0, 1, 2]);
+          }),
+        );
+      }
+    }
+    return tf.stack(taps).reshape([kh, kw, c, m]);
+  });
+}
+
+/** dX of a depthwise convolution, `inputShape`, from its output gradient and filter. */
+export function depthwiseBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Attrs): tf.Tensor4D {
+  const inputShape = attrs.inputShape!;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode, true);
+  return tf.tidy(() => {
+    const [b, h, w, c] = inputShape;
+    const [kh, kw, , m] = filter.shape;
+    const [, oh, ow, cm] = dy.shape;
+    const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+    // Spread the gradient out by the stride: [b, (oh−1)·sh+1, (ow−1)·sw+1, c·m] with zeros between.
+    let spread: tf.Tensor4D = dy;
+    if (sh > 1 || sw > 1) {
+      const holes = tf.pad(dy.reshape([b, oh, 1, ow, 1, cm]), [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ]);
+      spread = holes.reshape([b, oh * sh, ow * sw, cm]).slice([0, 0, 0, 0], [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, cm]);
+    }
+    const { top, left } = info.padInfo;
+    const effH = (kh - 1) * dh;
+    const effW = (kw - 1) * dw;
+    const bottom = Math.max(0, top + h - spread.shape[1]);
+    const right = Math.max(0, left + w - spread.shape[2]);
+    const framed = tf.pad(spread, [
+      [0, 0],
+      [effH, bottom],
+      [effW, right],
+      [0, 0],
+    ]);
+    const flipped = tf.reverse(filter, [0, 1]).reshape([kh, kw, cm, 1]) as tf.Tensor4D;
+    let full: tf.Tensor4D = tf.depthwiseConv2d(framed, flipped, 1, 'valid', 'NHWC', [dh, dw]);
+    if (m > 1) full = tf.sum(full.reshape([b, full.shape[1], full.shape[2], c, m]), 4) as tf.Tensor4D;
+    return full.slice([0, top, left, 0], [b, h, w, c]);
+  });
+}
+
+const KERNELS: { name: string; run: (inputs: tf.NamedTensorInfoMap, attrs: Attrs) => tf.Tensor }[] = [
+  { name: 'Conv2DBackpropFilter', run: (inputs, attrs) => conv2dBackpropFilter(asTensor(inputs.x) as tf.Tensor4D, asTensor(inputs.dy) as tf.Tensor4D, attrs) },
+  {
+    name: 'DepthwiseConv2dNativeBackpropFilter',
+    run: (inputs, attrs) => depthwiseBackpropFilter(asTensor(inputs.x) as tf.Tensor4D, asTensor(inputs.dy) as tf.Tensor4D, attrs),
+  },
+  {
+    name: 'DepthwiseConv2dNativeBackpropInput',
+    run: (inputs, attrs) => depthwiseBackpropInput(asTensor(inputs.dy) as tf.Tensor4D, asTensor(inputs.filter) as tf.Tensor4D, attrs),
+  },
+];
+
+/** The kernel names registerWasmGradients adds. */
+export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.name);
+
+/**
+ * Registers the missing gradient kernels for `backendName` (default 'wasm'),
+ * each only where that backend has none of its own. Safe to call twice.
+ */
+export function registerWasmGradients(backendName = 'wasm'): void {
+  for (const kernel of KERNELS) {
+    if (tf.getKernel(kernel.name, backendName)) continue;
+    tf.registerKernel({
+      kernelName: kernel.name,
+      backendName,
+      kernelFunc: ({ inputs, attrs }) => {
+        const a = attrs as unknown as Attrs;
+        checkLayout(kernel.name, a);
+        return kernel.run(inputs, a);
+      },
+    });
+  }
+}
