@@ -3,13 +3,31 @@ import { splitDataset } from '../data/datasetSplit';
 import type { ImageShape } from '../data/types';
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import { sourceFreezePlan } from '../core/params';
-import type { BackendPreference, ModelDescription, ModelSource, WireImageSet, WorkerReply } from '../worker/protocol';
+import type { BatchNormOverrides, FreezePlan, TrainConfig } from '../core/types';
+import type { BackendPreference, ModelDescription, ModelSource, NamedWeightsWire, SetWeightsModel, WireImageSet, WorkerReply } from '../worker/protocol';
 import { assertNever } from '../core/assertNever';
-import type { ModelOrigin, StudioStore } from '../store/store';
+import type { ModelOrigin, ResumedHistory, StudioStore } from '../store/store';
 import { isRunActive, nextRunTraining, nextRunValidationTrainedOn, runPlanSettings, trainBlocker } from '../store/selectors';
 import type { Transport } from './transport';
 
 type Pending = { resolve(reply: WorkerReply): void; reject(error: Error): void };
+
+/** A checkpoint as the worker posts it. */
+export type RunCheckpointMessage = Extract<WorkerReply, { type: 'checkpoint' }>;
+
+/** What going on with an interrupted run needs: its id, settings and history, and where its checkpoint left it (the worker holds the checkpoint already). */
+export interface ResumeRun {
+  runId: number;
+  /** Complete epochs (from 1) the checkpoint ends. */
+  epoch: number;
+  learningRateFactor: number;
+  /** The plan in force at the checkpoint. */
+  plan: FreezePlan;
+  /** The config the worker ran with (RunSetup.config: schedule and multipliers included). */
+  workerConfig: TrainConfig;
+  batchNormOverrides: BatchNormOverrides;
+  resumed: ResumedHistory;
+}
 
 /** What a request waiting on a crashed worker rejects with: the crash, and what to do. */
 function crashError(message: string): Error {
@@ -27,7 +45,15 @@ export interface StudioClient {
    * run; returns its id. A refusal (a run in progress, no data, a crashed worker…) returns null with the reason
    * in the store's `trainRefusal`, and leaves the live run alone.
    */
-  train(): number | null;
+  train(resume?: ResumeRun): number | null;
+  /**
+   * Puts saved weights into the worker's transfer model for `model` (a reopened project's trained weights, an
+   * interrupted run's checkpoint); rejects with the worker's reason, naming the weight that does not fit.
+   * The weight buffer is transferred.
+   */
+  setWeights(model: SetWeightsModel, weights: NamedWeightsWire, complete: boolean): Promise<void>;
+  /** Calls `listener` with each checkpoint of the current run (after every complete epoch); returns the unsubscribe. */
+  onCheckpoint(listener: (checkpoint: RunCheckpointMessage) => void): () => void;
   /** Asks the active run to stop at the next batch boundary. */
   stop(): void;
   /** Holds the active run at its next batch boundary until resume() (or stop()). */
@@ -57,6 +83,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
   let nextRequestId = 1;
   const pending = new Map<number, Pending>();
   const actions = () => store.getState();
+  const checkpointListeners = new Set<(checkpoint: RunCheckpointMessage) => void>();
 
   function request<T extends WorkerReply>(build: (requestId: number) => Parameters<Transport['post']>[0], transfer?: Transferable[]): Promise<T> {
     const requestId = nextRequestId++;
@@ -80,6 +107,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       case 'modelLoaded':
       case 'modelExported':
       case 'predictions':
+      case 'weightsSet':
       case 'requestFailed': {
         const waiter = pending.get(reply.requestId);
         pending.delete(reply.requestId);
@@ -118,6 +146,9 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         if (!isCurrentRun(reply.runId)) return;
         if (reply.error) actions().evaluationFailed(reply.runId, `Evaluation failed: ${reply.error}`);
         else actions().evaluationFinished(reply.runId, { validation: reply.validation, test: reply.test });
+        return;
+      case 'checkpoint':
+        if (isCurrentRun(reply.runId)) for (const listener of checkpointListeners) listener(reply);
         return;
       case 'runEnded':
         if (isCurrentRun(reply.runId)) actions().runEnded(reply.outcome);
@@ -181,7 +212,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       return null;
     },
 
-    train() {
+    train(resume) {
       const state = store.getState();
       const settings = runPlanSettings(state);
       const blocker = state.workerCrash
@@ -210,17 +241,25 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const validation = split.validation.length > 0 ? gather(split.validation) : null;
       // Never trained on: the worker predicts them once, with the validation images, when the run ends (the evaluation).
       const test = split.test.length > 0 ? gather(split.test) : null;
-      const runId = state.runId + 1;
-      // The same decision the Train panel's hint shows (one selector for both).
+      const runId = resume ? resume.runId : state.runId + 1;
+      // The same decision the Train panel's hint shows (one selector for both); a resumed run keeps its own.
       const resolved = nextRunTraining(state);
-      const config = resolved.config;
+      const config = resume ? resume.resumed.settings.config : resolved.config;
       const batchSize = Math.max(1, Math.min(config.batchSize, split.train.length));
-      state.runRequested(runId, Math.ceil(split.train.length / batchSize), {
+      const batchesPerEpoch = Math.ceil(split.train.length / batchSize);
+      if (resume && batchesPerEpoch !== resume.resumed.settings.batchesPerEpoch) {
+        state.trainRefused(
+          `Run ${resume.runId} cannot be resumed: it trained on ${resume.resumed.settings.batchesPerEpoch} batches per epoch, and the dataset now gives ${batchesPerEpoch}. Keep it as a stopped run instead.`,
+        );
+        return null;
+      }
+      state.runRequested(runId, batchesPerEpoch, {
         config,
-        autoEpochs: resolved.mode === 'off' ? null : resolved.explanation,
+        autoEpochs: resume ? resume.resumed.settings.autoEpochs : resolved.mode === 'off' ? null : resolved.explanation,
         trainImageIds: Array.from(split.train, (i) => state.images[i].id),
         // Only a run that goes on from the last run's weights can have seen its validation images.
-        validationTrainedOn: nextRunValidationTrainedOn(state),
+        validationTrainedOn: resume ? (resume.resumed.settings.validationTrainedOn ?? 0) : nextRunValidationTrainedOn(state),
+        resumed: resume?.resumed,
       });
       const held = (indices: Int32Array) =>
         indices.length > 0 ? { images: Array.from(indices, (i) => state.images[i]), labels: Int32Array.from(indices, (i) => labels[i]) } : null;
@@ -231,7 +270,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
         {
           type: 'train',
           runId,
-          plan: state.freezePlan,
+          plan: resume ? resume.plan : state.freezePlan,
           cutLayer: state.cutLayer!,
           head: state.head,
           preprocessing: state.preprocessing!,
@@ -239,8 +278,10 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
           train,
           validation,
           test,
-          config: { ...config, unfreezeSchedule: settings.unfreezeSchedule, rateMultipliers: settings.rateMultipliers },
-          batchNormOverrides: state.batchNormOverrides,
+          config: resume ? resume.workerConfig : { ...config, unfreezeSchedule: settings.unfreezeSchedule, rateMultipliers: settings.rateMultipliers },
+          batchNormOverrides: resume ? resume.batchNormOverrides : state.batchNormOverrides,
+          checkpoints: true,
+          resume: resume && { epoch: resume.epoch, learningRateFactor: resume.learningRateFactor },
         },
         transfer,
       );
@@ -279,6 +320,16 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const reply = await request((requestId) => ({ type: 'exportModel', requestId }));
       if (reply.type === 'modelExported') return reply.artifacts;
       throw new Error(failureOf(reply, 'an export'));
+    },
+
+    async setWeights(model, weights, complete) {
+      const reply = await request((requestId) => ({ type: 'setWeights', requestId, model, weights, complete }), [weights.weightData]);
+      if (reply.type !== 'weightsSet') throw new Error(failureOf(reply, 'reopening the saved weights'));
+    },
+
+    onCheckpoint(listener) {
+      checkpointListeners.add(listener);
+      return () => checkpointListeners.delete(listener);
     },
 
     async predict(images) {

@@ -42,6 +42,24 @@ export interface RunStart {
   trainImageIds?: readonly number[];
   /** How many of the run's validation images the weights it starts from were trained on. */
   validationTrainedOn?: number;
+  /** Going on with an interrupted run: its settings and what it streamed up to its checkpoint are kept. */
+  resumed?: ResumedHistory;
+}
+
+/** What an interrupted run had when its last checkpoint was taken: its settings, its setup, and its streams so far. */
+export interface ResumedHistory {
+  settings: RunSettings;
+  setup: RunSetup | null;
+  epochs: EpochMetrics[];
+  batchPoints: BatchPoint[];
+  trainableChanges: TrainableChange[];
+}
+
+/** A run that ended in an earlier session, back as the last run: its weights are in the worker again (setWeights). */
+export interface ReopenedRun extends ResumedHistory {
+  runId: number;
+  outcome: RunOutcome;
+  trainedOnIds: readonly number[];
 }
 
 /** No image ids: the weights of a fresh model (or a fresh worker) were trained on nothing yet. */
@@ -95,6 +113,12 @@ export interface RunSlice {
   trainedOnIds: ReadonlySet<number>;
   /** Opening a project: its runs become the history of "Compare runs"; the next run's id comes after theirs. */
   runsRestored(runs: RunRecord[]): void;
+  /**
+   * A run of an earlier session is the last run again (its weights were put back in the worker): Export,
+   * Predict and the evaluation read it as after the run. Its record is added to the history when it has none
+   * (an interrupted run kept as a stopped one).
+   */
+  runReopened(run: ReopenedRun): void;
 }
 
 /** What a run streams in and what is derived from it, empty: a new run starts here, and a model load clears the last one's. */
@@ -166,6 +190,12 @@ export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set)
         trainRefusal: null,
         trainedOnIds,
         ...NO_RUN_RECORD,
+        ...(start.resumed && {
+          runSettings: start.resumed.settings,
+          epochs: start.resumed.epochs,
+          batchPoints: start.resumed.batchPoints,
+          trainableChanges: start.resumed.trainableChanges,
+        }),
       };
     }),
   runStarted: (setup) => set({ runStatus: 'running', runSetup: setup }),
@@ -188,4 +218,30 @@ export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set)
   trainRefusal: null,
   trainRefused: (message) => set({ trainRefusal: message }),
   runsRestored: (runs) => set((s) => ({ runs, runId: Math.max(s.runId, ...runs.map((run) => run.runId)) })),
+  runReopened: (run) =>
+    set((s) => {
+      const record = s.runs.some((r) => r.runId === run.runId)
+        ? null
+        : makeRunRecord({
+            runId: run.runId,
+            ...run.settings,
+            setup: run.setup,
+            outcome: run.outcome,
+            epochs: run.epochs,
+            trainableChanges: run.trainableChanges,
+          });
+      return {
+        ...RUN_ON_NEW_WEIGHTS,
+        runId: Math.max(s.runId, run.runId),
+        runStatus: 'done',
+        runSettings: run.settings,
+        runSetup: run.setup,
+        runOutcome: run.outcome,
+        epochs: run.epochs,
+        batchPoints: run.batchPoints,
+        trainableChanges: run.trainableChanges,
+        trainedOnIds: new Set(run.trainedOnIds),
+        runs: record ? [...s.runs, record] : s.runs,
+      };
+    }),
 });

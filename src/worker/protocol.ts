@@ -16,7 +16,7 @@ import type {
   TrainConfig,
   TrainableChange,
 } from '../core/types';
-import type { ModelArtifactsWire } from '../core/exportModelFiles';
+import type { ModelArtifactsWire, WeightSpec } from '../core/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../core/auditCompare';
 import type { FeatureCacheUse } from '../engine/featureCacheStore';
 import type { ModelSource } from '../engine/modelSources';
@@ -60,6 +60,23 @@ export interface ModelDescription {
   cutCandidates: string[];
 }
 
+/** Weights by original name: a tfjs weights manifest and its bytes (float32/int32, in spec order; the buffer is transferred). */
+export interface NamedWeightsWire {
+  weightSpecs: WeightSpec[];
+  weightData: ArrayBuffer;
+}
+
+/** What 'setWeights' builds the transfer model for: the run's cut, head, classes, plan, BN modes, preprocessing and config. */
+export interface SetWeightsModel {
+  cutLayer: string;
+  classNames: string[];
+  head: HeadConfig;
+  plan: FreezePlan;
+  batchNormOverrides: BatchNormOverrides;
+  preprocessing: Preprocessing;
+  config: TrainConfig;
+}
+
 /** Main thread → worker. */
 export type WorkerRequest =
   | { type: 'init'; requestId: number; backend: BackendPreference; allowSoftwareWebgl: boolean }
@@ -80,7 +97,21 @@ export type WorkerRequest =
       config: TrainConfig;
       /** Frozen BN layers that still use and update batch statistics; absent = none. */
       batchNormOverrides?: BatchNormOverrides;
+      /** Post a 'checkpoint' after every complete epoch (what a reload or crash can resume from); absent = no. */
+      checkpoints?: boolean;
+      /**
+       * Go on with an interrupted run after `epoch` complete epochs: the worker already holds its checkpoint (setWeights,
+       * `plan` is the plan in force then); the pretrained weights are not restored, and the run continues its batches,
+       * steps, rates and schedule (engine TrainOptions.resume). Absent = a new run.
+       */
+      resume?: { epoch: number; learningRateFactor: number };
     }
+  /**
+   * Saved weights into the transfer model for `model` (cut, head, classes, plan as the run had them): a reopened
+   * project's trained weights (`complete`, from the pretrained model) or an interrupted run's checkpoint (the
+   * weights the run changed, onto the pretrained ones, or onto the weights held now with `config.fromPretrained` false).
+   */
+  | { type: 'setWeights'; requestId: number; model: SetWeightsModel; weights: NamedWeightsWire; complete: boolean }
   | { type: 'stop'; runId: number }
   /** Live freezing: the new plan (and BN overrides) take effect at the run's next batch boundary. */
   | { type: 'setPlan'; runId: number; plan: FreezePlan; batchNormOverrides?: BatchNormOverrides }
@@ -155,4 +186,11 @@ export type WorkerReply =
    */
   | { type: 'heldOutPredictions'; runId: number; numClasses: number; validation: Float32Array | null; test: Float32Array | null; error?: string }
   | { type: 'runEnded'; runId: number; outcome: RunOutcome }
+  /** Answer to 'setWeights': the transfer model holds them (export, predict and a run that goes on from them work). */
+  | { type: 'weightsSet'; requestId: number }
+  /**
+   * After epoch `epoch` (from 1) of a run asked for checkpoints: the weights the run changes or may change, as they
+   * are at the end of that epoch, the plan in force (every leaf layer → frozen, head left out) and the rate factor.
+   */
+  | { type: 'checkpoint'; runId: number; epoch: number; learningRateFactor: number; plan: FreezePlan; weights: NamedWeightsWire }
   | { type: 'runFailed'; runId: number; error: WireError };

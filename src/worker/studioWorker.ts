@@ -5,6 +5,7 @@ import { HEAD_LAYER_NAMES } from '../core/headSpec';
 import { isAugmentationOn } from '../core/augment';
 import type { LoadedModel } from '../engine/modelFiles';
 import type { ModelOpenResult } from '../engine/modelSources';
+import { originalNames, packWeights } from '../engine/namedWeights';
 import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
@@ -111,11 +112,22 @@ function runHooks(ctx: WorkerContext, control: RunControl, stream: BatchStream):
   };
 }
 
+/** The checkpoint hook of a run that asked for them: the weights the run changes, by original name, and the plan in force (buffer transferred). */
+function checkpointHook(ctx: WorkerContext, runId: number, model: tf.LayersModel, headLayers: ReadonlySet<string>): TrainHooks['onCheckpoint'] {
+  const names = originalNames(model);
+  return ({ epoch, values, learningRateFactor }) => {
+    const weights = packWeights(values, names);
+    const plan = appliedFreezePlan(model, headLayers);
+    ctx.post({ type: 'checkpoint', runId, epoch, learningRateFactor, plan, weights }, [weights.weightData]);
+  };
+}
+
 /** Sets up and trains one run: transfer model, feature cache, runStarted, the loop, the audit, runEnded. */
 async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunControl, stream: BatchStream): Promise<void> {
   const { runId } = msg;
   let { config } = msg;
-  const { model, headLayers } = ctx.models.prepareRun(msg);
+  // A resumed run goes on from the checkpoint the worker holds (setWeights), not from the pretrained weights.
+  const { model, headLayers } = ctx.models.prepareRun(msg.resume ? { ...msg, config: { ...config, fromPretrained: false } } : msg);
   const optimizerVariables = optimizedVariables(model, config);
   const train = toImageSet(msg.train);
   const validation = msg.validation ? toImageSet(msg.validation) : null;
@@ -163,7 +175,9 @@ async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunCo
   });
   let result: TrainResult;
   try {
-    result = await trainRun({ model, headLayers, currentTarget: targets.currentTarget }, config, runHooks(ctx, control, stream));
+    const hooks = runHooks(ctx, control, stream);
+    if (msg.checkpoints) hooks.onCheckpoint = checkpointHook(ctx, runId, model, headLayers);
+    result = await trainRun({ model, headLayers, currentTarget: targets.currentTarget }, config, hooks, { resume: msg.resume });
   } finally {
     ctx.models.runEnded(targets.trainedPretrained());
   }
@@ -226,6 +240,24 @@ async function exportModel(ctx: WorkerContext, requestId: number): Promise<void>
   try {
     const artifacts = await ctx.models.exportModel();
     ctx.post({ type: 'modelExported', requestId, artifacts }, [artifacts.weightData]);
+  } catch (error) {
+    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
+  }
+}
+
+async function setWeights(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'setWeights' }>): Promise<void> {
+  const { requestId } = msg;
+  const fail = (name: string, message: string) => ctx.post({ type: 'requestFailed', requestId, error: { name, message } });
+  if (ctx.active) return fail('Busy', `Run ${ctx.active.runId} is still in progress; wait for it to end (or stop it), then reopen the saved weights.`);
+  if (!ctx.models.loaded) return fail('NoModel', 'No model is loaded yet.');
+  const { cutLayer, classNames } = msg.model;
+  if (!cutCandidates(ctx.models.loaded.model).includes(cutLayer))
+    return fail('BadRequest', `The saved weights were trained with cut layer '${cutLayer}', which model '${ctx.models.loaded.model.name}' does not offer.`);
+  if (classNames.length < 2) return fail('BadRequest', `The saved weights have ${classNames.length} class(es); a trained model has at least two.`);
+  try {
+    await ctx.models.setWeights(msg.model, msg.weights, msg.complete);
+    ctx.audit.reset();
+    ctx.post({ type: 'weightsSet', requestId });
   } catch (error) {
     ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
   }
@@ -313,6 +345,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
         return exportModel(ctx, msg.requestId);
       case 'predict':
         return predict(ctx, msg.requestId, msg.images);
+      case 'setWeights':
+        return setWeights(ctx, msg);
       default:
         assertNever(msg);
     }
