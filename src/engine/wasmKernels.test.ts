@@ -215,3 +215,30 @@ describe('tf.grad through convolutions on wasm', () => {
     cpu.forEach((v, i) => expectClose(wasm[i], v));
   });
 });
+
+describe('the pointwise fast path of Conv2DBackpropInput on wasm', () => {
+  it.each([
+    ['1×1 stride 1 (matrix product)', 1, 1],
+    ['3×3 stride 2 (wasm’s own kernel)', 3, 2],
+  ] as const)('%s gives what cpu gives', async (_, k, stride) => {
+    const c: Case = { kernel: k, stride, pad: 'same', size: [9, 7], channels: 6 };
+    const xShape = [2, 9, 7, 6];
+    const dyShape = outSize(c, 2, 5);
+    const inputs = {
+      dy: {
+        v: values(
+          dyShape.reduce((a, b) => a * b),
+          10,
+        ),
+        shape: dyShape,
+      },
+      filter: { v: values(k * k * 30, 11), shape: [k, k, 6, 5] },
+    };
+    const attrs = { strides: stride, pad: 'same', dataFormat: 'NHWC', dilations: 1, inputShape: xShape };
+    const cpu = await onBackend('cpu', 'Conv2DBackpropInput', inputs, attrs);
+    const wasm = await onBackend('wasm', 'Conv2DBackpropInput', inputs, attrs);
+    expect(wasm.shape).toEqual(xShape);
+    expectClose(wasm.data, cpu.data);
+    expect(wasm.leaked).toBe(0);
+  });
+});

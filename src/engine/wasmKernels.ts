@@ -43,6 +43,8 @@ function tapSlice(xPad: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, i: number
   const top = i * info.dilationHeight;
   const left = j * info.dilationWidth;
   const end = [xPad.shape[0], top + (info.outHeight - 1) * info.strideHeight + 1, left + (info.outWidth - 1) * info.strideWidth + 1, xPad.shape[3]];
+  const whole = top === 0 && left === 0 && info.strideHeight === 1 && info.strideWidth === 1 && end[1] === xPad.shape[1] && end[2] === xPad.shape[2];
+  if (whole) return xPad; // a 1×1 stride-1 convolution reads every row: no copy
   return tf.stridedSlice(xPad, [0, top, left, 0], end, [1, info.strideHeight, info.strideWidth, 1]) as tf.Tensor4D;
 }
 
@@ -140,6 +142,33 @@ export function depthwiseBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, att
   });
 }
 
+/**
+ * dX of a 1×1, stride-1, unpadded convolution as one matrix product (`dy · Wᵀ`), or null for any other
+ * convolution. wasm's own Conv2DBackpropInput is a plain loop, several times slower than its matrix
+ * product; MobileNetV2's pointwise convolutions are most of its backward pass.
+ */
+export function pointwiseBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, attrs: Attrs): tf.Tensor4D | null {
+  const inputShape = attrs.inputShape!;
+  const [kh, kw, ci, co] = filter.shape;
+  if (kh !== 1 || kw !== 1 || (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC')) return null;
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
+  const { top, bottom, left, right } = info.padInfo;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || top || bottom || left || right) return null;
+  return tf.tidy(() => tf.matMul(dy.reshape([-1, co]), filter.reshape([ci, co]), false, true).reshape(inputShape));
+}
+
+/** Puts the pointwise fast path in front of `backendName`'s own Conv2DBackpropInput (which still runs every other case). */
+function registerPointwiseBackpropInput(backendName: string): void {
+  const own = tf.getKernel('Conv2DBackpropInput', backendName);
+  if (!own || (own.kernelFunc as { studio?: boolean }).studio) return;
+  const kernelFunc: tf.KernelFunc = (args) =>
+    pointwiseBackpropInput(asTensor(args.inputs.dy) as tf.Tensor4D, asTensor(args.inputs.filter) as tf.Tensor4D, args.attrs as unknown as Attrs) ??
+    own.kernelFunc(args);
+  (kernelFunc as { studio?: boolean }).studio = true;
+  tf.unregisterKernel('Conv2DBackpropInput', backendName);
+  tf.registerKernel({ ...own, kernelFunc });
+}
+
 const KERNELS: { name: string; run: (inputs: tf.NamedTensorInfoMap, attrs: Attrs) => tf.Tensor }[] = [
   { name: 'Conv2DBackpropFilter', run: (inputs, attrs) => conv2dBackpropFilter(asTensor(inputs.x) as tf.Tensor4D, asTensor(inputs.dy) as tf.Tensor4D, attrs) },
   {
@@ -157,9 +186,11 @@ export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.nam
 
 /**
  * Registers the missing gradient kernels for `backendName` (default 'wasm'),
- * each only where that backend has none of its own. Safe to call twice.
+ * each only where that backend has none of its own, and the pointwise fast
+ * path of Conv2DBackpropInput. Safe to call twice.
  */
 export function registerWasmGradients(backendName = 'wasm'): void {
+  registerPointwiseBackpropInput(backendName);
   for (const kernel of KERNELS) {
     if (tf.getKernel(kernel.name, backendName)) continue;
     tf.registerKernel({
