@@ -179,6 +179,6 @@ export interface BatchPoint {
 }
 
 /** A tfjs backend the studio can train on, in order of preference. */
-export type BackendName = 'webgpu' | 'webgl' | 'cpu';
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 /** What the user (or a test, through `?backend=`) asks for. */
 export type BackendPreference = BackendName | 'auto';
