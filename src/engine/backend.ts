@@ -1,18 +1,46 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendPreference } from '../core/types';
+import { pointAtBundledWasm } from './wasmAssets';
+import { registerWasmGradients } from './wasmKernels';
 
-const ORDER: BackendName[] = ['webgpu', 'webgl', 'cpu'];
+/** Auto's order of trial at start-up; the run then measures (engine/trainBackend.ts) whether another of those that started is faster. */
+export const ORDER: BackendName[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+
+let wasmPrepared = false;
+
+/** The wasm backend's binaries (bundled, same origin) and the gradient kernels it lacks; once. */
+export function prepareWasm(): void {
+  if (wasmPrepared) return;
+  wasmPrepared = true;
+  pointAtBundledWasm();
+  registerWasmGradients();
+}
+
+/** How the wasm backend runs here, for the status line's notes: SIMD, threads, and why not threads. */
+export async function wasmDetails(): Promise<string> {
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const how = threads
+    ? `${getThreadsCount()} threads`
+    : isolated
+      ? 'single-threaded'
+      : 'single-threaded (the page is not cross-origin isolated: no SharedArrayBuffer)';
+  return `wasm: ${simd ? 'SIMD' : 'no SIMD'}, ${how}`;
+}
 
 /**
- * Starts the first backend that works, in the order WebGPU, WebGL, CPU
+ * Starts the first backend that works, in the order WebGPU, WebGL, wasm, CPU
  * (or the preferred one, then CPU). `tf.setBackend` answers false when a
  * backend cannot start (TFJS-FACTS #10), so each answer is checked. WebGL on
  * a software rasteriser is refused unless `allowSoftwareWebgl` (benchmarks).
- * `notes` says why earlier candidates were passed over.
+ * `notes` says why earlier candidates were passed over, and how wasm runs.
  */
 export async function selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }> {
   if (allowSoftwareWebgl) tf.env().set('SOFTWARE_WEBGL_ENABLED', true);
+  prepareWasm();
   const candidates = preference === 'auto' ? ORDER : [preference, 'cpu' as const];
   const notes: string[] = [];
   for (const name of candidates) {
@@ -23,6 +51,7 @@ export async function selectBackend(preference: BackendPreference, allowSoftware
     try {
       if (await tf.setBackend(name)) {
         await tf.ready();
+        if (name === 'wasm') notes.push(await wasmDetails());
         return { backend: name, notes };
       }
       notes.push(`${name}: could not start (no adapter or context)`);

@@ -29,7 +29,8 @@ type Attrs = {
   inputShape?: [number, number, number, number];
 };
 
-function asTensor(info: tf.TensorInfo): tf.Tensor {
+function asTensor(info: tf.TensorInfo | undefined): tf.Tensor {
+  if (!info) throw new Error('A gradient kernel was called without one of its inputs.');
   return info instanceof tf.Tensor ? info : tf.engine().makeTensorFromTensorInfo(info);
 }
 
@@ -122,7 +123,7 @@ export function depthwiseBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, att
         [0, sw - 1],
         [0, 0],
       ]);
-      spread = holes.reshape([b, oh * sh, ow * sw, cm]).slice([0, 0, 0, 0], [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, cm]);
+      spread = holes.reshape([b, oh * sh, ow * sw, cm]).slice([0, 0, 0, 0], [b, (oh - 1) * sh + 1, (ow - 1) * sw + 1, cm]) as tf.Tensor4D;
     }
     const { top, left } = info.padInfo;
     const effH = (kh - 1) * dh;
@@ -154,7 +155,7 @@ export function pointwiseBackpropInput(dy: tf.Tensor4D, filter: tf.Tensor4D, att
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
   const { top, bottom, left, right } = info.padInfo;
   if (info.strideHeight !== 1 || info.strideWidth !== 1 || top || bottom || left || right) return null;
-  return tf.tidy(() => tf.matMul(dy.reshape([-1, co]), filter.reshape([ci, co]), false, true).reshape(inputShape));
+  return tf.tidy(() => tf.matMul(dy.reshape([-1, co]), filter.reshape([ci, co]), false, true).reshape(inputShape) as tf.Tensor4D);
 }
 
 /** Puts the pointwise fast path in front of `backendName`'s own Conv2DBackpropInput (which still runs every other case). */
