@@ -18,8 +18,8 @@ import { describeModel } from './describeModel';
 import { createRunControl, type RunControl } from './runControl';
 import { assertNever, toWireError } from './wire';
 
-/** Backends probed for the feature cache's forward pass besides the training one. */
-const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'cpu'];
+/** Backends probed for the feature cache's forward pass besides the training one (wasm: XNNPACK, issue 15). */
+const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'wasm', 'cpu'];
 /** Other backends are probed only when the cache build on the training backend would take at least this long. */
 const FORWARD_PROBE_MIN_BUILD_MS = 4000;
 
