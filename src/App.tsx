@@ -1,7 +1,9 @@
 import { DataPanel } from './components/DataPanel';
 import { EvaluationPanel } from './components/eval/EvaluationPanel';
 import { PredictPanel } from './components/eval/PredictPanel';
+import { ProjectAccessBanner } from './components/project/ProjectAccessBanner';
 import { ProjectFileControls } from './components/project/ProjectFileControls';
+import { ProjectSwitcher } from './components/project/ProjectSwitcher';
 import { RunComparison } from './components/runs/RunComparison';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
@@ -16,10 +18,12 @@ export function App() {
         <h1>
           Transfer Studio <span className="muted small">freeze what you keep, train what you need — all in this browser</span>
         </h1>
+        <ProjectSwitcher />
         <ProjectFileControls />
         <StatusBar />
       </header>
       <WorkerCrashAlert />
+      <ProjectAccessBanner />
       <main className="columns">
         <ModelPanel />
         <DataPanel />

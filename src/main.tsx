@@ -1,7 +1,8 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { reopenStoredProject, startAutosave } from './app/autosave';
+import { startAutosave } from './app/autosave';
+import { reopenStoredProject } from './app/projects';
 import { startStudio } from './app/studio';
 import './styles.css';
 

@@ -1,28 +1,33 @@
 /**
- * Autosave in the browser and reopen on load: the same snapshot as "Save project file" (snapshotOfStudio)
- * kept in IndexedDB (app/projectStore), and put back with the same restoreProject when the studio starts.
- * A save runs 1 s after the last change of what a project keeps, never while a run, an ingest or a model
- * load is in progress, and only once the user has done something (a pristine built-in demo is not saved).
- * The trained weights and the evaluation are not kept here yet.
+ * Autosave in the browser: the same snapshot as "Save project file" (snapshotOfStudio) kept as the open
+ * project in IndexedDB (app/projectStore), with the last run's trained weights (fetched from the worker once
+ * per run). A save runs 1 s after the last change of what a project keeps, never while a run, an ingest or a
+ * model load is in progress, only once the user has done something (a pristine built-in demo is not saved),
+ * and only from the tab that holds the project's lock (app/projectLock): a read-only tab saves nothing.
+ * The status is the store's `autosave` (store/projectSlice); opening and switching projects is app/projects.
  */
-import { create } from 'zustand';
-import type { ProjectSnapshot } from '../core/project';
+import type { ModelArtifactsWire } from '../core/exportModelFiles';
+import type { AutosaveStatus } from '../store/projectSlice';
 import { useStudio, type StudioState } from '../store/store';
-import { busyReason, restoredText, restoreProject, snapshotOfStudio } from './projectFile';
-import { contentKey, loadStoredProject, saveStoredProject, type PartSource } from './projectStore';
+import { rememberLastProject } from './projectCatalog';
+import { busyReason, snapshotOfStudio } from './projectFile';
+import { browserLocks, createProjectLock } from './projectLock';
+import { contentKey, newProjectId, saveStoredProject, type PartSource, type StoreSaveOutcome } from './projectStore';
+import { studioClient } from './studio';
+import { formatBytes } from './storageInfo';
 
-/** What the status bar says of the autosave. */
-export type AutosaveStatus =
-  | { kind: 'idle' }
-  | { kind: 'saving' }
-  | { kind: 'saved'; at: Date }
-  | { kind: 'failed'; message: string }
-  | { kind: 'restored'; message: string }
-  | { kind: 'unusable'; message: string };
+export type { AutosaveStatus } from '../store/projectSlice';
 
-export const useAutosave = create<{ status: AutosaveStatus }>(() => ({ status: { kind: 'idle' } }));
+const setStatus = (status: AutosaveStatus) => useStudio.getState().autosaveChanged(status);
 
-const setStatus = (status: AutosaveStatus) => useAutosave.setState({ status });
+/** This tab's id: the writer a save names, so a tab that lost the project cannot write it. */
+export const TAB_ID = `tab-${crypto.randomUUID()}`;
+
+/** This tab's project lock; losing it (another tab took the project over) makes the tab read-only. */
+export const tabLock = createProjectLock(browserLocks(), () => {
+  cancelScheduled();
+  useStudio.getState().projectAccessChanged('taken-over');
+});
 
 /** The status as the status bar's sentence, or '' when there is nothing to say. */
 export function autosaveText(status: AutosaveStatus): string {
@@ -79,55 +84,82 @@ function keyOf(blob: Blob): Promise<string> {
   return key;
 }
 
-/** The parts of `snapshot` as the store takes them: each file's content key, read again only when it is new. */
-async function partSources(files: ReadonlyMap<string, Blob>): Promise<Map<string, PartSource>> {
+/** The parts as the store takes them: each file's content key (read again only when it is new), and bytes already in memory (the weights). */
+async function partSources(files: ReadonlyMap<string, Blob>, bytes: ReadonlyMap<string, Uint8Array>): Promise<Map<string, PartSource>> {
   const sources = new Map<string, PartSource>();
   for (const [part, blob] of files) sources.set(part, { key: await keyOf(blob), read: async () => new Uint8Array(await blob.arrayBuffer()) });
+  for (const [part, data] of bytes) sources.set(part, { key: await contentKey(data), read: async () => data });
   return sources;
 }
 
-function failureText(outcome: { reason: 'quota' | 'error'; message: string; neededBytes: number }): string {
-  if (outcome.reason === 'quota') {
-    const mb = Math.max(1, Math.ceil(outcome.neededBytes / 1e6));
-    return `Not saved: the browser's storage is full (needed ~${mb} MB). Delete data or Save project file.`;
+/** The last done run's trained weights, fetched from the worker once per run (null: none, or the worker has none). */
+let weights: { runId: number; model: StudioState['model']; artifacts: Promise<ModelArtifactsWire | null> } | null = null;
+
+function runWeights(state: StudioState): Promise<ModelArtifactsWire | null> {
+  if (state.runStatus !== 'done' || !state.runOutcome) return Promise.resolve(null);
+  if (!weights || weights.runId !== state.runId || weights.model !== state.model) {
+    const artifacts = studioClient()
+      .exportModel()
+      .catch(() => null);
+    weights = { runId: state.runId, model: state.model, artifacts };
   }
+  return weights.artifacts;
+}
+
+/** The status bar's sentence for a save that failed: how much was needed and what to do. */
+export function failureText(outcome: Extract<StoreSaveOutcome, { ok: false }>): string {
+  if (outcome.reason === 'quota') {
+    return (
+      `Not saved: the browser's storage is full (this save needed ${formatBytes(Math.max(1, outcome.neededBytes))} more). ` +
+      `Delete a project (Projects) or use Save project file; the studio keeps working with what is in memory, and the last saved version is kept.`
+    );
+  }
+  if (outcome.reason === 'taken-over') return 'Not saved: another tab took this project over.';
   return `Not saved in the browser: ${outcome.message}. The studio keeps working; use Save project file to keep this project.`;
 }
 
-let saving = false;
+/** When the open project was last saved or opened in this tab (a take-over reopens it when another tab saved since). */
+let knownSavedAt: string | null = null;
+
+/** Notes the time of the version this tab has open (null: none saved yet). */
+export function noteSavedAt(savedAt: string | null): void {
+  knownSavedAt = savedAt;
+}
+
+/** The time of the version this tab has open, or null. */
+export function savedAtInThisTab(): string | null {
+  return knownSavedAt;
+}
+
+let saving: Promise<void> | null = null;
 let again = false;
 /** A change not saved yet (set while the studio is busy, or by a save that found it busy). */
 let pending = false;
+/** While a project is being switched or restored, changes are not saved (they are the restore's, not the user's). */
+let suspended = false;
+
+/** True when this tab may write its project. */
+function mayWrite(state: StudioState): boolean {
+  return state.projectAccess === 'writer' || state.projectAccess === 'unlocked';
+}
 
 /** Saves the studio's project now (skipped while it is busy; a save asked for during a save runs after it). */
 export async function saveNow(): Promise<void> {
   if (saving) {
     again = true;
-    return;
+    return saving;
   }
   const state = useStudio.getState();
+  if (suspended || !mayWrite(state)) return;
   if (busyReason(state, 'save')) {
     pending = true;
     return;
   }
-  saving = true;
-  setStatus({ kind: 'saving' });
+  saving = saveState(state);
   try {
-    let snapshot: ProjectSnapshot;
-    let files: Map<string, Blob>;
-    try {
-      ({ snapshot, files } = await snapshotOfStudio(state, { readFiles: false }));
-    } catch (error) {
-      setStatus({ kind: 'failed', message: failureText({ reason: 'error', message: (error as Error).message, neededBytes: 0 }) });
-      return;
-    }
-    // Images were hashed (SHA-256 of their bytes) when they were added: their content key is known without reading them again.
-    for (const image of state.images)
-      if (image.source && image.hash && !keys.has(image.source)) keys.set(image.source, Promise.resolve(`sha256:${image.hash}`));
-    const outcome = await saveStoredProject(snapshot, await partSources(files));
-    setStatus(outcome.ok ? { kind: 'saved', at: new Date(outcome.savedAt) } : { kind: 'failed', message: failureText(outcome) });
+    await saving;
   } finally {
-    saving = false;
+    saving = null;
     if (again) {
       again = false;
       schedule();
@@ -135,14 +167,78 @@ export async function saveNow(): Promise<void> {
   }
 }
 
+async function saveState(state: StudioState): Promise<void> {
+  setStatus({ kind: 'saving' });
+  let project = state.project;
+  try {
+    const artifacts = await runWeights(state);
+    const { snapshot, files, parts } = await snapshotOfStudio(state, { readFiles: false, weights: artifacts });
+    // Images were hashed (SHA-256 of their bytes) when they were added: their content key is known without reading them again.
+    for (const image of state.images)
+      if (image.source && image.hash && !keys.has(image.source)) keys.set(image.source, Promise.resolve(`sha256:${image.hash}`));
+    if (!project) {
+      project = { id: newProjectId(), name: snapshot.name };
+      await tabLock.acquire(project.id);
+      useStudio.getState().projectAccessChanged('writer');
+    }
+    const outcome = await saveStoredProject(project.id, { ...snapshot, name: project.name }, await partSources(files, parts), {
+      name: project.name,
+      writer: TAB_ID,
+    });
+    if (!outcome.ok) {
+      if (outcome.reason === 'taken-over') useStudio.getState().projectAccessChanged('taken-over');
+      setStatus({ kind: 'failed', message: failureText(outcome) });
+      return;
+    }
+    if (useStudio.getState().project?.id !== project.id) {
+      useStudio.getState().projectOpened({ id: project.id, name: outcome.summary.name });
+      await rememberLastProject(project.id).catch(() => undefined);
+    }
+    knownSavedAt = outcome.savedAt;
+    setStatus({ kind: 'saved', at: new Date(outcome.savedAt) });
+  } catch (error) {
+    setStatus({ kind: 'failed', message: failureText({ ok: false, reason: 'error', message: (error as Error).message, neededBytes: 0 }) });
+  }
+}
+
 let timer: ReturnType<typeof setTimeout> | null = null;
 
-function schedule(): void {
+function cancelScheduled(): void {
   if (timer) clearTimeout(timer);
+  timer = null;
+}
+
+function schedule(): void {
+  cancelScheduled();
   timer = setTimeout(() => {
     timer = null;
     void saveNow();
   }, DEBOUNCE_MS);
+}
+
+/** Saves at once what is waiting to be saved (a scheduled save, a change held back), and waits for a save under way. */
+export async function flushAutosave(): Promise<void> {
+  const waiting = timer !== null || pending || again;
+  cancelScheduled();
+  if (saving) await saving.catch(() => undefined);
+  if (waiting || again) {
+    pending = false;
+    again = false;
+    await saveNow();
+  }
+}
+
+/** Stops (true) or resumes (false) saving while a project is switched or restored; resuming forgets the changes made meanwhile. */
+export function suspendAutosave(on: boolean): void {
+  suspended = on;
+  if (on) cancelScheduled();
+  else pending = false;
+}
+
+/** Marks the open project as changed by the user, so the next moment the studio is free it is saved (a new project to list). */
+export function markChanged(): void {
+  pending = true;
+  if (!busyReason(useStudio.getState(), 'save')) schedule();
 }
 
 /**
@@ -153,30 +249,14 @@ function schedule(): void {
 export function startAutosave(touched = false): () => void {
   pending = touched;
   return useStudio.subscribe((state, previous) => {
+    if (suspended) return;
     const changed = keptChanged(state, previous);
     if (changed) pending = true;
     const busy = !!busyReason(state, 'save');
     const freed = !busy && !!busyReason(previous, 'save');
-    if (pending && !busy && (changed || freed)) {
+    if (pending && !busy && (changed || freed) && mayWrite(state)) {
       pending = false;
       schedule();
     }
   });
-}
-
-/** Puts back the project saved in this browser, if there is one; what happened is the autosave's status. True when one was restored. */
-export async function reopenStoredProject(): Promise<boolean> {
-  const stored = await loadStoredProject();
-  if (stored.kind === 'none') return false;
-  if (stored.kind === 'unusable') {
-    setStatus({ kind: 'unusable', message: `The project saved in this browser was not reopened: ${stored.reason}. Starting fresh.` });
-    return false;
-  }
-  const restored = await restoreProject(stored.snapshot, stored.parts);
-  if (!restored.ok) {
-    setStatus({ kind: 'unusable', message: `The project saved in this browser was not reopened: ${restored.reason}. Starting fresh.` });
-    return false;
-  }
-  setStatus({ kind: 'restored', message: `Reopened the project saved ${new Date(stored.savedAt).toLocaleString('en-GB')}: ${restoredText(restored)}` });
-  return true;
 }

@@ -1,10 +1,16 @@
-/** app/projectStore: the autosaved project in IndexedDB (fake-indexeddb here): round trip, only new parts written, unusable records named. */
+/**
+ * app/projectStore and app/projectCatalog: several projects in IndexedDB (fake-indexeddb here) — round trip,
+ * only new parts written, parts shared by content and freed exactly when nothing names them, the schema 1
+ * migration, the previous version opened when the current one is damaged, a quota failure that leaves the
+ * listed version as it was, and a save refused once another tab is the writer.
+ */
 import 'fake-indexeddb/auto';
 import { openDB } from 'idb';
-import { describe, expect, it, vi } from 'vitest';
-import { createStudioStore } from '../store/store';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createStudioStore, type StudioStore } from '../store/store';
 import { snapshotOfStudio } from './projectFile';
-import { contentKey, loadStoredProject, saveStoredProject, storedProjectRecord, type PartSource } from './projectStore';
+import { claimWriter, deleteProject, duplicateProject, lastProjectId, listProjects, projectUsage, renameProject, storedPartCount } from './projectCatalog';
+import { contentKey, loadStoredProject, projectDatabase, saveStoredProject, type PartSource } from './projectStore';
 import { describedModel, layerRow } from '../store/testing/modelDescription';
 
 vi.mock('./studio', () => ({ importModelFiles: vi.fn(), loadBuiltInModel: vi.fn(), loadModelFromUrl: vi.fn(), reloadSample: vi.fn(), studioClient: vi.fn() }));
@@ -22,52 +28,182 @@ async function sourcesOf(files: Map<string, Blob>): Promise<Map<string, PartSour
   return out;
 }
 
+/** A studio with the tiny model and images `numbers` (dogs for even numbers, cats for odd). */
+function studioWith(numbers: number[]): StudioStore {
+  const store = createStudioStore();
+  store.getState().modelLoaded(model, {}, { kind: 'builtin', id: 'digits', label: 'Digits CNN' });
+  store.getState().addUserImages(
+    'pets',
+    numbers.map((n) => image(n % 2 ? 'cat' : 'dog', n)),
+    [],
+    [],
+  );
+  return store;
+}
+
+let dbCount = 0;
+const freshDb = () => `test-db-${++dbCount}`;
+
+async function save(id: string, store: StudioStore, dbName: string, extra: { name?: string; writer?: string; savedAt?: Date } = {}) {
+  const { snapshot, files } = await snapshotOfStudio(store.getState(), { readFiles: false, savedAt: extra.savedAt });
+  return saveStoredProject(id, snapshot, await sourcesOf(files), { dbName, name: extra.name, writer: extra.writer });
+}
+
+afterEach(() => vi.restoreAllMocks());
+
 describe('projectStore', () => {
-  it('saves and loads the snapshot; a second save writes only the new parts and drops the ones no longer named', async () => {
-    const db = 'test-roundtrip';
-    const store = createStudioStore();
-    store.getState().modelLoaded(model, {}, { kind: 'builtin', id: 'digits', label: 'Digits CNN' });
-    store.getState().addUserImages('pets', [image('dog', 1), image('cat', 2), image('cat', 3)], [], []);
+  it('saves and loads a project; a second save writes only the new parts; parts neither of the last two versions name are removed', async () => {
+    const db = freshDb();
+    const store = studioWith([1, 2, 3]);
     store.getState().setConfig({ epochs: 1 });
     const first = await snapshotOfStudio(store.getState(), { readFiles: false });
-    expect(first.parts.size).toBe(0);
-    const saved = await saveStoredProject(first.snapshot, await sourcesOf(first.files), db);
-    expect(saved).toMatchObject({ ok: true, written: 3 });
-    const loaded = await loadStoredProject(db);
+    const saved = await saveStoredProject('a', first.snapshot, await sourcesOf(first.files), { dbName: db });
+    expect(saved).toMatchObject({ ok: true, written: 3, summary: { id: 'a', name: 'pets', images: 3, runs: 0, weights: false } });
+    const loaded = await loadStoredProject('a', db);
     if (loaded.kind !== 'project') throw new Error(loaded.kind);
     expect(loaded.snapshot).toEqual(JSON.parse(JSON.stringify(first.snapshot)));
     expect([...loaded.parts.keys()].sort()).toEqual([...first.files.keys()].sort());
-    expect(loaded.snapshot.training.config.epochs).toBe(1);
+    expect(loaded.recovered).toBeNull();
 
     store.getState().addUserImages('pets', [image('dog', 4)], [], []);
-    const second = await snapshotOfStudio(store.getState(), { readFiles: false });
-    expect(await saveStoredProject(second.snapshot, await sourcesOf(second.files), db)).toMatchObject({ ok: true, written: 1 });
-    expect((await storedProjectRecord(db)).parts).toBe(4);
-
-    const fewer = createStudioStore();
-    fewer.getState().addUserImages('pets', [image('dog', 1)], [], []);
-    const third = await snapshotOfStudio(fewer.getState(), { readFiles: false });
-    expect(await saveStoredProject(third.snapshot, await sourcesOf(third.files), db)).toMatchObject({ ok: true, written: 0 });
-    expect((await storedProjectRecord(db)).parts).toBe(1);
+    expect(await save('a', store, db)).toMatchObject({ ok: true, written: 1 });
+    expect(await storedPartCount(db)).toBe(4);
+    // Down to one image: the version before (4 images) is kept as the fallback, so its parts stay…
+    expect(await save('a', studioWith([1]), db)).toMatchObject({ ok: true, written: 0 });
+    expect(await storedPartCount(db)).toBe(4);
+    // …until a second save of the one-image project makes that one the version before.
+    expect(await save('a', studioWith([1]), db)).toMatchObject({ ok: true, written: 0 });
+    expect(await storedPartCount(db)).toBe(1);
   });
 
-  it('names a stored project it cannot use (a newer schema, bad JSON, a missing part) and has none before a save', async () => {
-    const db = 'test-unusable';
-    expect((await loadStoredProject(db)).kind).toBe('none');
-    const raw = await openDB(db, 1);
-    await raw.put('projects', { manifest: JSON.stringify({ format: 'transfer-studio-project', schemaVersion: 99 }), savedAt: '', parts: {} }, 'current');
-    const newer = await loadStoredProject(db);
-    expect(newer.kind).toBe('unusable');
-    expect(newer.kind === 'unusable' && newer.reason).toMatch(/99|version|newer/i);
-    await raw.put('projects', { manifest: '{not json', savedAt: '', parts: {} }, 'current');
-    expect(await loadStoredProject(db)).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/not valid JSON/) });
+  it('shares parts between projects: a duplicate writes none, and a delete frees exactly the parts no other project names', async () => {
+    const db = freshDb();
+    await save('a', studioWith([1, 2, 3]), db, { name: 'Pets' });
+    expect(await save('b', studioWith([2, 3, 4]), db, { name: 'More pets' })).toMatchObject({ ok: true, written: 1 });
+    expect(await storedPartCount(db)).toBe(4);
+    const copy = await duplicateProject('a', 'Pets (copy)', db);
+    expect(copy).toMatchObject({ name: 'Pets (copy)', images: 3 });
+    expect(await storedPartCount(db)).toBe(4);
+    expect((await listProjects(db)).map((p) => p.name).sort()).toEqual(['More pets', 'Pets', 'Pets (copy)']);
+    const usage = await projectUsage('b', db);
+    expect(usage!.ownBytes).toBeLessThan(usage!.bytes);
 
-    const store = createStudioStore();
-    store.getState().addUserImages('pets', [image('dog', 1)], [], []);
-    const { snapshot, files } = await snapshotOfStudio(store.getState(), { readFiles: false });
-    expect((await saveStoredProject(snapshot, await sourcesOf(files), db)).ok).toBe(true);
-    await raw.clear('parts');
-    expect(await loadStoredProject(db)).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/is missing/) });
+    // 'a' and its copy share every part: deleting 'a' frees only its manifests.
+    const freedA = await deleteProject('a', db);
+    expect(await storedPartCount(db)).toBe(4);
+    expect(freedA).toBeGreaterThan(0);
+    // The copy still opens with all its images.
+    const copyLoaded = await loadStoredProject(copy!.id, db);
+    expect(copyLoaded.kind === 'project' && copyLoaded.snapshot.dataset.images.length).toBe(3);
+    // Deleting the copy frees image 1 (only it named it); 'b' keeps 2, 3, 4.
+    const before = await projectUsage(copy!.id, db);
+    const freed = await deleteProject(copy!.id, db);
+    expect(freed).toBe(before!.ownBytes);
+    expect(await storedPartCount(db)).toBe(3);
+    expect((await listProjects(db)).map((p) => p.id)).toEqual(['b']);
+    expect(await deleteProject('b', db)).toBeGreaterThan(0);
+    expect(await storedPartCount(db)).toBe(0);
+  });
+
+  it('renames a project in the list and lists the most recently saved first', async () => {
+    const db = freshDb();
+    await save('old', studioWith([1]), db, { savedAt: new Date('2026-01-01T10:00:00Z') });
+    await save('new', studioWith([2]), db, { savedAt: new Date('2026-01-02T10:00:00Z') });
+    expect((await listProjects(db)).map((p) => p.id)).toEqual(['new', 'old']);
+    expect(await renameProject('old', 'Holiday photos', db)).toMatchObject({ name: 'Holiday photos' });
+    // The name stays through the next save.
+    await save('old', studioWith([1, 3]), db, { savedAt: new Date('2026-01-03T10:00:00Z') });
+    expect(await listProjects(db)).toMatchObject([{ id: 'old', name: 'Holiday photos', images: 2 }, { id: 'new' }]);
+    expect(await renameProject('missing', 'x', db)).toBeUndefined();
+  });
+
+  it('migrates the schema 1 database (one project under "current") so the autosave made before comes back as a listed, last-open project', async () => {
+    const db = freshDb();
+    const { snapshot, files } = await snapshotOfStudio(studioWith([1, 2]).getState(), { readFiles: false });
+    const raw = await openDB(db, 1, {
+      upgrade(d) {
+        d.createObjectStore('projects');
+        d.createObjectStore('parts');
+      },
+    });
+    const keys: Record<string, string> = {};
+    for (const [part, source] of await sourcesOf(files)) {
+      keys[part] = source.key;
+      await raw.put('parts', await source.read(), source.key);
+    }
+    const { projectManifestText } = await import('../core/project');
+    await raw.put('projects', { manifest: projectManifestText(snapshot), savedAt: snapshot.savedAt, parts: keys }, 'current');
     raw.close();
+
+    const listed = await listProjects(db);
+    expect(listed).toMatchObject([{ name: 'pets', images: 2, runs: 0, savedAt: snapshot.savedAt }]);
+    expect(listed[0].bytes).toBeGreaterThan(40);
+    expect(await lastProjectId(db)).toBe(listed[0].id);
+    const loaded = await loadStoredProject(listed[0].id, db);
+    expect(loaded.kind === 'project' && loaded.snapshot.dataset.images.map((i) => i.path)).toEqual(['pets/cat/1.png', 'pets/dog/2.png']);
+  });
+
+  it('opens the version before, with the reason, when the current one is damaged; names a project with no good version', async () => {
+    const db = freshDb();
+    await save('a', studioWith([1]), db);
+    await save('a', studioWith([1, 3]), db);
+    const handle = await projectDatabase(db);
+    // Image 3 is only in the current version: without it the current version is half there.
+    const three = await contentKey(new Uint8Array(await png(3).arrayBuffer()));
+    await handle.delete('parts', three);
+    const loaded = await loadStoredProject('a', db);
+    if (loaded.kind !== 'project') throw new Error(loaded.kind);
+    expect(loaded.snapshot.dataset.images).toHaveLength(1);
+    expect(loaded.recovered).toMatch(/last save .* is damaged .*'dataset\/cat\/3\.png'.* is missing\); this is the version saved/);
+
+    const record = (await handle.get('versions', 'a'))!;
+    await handle.put('versions', { ...record, current: { ...record.current, manifest: '{not json' }, previous: null }, 'a');
+    expect(await loadStoredProject('a', db)).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/not valid JSON/) });
+    await handle.put(
+      'versions',
+      { ...record, current: { ...record.current, manifest: JSON.stringify({ format: 'transfer-studio-project', schemaVersion: 99 }) }, previous: null },
+      'a',
+    );
+    expect(await loadStoredProject('a', db)).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/99/) });
+    expect(await loadStoredProject('nothing-here', db)).toEqual({ kind: 'none' });
+  });
+
+  it('says when a save was cut short (its pending record is still there), and opens the version saved before it', async () => {
+    const db = freshDb();
+    await save('a', studioWith([1]), db, { savedAt: new Date('2026-01-01T10:00:00Z') });
+    const handle = await projectDatabase(db);
+    await handle.put('pending', { startedAt: '2026-01-01T11:00:00.000Z', keys: ['sha256:abc'] }, 'a');
+    const loaded = await loadStoredProject('a', db);
+    expect(loaded.kind === 'project' && loaded.recovered).toMatch(/a save started .* did not finish; this is the version saved/);
+  });
+
+  it('a save that runs out of quota says so with the bytes needed, leaves the listed version as it was, and keeps none of its parts', async () => {
+    const db = freshDb();
+    await save('a', studioWith([1]), db);
+    const listedBefore = await listProjects(db);
+    const put = IDBObjectStore.prototype.put;
+    let puts = 0;
+    vi.spyOn(IDBObjectStore.prototype, 'put').mockImplementation(function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (this.name === 'parts' && ++puts > 1) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return put.apply(this, args);
+    });
+    const outcome = await save('a', studioWith([1, 2, 3, 4]), db);
+    expect(outcome).toMatchObject({ ok: false, reason: 'quota' });
+    expect(!outcome.ok && outcome.neededBytes).toBe(22 + 23 + 24);
+    vi.restoreAllMocks();
+    expect(await listProjects(db)).toEqual(listedBefore);
+    expect(await storedPartCount(db)).toBe(1);
+    const loaded = await loadStoredProject('a', db);
+    expect(loaded.kind === 'project' && [loaded.snapshot.dataset.images.length, loaded.recovered]).toEqual([1, null]);
+  });
+
+  it('refuses a save from a tab that is no longer the project’s writer, changing nothing', async () => {
+    const db = freshDb();
+    await claimWriter('a', 'tab-1', db);
+    expect(await save('a', studioWith([1]), db, { writer: 'tab-1' })).toMatchObject({ ok: true });
+    await claimWriter('a', 'tab-2', db);
+    expect(await save('a', studioWith([1, 2]), db, { writer: 'tab-1' })).toMatchObject({ ok: false, reason: 'taken-over' });
+    expect(await listProjects(db)).toMatchObject([{ images: 1 }]);
+    expect(await storedPartCount(db)).toBe(1);
   });
 });

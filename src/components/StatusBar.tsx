@@ -1,10 +1,10 @@
 import { plannedEpochs, runBatchesPerEpoch } from '../store/selectors';
-import { autosaveText, useAutosave } from '../app/autosave';
+import { autosaveText } from '../app/autosave';
 import { useStudio } from '../store/store';
 
 /**
  * The live region that says which backend trains and where the run is
- * (epoch, batch), and what the autosave did. Screen readers hear it; tests read it.
+ * (epoch, batch), which project is open, and what the autosave did. Screen readers hear it; tests read it.
  */
 export function StatusBar() {
   const backend = useStudio((s) => s.backend);
@@ -15,7 +15,9 @@ export function StatusBar() {
   const totalEpochs = useStudio(plannedEpochs);
   const batchesPerEpoch = useStudio(runBatchesPerEpoch);
   const lastPoint = useStudio((s) => s.batchPoints[s.batchPoints.length - 1]);
-  const saved = autosaveText(useAutosave((s) => s.status));
+  const saved = autosaveText(useStudio((s) => s.autosave));
+  const projectName = useStudio((s) => s.project?.name);
+  const access = useStudio((s) => s.projectAccess);
 
   const backendText = backend ? `Backend: ${backend}` : 'Starting the training backend…';
   let progress = 'Ready';
@@ -26,11 +28,13 @@ export function StatusBar() {
     progress = `${runStatus === 'stopping' ? 'Stopping · ' : ''}Epoch ${epoch}/${totalEpochs} · batch ${batch}/${batchesPerEpoch}`;
   } else if (runStatus === 'done') progress = `Done · ${epochs} epoch${epochs === 1 ? '' : 's'}`;
   else if (runStatus === 'failed') progress = 'Failed';
+  const readOnly = access === 'read-only' || access === 'taken-over' ? ' (read-only)' : '';
 
   return (
     <p role="status" className="status-bar" title={notes.join('\n') || undefined}>
       <span className={`backend-dot ${backend ?? 'none'}`} aria-hidden="true" />
       <span>{`${backendText} · ${progress}`}</span>
+      {projectName && <span data-testid="project-name">{` · Project: ${projectName}${readOnly}`}</span>}
       {saved && <span data-testid="autosave-status">{` · ${saved}`}</span>}
     </p>
   );

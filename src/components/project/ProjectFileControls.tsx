@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { openProjectFile, saveProjectFile, type ProjectFileOutcome } from '../../app/projectFile';
+import { saveProjectFile, type ProjectFileOutcome } from '../../app/projectFile';
+import { openProjectFileAsProject } from '../../app/projects';
 import { isRunActive } from '../../store/selectors';
 import { useStudio } from '../../store/store';
 
@@ -42,7 +43,7 @@ export function ProjectFileControls() {
               const input = e.target;
               const file = input.files?.[0];
               input.value = '';
-              if (file) void act('open', () => openProjectFile(file));
+              if (file) void act('open', () => openProjectFileAsProject(file));
             }}
           />
         </label>
