@@ -78,7 +78,7 @@ describe('snapshotOfStudio', () => {
   it('takes the model, its settings, the dataset with each original file, the split and the runs from the store', async () => {
     const state = filledStore().getState();
     const { snapshot, parts } = await snapshotOfStudio(state, { savedAt: new Date('2025-02-03T04:05:06.000Z') });
-    expect(snapshot).toMatchObject({ format: 'transfer-studio-project', schemaVersion: 1, name: 'pets', savedAt: '2025-02-03T04:05:06.000Z' });
+    expect(snapshot).toMatchObject({ format: 'transfer-studio-project', schemaVersion: 2, name: 'pets', savedAt: '2025-02-03T04:05:06.000Z' });
     expect(snapshot.model).toEqual({
       name: 'tiny',
       source: {

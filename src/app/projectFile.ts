@@ -3,8 +3,8 @@
  * to one .zip (data/projectFile.ts), and such a file read back into the studio. What is persisted is
  * declared in one table, `PERSISTED`: each manifest section says which store fields it is made of.
  * Opening restores the model, its settings, the dataset (decoded again from the original files at the
- * model's input, through the normal ingest path) and the runs; the trained weights and the evaluation
- * are saved but not reopened yet.
+ * model's input, through the normal ingest path), the runs, and the last run with its trained weights and
+ * evaluation (projectRun.ts).
  */
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import { formatCount } from '../core/format';
@@ -20,6 +20,7 @@ import { useStudio, type StudioState } from '../store/store';
 import { downloadBlob } from './download';
 import { STUDIO } from './export';
 import { addFiles, decodeTarget } from './ingest';
+import { evaluationOf, lastRunOf, reopenLastRun } from './projectRun';
 import { importModelFiles, loadBuiltInModel, loadModelFromUrl, reloadSample, studioClient } from './studio';
 
 /** What Save or Open answers: a sentence for the status line, and whether it is an error. */
@@ -96,8 +97,8 @@ function projectName(state: StudioState): string {
 
 /**
  * The studio's state as a project: the manifest and its binary parts (the original files read now).
- * `weights` are the worker's exportModel artifacts of the last run, saved when that run is done; the
- * evaluation is not saved yet (null).
+ * `weights` are the worker's exportModel artifacts of the last run, saved with that run when it is done;
+ * the evaluation is saved once its probabilities are in. `files` holds every part as a Blob.
  */
 export async function snapshotOfStudio(
   state: StudioState,
@@ -115,17 +116,26 @@ export async function snapshotOfStudio(
   // The autosave reads only the files it has not stored yet (readFiles: false); a project file needs them all.
   if (options.readFiles !== false) for (const { part, blob } of pending) parts.set(part, new Uint8Array(await blob.arrayBuffer()));
   let weights: ProjectSnapshot['weights'] = null;
-  if (options.weights && persisted.model && state.runStatus === 'done' && state.runSettings) {
+  const made = new Map<string, Uint8Array>();
+  const lastRun = lastRunOf(state);
+  if (options.weights && persisted.model && lastRun) {
     const { modelJson, weightsBin } = weightPartsOf(options.weights);
-    parts.set(WEIGHTS_MODEL_JSON_PART, modelJson);
-    parts.set(WEIGHTS_BIN_PART, weightsBin);
+    made.set(WEIGHTS_MODEL_JSON_PART, modelJson);
+    made.set(WEIGHTS_BIN_PART, weightsBin);
     weights = {
       runId: state.runId,
-      classNames: state.runSettings.classNames,
+      classNames: lastRun.settings.classNames,
       modelJson: { part: WEIGHTS_MODEL_JSON_PART, bytes: modelJson.length },
       weightsBin: { part: WEIGHTS_BIN_PART, bytes: weightsBin.length },
       trainedOnIds: [...state.trainedOnIds],
+      run: lastRun,
     };
+  }
+  const evaluation = evaluationOf(state, made);
+  // Made here, not read from a file: in the parts, and as Blobs for a save that stores parts by their files (the autosave).
+  for (const [part, bytes] of made) {
+    parts.set(part, bytes);
+    files.set(part, new Blob([bytes as Uint8Array<ArrayBuffer>]));
   }
   const snapshot: ProjectSnapshot = {
     format: PROJECT_FORMAT,
@@ -135,7 +145,7 @@ export async function snapshotOfStudio(
     studio: { name: STUDIO.name, version: STUDIO.version },
     ...persisted,
     weights,
-    evaluation: null,
+    evaluation,
   };
   return { snapshot, parts, files };
 }
@@ -244,13 +254,16 @@ async function restoreDataset(snapshot: ProjectSnapshot, parts: ReadonlyMap<stri
   if (files.length > 0) await addFiles(files);
 }
 
-/** What restoreProject did: the images and runs back and the images that could not be added again, or why nothing was restored. */
-export type RestoreOutcome = { ok: true; images: number; runs: number; missing: number } | { ok: false; reason: string };
+/**
+ * What restoreProject did: the images and runs back, the images that could not be added again, whether the
+ * trained weights are back (and what became of them and the evaluation, in a sentence), or why nothing was restored.
+ */
+export type RestoreOutcome = { ok: true; images: number; runs: number; missing: number; weights: boolean; weightsNote: string } | { ok: false; reason: string };
 
 /**
  * A project back into the studio (from a project file or the browser's autosave): loads the model as it
- * was loaded, puts back its settings, the dataset and the runs. The trained weights and the evaluation are
- * not reopened yet. When the model cannot be loaded nothing else changes.
+ * was loaded, puts back its settings, the dataset, the runs, and the last run's trained weights and
+ * evaluation (reopenLastRun). When the model cannot be loaded nothing else changes.
  */
 export async function restoreProject(snapshot: ProjectSnapshot, parts: ReadonlyMap<string, Uint8Array>): Promise<RestoreOutcome> {
   if (snapshot.model) {
@@ -265,14 +278,22 @@ export async function restoreProject(snapshot: ProjectSnapshot, parts: ReadonlyM
   s.setBlockMultipliers(snapshot.training.blockMultipliers);
   await restoreDataset(snapshot, parts);
   useStudio.getState().runsRestored(snapshot.runs);
+  const lastRun = await reopenLastRun(snapshot, parts);
   const images = useStudio.getState().images.length;
-  return { ok: true, images, runs: snapshot.runs.length, missing: Math.max(0, snapshot.dataset.images.length - images) };
+  return {
+    ok: true,
+    images,
+    runs: snapshot.runs.length,
+    missing: Math.max(0, snapshot.dataset.images.length - images),
+    weights: lastRun.reopened,
+    weightsNote: lastRun.note,
+  };
 }
 
-/** `n images, k runs.` and the images that could not be added again. */
-export function restoredText(outcome: { images: number; runs: number; missing: number }): string {
+/** `n images, k runs.`, the images that could not be added again, and what became of the trained weights. */
+export function restoredText(outcome: { images: number; runs: number; missing: number; weightsNote?: string }): string {
   const lost = outcome.missing > 0 ? ` ${formatCount(outcome.missing)} of its images could not be added again (see the Data panel).` : '';
-  return `${counts(outcome.images, outcome.runs)}.${lost}`;
+  return `${counts(outcome.images, outcome.runs)}.${lost}${outcome.weightsNote ?? ''}`;
 }
 
 /**
@@ -286,6 +307,5 @@ export async function openProjectFile(file: File): Promise<ProjectFileOutcome> {
   if (!read.ok) return { ok: false, message: read.reason };
   const restored = await restoreProject(read.snapshot, read.parts);
   if (!restored.ok) return { ok: false, message: `'${file.name}' was not opened: ${restored.reason}.` };
-  const weights = ' The trained weights are not reopened yet: train again to export, evaluate or predict.';
-  return { ok: true, message: `Opened '${file.name}': ${restoredText(restored)}${weights}` };
+  return { ok: true, message: `Opened '${file.name}': ${restoredText(restored)}` };
 }

@@ -49,7 +49,8 @@ const augmentationCheck: Check<AugmentationConfig> = object<AugmentationConfig>(
   contrast: finite,
 });
 
-const unfreezeStepCheck: Check<UnfreezeStep> = object<UnfreezeStep>({
+/** One step of an unfreezing schedule. */
+export const unfreezeStepCheck: Check<UnfreezeStep> = object<UnfreezeStep>({
   epoch: num({ integer: true }),
   unfreeze: listOf(text),
   learningRateFactor: optional(finite),
@@ -104,7 +105,8 @@ const trainableChangeCheck: Check<TrainableChange> = object<TrainableChange>({
   frozen: optional(listOf(text)),
 });
 
-const freezeSummaryCheck: Check<FreezeSummary> = object<FreezeSummary>({
+/** What a plan keeps frozen, summarised (runRecords.ts). */
+export const freezeSummaryCheck: Check<FreezeSummary> = object<FreezeSummary>({
   kind: oneOf('head-only', 'none', 'prefix', 'custom'),
   frozenBlocks: count,
   totalBlocks: count,

@@ -107,6 +107,15 @@ describe('checkProjectManifest', () => {
       "Field 'dataset.images[0].file.part' is 'weights/cat/1.png'; expected a part name",
     ],
     ['rejected reason null', 'dataset.rejected[0].reason', null, "Field 'dataset.rejected[0].reason' is null; expected text."],
+    ['last run without settings', 'weights.run.settings', undefined, "Field 'weights.run.settings' is missing; expected an object."],
+    ['last run batch size as text', 'weights.run.settings.config.batchSize', '8', "Field 'weights.run.settings.config.batchSize' is '8'"],
+    [
+      'last run outcome epochs negative',
+      'weights.run.outcome.epochsCompleted',
+      -2,
+      "Field 'weights.run.outcome.epochsCompleted' is -2; expected a whole number ≥ 0.",
+    ],
+    ['last run setup with an unknown field', 'weights.run.setup.secret', 1, "Field 'weights.run.setup.secret' is not one this schema knows"],
     ['validation fraction 1', 'dataset.validationFraction', 1, "Field 'dataset.validationFraction' is 1; expected a number ≥ 0 < 1."],
     ['split seed fractional', 'dataset.splitSeed', 1.5, "Field 'dataset.splitSeed' is 1.5; expected a whole number."],
     ['epochs as text', 'training.config.epochs', 'ten', "Field 'training.config.epochs' is 'ten'; expected a number."],
@@ -191,6 +200,11 @@ describe('checkProjectManifest', () => {
     ['two runs with one id', (j) => (j.runs[1].runId = 1), 'runs[0] and runs[1] are both run 1.'],
     ['weights without a model', (j) => (j.model = null), 'The project has trained weights (weights) but no model (model is null).'],
     [
+      "a last run whose classes are not the weights'",
+      (j) => (j.weights.run.settings.classNames = ['cat', 'dog']),
+      'weights.run.settings.classNames (["cat","dog"]) are not the weights\' classes (["cat","dog","猫 ü"]).',
+    ],
+    [
       'an imported model without files',
       (j) => (j.model.source.files = []),
       'model.source.files is empty; an imported model needs its files (model.json and its weights).',
@@ -226,14 +240,14 @@ describe('checkProjectManifest', () => {
       'no version',
       { format: PROJECT_FORMAT },
       'bad-field',
-      "Field 'schemaVersion' is missing; expected a whole number (this studio reads schema version 1 (and migrates version 0)).",
+      "Field 'schemaVersion' is missing; expected a whole number (this studio reads schema version 2 (and migrates version 0 to 1)).",
     ],
     ['a version as text', { format: PROJECT_FORMAT, schemaVersion: '1' }, 'bad-field', `Field 'schemaVersion' is "1"`],
     [
       'a newer version',
       { format: PROJECT_FORMAT, schemaVersion: 7 },
       'unsupported-version',
-      'This project was saved with schema version 7 by a newer Transfer Studio; this studio reads schema version 1 (and migrates version 0). Open it in a newer version of the studio.',
+      'This project was saved with schema version 7 by a newer Transfer Studio; this studio reads schema version 2 (and migrates version 0 to 1). Open it in a newer version of the studio.',
     ],
     [
       'a negative version',
@@ -245,7 +259,7 @@ describe('checkProjectManifest', () => {
       'version 0, unmigrated',
       { format: PROJECT_FORMAT, schemaVersion: 0 },
       'unsupported-version',
-      'This manifest has schema version 0; migrate it to version 1 first (migrateProject).',
+      'This manifest has schema version 0; migrate it to version 2 first (migrateProject).',
     ],
   ])('refuses the header of %s', (_name, json, code, reason) => {
     const checked = checkProjectManifest(json);
@@ -276,6 +290,16 @@ describe('migrateProject', () => {
     expect(parsed.ok && parsed.manifest).toEqual(expected);
   });
 
+  it('brings version 1 to version 2: trained weights are kept without the run they end (not reopened)', () => {
+    const { snapshot } = fullProject();
+    const json = manifestJson();
+    json.schemaVersion = 1;
+    delete json.weights.run;
+    const parsed = parseProjectManifest(json);
+    expect(parsed.ok && parsed.migratedFrom).toBe(1);
+    expect(parsed.ok && parsed.manifest).toEqual({ ...snapshot, weights: { ...snapshot.weights, run: null } });
+  });
+
   it('leaves the input alone and a current manifest as it is', () => {
     const old = version0();
     const before = JSON.stringify(old);
@@ -289,7 +313,7 @@ describe('migrateProject', () => {
   it('refuses a newer version saying which it reads, and passes a migrated manifest with bad fields to the check', () => {
     const newer = migrateProject({ format: PROJECT_FORMAT, schemaVersion: PROJECT_SCHEMA_VERSION + 1 });
     expect(newer.ok === false && newer.code).toBe('unsupported-version');
-    expect(newer.ok === false && newer.reason).toContain('this studio reads schema version 1 (and migrates version 0)');
+    expect(newer.ok === false && newer.reason).toContain('this studio reads schema version 2 (and migrates version 0 to 1)');
     const broken = version0();
     broken.model.batchNormOverrides = { bn1: 'sometimes' };
     const parsed = parseProjectManifest(broken);

@@ -6,19 +6,20 @@
  * what a stored project keeps beside its blobs. A manifest read back is checked field by field
  * (`checkProjectManifest`), and one of an older schema version is migrated first (`migrateProject`).
  *
- * Schema version 1. Version 0 was the pre-release draft of this format, never written by a release: the
+ * Schema version 2. Version 1 had no `weights.run`: its weights could not be reopened (they are kept, with
+ * `run: null`). Version 0 was the pre-release draft of this format, never written by a release: the
  * BatchNorm modes were `model.batchNormOverrides` (the store's name), and it had neither
- * `dataset.testFraction` nor `training.autoEpochs`. It is migrated as the example of a migration step.
+ * `dataset.testFraction` nor `training.autoEpochs`.
  */
 import { isObject, nonFiniteReplacer, runCheck } from './jsonCheck';
 import { projectInconsistency } from './projectIntegrity';
 import { PROJECT_FORMAT, PROJECT_SCHEMA_VERSION, snapshotCheck } from './projectSchema';
 import { refused, type Result } from './result';
-import type { RunRecord } from './runRecords';
-import type { BatchNormOverrides, FreezePlan, HeadConfig, Preprocessing, TrainConfig } from './types';
+import type { FreezeSummary, RunRecord } from './runRecords';
+import type { BatchNormOverrides, FreezePlan, HeadConfig, Preprocessing, TrainConfig, UnfreezeStep } from './types';
 import type { ScheduleDraftStep } from './unfreezeSchedule';
 
-/** The manifest's `format` ('transfer-studio-project') and the schema version this studio writes and checks (1). */
+/** The manifest's `format` ('transfer-studio-project') and the schema version this studio writes and checks (2). */
 export { PROJECT_FORMAT, PROJECT_SCHEMA_VERSION };
 
 /** The oldest schema version `migrateProject` brings up to date. */
@@ -131,9 +132,66 @@ export interface ProjectWeights {
   weightsBin: ProjectPartRef;
   /** Ids of the images these weights were trained on (every run since the last one from the pretrained weights). */
   trainedOnIds: number[];
+  /** The run these weights end (what Export and Predict read of it); null in a project migrated from schema version 1, whose weights are kept but not reopened. */
+  run: ProjectLastRun | null;
 }
 
-/** A whole project, schema version 1: plain data that names its binary parts. */
+/** What a run was started with (the store's RunSettings, field for field). */
+export interface ProjectRunSettings {
+  config: TrainConfig;
+  head: HeadConfig;
+  preprocessing: Preprocessing;
+  classNames: string[];
+  dataset: { name: string; images: number; validationFraction: number; splitSeed: number };
+  freezePlan: FreezePlan;
+  freeze: FreezeSummary;
+  trainableParams: number;
+  unfreezeSchedule: UnfreezeStep[];
+  autoEpochs?: string | null;
+  validationTrainedOn?: number;
+  batchesPerEpoch: number;
+}
+
+/** What the worker said when the run started (the protocol's RunSetup; the feature cache's use kept as it was said). */
+export interface ProjectRunSetup {
+  backend: string;
+  optimizerVariables: { name: string; shape: number[] }[];
+  trainableParams: number;
+  featureCache?: {
+    used: boolean;
+    built: boolean;
+    millis: number | null;
+    images?: number;
+    reason?: string;
+    backend?: string;
+    probes?: { backend: string; msPerImage: number | null }[];
+  };
+  appliedPlan?: FreezePlan;
+  config?: TrainConfig;
+  batchNormOverrides?: BatchNormOverrides;
+}
+
+/** How the run ended (the protocol's RunOutcome). */
+export interface ProjectRunOutcome {
+  stopped: boolean;
+  epochsCompleted: number;
+  batches: number;
+  validationLoss: number | null;
+  validationAccuracy: number | null;
+  stoppedEarly?: boolean;
+  restoredEpoch?: number | null;
+  failure?: string | null;
+  endNote?: string | null;
+}
+
+/** The last run as the studio held it when it ended: its curves and changes are its RunRecord's (same runId). */
+export interface ProjectLastRun {
+  settings: ProjectRunSettings;
+  setup: ProjectRunSetup | null;
+  outcome: ProjectRunOutcome;
+}
+
+/** A whole project, schema version 2: plain data that names its binary parts. */
 export interface ProjectSnapshot {
   format: typeof PROJECT_FORMAT;
   schemaVersion: typeof PROJECT_SCHEMA_VERSION;
@@ -206,8 +264,15 @@ function fromVersion0(json: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Version 1 → 2: `weights.run` (the run the weights end) is added as null: such weights are kept, and reopened only by training again. */
+function fromVersion1(json: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...json, schemaVersion: 2 };
+  if (isObject(json.weights) && !('run' in json.weights)) out.weights = { ...json.weights, run: null };
+  return out;
+}
+
 /** Migration steps by the version they start from; each returns the manifest one version up, leaving its fields to the check. */
-const MIGRATIONS: Record<number, (json: Record<string, unknown>) => Record<string, unknown>> = { 0: fromVersion0 };
+const MIGRATIONS: Record<number, (json: Record<string, unknown>) => Record<string, unknown>> = { 0: fromVersion0, 1: fromVersion1 };
 
 /**
  * Brings a parsed manifest of an older schema version up to `PROJECT_SCHEMA_VERSION` (unchecked: run

@@ -80,6 +80,8 @@ function runsProblem(snapshot: ProjectSnapshot): string | null {
   const { weights, evaluation } = snapshot;
   if (weights && !snapshot.model) return 'The project has trained weights (weights) but no model (model is null).';
   if (weights && weights.classNames.length === 0) return 'weights.classNames is empty; trained weights have at least one class.';
+  if (weights?.run && weights.run.settings.classNames.join('\u0000') !== weights.classNames.join('\u0000'))
+    return `weights.run.settings.classNames (${JSON.stringify(weights.run.settings.classNames)}) are not the weights' classes (${JSON.stringify(weights.classNames)}).`;
   if (!evaluation) return null;
   const imageIds = new Set(snapshot.dataset.images.map((image) => image.id));
   for (const set of ['validation', 'test'] as const) {

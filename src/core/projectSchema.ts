@@ -1,23 +1,29 @@
 /**
- * The field-by-field check of a project manifest of schema version 1 (core/project.ts' types), built from
+ * The field-by-field check of a project manifest of schema version 2 (core/project.ts' types), built from
  * jsonCheck.ts: one check per field, each naming the field and quoting the value it refuses.
  */
 import {
   blockMultipliersCheck,
   batchNormModesCheck,
   freezePlanCheck,
+  freezeSummaryCheck,
   headCheck,
   preprocessingCheck,
   runRecordCheck,
   scheduleDraftStepCheck,
   trainConfigCheck,
+  unfreezeStepCheck,
 } from './dataChecks';
-import { bool, listOf, nonEmptyText, nullable, num, object, oneOf, refine, tagged, text, type Check } from './jsonCheck';
+import { bool, listOf, measured, nonEmptyText, nullable, num, object, oneOf, optional, refine, tagged, text, type Check } from './jsonCheck';
 import type {
   ProjectDataset,
   ProjectEvaluation,
   ProjectHeldOut,
   ProjectImage,
+  ProjectLastRun,
+  ProjectRunOutcome,
+  ProjectRunSettings,
+  ProjectRunSetup,
   ProjectModel,
   ProjectModelFile,
   ProjectModelSource,
@@ -32,7 +38,7 @@ import { isSafePartName, TEST_PROBABILITIES_PART, VALIDATION_PROBABILITIES_PART,
 /** What a project manifest's `format` says. */
 export const PROJECT_FORMAT = 'transfer-studio-project';
 /** The schema version this studio writes and checks. */
-export const PROJECT_SCHEMA_VERSION = 1;
+export const PROJECT_SCHEMA_VERSION = 2;
 
 const id = num({ integer: true, min: 1 });
 
@@ -65,7 +71,64 @@ const modelSourceCheck: Check<ProjectModelSource> = tagged<ProjectModelSource>('
 const heldOutCheck = (part: string): Check<ProjectHeldOut> =>
   object<ProjectHeldOut>({ imageIds: listOf(id), labels: listOf(num({ integer: true, min: 0 })), probabilities: nullable(partRef(oneOf(part))) });
 
-/** A whole manifest of schema version 1; the fields' agreement with each other is projectIntegrity.ts' question. */
+const count = num({ integer: true, min: 0 });
+const orNull = nullable(measured);
+
+const runSettingsCheck: Check<ProjectRunSettings> = object<ProjectRunSettings>({
+  config: trainConfigCheck,
+  head: headCheck,
+  preprocessing: preprocessingCheck,
+  classNames: listOf(nonEmptyText),
+  dataset: object<ProjectRunSettings['dataset']>({
+    name: text,
+    images: count,
+    validationFraction: num({ min: 0, below: 1 }),
+    splitSeed: num({ integer: true }),
+  }),
+  freezePlan: freezePlanCheck,
+  freeze: freezeSummaryCheck,
+  trainableParams: count,
+  unfreezeSchedule: listOf(unfreezeStepCheck),
+  autoEpochs: optional(nullable(text)),
+  validationTrainedOn: optional(count),
+  batchesPerEpoch: count,
+});
+
+const runSetupCheck: Check<ProjectRunSetup> = object<ProjectRunSetup>({
+  backend: text,
+  optimizerVariables: listOf(object<{ name: string; shape: number[] }>({ name: text, shape: listOf(count) })),
+  trainableParams: count,
+  featureCache: optional(
+    object<NonNullable<ProjectRunSetup['featureCache']>>({
+      used: bool,
+      built: bool,
+      millis: orNull,
+      images: optional(count),
+      reason: optional(text),
+      backend: optional(text),
+      probes: optional(listOf(object<{ backend: string; msPerImage: number | null }>({ backend: text, msPerImage: orNull }))),
+    }),
+  ),
+  appliedPlan: optional(freezePlanCheck),
+  config: optional(trainConfigCheck),
+  batchNormOverrides: optional(batchNormModesCheck),
+});
+
+const runOutcomeCheck: Check<ProjectRunOutcome> = object<ProjectRunOutcome>({
+  stopped: bool,
+  epochsCompleted: count,
+  batches: count,
+  validationLoss: orNull,
+  validationAccuracy: orNull,
+  stoppedEarly: optional(bool),
+  restoredEpoch: optional(nullable(count)),
+  failure: optional(nullable(text)),
+  endNote: optional(nullable(text)),
+});
+
+const lastRunCheck: Check<ProjectLastRun> = object<ProjectLastRun>({ settings: runSettingsCheck, setup: nullable(runSetupCheck), outcome: runOutcomeCheck });
+
+/** A whole manifest of schema version 2; the fields' agreement with each other is projectIntegrity.ts' question. */
 export const snapshotCheck: Check<ProjectSnapshot> = object<ProjectSnapshot>({
   format: oneOf(PROJECT_FORMAT),
   schemaVersion: oneOf(PROJECT_SCHEMA_VERSION),
@@ -119,6 +182,7 @@ export const snapshotCheck: Check<ProjectSnapshot> = object<ProjectSnapshot>({
       modelJson: partRef(oneOf(WEIGHTS_MODEL_JSON_PART)),
       weightsBin: partRef(oneOf(WEIGHTS_BIN_PART)),
       trainedOnIds: listOf(id),
+      run: nullable(lastRunCheck),
     }),
   ),
   evaluation: nullable(

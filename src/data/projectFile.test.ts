@@ -53,7 +53,16 @@ function emptyFields(value: unknown, path = ''): string[] {
 
 describe('writeProjectFile → readProjectFile', () => {
   it('the fixture fills in every field (null only where null is the value: the sample image, a step keeping its factor)', () => {
-    expect(emptyFields(fullProject().snapshot)).toEqual(['dataset.images[3].hash', 'dataset.images[3].file', 'training.scheduleSteps[1].learningRateFactor']);
+    expect(emptyFields(fullProject().snapshot)).toEqual([
+      'dataset.images[3].hash',
+      'dataset.images[3].file',
+      'training.scheduleSteps[1].learningRateFactor',
+      'weights.run.settings.autoEpochs',
+      'weights.run.setup.featureCache.millis',
+      'weights.run.setup.featureCache.probes[0].msPerImage',
+      'weights.run.outcome.failure',
+      'weights.run.outcome.endNote',
+    ]);
   });
 
   it('round-trips every field of a fully populated project and every byte of its parts', async () => {
@@ -160,9 +169,9 @@ describe('readProjectFile refuses, naming the file and the reason', () => {
     ],
     [
       'a newer schema',
-      () => projectZip((_e, m) => (m.schemaVersion = 2)),
+      () => projectZip((_e, m) => (m.schemaVersion = 3)),
       'unsupported-version',
-      'saved with schema version 2 by a newer Transfer Studio; this studio reads schema version 1',
+      'saved with schema version 3 by a newer Transfer Studio; this studio reads schema version 2',
     ],
     [
       'a missing part',
