@@ -61,6 +61,11 @@ export interface StudioClient {
   resume(): void;
   /** The transfer model of the last run, serialised in the worker; rejects with the worker's reason (none trained yet, a run in progress). */
   exportModel(): Promise<ModelArtifactsWire>;
+  /**
+   * The transfer model for `model` serialised without needing a run (the PyTorch project): the last run's weights when
+   * it was built for the same cut, classes and head, else the pretrained ones and a fresh head; rejects with the worker's reason.
+   */
+  exportTransfer(model: SetWeightsModel): Promise<{ artifacts: ModelArtifactsWire; weightsFrom: 'trained' | 'pretrained' }>;
   /** Re-reads every weight in the worker and repeats the freeze audit against the last run's start; the report goes into the store, a refusal rejects. */
   verify(): Promise<void>;
   /**
@@ -106,6 +111,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       case 'ready':
       case 'modelLoaded':
       case 'modelExported':
+      case 'transferExported':
       case 'predictions':
       case 'weightsSet':
       case 'requestFailed': {
@@ -319,6 +325,12 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
     async exportModel() {
       const reply = await request((requestId) => ({ type: 'exportModel', requestId }));
       if (reply.type === 'modelExported') return reply.artifacts;
+      throw new Error(failureOf(reply, 'an export'));
+    },
+
+    async exportTransfer(model) {
+      const reply = await request((requestId) => ({ type: 'exportTransfer', requestId, model }));
+      if (reply.type === 'transferExported') return { artifacts: reply.artifacts, weightsFrom: reply.weightsFrom };
       throw new Error(failureOf(reply, 'an export'));
     },
 

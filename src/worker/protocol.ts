@@ -120,6 +120,11 @@ export type WorkerRequest =
   | { type: 'resume'; runId: number }
   /** Serialise the transfer model of the last run (topology + weights) for download on the main thread. */
   | { type: 'exportModel'; requestId: number }
+  /**
+   * Serialise the transfer model for `model` without needing a run (the PyTorch project): the last run's when it was built
+   * for the same cut, classes and head, else the pretrained layers and a head fresh from `config.seed`; flags = the plan.
+   */
+  | { type: 'exportTransfer'; requestId: number; model: SetWeightsModel }
   /** Re-read every weight of the last run's model and audit it against the run's start snapshot. */
   | { type: 'verify'; requestId: number }
   /** Class probabilities of `images` (labels ignored) from the transfer model of the last run, with that run's preprocessing. */
@@ -165,6 +170,8 @@ export type WorkerReply =
   | { type: 'requestFailed'; requestId: number; error: WireError }
   /** The transfer model as `save()` writes it; `artifacts.weightData` is transferred. */
   | { type: 'modelExported'; requestId: number; artifacts: ModelArtifactsWire }
+  /** Answer to 'exportTransfer': the artifacts (weightData transferred) and whose weights they hold. */
+  | { type: 'transferExported'; requestId: number; artifacts: ModelArtifactsWire; weightsFrom: 'trained' | 'pretrained' }
   /** Answer to 'predict': [count × numClasses] float32 probabilities, row-major (buffer transferred). */
   | { type: 'predictions'; requestId: number; probabilities: Float32Array; numClasses: number }
   | { type: 'runStarted'; runId: number; setup: RunSetup }

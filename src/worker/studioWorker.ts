@@ -245,6 +245,24 @@ async function exportModel(ctx: WorkerContext, requestId: number): Promise<void>
   }
 }
 
+async function exportTransfer(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'exportTransfer' }>): Promise<void> {
+  const { requestId } = msg;
+  const fail = (name: string, message: string) => ctx.post({ type: 'requestFailed', requestId, error: { name, message } });
+  if (ctx.active) return fail('Busy', `Run ${ctx.active.runId} is still in progress; wait for it to end (or stop it), then export.`);
+  if (!ctx.models.loaded) return fail('NoModel', 'No model is loaded yet.');
+  if (!cutCandidates(ctx.models.loaded.model).includes(msg.model.cutLayer))
+    return fail(
+      'BadRequest',
+      `The cut layer '${msg.model.cutLayer}' is not a layer of model '${ctx.models.loaded.model.name}' with a single output. Pick a cut layer from the list.`,
+    );
+  try {
+    const { weightsFrom, ...artifacts } = await ctx.models.exportTransfer(msg.model);
+    ctx.post({ type: 'transferExported', requestId, artifacts, weightsFrom }, [artifacts.weightData]);
+  } catch (error) {
+    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
+  }
+}
+
 async function setWeights(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'setWeights' }>): Promise<void> {
   const { requestId } = msg;
   const fail = (name: string, message: string) => ctx.post({ type: 'requestFailed', requestId, error: { name, message } });
@@ -347,6 +365,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
         return predict(ctx, msg.requestId, msg.images);
       case 'setWeights':
         return setWeights(ctx, msg);
+      case 'exportTransfer':
+        return exportTransfer(ctx, msg);
       default:
         assertNever(msg);
     }
