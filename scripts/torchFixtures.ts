@@ -85,7 +85,11 @@ export function createEveryLayerModel(): tf.LayersModel {
   y = apply(tf.layers.batchNormalization({ name: 'bn_noscale', scale: false }), y);
   y = apply(tf.layers.reLU({ maxValue: 6, name: 'relu_max' }), y);
   const c = apply(tf.layers.conv2d({ filters: 12, kernelSize: 3, dilationRate: 2, padding: 'same', name: 'conv_dil', activation: 'sigmoid' }), y);
-  y = apply(tf.layers.multiply({ name: 'mul' }), [y, c]);
+  const avg = apply(tf.layers.average({ name: 'average' }), [y, c]);
+  const hi = apply(tf.layers.maximum({ name: 'maximum' }), [avg, c]);
+  const lo = apply(tf.layers.minimum({ name: 'minimum' }), [hi, y]);
+  const diff = apply(tf.layers.subtract({ name: 'subtract' }), [lo, c]);
+  y = apply(tf.layers.multiply({ name: 'mul' }), [y, c, diff]);
   y = apply(tf.layers.batchNormalization({ name: 'bn_nocenter', center: false }), y);
   const inner = tf.sequential({
     name: 'inner_seq',

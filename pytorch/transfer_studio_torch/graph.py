@@ -166,16 +166,23 @@ class TfjsModel(nn.Module):
             layer.train(name in self.training_mode_layers)
         return self
 
+    def weight_key(self, layer_name, suffix):
+        """The manifest name of a layer's weight: 'layer/suffix', or the one manifest name ending in '/layer/suffix'."""
+        names = self._manifest_names()
+        key = f"{layer_name}/{suffix}"
+        if key in names:
+            return key
+        return next((n for n in names if n.endswith("/" + key)), key)
+
+    def _manifest_names(self):
+        return {spec["name"] for group in self.model_json.get("weightsManifest") or [] for spec in group.get("weights") or []}
+
     def tf_weights(self):
         """Every weight by its manifest name, in TensorFlow layout (what weights.bin holds)."""
-        reader_names = {spec["name"] for group in self.model_json.get("weightsManifest") or [] for spec in group.get("weights") or []}
         out = {}
         for name, layer in self.leaf_layers().items():
             for suffix, values in layer.tf_weights().items():
-                key = f"{name}/{suffix}"
-                if key not in reader_names:
-                    key = next((n for n in reader_names if n.endswith("/" + key)), key)
-                out[key] = values
+                out[self.weight_key(name, suffix)] = values
         return out
 
     def topology_with_flags(self, freeze_plan):

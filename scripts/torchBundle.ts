@@ -1,0 +1,116 @@
+/**
+ * A PyTorch bundle as the studio exports it (issue 14), made by code for the slow tests: the built-in digits
+ * CNN cut at 'flatten' with the studio's head, a freeze plan, recipe.json from core/pytorchRecipe.ts, the
+ * Python sources of pytorch/, and the built-in sample written as PNGs in class folders.
+ */
+import { PNG } from 'pngjs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { headLayerInfos, DEFAULT_HEAD } from '../src/core/headSpec';
+import { buildPytorchRecipe, type PytorchRecipe } from '../src/core/pytorchRecipe';
+import { DEFAULT_TRAIN_CONFIG } from '../src/core/trainDefaults';
+import type { FreezePlan, HeadConfig, TrainConfig } from '../src/core/types';
+import { stratifiedSplit } from '../src/data/split';
+import { serializeModel } from '../src/engine/exportModel';
+import { applyFreezePlan } from '../src/engine/freeze';
+import { buildTransferModel } from '../src/engine/head';
+import { summarizeLayers } from '../src/engine/summary';
+import { loadBuiltInModelFromDisk, loadSampleFromDisk } from '../src/engine/testing/builtInFiles';
+
+/** The repository's pytorch/ folder. */
+export const PYTORCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '../pytorch');
+/** Debian's interpreter, which has torch, numpy and PIL (a pyenv python3 earlier on PATH may not). */
+export const PYTHON = '/usr/bin/python3';
+
+/** Copies train.py and the package (every file pytorch/bundle-files.json names) and the README into `dir`, as the zip lays them out. */
+export function copyBundleSources(dir: string): void {
+  const list = JSON.parse(readFileSync(join(PYTORCH_DIR, 'bundle-files.json'), 'utf8')) as { files: string[]; readme: string; readmeInZip: string };
+  for (const file of list.files) {
+    mkdirSync(dirname(join(dir, file)), { recursive: true });
+    copyFileSync(join(PYTORCH_DIR, file), join(dir, file));
+  }
+  copyFileSync(join(PYTORCH_DIR, list.readme), join(dir, list.readmeInZip));
+}
+
+/** Writes the built-in sample (1,000 MNIST digits 5–9, 28×28 grey) as `dir/<class>/<nnnn>.png`; returns each image's path, class and SHA-256. */
+export function writeSampleFolders(dir: string): { path: string; className: string; hash: string }[] {
+  const sample = loadSampleFromDisk();
+  const { height, width } = sample.shape;
+  const counters = sample.classNames.map(() => 0);
+  return Array.from(sample.labels, (label, i) => {
+    const png = new PNG({ width, height, colorType: 0, inputColorType: 0, bitDepth: 8 });
+    const pixels = sample.pixels.subarray(i * height * width, (i + 1) * height * width);
+    for (let p = 0; p < height * width; p++) {
+      png.data[p * 4] = png.data[p * 4 + 1] = png.data[p * 4 + 2] = pixels[p];
+      png.data[p * 4 + 3] = 255;
+    }
+    const bytes = PNG.sync.write(png, { colorType: 0 });
+    const className = sample.classNames[label];
+    const path = `${className}/${String(++counters[label]).padStart(4, '0')}.png`;
+    mkdirSync(join(dir, className), { recursive: true });
+    writeFileSync(join(dir, path), bytes);
+    return { path, className, hash: createHash('sha256').update(bytes).digest('hex') };
+  });
+}
+
+/** What a digits bundle is made with. */
+export interface DigitsBundleOptions {
+  /** Pretrained layers frozen (the rest of the pretrained layers and the head train). */
+  plan: FreezePlan;
+  head?: HeadConfig;
+  config?: Partial<TrainConfig>;
+  /** Write the sample into `dir/data/` ("Include my images"); otherwise the caller passes --data. */
+  includeImages?: boolean;
+  validationFraction?: number;
+}
+
+/**
+ * Writes a complete bundle into `dir`: model.json + weights.bin of the digits transfer model (trainable flags =
+ * the plan), recipe.json, train.py and transfer_studio_torch/, and the sample in `dir/data/` or `dataDir`.
+ * Returns the recipe.
+ */
+export async function writeDigitsBundle(dir: string, dataDir: string, options: DigitsBundleOptions): Promise<PytorchRecipe> {
+  mkdirSync(dir, { recursive: true });
+  copyBundleSources(dir);
+  const images = writeSampleFolders(options.includeImages ? join(dir, 'data') : dataDir);
+  const sample = loadSampleFromDisk();
+  const head = options.head ?? DEFAULT_HEAD;
+  const config: TrainConfig = { ...DEFAULT_TRAIN_CONFIG, epochs: 2, ...options.config };
+  const { model: base } = await loadBuiltInModelFromDisk();
+  const cut = 'flatten';
+  const { model, headLayers } = buildTransferModel(base, cut, sample.classNames.length, config.seed, head);
+  applyFreezePlan(model, options.plan, headLayers);
+  const artifacts = await serializeModel(model);
+  const modelJson = {
+    format: artifacts.format,
+    generatedBy: artifacts.generatedBy,
+    modelTopology: artifacts.modelTopology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+  };
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+  writeFileSync(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData));
+  const rows = summarizeLayers(base, cut);
+  const layers = [...rows, ...headLayerInfos(rows[rows.length - 1].outputShape, sample.classNames.length, head)];
+  const split = stratifiedSplit(sample.labels, { validationFraction: options.validationFraction ?? 0.2, seed: 1 });
+  const recipe = buildPytorchRecipe({
+    studio: { name: 'Transfer Studio', version: '0.1.0' },
+    exportedAt: new Date('2026-12-01T12:00:00Z'),
+    model: { name: 'digits', label: 'Digits CNN', sourceHash: null },
+    inputShape: { height: 28, width: 28, channels: 1 },
+    preprocessing: { range: [0, 1], resize: 'stretch' },
+    cutLayer: cut,
+    head,
+    classNames: sample.classNames,
+    layers,
+    freezePlan: options.plan,
+    batchNormOverrides: {},
+    config,
+    images: images.map((image) => ({ path: image.path, className: image.className, hash: image.hash })),
+    split: { seed: 1, validationFraction: options.validationFraction ?? 0.2, testFraction: 0, ...split },
+  });
+  writeFileSync(join(dir, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
+  model.dispose();
+  return recipe;
+}
