@@ -4,6 +4,7 @@ import { PredictPanel } from './components/eval/PredictPanel';
 import { ProjectAccessBanner } from './components/project/ProjectAccessBanner';
 import { ProjectFileControls } from './components/project/ProjectFileControls';
 import { ProjectSwitcher } from './components/project/ProjectSwitcher';
+import { ResumeRunAlert } from './components/project/ResumeRunAlert';
 import { RunComparison } from './components/runs/RunComparison';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
@@ -24,6 +25,7 @@ export function App() {
       </header>
       <WorkerCrashAlert />
       <ProjectAccessBanner />
+      <ResumeRunAlert />
       <main className="columns">
         <ModelPanel />
         <DataPanel />

@@ -2,6 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { startAutosave } from './app/autosave';
+import { lookForInterruptedRun, startCheckpoints } from './app/checkpoints';
 import { reopenStoredProject } from './app/projects';
 import { startStudio } from './app/studio';
 import './styles.css';
@@ -16,4 +17,7 @@ createRoot(document.getElementById('root')!).render(
 void startStudio(window.location.search, async () => {
   const reopened = await reopenStoredProject().catch(() => false);
   startAutosave(reopened);
+  // A run that a reload or crash cut short: its checkpoint is offered for resuming.
+  startCheckpoints();
+  await lookForInterruptedRun();
 });

@@ -55,6 +55,20 @@ export interface ResumedHistory {
   trainableChanges: TrainableChange[];
 }
 
+/** A run cut short by a reload or crash whose checkpoint is saved: what the offer to resume it says. */
+export interface InterruptedRun {
+  runId: number;
+  /** Complete epochs the checkpoint ends (from 1), of `epochsPlanned`. */
+  epoch: number;
+  epochsPlanned: number;
+  /** "Run 3 · head only". */
+  name: string;
+  /** ISO 8601 time the checkpoint was written. */
+  savedAt: string;
+  /** Why it can only be kept or discarded, not resumed; null when it can be resumed. */
+  resumeBlocker: string | null;
+}
+
 /** A run that ended in an earlier session, back as the last run: its weights are in the worker again (setWeights). */
 export interface ReopenedRun extends ResumedHistory {
   runId: number;
@@ -119,6 +133,12 @@ export interface RunSlice {
    * (an interrupted run kept as a stopped one).
    */
   runReopened(run: ReopenedRun): void;
+  /** The open project's interrupted run, offered for resuming (null: none, or it was resumed, kept or discarded). */
+  interruptedRun: InterruptedRun | null;
+  /** Why the last checkpoint of the run was not saved (storage full…), saying what that means; null when it was. */
+  checkpointProblem: string | null;
+  runInterrupted(run: InterruptedRun | null): void;
+  checkpointSaved(problem: string | null): void;
 }
 
 /** What a run streams in and what is derived from it, empty: a new run starts here, and a model load clears the last one's. */
@@ -218,6 +238,10 @@ export const createRunSlice: StateCreator<StudioState, [], [], RunSlice> = (set)
   trainRefusal: null,
   trainRefused: (message) => set({ trainRefusal: message }),
   runsRestored: (runs) => set((s) => ({ runs, runId: Math.max(s.runId, ...runs.map((run) => run.runId)) })),
+  interruptedRun: null,
+  checkpointProblem: null,
+  runInterrupted: (interruptedRun) => set({ interruptedRun }),
+  checkpointSaved: (checkpointProblem) => set((s) => (s.checkpointProblem === checkpointProblem ? {} : { checkpointProblem })),
   runReopened: (run) =>
     set((s) => {
       const record = s.runs.some((r) => r.runId === run.runId)

@@ -19,7 +19,7 @@ export { describeOrigin } from './modelSlice';
 export type { ClassEdit, ClassEditCode, DataSlice, DatasetImage, DatasetRestore, DecodeTarget, IngestStatus, ShippedSample } from './dataSlice';
 export { checkClassName, decodeTargetOf } from './dataSlice';
 export type { TrainSettingsSlice } from './trainSettingsSlice';
-export type { ReopenedRun, ResumedHistory, RunSettings, RunSlice, RunStart, RunStatus } from './runSlice';
+export type { InterruptedRun, ReopenedRun, ResumedHistory, RunSettings, RunSlice, RunStart, RunStatus } from './runSlice';
 export type { WorkerCrash, WorkerSlice } from './workerSlice';
 export type { EvaluationSlice, EvaluationState, HeldOutSet } from './evaluationSlice';
 export type { AutosaveStatus, OpenProject, ProjectAccess, ProjectSlice } from './projectSlice';
