@@ -42,6 +42,15 @@ describe('unsupportedPytorchLayers', () => {
     expect(unsupportedLayersMessage([], supported)).toBeNull();
   });
 
+  it('names a supported layer with an activation the interpreter lacks', () => {
+    const model = {
+      class_name: 'Functional',
+      config: { name: 'm', layers: [layer('d1', 'Dense', { activation: 'relu' }), layer('d2', 'Dense', { activation: 'gelu' })] },
+    };
+    expect(unsupportedPytorchLayers(model, supported, ['relu', 'linear'])).toEqual([{ name: 'd2', className: "Dense with activation 'gelu'", parent: null }]);
+    expect(unsupportedPytorchLayers(model, supported)).toEqual([]);
+  });
+
   it('says which classes and layers, and what to do', () => {
     const message = unsupportedLayersMessage(unsupportedPytorchLayers(topology, supported), supported)!;
     expect(message).toContain("does not build LSTM ('lstm'); GRU ('gru1', 'gru2', 'gru3' and 1 more)");

@@ -13,7 +13,7 @@ export interface UnsupportedLayer {
   parent: string | null;
 }
 
-type LayerJson = { class_name?: unknown; name?: unknown; config?: { name?: unknown; layers?: unknown } };
+type LayerJson = { class_name?: unknown; name?: unknown; config?: { name?: unknown; layers?: unknown; activation?: unknown } };
 
 /** The layers of a container's config: `{layers: [...]}`, or a bare array (old Sequential configs). */
 function layersOf(config: unknown): LayerJson[] {
@@ -24,11 +24,12 @@ function layersOf(config: unknown): LayerJson[] {
 
 /**
  * Every layer of `topology` (model.json's modelTopology: `{class_name, config: {layers}}`, or `{model_config: …}`),
- * nested models opened, whose class is not in `supported` (containers themselves are opened, not checked), in
- * model order.
+ * nested models opened, whose class is not in `supported` (containers themselves are opened, not checked), or whose
+ * `activation` is not in `activations` when given, in model order.
  */
-export function unsupportedPytorchLayers(topology: unknown, supported: readonly string[]): UnsupportedLayer[] {
+export function unsupportedPytorchLayers(topology: unknown, supported: readonly string[], activations?: readonly string[]): UnsupportedLayer[] {
   const known = new Set(supported);
+  const knownActivations = activations ? new Set(activations) : null;
   const out: UnsupportedLayer[] = [];
   const visit = (config: unknown, parent: string | null) => {
     for (const layer of layersOf(config)) {
@@ -36,6 +37,8 @@ export function unsupportedPytorchLayers(topology: unknown, supported: readonly 
       const name = String(layer.config?.name ?? layer.name ?? '');
       if (CONTAINERS.has(className)) visit(layer.config, name);
       else if (!known.has(className)) out.push({ name, className, parent });
+      else if (knownActivations && typeof layer.config?.activation === 'string' && !knownActivations.has(layer.config.activation))
+        out.push({ name, className: `${className} with activation '${layer.config.activation}'`, parent });
     }
   };
   const root = (topology as { model_config?: unknown } | null)?.model_config ?? topology;
