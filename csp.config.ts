@@ -25,8 +25,28 @@ function serialise(extra: Partial<Record<string, string[]>> = {}): string {
     .join('; ');
 }
 
-/** The policy of the built app (meta and preview header). */
+/** The policy of the built app's document (the <meta>: it covers the page, which compiles no WebAssembly). */
 export const CONTENT_SECURITY_POLICY = serialise();
 
+/**
+ * The policy as a header (`vite preview`; what a static host should send): a header also covers the worker,
+ * where tfjs' wasm backend compiles WebAssembly ('wasm-unsafe-eval': WebAssembly compilation only, eval and
+ * inline scripts stay refused) and its threaded build starts its threads, which load their script from a
+ * blob: URL the backend makes of its own bundled code (blob:). Only code already running can make a blob: URL.
+ */
+const WASM_SCRIPT_SOURCES = ["'wasm-unsafe-eval'", 'blob:'];
+export const HEADER_CONTENT_SECURITY_POLICY = serialise({ 'script-src': WASM_SCRIPT_SOURCES });
+
 /** The dev server's: React's fast refresh injects an inline module script, which only `vite dev` may run. */
-export const DEV_CONTENT_SECURITY_POLICY = serialise({ 'script-src': ["'unsafe-inline'"], 'connect-src': ['ws:'] });
+export const DEV_CONTENT_SECURITY_POLICY = serialise({ 'script-src': [...WASM_SCRIPT_SOURCES, "'unsafe-inline'"], 'connect-src': ['ws:'] });
+
+/**
+ * Cross-origin isolation: with these two headers on every response the page (and its worker) gets
+ * SharedArrayBuffer, so tfjs' wasm backend runs its threaded build. COEP require-corp still lets Load URL
+ * read a model from another host that answers CORS requests (fetch uses CORS mode); without the headers
+ * (a static host that does not send them) wasm runs single-threaded and everything else works the same.
+ */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+} as const;

@@ -1,7 +1,7 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
-import { CONTENT_SECURITY_POLICY, DEV_CONTENT_SECURITY_POLICY } from './csp.config';
+import { CONTENT_SECURITY_POLICY, DEV_CONTENT_SECURITY_POLICY, HEADER_CONTENT_SECURITY_POLICY, ISOLATION_HEADERS } from './csp.config';
 
 export default defineConfig({
   plugins: [
@@ -15,10 +15,16 @@ export default defineConfig({
       ],
     },
   ],
-  server: { headers: { 'Content-Security-Policy': DEV_CONTENT_SECURITY_POLICY } },
-  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
+  // COOP + COEP make the page cross-origin isolated, so the wasm backend can use threads (csp.config.ts).
+  server: { headers: { 'Content-Security-Policy': DEV_CONTENT_SECURITY_POLICY, ...ISOLATION_HEADERS } },
+  preview: { headers: { 'Content-Security-Policy': HEADER_CONTENT_SECURITY_POLICY, ...ISOLATION_HEADERS } },
   base: './',
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // Not minified: the wasm backend's threaded build starts its threads from its factory's own source
+    // (Function.toString into a blob:), which minification breaks ("e is not defined").
+    rolldownOptions: { output: { minify: false } },
+  },
   build: {
     target: 'es2022',
     chunkSizeWarningLimit: 4000,
