@@ -12,7 +12,7 @@ type ModelJson = ManifestJson & { modelTopology: { config: { layers: { name: str
 
 test('Export model: after a head-only run the zip holds the frozen backbone bit for bit, the new head, metadata, and imports back', async ({ page }) => {
   await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
+  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|wasm|cpu)/);
   await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
 
   const exportButton = page.getByRole('button', { name: 'Export model' });

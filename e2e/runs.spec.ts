@@ -17,7 +17,7 @@ const percent = (text: string) => Number(/([\d.]+)%/.exec(text)![1]);
 test('two runs with different freeze presets: one row each, sortable, and their curves overlaid', async ({ page }) => {
   test.setTimeout(400_000);
   await page.goto('./');
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu)/);
+  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|wasm|cpu)/);
   await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
   const runs = page.getByRole('region', { name: 'Compare runs' });
   await expect(runs).toContainText('No runs yet.');

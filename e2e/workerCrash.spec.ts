@@ -36,7 +36,7 @@ test('a crashed training worker fails the run visibly, and Restart brings the mo
 
   await crashAlert.getByRole('button', { name: 'Restart the training worker' }).click();
   await expect(crashAlert).toHaveCount(0, { timeout: 60_000 });
-  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|cpu) · Ready/);
+  await expect(page.getByRole('status').filter({ hasText: 'Backend:' })).toContainText(/Backend: (webgpu|webgl|wasm|cpu) · Ready/);
   await expect(conv3).not.toBeChecked();
   await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
 
