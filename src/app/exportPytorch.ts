@@ -12,7 +12,7 @@ import { unsupportedLayersMessage, unsupportedPytorchLayers } from '../core/pyto
 import type { TrainConfig } from '../core/types';
 import { splitDataset } from '../data/datasetSplit';
 import type { SetWeightsModel } from '../worker/protocol';
-import { isRunActive, modelSourceLabel, nextRunTraining, runPlanSettings, transferLayers } from '../store/selectors';
+import { isRunActive, modelSourceLabel, nextRunTraining, planSettingsError, runPlanSettings, transferLayers } from '../store/selectors';
 import type { StudioState, StudioStore } from '../store/store';
 import { downloadBlob } from './download';
 import { STUDIO } from './export';
@@ -29,7 +29,7 @@ export function pytorchExportBlocker(
   if (isRunActive(state)) return 'The PyTorch project can be exported when the run has ended.';
   if (state.ingest) return 'Images are still being added; export when they are in.';
   if (state.classNames.length < 2) return "Add at least two classes first: the model's outputs are the classes.";
-  return runPlanSettings(state).error;
+  return planSettingsError(state);
 }
 
 /** The config the next run would get: auto epochs resolved, the schedule's steps and the layers' multipliers in it. */

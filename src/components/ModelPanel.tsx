@@ -9,6 +9,7 @@ import { FreezePresets } from './model/FreezePresets';
 import { HeadSettings } from './model/HeadSettings';
 import { ModelCard, PreprocessingSettings } from './model/ModelCard';
 import { ModelSource } from './model/ModelSource';
+import { PytorchCode } from './pytorch/PytorchCode';
 
 function ParamSummary() {
   const rows = useTransferLayers();
@@ -86,6 +87,7 @@ export function ModelPanel() {
             </label>
           </div>
           <LayerTree />
+          <PytorchCode />
         </>
       ) : null}
     </section>

@@ -1,0 +1,62 @@
+import { useEffect, useId, useState } from 'react';
+import { exportPytorchProject, pytorchExportBlocker, type PytorchExportResult } from '../../app/exportPytorch';
+import { studioClient } from '../../app/studio';
+import { useStudio } from '../../store/store';
+
+type ExportState = { phase: 'idle' } | { phase: 'working' } | { phase: 'done'; result: PytorchExportResult } | { phase: 'failed'; message: string };
+
+/** What the status line says after an export. */
+function doneMessage({ fileName, weightsFrom, images }: PytorchExportResult): string {
+  const weights = weightsFrom === 'trained' ? "the last run's trained weights" : 'the pretrained weights and a freshly initialised head';
+  const data = images > 0 ? `, and ${images.toLocaleString('en-US')} images in data/` : '';
+  return `Downloaded ${fileName}: train.py, recipe.json and the model with ${weights}${data}.`;
+}
+
+/**
+ * *Export PyTorch project* with its option *Include my images*: downloads `<model>-pytorch.zip` (app/exportPytorch.ts).
+ * Needs a loaded model, not a run; disabled with the reason as its description otherwise.
+ */
+export function PytorchExport() {
+  const model = useStudio((s) => s.model);
+  const blocker = useStudio(pytorchExportBlocker);
+  const [includeImages, setIncludeImages] = useState(false);
+  const [state, setState] = useState<ExportState>({ phase: 'idle' });
+  const reasonId = useId();
+  useEffect(() => setState({ phase: 'idle' }), [model]);
+
+  const onExport = async () => {
+    setState({ phase: 'working' });
+    try {
+      setState({ phase: 'done', result: await exportPytorchProject(studioClient(), useStudio, { includeImages }) });
+    } catch (error) {
+      setState({ phase: 'failed', message: (error as Error).message });
+    }
+  };
+
+  return (
+    <div className="export pytorch-export">
+      <div className="toolbar">
+        <button type="button" disabled={blocker !== null || state.phase === 'working'} aria-describedby={blocker ? reasonId : undefined} onClick={onExport}>
+          Export PyTorch project
+        </button>
+        <label className="inline">
+          <input type="checkbox" checked={includeImages} onChange={(e) => setIncludeImages(e.target.checked)} /> Include my images
+        </label>
+        {blocker ? (
+          <span id={reasonId} className="muted small">
+            {blocker}
+          </span>
+        ) : null}
+      </div>
+      <p role="status" className="muted small">
+        {state.phase === 'working' ? 'Writing the PyTorch project…' : null}
+        {state.phase === 'done' ? doneMessage(state.result) : null}
+      </p>
+      {state.phase === 'failed' ? (
+        <p role="alert" className="error">
+          PyTorch export failed: {state.message}
+        </p>
+      ) : null}
+    </div>
+  );
+}
