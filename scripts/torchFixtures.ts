@@ -88,8 +88,7 @@ export function createEveryLayerModel(): tf.LayersModel {
   const avg = apply(tf.layers.average({ name: 'average' }), [y, c]);
   const hi = apply(tf.layers.maximum({ name: 'maximum' }), [avg, c]);
   const lo = apply(tf.layers.minimum({ name: 'minimum' }), [hi, y]);
-  const diff = apply(tf.layers.subtract({ name: 'subtract' }), [lo, c]);
-  y = apply(tf.layers.multiply({ name: 'mul' }), [y, c, diff]);
+  y = apply(tf.layers.multiply({ name: 'mul' }), [y, c, lo]);
   y = apply(tf.layers.batchNormalization({ name: 'bn_nocenter', center: false }), y);
   const inner = tf.sequential({
     name: 'inner_seq',
@@ -111,7 +110,8 @@ export function createEveryLayerModel(): tf.LayersModel {
   const merged = apply(tf.layers.add({ name: 'add_flat' }), [back, apv]);
   const g1 = apply(tf.layers.globalAveragePooling2d({ name: 'gap' }), merged);
   const g2 = apply(tf.layers.globalMaxPooling2d({ name: 'gmp' }), mpv);
-  let z = apply(tf.layers.concatenate({ name: 'concat_flat' }), [g1, g2, reflat]);
+  const level = apply(tf.layers.globalAveragePooling2d({ name: 'input_level' }), x);
+  let z = apply(tf.layers.concatenate({ name: 'concat_flat' }), [g1, g2, reflat, level]);
   z = apply(tf.layers.dense({ units: 9, activation: 'softplus', name: 'dense_hidden' }), z);
   z = apply(tf.layers.batchNormalization({ name: 'bn_dense' }), z);
   z = apply(tf.layers.dropout({ rate: 0.3, name: 'drop' }), z);
@@ -119,6 +119,7 @@ export function createEveryLayerModel(): tf.LayersModel {
   z = apply(tf.layers.activation({ activation: 'softsign', name: 'act_softsign' }), z);
   z = apply(tf.layers.activation({ activation: 'hardSigmoid', name: 'act_hard_sigmoid' }), z);
   z = apply(tf.layers.leakyReLU({ alpha: 0.2, name: 'leaky' }), z);
+  z = apply(tf.layers.softmax({ name: 'softmax_layer' }), z);
   z = apply(tf.layers.activation({ activation: 'mish', name: 'act_mish' }), z);
   z = apply(tf.layers.dense({ units: 4, activation: 'softmax', name: 'out' }), z);
   const model = tf.model({ inputs: input, outputs: z, name: 'every_layer' });
@@ -135,7 +136,9 @@ function randomizeWeights(model: tf.LayersModel, seed: number, spread: readonly 
   const random = createRandom(seed);
   const values = model.weights.map((w) => {
     const positive = w.originalName.endsWith('moving_variance');
-    const scale = spread.includes(w.originalName.split('/')[0]) ? spreadScale : 1;
+    const spreadLayer = spread.includes(w.originalName.split('/')[0]);
+    // A spread layer's bias stays 0: a large bias would pick the same class for every image.
+    const scale = spreadLayer ? (w.originalName.endsWith('/bias') ? 0 : spreadScale) : 1;
     const data = Float32Array.from({ length: w.shape.reduce((p, d) => p * d, 1) }, () => (positive ? 0.5 + random() : (random() - 0.5) * scale));
     return tf.tensor(data, w.shape);
   });
@@ -166,6 +169,30 @@ function seededInputs(count: number, shape: readonly number[], range: [number, n
     }
   }
   return tf.tensor4d(data, [count, height, width, channels]);
+}
+
+/**
+ * `count` inputs whose argmax covers as many classes as the model gives: for a small model, 8 × `count`
+ * seeded candidates taken round-robin over their predicted class (so "identical argmax" compares more than one
+ * class); for a big one (MobileNetV2) the first `count`.
+ */
+async function spreadInputs(model: tf.LayersModel, count: number, shape: readonly number[]): Promise<tf.Tensor4D> {
+  const small = shape.reduce((p, d) => p * d, 1) <= 4096;
+  const candidates = seededInputs(small ? count * 8 : count, shape, [0, 1], 42);
+  if (!small) return candidates;
+  const predicted = tf.tidy(() => (model.predict(candidates) as tf.Tensor).argMax(1));
+  const classes = Array.from(await predicted.data());
+  predicted.dispose();
+  const byClass = new Map<number, number[]>();
+  classes.forEach((c, i) => byClass.set(c, [...(byClass.get(c) ?? []), i]));
+  const queues = [...byClass.values()];
+  const picked: number[] = [];
+  for (let round = 0; picked.length < count; round++) {
+    for (const queue of queues) if (queue[round] !== undefined && picked.length < count) picked.push(queue[round]);
+  }
+  const chosen = tf.gather(candidates, picked) as tf.Tensor4D;
+  candidates.dispose();
+  return chosen;
 }
 
 const TRANSFER_HEADS: Record<string, { cut: string; classes: number; head: HeadConfig }> = {
@@ -220,7 +247,7 @@ export async function writeParityFixture(dir: string, name: ParityModelName, cou
   writeFileSync(join(out, 'model.json'), JSON.stringify(modelJson));
   writeFileSync(join(out, 'weights.bin'), new Uint8Array(artifacts.weightData));
   const shape = model.inputs[0].shape.slice(1) as [number, number, number];
-  const inputs = seededInputs(count, shape, [0, 1], 42);
+  const inputs = await spreadInputs(model, count, shape);
   const outputs = model.predict(inputs) as tf.Tensor;
   writeFileSync(join(out, 'inputs.bin'), new Uint8Array((await inputs.data()).buffer));
   writeFileSync(join(out, 'expected.bin'), new Uint8Array((await outputs.data()).buffer));

@@ -38,6 +38,12 @@ def _channel_dim(x):
     return 1 if x.dim() == 4 else x.dim() - 1
 
 
+def tf_axis_to_dim(axis, rank):
+    """A TensorFlow axis (NHWC for rank 4) as the dim of the interpreter's tensor (NCHW for rank 4)."""
+    axis = axis % rank
+    return {0: 0, 1: 2, 2: 3, 3: 1}[axis] if rank == 4 else axis
+
+
 def _softmax(x):
     return torch.softmax(x, dim=_channel_dim(x))
 
@@ -319,16 +325,15 @@ class LeakyReLU(TfLayer):
 
 
 class Softmax(TfLayer):
-    """Softmax layer over its axis (-1: the channels)."""
+    """Softmax layer over its TensorFlow axis (tfjs writes 1 for a rank-2 input: the classes; −1: the channels)."""
 
     def __init__(self, name, class_name, config):
         super().__init__(name, class_name, config)
         axis = config.get("axis", -1)
-        if axis not in (-1, [-1]):
-            raise UnsupportedLayerError(f"Layer '{name}' (Softmax) uses axis {axis}; only the last axis is supported.")
+        self.axis = int(axis[0] if isinstance(axis, list) else axis)
 
     def forward(self, x):
-        return _softmax(x)
+        return torch.softmax(x, dim=tf_axis_to_dim(self.axis, x.dim()))
 
 
 class ZeroPadding2D(TfLayer):
@@ -484,13 +489,6 @@ class Add(_Merge):
         return a + b
 
 
-class Subtract(_Merge):
-    """First input minus the second."""
-
-    def combine(self, a, b):
-        return a - b
-
-
 class Multiply(_Merge):
     """Elementwise product of the inputs."""
 
@@ -525,18 +523,12 @@ class Minimum(_Merge):
 class Concatenate(TfLayer):
     """Concatenate along a TensorFlow axis (−1 = channels = dim 1 of an NCHW tensor)."""
 
-    _NHWC_TO_NCHW = {0: 0, 1: 2, 2: 3, 3: 1}
-
     def __init__(self, name, class_name, config):
         super().__init__(name, class_name, config)
         self.axis = int(config.get("axis", -1))
 
     def forward(self, inputs):
-        rank = inputs[0].dim()
-        axis = self.axis % rank
-        if rank == 4:
-            axis = self._NHWC_TO_NCHW[axis]
-        return torch.cat(list(inputs), dim=axis)
+        return torch.cat(list(inputs), dim=tf_axis_to_dim(self.axis, inputs[0].dim()))
 
 
 WEIGHTED = {"Conv2D": Conv2D, "DepthwiseConv2D": DepthwiseConv2D, "SeparableConv2D": SeparableConv2D, "Dense": Dense, "BatchNormalization": BatchNormalization}
@@ -546,7 +538,7 @@ PLAIN = {
     cls.__name__: cls
     for cls in (
         InputLayer, Activation, ReLU, LeakyReLU, Softmax, ZeroPadding2D, MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D,
-        GlobalMaxPooling2D, Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Flatten, Reshape, Dropout, Rescaling,
+        GlobalMaxPooling2D, Add, Multiply, Average, Maximum, Minimum, Concatenate, Flatten, Reshape, Dropout, Rescaling,
     )
 }
 """Layer classes without weights."""

@@ -3,6 +3,7 @@ import datetime
 import hashlib
 import json
 import os
+import warnings
 
 import numpy as np
 import torch
@@ -147,5 +148,8 @@ def export_onnx(model, recipe, path):
     shape = recipe["inputShape"]
     model.eval()
     dummy = torch.zeros(1, shape["channels"], shape["height"], shape["width"])
-    torch.onnx.export(model, dummy, path, input_names=["input"], output_names=["probabilities"],
-                      dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=13)
+    with warnings.catch_warnings():
+        # Tracing notes that padding sizes are read from shapes (fixed here: only the batch is dynamic).
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, dummy, path, input_names=["input"], output_names=["probabilities"],
+                          dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=13)
