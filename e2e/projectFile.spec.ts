@@ -28,8 +28,10 @@ test('save a project file, open it in a fresh browser: images, classes, freeze p
   await expect(runRows(fresh)).toHaveCount(0);
   await fresh.getByLabel('Open project file').setInputFiles(saved);
   await expect(fresh.getByTestId('project-file-status')).toContainText("Opened 'shapes.transfer-project.zip': 8 images, 1 run", { timeout: 60_000 });
-  await expect(fresh.getByTestId('project-file-status')).toContainText('The trained weights are not reopened yet: train again to export, evaluate or predict.');
+  await expect(fresh.getByTestId('project-file-status')).toContainText('The trained weights and the evaluation are back.');
   await expectProject(fresh, trainable);
+  // The last run's weights are in the fresh browser's worker: Export needs no training.
+  await expect(fresh.getByRole('button', { name: 'Export model' })).toBeEnabled();
   await expect(runRows(fresh).getByRole('rowheader')).toHaveText([/^Run 1 · /]);
 
   // A truncated copy: refused with its reason, and the studio keeps what it has.

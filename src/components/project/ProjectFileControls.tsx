@@ -61,7 +61,7 @@ export function ProjectFileControls() {
           {outcome.message}
         </p>
       ) : (
-        <p className="muted small">Saves the model, its settings, the images and the runs; trained weights are not reopened yet.</p>
+        <p className="muted small">Saves the model, its settings, the images, the runs and the last run’s trained weights and evaluation.</p>
       )}
     </div>
   );
