@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildFeatures } from './featureCache';
-import { buildFeaturesOn, chooseForwardBackend, pickFastest } from './forwardBackend';
+import { buildFeaturesOn, chooseForwardBackend, chooseTrainingBackend, moveWeightsTo, pickFastest } from './forwardBackend';
 import { applyFreezePlan } from './freeze';
 import { guardFrozenLayers } from './frozenLayers';
 import { buildTransferModel, defaultCutLayer } from './head';
@@ -16,6 +16,10 @@ const HEAD_ONLY = { conv1: true, bn1: true, relu1: true, conv2: true, bn2: true,
 const OTHER = 'cpu-other';
 
 beforeAll(async () => {
+  if (!tf.findBackendFactory('broken-train'))
+    tf.registerBackend('broken-train', () => {
+      throw new Error('no adapter here');
+    });
   const cpu = tf.findBackendFactory('cpu')!;
   if (!tf.findBackendFactory(OTHER)) {
     tf.registerBackend(OTHER, cpu);
@@ -132,6 +136,76 @@ describe('choosing the forward backend by measured speed', () => {
     expect(short).toEqual({ backend: TRAINING, probes: [{ backend: TRAINING, msPerImage: probes[0].msPerImage }] });
     const long = await choose(TRAINING, [FAST], { imagesToBuild: 100, minBuildMs: buildMs * 0.5 });
     expect(long.backend).toBe(FAST);
+  });
+});
+
+describe('choosing the training backend by timing steps of the plan', () => {
+  const TRAINING = registerClocked('clocked-10', 10);
+  const FAST = registerClocked('clocked-5', 5);
+  const VERY_SLOW = registerClocked('clocked-100', 100);
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await tf.setBackend('cpu');
+  });
+
+  /** A model with conv1/bn1 frozen and the rest trainable, on `backend`. */
+  async function planned(backend: string) {
+    await tf.setBackend(backend);
+    const tiny = createTinyModel();
+    const transfer = buildTransferModel(tiny, defaultCutLayer(tiny), 2, 11);
+    guardFrozenLayers(transfer.model);
+    applyFreezePlan(transfer.model, { conv1: true, bn1: true, relu1: true }, transfer.headLayers);
+    return transfer.model;
+  }
+
+  it('times a step on each backend, leaves the run’s weights untouched, and picks the fastest', async () => {
+    const model = await planned(TRAINING);
+    const before = await Promise.all(model.weights.map(async (w) => (await w.read().data()).slice()));
+    const tensors = tf.memory().numTensors;
+    vi.spyOn(performance, 'now').mockImplementation(() => clock);
+    const input = { model, set: images, numClasses: 2, preprocessing, batchSize: 4, batchNormOverrides: {} };
+    const choice = await chooseTrainingBackend(input, [FAST, VERY_SLOW, 'no-such-backend']);
+    vi.restoreAllMocks();
+    expect(tf.getBackend()).toBe(TRAINING);
+    expect(choice.probes.map((p) => p.backend)).toEqual([TRAINING, FAST, VERY_SLOW, 'no-such-backend']);
+    // The same step on both: times in the ratio of the kernel costs.
+    expect(choice.probes[1].msPerStep! / choice.probes[0].msPerStep!).toBeCloseTo(0.5, 10);
+    // 100 per kernel: its untimed step is over 4× the fastest timed one, so it is not timed further.
+    expect(choice.probes[2]).toMatchObject({ msPerStep: null, error: expect.stringMatching(/first step took \d+ ms, over 4×/) });
+    expect(choice.probes[3].msPerStep).toBeNull();
+    expect(choice.backend).toBe(FAST);
+    const after = await Promise.all(model.weights.map(async (w) => (await w.read().data()).slice()));
+    after.forEach((v, i) => expect(v).toEqual(before[i]));
+    expect(tf.memory().numTensors).toBe(tensors);
+    model.dispose();
+  });
+
+  it('moves every weight to the chosen backend bit for bit, and training goes on there', async () => {
+    const model = await planned(TRAINING);
+    const variables = model.weights.map((w) => w.read() as tf.Variable);
+    const before = await Promise.all(variables.map(async (v) => (await v.data()).slice()));
+    const tensors = tf.memory().numTensors;
+    await moveWeightsTo(FAST, [model, model]);
+    expect(tf.getBackend()).toBe(FAST);
+    const backendOf = (v: tf.Variable) =>
+      (tf.engine() as unknown as { state: { tensorInfo: WeakMap<object, { backend: unknown }> } }).state.tensorInfo.get(v.dataId)!.backend;
+    for (const v of variables) expect(backendOf(v)).toBe(tf.findBackend(FAST));
+    const after = await Promise.all(variables.map(async (v) => (await v.data()).slice()));
+    after.forEach((v, i) => expect(v).toEqual(before[i]));
+    expect(tf.memory().numTensors).toBe(tensors);
+    const xs = tf.randomUniform([2, 8, 8, 1]);
+    const probs = model.apply(xs, { training: true }) as tf.Tensor;
+    expect(probs.shape).toEqual([2, 2]);
+    tf.dispose([xs, probs]);
+    model.dispose();
+  });
+
+  it('refuses a backend that cannot start and stays where it was', async () => {
+    const model = await planned(TRAINING);
+    await expect(moveWeightsTo('broken-train', [model])).rejects.toThrow('The broken-train backend could not start; the run stays on clocked-10.');
+    expect(tf.getBackend()).toBe(TRAINING);
+    model.dispose();
   });
 });
 

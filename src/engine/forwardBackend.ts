@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
-import type { ImageSet } from './batches';
+import { crossEntropy, makeBatch, type ImageSet } from './batches';
 import { buildFeatures, cutTensor, forwardInBatches, type FeatureBuildHooks, type FeatureSet } from './featureCache';
-import type { Preprocessing } from '../core/types';
+import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
+import type { BatchNormOverrides, Preprocessing } from '../core/types';
 
 /**
  * The feature cache's forward pass on the fastest backend (issue #5): the
@@ -27,7 +28,7 @@ function prefixOf(model: tf.LayersModel, headLayers: ReadonlySet<string>): tf.La
   return tf.model({ inputs: model.inputs, outputs: cutTensor(model, headLayers) });
 }
 
-/** A copy of `prefix` on `backend` (made active by the caller), from its topology and CPU copies of its weights. */
+/** A copy of `prefix` (any model) on the active backend, from its topology and CPU copies of its weights. */
 async function copyOn(prefix: tf.LayersModel, values: tf.TypedArray[]): Promise<tf.LayersModel> {
   const topology = prefix.toJSON(null, false) as unknown as tf.io.ModelArtifacts['modelTopology'];
   const copy = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
@@ -156,4 +157,106 @@ export async function buildFeaturesOn(
     }
   });
   return { features, shape, labels: set.labels, millis: performance.now() - started };
+}
+
+/** How the training backend was chosen: milliseconds per training step of the run's plan on each candidate. */
+export interface TrainBackendChoice {
+  backend: string;
+  /** Per candidate (the active backend first): ms per step (the timed step after an untimed one), or why not. */
+  probes: { backend: string; msPerStep: number | null; error?: string }[];
+}
+
+/** A candidate whose untimed first step took longer than this many times the best timed step is not timed further. */
+export const TRAIN_PROBE_GIVE_UP = 4;
+
+/** What a training probe runs: the run's model, the first batch of its images, and its BN modes. */
+export interface TrainProbeInput {
+  model: tf.LayersModel;
+  set: ImageSet;
+  numClasses: number;
+  preprocessing: Preprocessing;
+  batchSize: number;
+  batchNormOverrides: BatchNormOverrides;
+}
+
+/** ms of one training step of `model` (its trainable layers, a fresh Adam) on one batch; the caller has the backend active. */
+async function timeSteps(model: tf.LayersModel, input: TrainProbeInput, giveUpMs: number): Promise<number> {
+  const count = Math.max(1, Math.min(input.batchSize, input.set.labels.length));
+  const indices = Int32Array.from({ length: count }, (_, i) => i);
+  const optimizer = tf.train.adam(1e-4);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = async () => {
+    const { xs, ys } = makeBatch(input.set, indices, input.numClasses, input.preprocessing);
+    const started = performance.now();
+    try {
+      const loss = optimizer.minimize(() => crossEntropy(ys, model.apply(xs, { training: true }) as tf.Tensor), true, variables);
+      await loss!.data();
+      loss!.dispose();
+    } finally {
+      tf.dispose([xs, ys]);
+    }
+    return performance.now() - started;
+  };
+  try {
+    const first = await step(); // kernels compiled, buffers allocated
+    if (first > giveUpMs)
+      throw new Error(`its first step took ${Math.round(first)} ms, over ${TRAIN_PROBE_GIVE_UP}× the fastest step so far: not timed further`);
+    return await step();
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/**
+ * Times a training step of the run's model, as planned (its trainable flags,
+ * the frozen-layer guard, the BN modes), on the active backend and on each of
+ * `candidates`: a copy of the model is built on each (as the forward probe
+ * does), trained for an untimed and a timed step on the run's first batch,
+ * and disposed. The run's own weights are not touched. Picks the fastest —
+ * another backend only when it is SWITCH_FACTOR times faster. A candidate
+ * whose untimed step is very slow (TRAIN_PROBE_GIVE_UP) is not timed further.
+ */
+export async function chooseTrainingBackend(input: TrainProbeInput, candidates: readonly string[]): Promise<TrainBackendChoice> {
+  const active = tf.getBackend();
+  const values = await Promise.all(input.model.weights.map(async (w) => (await w.read().data()).slice() as tf.TypedArray));
+  const probes: TrainBackendChoice['probes'] = [];
+  for (const backend of [active, ...candidates.filter((c) => c !== active)]) {
+    const best = Math.min(...probes.map((p) => p.msPerStep ?? Infinity));
+    try {
+      const ms = await onBackend(backend, async () => {
+        const copy = await copyOn(input.model, values);
+        try {
+          guardFrozenLayers(copy);
+          setBatchNormOverrides(copy, input.batchNormOverrides);
+          return await timeSteps(copy, input, best * TRAIN_PROBE_GIVE_UP);
+        } finally {
+          copy.dispose();
+        }
+      });
+      probes.push({ backend, msPerStep: ms });
+    } catch (error) {
+      probes.push({ backend, msPerStep: null, error: (error as Error).message });
+    }
+  }
+  const asForward = probes.map((p) => ({ backend: p.backend, msPerImage: p.msPerStep, error: p.error }));
+  return { backend: pickFastest(asForward), probes };
+}
+
+/**
+ * Moves every weight of `models` (shared layers once) to `backend` and makes
+ * it the active one: the values are read where they are (`await data()`, never
+ * a synchronous read: TFJS-FACTS #8), then each variable is assigned a tensor
+ * made on `backend` — the same Variable objects, bit for bit the same values.
+ * Nothing else may hold tensors of the old backend (optimizers are made per run).
+ */
+export async function moveWeightsTo(backend: string, models: readonly tf.LayersModel[]): Promise<void> {
+  if (backend === tf.getBackend()) return;
+  const variables = [...new Set(models.flatMap((m) => m.weights.map((w) => w.read() as tf.Variable)))];
+  const values = await Promise.all(variables.map(async (v) => (await v.data()).slice() as tf.TypedArray));
+  const previous = tf.getBackend();
+  if (!(await tf.setBackend(backend))) {
+    await tf.setBackend(previous);
+    throw new Error(`The ${backend} backend could not start; the run stays on ${previous}.`);
+  }
+  tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(values[i], v.shape, v.dtype))));
 }
