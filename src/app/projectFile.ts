@@ -98,7 +98,8 @@ function projectName(state: StudioState): string {
 /**
  * The studio's state as a project: the manifest and its binary parts (the original files read now).
  * `weights` are the worker's exportModel artifacts of the last run, saved with that run when it is done;
- * the evaluation is saved once its probabilities are in. `files` holds every part as a Blob.
+ * the evaluation is saved once its probabilities are in. `files` are the parts still in their Blobs (the
+ * original files); `parts` has those read (unless `readFiles` is false) and always the parts made here.
  */
 export async function snapshotOfStudio(
   state: StudioState,
@@ -132,11 +133,8 @@ export async function snapshotOfStudio(
     };
   }
   const evaluation = evaluationOf(state, made);
-  // Made here, not read from a file: in the parts, and as Blobs for a save that stores parts by their files (the autosave).
-  for (const [part, bytes] of made) {
-    parts.set(part, bytes);
-    files.set(part, new Blob([bytes as Uint8Array<ArrayBuffer>]));
-  }
+  // Made here, not read from a file: always in the parts (the autosave stores these as they are and the files by their Blobs).
+  for (const [part, bytes] of made) parts.set(part, bytes);
   const snapshot: ProjectSnapshot = {
     format: PROJECT_FORMAT,
     schemaVersion: PROJECT_SCHEMA_VERSION,
