@@ -66,6 +66,8 @@ export interface StudioClient {
    * it was built for the same cut, classes and head, else the pretrained ones and a fresh head; rejects with the worker's reason.
    */
   exportTransfer(model: SetWeightsModel): Promise<{ artifacts: ModelArtifactsWire; weightsFrom: 'trained' | 'pretrained' }>;
+  /** The loaded model's weights as loaded, by original name, with its sourceHash (a PyTorch run's audit compares against them). */
+  readSourceWeights(): Promise<{ sourceHash: string; weights: NamedWeightsWire }>;
   /** Re-reads every weight in the worker and repeats the freeze audit against the last run's start; the report goes into the store, a refusal rejects. */
   verify(): Promise<void>;
   /**
@@ -112,6 +114,7 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       case 'modelLoaded':
       case 'modelExported':
       case 'transferExported':
+      case 'sourceWeights':
       case 'predictions':
       case 'weightsSet':
       case 'requestFailed': {
@@ -332,6 +335,12 @@ export function createStudioClient(transport: Transport, store: StudioStore): St
       const reply = await request((requestId) => ({ type: 'exportTransfer', requestId, model }));
       if (reply.type === 'transferExported') return { artifacts: reply.artifacts, weightsFrom: reply.weightsFrom };
       throw new Error(failureOf(reply, 'an export'));
+    },
+
+    async readSourceWeights() {
+      const reply = await request((requestId) => ({ type: 'readSourceWeights', requestId }));
+      if (reply.type === 'sourceWeights') return { sourceHash: reply.sourceHash, weights: reply.weights };
+      throw new Error(failureOf(reply, 'reading the source weights'));
     },
 
     async setWeights(model, weights, complete) {

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { serializeModel } from './exportModel';
-import { assignNamedWeights, type NamedWeights } from './namedWeights';
+import { assignNamedWeights, originalNames, packWeights, type NamedWeights } from './namedWeights';
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import { createFeatureCacheStore, type FeatureCacheOptions, type FeatureCacheStore } from './featureCacheStore';
 import { applyFreezePlan } from './freeze';
@@ -65,6 +65,8 @@ export interface TransferSession {
    * the `trainable` flags state the plan, and the live model's flags are left as they were.
    */
   exportTransfer(request: TransferExportRequest): Promise<TransferArtifacts>;
+  /** Every weight of the loaded model as loaded (the copy made at load, BN statistics included), by original name: what a PyTorch run is audited against. */
+  sourceWeights(): NamedWeights;
   /** Class probabilities of uint8 images from the last run's model, with that run's preprocessing and batch size. */
   predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }>;
 }
@@ -171,6 +173,11 @@ class TransferSessionImpl implements TransferSession {
     return serializeTransfer(this.loadedModel.model, trained, pretrained, request, async (t) =>
       pretrained ? layersMatchingPretrained(t.model, pretrained, t.headLayers) : {},
     );
+  }
+
+  sourceWeights(): NamedWeights {
+    if (!this.loadedModel || !this.pretrained) throw new Error('No model is loaded yet.');
+    return packWeights(this.pretrained, originalNames(this.loadedModel.model));
   }
 
   async predict(pixels: Uint8Array, shape: InputShape): Promise<{ probabilities: Float32Array; numClasses: number }> {

@@ -125,6 +125,8 @@ export type WorkerRequest =
    * for the same cut, classes and head, else the pretrained layers and a head fresh from `config.seed`; flags = the plan.
    */
   | { type: 'exportTransfer'; requestId: number; model: SetWeightsModel }
+  /** Every weight of the loaded model as loaded, by original name (a PyTorch run's freeze audit compares against them). */
+  | { type: 'readSourceWeights'; requestId: number }
   /** Re-read every weight of the last run's model and audit it against the run's start snapshot. */
   | { type: 'verify'; requestId: number }
   /** Class probabilities of `images` (labels ignored) from the transfer model of the last run, with that run's preprocessing. */
@@ -172,6 +174,8 @@ export type WorkerReply =
   | { type: 'modelExported'; requestId: number; artifacts: ModelArtifactsWire }
   /** Answer to 'exportTransfer': the artifacts (weightData transferred) and whose weights they hold. */
   | { type: 'transferExported'; requestId: number; artifacts: ModelArtifactsWire; weightsFrom: 'trained' | 'pretrained' }
+  /** Answer to 'readSourceWeights': the loaded model's sourceHash and its weights as loaded (buffer transferred). */
+  | { type: 'sourceWeights'; requestId: number; sourceHash: string; weights: NamedWeightsWire }
   /** Answer to 'predict': [count × numClasses] float32 probabilities, row-major (buffer transferred). */
   | { type: 'predictions'; requestId: number; probabilities: Float32Array; numClasses: number }
   | { type: 'runStarted'; runId: number; setup: RunSetup }

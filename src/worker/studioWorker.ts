@@ -263,6 +263,12 @@ async function exportTransfer(ctx: WorkerContext, msg: Extract<WorkerRequest, { 
   }
 }
 
+function readSourceWeights(ctx: WorkerContext, requestId: number): void {
+  if (!ctx.models.loaded) return ctx.post({ type: 'requestFailed', requestId, error: { name: 'NoModel', message: 'No model is loaded yet.' } });
+  const weights = ctx.models.sourceWeights();
+  ctx.post({ type: 'sourceWeights', requestId, sourceHash: ctx.models.loaded.sourceHash, weights }, [weights.weightData]);
+}
+
 async function setWeights(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'setWeights' }>): Promise<void> {
   const { requestId } = msg;
   const fail = (name: string, message: string) => ctx.post({ type: 'requestFailed', requestId, error: { name, message } });
@@ -367,6 +373,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
         return setWeights(ctx, msg);
       case 'exportTransfer':
         return exportTransfer(ctx, msg);
+      case 'readSourceWeights':
+        return readSourceWeights(ctx, msg.requestId);
       default:
         assertNever(msg);
     }

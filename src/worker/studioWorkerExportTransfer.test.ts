@@ -46,6 +46,22 @@ describe("the worker's exportTransfer", () => {
     expect(after.artifacts.identicalToSource).toMatchObject({ conv1: true, bn1: true, conv2: false });
   });
 
+  it('reads the source weights as loaded, by original name, also after a run trained them', async () => {
+    const { handle, replies } = setup();
+    await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'tiny' } });
+    await handle({ type: 'readSourceWeights', requestId: 2 });
+    await handle(trainRequest(3, { plan: {} }));
+    await handle({ type: 'readSourceWeights', requestId: 4 });
+    const [before, after] = [2, 4].map(
+      (id) => replies.find((r) => r.type === 'sourceWeights' && r.requestId === id) as Extract<WorkerReply, { type: 'sourceWeights' }>,
+    );
+    expect(before.sourceHash).toBe('abc');
+    expect(before.weights.weightSpecs.map((s) => s.name)).toEqual(expect.arrayContaining(['conv1/kernel', 'bn1/moving_mean', 'classifier/kernel']));
+    expect(new Uint8Array(after.weights.weightData)).toEqual(new Uint8Array(before.weights.weightData));
+    const trained = (await exportTransfer(handle, replies, 5, { ...model, plan: {} })) as Exported;
+    expect(trained.artifacts.identicalToSource?.conv1).toBe(false);
+  });
+
   it('refuses a cut the model does not offer, naming it', async () => {
     const { handle, replies } = setup();
     await handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'tiny' } });
