@@ -11,13 +11,31 @@ import { fileURLToPath } from 'node:url';
 import { headLayerInfos, DEFAULT_HEAD } from '../src/core/headSpec';
 import { buildPytorchRecipe, type PytorchRecipe } from '../src/core/pytorchRecipe';
 import { DEFAULT_TRAIN_CONFIG } from '../src/core/trainDefaults';
-import type { FreezePlan, HeadConfig, TrainConfig } from '../src/core/types';
+import type { BatchNormOverrides, FreezePlan, HeadConfig, TrainConfig } from '../src/core/types';
 import { stratifiedSplit } from '../src/data/split';
 import { serializeModel } from '../src/engine/exportModel';
 import { applyFreezePlan } from '../src/engine/freeze';
 import { buildTransferModel } from '../src/engine/head';
 import { summarizeLayers } from '../src/engine/summary';
 import { loadBuiltInModelFromDisk, loadSampleFromDisk } from '../src/engine/testing/builtInFiles';
+
+/** Weights of a tfjs Layers model folder by name, each as its raw bytes (model.json's manifest, one weight file). */
+export function readWeightBytes(dir: string): Map<string, Buffer> {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+    weightsManifest: { paths: string[]; weights: { name: string; shape: number[] }[] }[];
+  };
+  const out = new Map<string, Buffer>();
+  for (const group of json.weightsManifest) {
+    const data = Buffer.concat(group.paths.map((path) => readFileSync(join(dir, path))));
+    let offset = 0;
+    for (const spec of group.weights) {
+      const size = spec.shape.reduce((p, d) => p * d, 1) * 4;
+      out.set(spec.name, data.subarray(offset, offset + size));
+      offset += size;
+    }
+  }
+  return out;
+}
 
 /** The repository's pytorch/ folder. */
 export const PYTORCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '../pytorch');
@@ -64,6 +82,7 @@ export interface DigitsBundleOptions {
   /** Write the sample into `dir/data/` ("Include my images"); otherwise the caller passes --data. */
   includeImages?: boolean;
   validationFraction?: number;
+  batchNormOverrides?: BatchNormOverrides;
 }
 
 /**
@@ -105,7 +124,7 @@ export async function writeDigitsBundle(dir: string, dataDir: string, options: D
     classNames: sample.classNames,
     layers,
     freezePlan: options.plan,
-    batchNormOverrides: {},
+    batchNormOverrides: options.batchNormOverrides ?? {},
     config,
     images: images.map((image) => ({ path: image.path, className: image.className, hash: image.hash })),
     split: { seed: 1, validationFraction: options.validationFraction ?? 0.2, testFraction: 0, ...split },

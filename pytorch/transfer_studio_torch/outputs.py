@@ -63,7 +63,7 @@ def write_run(out_dir, model, run, recipe, datasets, source_weights, processes):
     from .tfjs_files import write_model
 
     write_model(out_dir, model.model_json, topology, weights, user_metadata)
-    last = run.history[run.best_epoch] if run.history else None
+    held = run.history[run.best_epoch] if run.history else None  # the epoch whose weights the run ends with
     config = dict(recipe["config"], epochs=run.epochs)
     metadata = {
         "format": "transfer-studio-export",
@@ -90,8 +90,8 @@ def write_run(out_dir, model, run, recipe, datasets, source_weights, processes):
         },
         "metrics": {
             "outcome": {"stopped": False, "epochsCompleted": len(run.history), "batches": run.step,
-                        "validationLoss": last["validationLoss"] if last else None, "validationAccuracy": last["validationAccuracy"] if last else None},
-            "finalEpoch": last,
+                        "validationLoss": held["validationLoss"] if held else None, "validationAccuracy": held["validationAccuracy"] if held else None},
+            "finalEpoch": run.history[-1] if run.history else None,
         },
         "epochs": run.history,
         "trainedWith": {
