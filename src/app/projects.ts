@@ -79,7 +79,9 @@ export async function reopenStoredProject(): Promise<boolean> {
   if (state.model && state.datasetSource === 'sample') pristine = (await snapshotOfStudio(state, { readFiles: false }).catch(() => null))?.snapshot ?? null;
   let id: string | undefined;
   try {
-    id = (await lastProjectId()) ?? (await listProjects())[0]?.id;
+    // The last open project, unless another tab deleted it since: then the most recently saved one.
+    id = await lastProjectId();
+    if (!id || !(await projectSummary(id))) id = (await listProjects())[0]?.id;
   } catch (error) {
     state.autosaveChanged({ kind: 'unusable', message: `The projects saved in this browser could not be read (${(error as Error).message}). Starting fresh.` });
     return false;
@@ -152,8 +154,8 @@ export async function newProject(kind: 'empty' | 'sample'): Promise<ProjectOutco
 
 /** Renames project `id` (the open one or another). */
 export async function renameStoredProject(id: string, name: string): Promise<ProjectOutcome> {
-  const trimmed = name.trim();
-  if (!trimmed) return fail('A project needs a name: type one, then Rename.');
+  const trimmed = name.trim().slice(0, 120);
+  if (!trimmed) return fail('A project needs a name: type one, then Save name.');
   const renamed = await renameProject(id, trimmed).catch((error: Error) => error);
   if (renamed instanceof Error) return fail(`Not renamed: ${renamed.message}.`);
   if (!renamed) return fail('That project is not in this browser any more.');
