@@ -28,14 +28,19 @@ from transfer_studio_torch.training import Distributed, Run  # noqa: E402
 def parse_args(argv):
     parser = argparse.ArgumentParser(
         prog="train.py",
-        description="Fine-tune the Transfer Studio export with its freeze plan (requires_grad False, frozen layers in eval()), "
-        "predict images, or export ONNX. Settings come from recipe.json beside this file.",
-        epilog="Distributed: torchrun --nproc_per_node=N train.py … (PyTorch 1.13 with Python 3.11: python3 -m torch.distributed.run "
-        "--nproc_per_node=N --redirects 1 --tee 1 train.py …).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Fine-tune the Transfer Studio export with its freeze plan (requires_grad False, frozen layers in eval()),\n"
+        "predict images, or export ONNX. Settings come from recipe.json beside this file.\n\n"
+        "  python train.py [--data DIR] [--epochs N] [--out DIR]\n"
+        "  torchrun --nproc_per_node=4 train.py --data ./images\n"
+        "  python train.py --predict DIR_OR_FILES --out probs.json [--weights out/]\n"
+        "  python train.py --onnx model.onnx [--weights out/]",
+        epilog="PyTorch 1.13 with Python 3.11 (Debian 12): torchrun fails at start; use\n"
+        "  python3 -m torch.distributed.run --nproc_per_node=N --redirects 1 --tee 1 train.py …",
     )
-    parser.add_argument("--data", help="folder of class folders (default: data/ beside train.py, the zip's 'Include my images')")
-    parser.add_argument("--epochs", type=int, help="epochs to train (default: the recipe's)")
-    parser.add_argument("--out", help="training: output folder (default out/); --predict: the JSON file to write")
+    parser.add_argument("--data", metavar="DIR", help="folder of class folders (default: data/ beside train.py, the zip's 'Include my images')")
+    parser.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default: the recipe's)")
+    parser.add_argument("--out", metavar="PATH", help="training: output folder (default out/); --predict: the JSON file to write (default probs.json)")
     parser.add_argument("--predict", nargs="+", metavar="DIR_OR_FILES", help="write {image path: [probabilities in class order]} to --out")
     parser.add_argument("--onnx", metavar="FILE", help="export the model to ONNX (dynamic batch; input NCHW float32, preprocessed)")
     parser.add_argument("--weights", metavar="DIR", help="with --predict / --onnx: a trained out/ folder instead of the bundle's model")

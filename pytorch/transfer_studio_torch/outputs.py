@@ -1,6 +1,7 @@
 """What train.py writes: out/ in the studio's export format (model.json, weights.bin, metadata.json), probabilities, ONNX."""
 import datetime
 import hashlib
+import inspect
 import json
 import os
 import warnings
@@ -151,5 +152,8 @@ def export_onnx(model, recipe, path):
     with warnings.catch_warnings():
         # Tracing notes that padding sizes are read from shapes (fixed here: only the batch is dynamic).
         warnings.simplefilter("ignore")
+        options = {}
+        if "dynamo" in inspect.signature(torch.onnx.export).parameters:
+            options["dynamo"] = False  # PyTorch ≥ 2.9 defaults to the dynamo exporter, which needs the onnx packages
         torch.onnx.export(model, dummy, path, input_names=["input"], output_names=["probabilities"],
-                          dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=13)
+                          dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}}, opset_version=13, **options)

@@ -1,4 +1,5 @@
 """The studio's run in PyTorch: freeze plan, optimizer per multiplier, LR schedule, unfreezing steps, early stopping, DDP."""
+import contextlib
 import copy
 import math
 import os
@@ -185,7 +186,7 @@ class Run:
             for group in self.optimizer.param_groups:
                 group["lr"] = base * group.get("multiplier", 1.0)
             self.optimizer.zero_grad(set_to_none=True)
-            with torch.autocast("cuda", enabled=self.amp):
+            with torch.autocast("cuda") if self.amp else contextlib.nullcontext():
                 probs = self.wrapped(xs)
             loss = crossentropy(probs, ys)
             if self.scaler is not None:
