@@ -21,6 +21,10 @@ export interface LayerInfo {
   origin: 'pretrained' | 'head';
   /** Name of the nested model (a Keras application used as one layer) this layer sits in; null at the top level. */
   parent: string | null;
+  /** Shape of the layer's (first) input without the batch dimension; absent in rows made before it was sent (the step cost then takes the row above's output). */
+  inputShape?: (number | null)[];
+  /** Shape of the layer's kernel (Conv2D/Dense `kernel`, DepthwiseConv2D `depthwise_kernel`), e.g. [3, 3, 16, 32]; absent for layers without one. */
+  kernelShape?: number[];
 }
 
 /** Layer name → frozen. Layers missing from the plan are trainable. */

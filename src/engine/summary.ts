@@ -36,6 +36,14 @@ export function summarizeLayers(model: tf.LayersModel, upTo?: string): LayerInfo
   return rows;
 }
 
+/** The layer's first input shape without the batch dimension, from its first inbound node; undefined when it has none. */
+function inputShapeOf(layer: tf.layers.Layer): (number | null)[] | undefined {
+  const shapes = layer.inboundNodes[0]?.inputShapes as (number | null)[] | (number | null)[][] | undefined;
+  if (!shapes || shapes.length === 0) return undefined;
+  const first = Array.isArray(shapes[0]) ? (shapes[0] as (number | null)[]) : (shapes as (number | null)[]);
+  return first.slice(1);
+}
+
 function describeLayer(layer: tf.layers.Layer, parent: string | null): LayerInfo {
   const frozenInSource = !layer.trainable;
   // `trainableWeights` is empty while a layer is frozen, so read the split with it unfrozen.
@@ -52,5 +60,7 @@ function describeLayer(layer: tf.layers.Layer, parent: string | null): LayerInfo
     frozenInSource,
     origin: 'pretrained',
     parent,
+    inputShape: inputShapeOf(layer),
+    kernelShape: layer.weights.find((w) => /(^|\/)(depthwise_)?kernel(_\d+)?$/.test(w.originalName))?.shape,
   };
 }
