@@ -13,7 +13,7 @@ import {
   sweepParts,
   writerKey,
   type ProjectSummary,
-} from './projectStore';
+} from './projectDb';
 
 /** Every stored project, the most recently saved first. */
 export async function listProjects(dbName = PROJECT_DB_NAME): Promise<ProjectSummary[]> {

@@ -35,7 +35,7 @@ async function fakeRestore(snapshot: ProjectSnapshot, parts: ReadonlyMap<string,
     if (images.length > 0) s.addUserImages(dataset.name, images, [], []);
   }
   s.setConfig(snapshot.training.config);
-  return { ok: true, images: useStudio.getState().images.length, runs: 0, missing: 0 };
+  return { ok: true, images: useStudio.getState().images.length, runs: 0, missing: 0, weights: false, weightsNote: '' };
 }
 
 const opened = vi.hoisted(() => ({ snapshot: null as unknown }));
