@@ -6,10 +6,11 @@
 import type { DataSlice } from './dataSlice';
 import type { EvaluationSlice } from './evaluationSlice';
 import type { ModelSlice } from './modelSlice';
+import type { PytorchSlice } from './pytorchSlice';
 import type { ProjectSlice } from './projectSlice';
 import type { RunSlice } from './runSlice';
 import type { TrainSettingsSlice } from './trainSettingsSlice';
 import type { WorkerSlice } from './workerSlice';
 
 /** Model, data, training settings, the run, the worker, the evaluation and the open project. */
-export type StudioState = ModelSlice & DataSlice & TrainSettingsSlice & RunSlice & WorkerSlice & EvaluationSlice & ProjectSlice;
+export type StudioState = ModelSlice & DataSlice & TrainSettingsSlice & RunSlice & WorkerSlice & EvaluationSlice & ProjectSlice & PytorchSlice;

@@ -8,6 +8,7 @@ import { createDataSlice } from './dataSlice';
 import { createEvaluationSlice } from './evaluationSlice';
 import { createModelSlice } from './modelSlice';
 import { createProjectSlice } from './projectSlice';
+import { createPytorchSlice, PYTORCH_ON_MODEL_LOAD } from './pytorchSlice';
 import { createRunSlice, RUN_ON_MODEL_LOAD } from './runSlice';
 import type { StudioState } from './state';
 import { createTrainSettingsSlice, TRAIN_SETTINGS_ON_MODEL_LOAD } from './trainSettingsSlice';
@@ -23,9 +24,10 @@ export type { InterruptedRun, ReopenedRun, ResumedHistory, RunSettings, RunSlice
 export type { WorkerCrash, WorkerSlice } from './workerSlice';
 export type { EvaluationSlice, EvaluationState, HeldOutSet } from './evaluationSlice';
 export type { AutosaveStatus, OpenProject, ProjectAccess, ProjectSlice } from './projectSlice';
+export type { PytorchRunImport, PytorchSlice } from './pytorchSlice';
 
 /** What a model load resets in the other slices: the last run and its record, the history, schedules and multipliers of the old model's blocks. */
-const ON_MODEL_LOAD: Partial<StudioState> = { ...RUN_ON_MODEL_LOAD, ...TRAIN_SETTINGS_ON_MODEL_LOAD };
+const ON_MODEL_LOAD: Partial<StudioState> = { ...RUN_ON_MODEL_LOAD, ...TRAIN_SETTINGS_ON_MODEL_LOAD, ...PYTORCH_ON_MODEL_LOAD };
 
 /** Creates a fresh store (the app uses `useStudio`; tests make their own). */
 export function createStudioStore() {
@@ -37,6 +39,7 @@ export function createStudioStore() {
     ...createWorkerSlice(...args),
     ...createEvaluationSlice(...args),
     ...createProjectSlice(...args),
+    ...createPytorchSlice(...args),
   }));
 }
 
