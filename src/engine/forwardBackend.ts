@@ -260,3 +260,25 @@ export async function moveWeightsTo(backend: string, models: readonly tf.LayersM
   }
   tf.tidy(() => variables.forEach((v, i) => v.assign(tf.tensor(values[i], v.shape, v.dtype))));
 }
+
+/**
+ * The worker's pick of a training backend per plan: the first run of a plan
+ * (model load, cut, plan, batch, BN modes: `key`) times it on the candidates;
+ * later runs of the same plan reuse that measurement. Either way the run's
+ * weights (`models`) are moved to the chosen backend, which is left active.
+ * Null (nothing timed, nothing moved) when no other candidate could start here.
+ */
+export function createTrainingBackendPicker(candidates: () => string[]) {
+  const chosen = new Map<string, TrainBackendChoice>();
+  return async function pick(key: string, input: TrainProbeInput, models: readonly tf.LayersModel[]): Promise<TrainBackendChoice | null> {
+    let choice = chosen.get(key);
+    if (!choice) {
+      const others = candidates().filter((c) => c !== tf.getBackend());
+      if (others.length === 0) return null; // nothing to compare with: no timing at all
+      choice = await chooseTrainingBackend(input, others);
+      chosen.set(key, choice);
+    }
+    await moveWeightsTo(choice.backend, models);
+    return choice;
+  };
+}

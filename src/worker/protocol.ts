@@ -18,6 +18,7 @@ import type {
 } from '../core/types';
 import type { ModelArtifactsWire, WeightSpec } from '../core/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../core/auditCompare';
+import type { BackendProbe } from '../core/backendChoice';
 import type { FeatureCacheUse } from '../engine/featureCacheStore';
 import type { ModelSource } from '../engine/modelSources';
 
@@ -146,6 +147,8 @@ export interface RunSetup {
   config?: TrainConfig;
   /** The BatchNorm modes the run was started with. */
   batchNormOverrides?: BatchNormOverrides;
+  /** Auto only, training through the model: each backend's measured step of this plan; the run trains on `backend`, the fastest. */
+  backendProbes?: BackendProbe[];
 }
 
 /** How a run ended. */

@@ -6,6 +6,7 @@ import { isAugmentationOn } from '../core/augment';
 import type { LoadedModel } from '../engine/modelFiles';
 import type { ModelOpenResult } from '../engine/modelSources';
 import { originalNames, packWeights } from '../engine/namedWeights';
+import { createTrainingBackendPicker } from '../engine/forwardBackend';
 import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
@@ -29,6 +30,17 @@ function forwardCandidates(): string[] {
   return FORWARD_CANDIDATES.filter((b) => b !== tf.getBackend() && (b !== 'webgpu' || hasGpu));
 }
 
+/** Backends a run that trains through the model is timed on at its start (auto only; cpu never beats wasm at training a CNN). */
+const TRAIN_CANDIDATES = ['webgpu', 'webgl', 'wasm'];
+
+/** The training candidates that could start here: WebGPU with navigator.gpu, WebGL with a canvas, wasm once registered. */
+function trainingCandidates(): string[] {
+  const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
+  const hasCanvas = typeof OffscreenCanvas !== 'undefined' || typeof document !== 'undefined';
+  const usable: Record<string, boolean> = { webgpu: hasGpu, webgl: hasCanvas, wasm: true };
+  return TRAIN_CANDIDATES.filter((b) => usable[b] && tf.findBackendFactory(b) !== null);
+}
+
 /** Sends a reply to the main thread, transferring the listed buffers. */
 export type Post = (reply: WorkerReply, transfer?: Transferable[]) => void;
 
@@ -37,6 +49,8 @@ export interface WorkerDeps {
   selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }>;
   /** Opens a model (engine/modelSources.ts openModel): a bad file is a result with a code, not a throw. */
   loadModel(source: ModelSource): Promise<ModelOpenResult>;
+  /** The backends a run is timed on besides the active one (default: those of TRAIN_CANDIDATES that could start here). */
+  trainingCandidates?: () => string[];
   /** Minimum milliseconds between two `batches` messages (coalescing). */
   batchFlushMs?: number;
 }
@@ -88,6 +102,9 @@ interface WorkerContext {
   models: TransferSession;
   audit: AuditSession;
   backend: BackendName | null;
+  /** What init asked for: only 'auto' lets a run move to the backend it measured fastest. */
+  preference: BackendPreference;
+  pickTrainingBackend: ReturnType<typeof createTrainingBackendPicker>;
   active: RunControl | null;
 }
 
@@ -122,6 +139,18 @@ function checkpointHook(ctx: WorkerContext, runId: number, model: tf.LayersModel
   };
 }
 
+/** Times the run's plan on the training candidates (once per model, cut, plan, batch and BN modes) and moves the weights to the fastest. */
+async function pickTrainingBackend(ctx: WorkerContext, msg: TrainRequest, model: tf.LayersModel, train: ReturnType<typeof toImageSet>) {
+  if (!ctx.models.loaded) return undefined;
+  const batchNormOverrides = msg.batchNormOverrides ?? {};
+  const plan = JSON.stringify(model.layers.map((l) => [l.name, l.trainable]));
+  const key = [ctx.models.modelId(), msg.cutLayer, plan, msg.config.batchSize, JSON.stringify(batchNormOverrides)].join('|');
+  const input = { model, set: train, numClasses: msg.classNames.length, preprocessing: msg.preprocessing, batchSize: msg.config.batchSize, batchNormOverrides };
+  const choice = await ctx.pickTrainingBackend(key, input, [ctx.models.loaded.model, model]);
+  ctx.backend = tf.getBackend() as BackendName;
+  return choice?.probes;
+}
+
 /** Sets up and trains one run: transfer model, feature cache, runStarted, the loop, the audit, runEnded. */
 async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunControl, stream: BatchStream): Promise<void> {
   const { runId } = msg;
@@ -148,6 +177,8 @@ async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunCo
   // Auto epochs planned many cheap epochs on the cache; without it, the Epochs field's number holds.
   if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs)
     config = { ...config, epochs: config.epochsWithoutCache };
+  // Auto, through the model: a step of this plan timed on each backend, the run moved to the fastest (issue 15).
+  const backendProbes = !features && ctx.preference === 'auto' ? await pickTrainingBackend(ctx, msg, model, train) : undefined;
   ctx.post({
     type: 'runStarted',
     runId,
@@ -159,6 +190,7 @@ async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunCo
       appliedPlan: appliedFreezePlan(model, headLayers),
       config,
       batchNormOverrides: msg.batchNormOverrides ?? {},
+      ...(backendProbes ? { backendProbes } : {}),
     },
   });
   await ctx.audit.runStarting({ runId, model, headLayers });
@@ -302,6 +334,7 @@ async function init(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'ini
   try {
     const selected = await ctx.deps.selectBackend(msg.backend, msg.allowSoftwareWebgl);
     ctx.backend = selected.backend;
+    ctx.preference = msg.backend;
     ctx.post({ type: 'ready', requestId: msg.requestId, backend: selected.backend, notes: selected.notes });
   } catch (error) {
     ctx.post({ type: 'requestFailed', requestId: msg.requestId, error: toWireError(error) });
@@ -344,6 +377,8 @@ export function createStudioWorker(post: Post, deps: WorkerDeps): (msg: WorkerRe
     models: createTransferSession({ candidates: forwardCandidates, minProbeBuildMs: FORWARD_PROBE_MIN_BUILD_MS }),
     audit: createAuditSession(post),
     backend: null,
+    preference: 'auto',
+    pickTrainingBackend: createTrainingBackendPicker(deps.trainingCandidates ?? trainingCandidates),
     active: null,
   };
   return async function onRequest(msg: WorkerRequest): Promise<void> {
