@@ -195,3 +195,28 @@ describe('sortRuns', () => {
     expect(defaultDirection('millisPerEpoch')).toBe('ascending');
   });
 });
+
+describe('the run record’s backend', () => {
+  it('names the backend the worker measured fastest and every figure it measured (issue 15)', () => {
+    const record = makeRunRecord({
+      runId: 1,
+      freeze: freezeSummary(blockModel(), {}),
+      trainableParams: 20,
+      config: { epochs: 1, learningRate: 0.001 },
+      unfreezeSchedule: [],
+      dataset: { name: 'digits', images: 1000 },
+      setup: {
+        backend: 'wasm',
+        trainableParams: 20,
+        backendProbes: [
+          { backend: 'webgl', msPerStep: 4_560 },
+          { backend: 'wasm', msPerStep: 512.3 },
+        ],
+      },
+      outcome: { stopped: false },
+      epochs: [],
+      trainableChanges: [],
+    });
+    expect(record.backend).toBe('wasm (measured: wasm 512 · webgl 4,560 ms/step)');
+  });
+});

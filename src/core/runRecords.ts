@@ -3,6 +3,7 @@
  * run, what its freeze plan kept frozen in the user's words, and sorting.
  * Pure data in, data out: no tfjs, no React (the store and the table use it).
  */
+import { backendWithProbes, type BackendProbe } from './backendChoice';
 import { isFrozen } from './params';
 import { matchPreset, presetBlocks, type PresetBlock } from './presets';
 import type { EpochMetrics, FreezePlan, LayerInfo, LearningRateSchedule, OptimizerName, TrainableChange, UnfreezeStep } from './types';
@@ -98,7 +99,7 @@ export interface RunRecordInput {
   };
   unfreezeSchedule: readonly UnfreezeStep[];
   dataset: { name: string; images: number };
-  setup: { backend: string; trainableParams: number; featureCache?: { millis: number | null } } | null;
+  setup: { backend: string; trainableParams: number; featureCache?: { millis: number | null }; backendProbes?: BackendProbe[] } | null;
   outcome: { stopped: boolean };
   epochs: EpochMetrics[];
   trainableChanges: TrainableChange[];
@@ -136,7 +137,8 @@ export function makeRunRecord(input: RunRecordInput): RunRecord {
     optimizer: config.optimizer ?? 'adam',
     learningRate: config.learningRate,
     learningRateSchedule: config.schedule ?? 'constant',
-    backend: input.setup?.backend ?? null,
+    // With auto, the figures the worker measured to pick it ("wasm (measured: wasm 1,234 · webgl 38,012 ms/step)").
+    backend: input.setup ? backendWithProbes(input.setup.backend, input.setup.backendProbes) : null,
     millisPerEpoch: epochs.length ? epochs.reduce((sum, e) => sum + e.millis, 0) / epochs.length : null,
     cacheMillis: input.setup?.featureCache?.millis ?? null,
     bestValidationAccuracy: best(
