@@ -39,6 +39,8 @@ export function readWeightBytes(dir: string): Map<string, Buffer> {
 
 /** The repository's pytorch/ folder. */
 export const PYTORCH_DIR = join(dirname(fileURLToPath(import.meta.url)), '../pytorch');
+/** The parity checker (Python, not part of the bundle): fixtures against load_model, ONNX export, weight comparison. */
+export const PARITY_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torchParity.py');
 /** Debian's interpreter, which has torch, numpy and PIL (a pyenv python3 earlier on PATH may not). */
 export const PYTHON = '/usr/bin/python3';
 

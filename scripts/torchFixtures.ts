@@ -139,8 +139,9 @@ function randomizeWeights(model: tf.LayersModel, seed: number, spread: readonly 
     const spreadLayer = spread.includes(w.originalName.split('/')[0]);
     // A spread layer's bias stays 0: a large bias would pick the same class for every image.
     const scale = spreadLayer ? (w.originalName.endsWith('/bias') ? 0 : spreadScale) : 1;
-    const data = Float32Array.from({ length: w.shape.reduce((p, d) => p * d, 1) }, () => (positive ? 0.5 + random() : (random() - 0.5) * scale));
-    return tf.tensor(data, w.shape);
+    const shape = w.shape.map((d) => d ?? 1);
+    const data = Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (positive ? 0.5 + random() : (random() - 0.5) * scale));
+    return tf.tensor(data, shape);
   });
   model.setWeights(values);
   values.forEach((t) => t.dispose());

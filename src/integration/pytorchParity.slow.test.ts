@@ -9,15 +9,15 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-web';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARITY_MODELS, writeParityFixture, type ParityFixture } from '../../scripts/torchFixtures';
-import { PYTHON, PYTORCH_DIR } from '../../scripts/torchBundle';
+import { PARITY_SCRIPT, PYTHON, PYTORCH_DIR } from '../../scripts/torchBundle';
 import { MOBILENET_V2_DIR } from '../engine/testing/builtInFiles';
 
-/** What checks/parity.py prints per fixture. */
+/** What scripts/torchParity.py prints per fixture. */
 interface ParityResult {
   name: string;
   count: number;
@@ -45,7 +45,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   dir = mkdtempSync(join(tmpdir(), 'ts-torch-parity-'));
   for (const name of PARITY_MODELS) fixtures.push(await writeParityFixture(dir, name, 16));
-  const lines = python([join(PYTORCH_DIR, 'checks/parity.py'), '--onnx', ...PARITY_MODELS.map((name) => join(dir, name))]);
+  const lines = python([PARITY_SCRIPT, '--onnx', ...PARITY_MODELS.map((name) => join(dir, name))]);
   results = lines
     .trim()
     .split('\n')
@@ -59,7 +59,7 @@ afterAll(() => {
 describe('PyTorch parity with the studio (tfjs cpu)', () => {
   it.each(PARITY_MODELS)('%s: softmax within 1e-4 on 16 images, same argmax, every weight used', (name) => {
     const result = results.find((r) => r.name === name);
-    expect(result, `checks/parity.py printed no result for ${name}`).toBeDefined();
+    expect(result, `scripts/torchParity.py printed no result for ${name}`).toBeDefined();
     expect(result!.count).toBe(16);
     expect(result!.maxAbsDiff).toBeLessThanOrEqual(TOLERANCE);
     expect(result!.argmaxEqual).toBe(true);
@@ -99,12 +99,18 @@ describe('PyTorch parity with the studio (tfjs cpu)', () => {
   });
 
   it('dequantizes the uint8 MobileNetV2 file exactly as tfjs does (v · scale + min): every weight bit-identical', () => {
-    const out = JSON.parse(python([join(PYTORCH_DIR, 'checks/parity.py'), '--compare-weights', MOBILENET_V2_DIR, join(dir, 'mobilenet_v2_transfer')])) as {
+    const out = JSON.parse(python([PARITY_SCRIPT, '--compare-weights', MOBILENET_V2_DIR, join(dir, 'mobilenet_v2_transfer')])) as {
       common: number;
       differ: string[];
     };
     expect(out.common).toBeGreaterThan(200);
     expect(out.differ).toEqual([]);
+  });
+
+  it('pytorch/bundle-files.json names every Python file of the bundle, and only those', () => {
+    const list = JSON.parse(readFileSync(join(PYTORCH_DIR, 'bundle-files.json'), 'utf8')) as { files: string[] };
+    const onDisk = readdirSync(PYTORCH_DIR, { recursive: true, encoding: 'utf8' }).filter((path) => path.endsWith('.py') && !path.includes('__pycache__'));
+    expect([...list.files].sort()).toEqual(onDisk.map((path) => path.split(sep).join('/')).sort());
   });
 
   it('pytorch/supported-layers.json lists exactly the classes the interpreter builds', () => {

@@ -1,9 +1,9 @@
-"""Parity checks (tests only, not in the bundle).
+"""Parity checks for the PyTorch bundle (tests only: not in the zip; scripts/torchFixtures.ts writes the fixtures).
 
-  parity.py [--onnx] FIXTURE_DIR…      load_model's output against tfjs' expected.bin, one JSON line per fixture:
+  torchParity.py [--onnx] FIXTURE_DIR…      load_model's output against tfjs' expected.bin, one JSON line per fixture:
                                        {name, count, maxAbsDiff, argmaxEqual, argmaxClasses, unusedWeights}; --onnx also
                                        writes FIXTURE_DIR/model.onnx with the bundle's export_onnx
-  parity.py --compare-weights A B      every weight both model dirs name: bit-identical after load? (uint8 dequantization)
+  torchParity.py --compare-weights A B      every weight both model dirs name: bit-identical after load? (uint8 dequantization)
 """
 import json
 import os
@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pytorch"))
 from transfer_studio_torch import load_model  # noqa: E402
 from transfer_studio_torch.outputs import export_onnx  # noqa: E402
 from transfer_studio_torch.tfjs_files import read_model_json, read_weights  # noqa: E402
