@@ -5,6 +5,7 @@ import { resizePixels } from '../data/fit';
 import type { BackendPreference, ModelSource } from '../worker/protocol';
 import { useStudio } from '../store/store';
 import { BUILT_IN_MODELS, DEFAULT_MODEL_ID } from './builtInModels';
+import { importPytorchRun } from './importPytorchRun';
 import { decodeTarget, rederiveIfNeeded } from './ingest';
 
 /** URL of the sample dataset that ships in public/. */
@@ -107,12 +108,22 @@ function readModelFiles(picked: readonly File[]): Promise<{ name: string; buffer
   return Promise.all(picked.map(async (file) => ({ name: file.name, buffer: await file.arrayBuffer() })));
 }
 
-/** Loads a model.json picked together with its weight files; a failure keeps the current model. */
+/**
+ * Loads a model.json picked together with its weight files; a failure keeps the current model. A train.py result
+ * (out/ with a PyTorch metadata.json) is recognised first (app/importPytorchRun.ts).
+ */
 export async function importModelFiles(picked: readonly File[]): Promise<void> {
+  if (await importPytorchRun(picked, studioClient(), useStudio, () => loadModelFiles(picked))) return;
+  await loadModelFiles(picked);
+}
+
+/** Loads the picked model files; resolves whether the model loaded. */
+async function loadModelFiles(picked: readonly File[]): Promise<boolean> {
   const files = await readModelFiles(picked);
-  const fileName = files.map((f) => f.name).find((n) => n.toLowerCase().endsWith('.json')) ?? files[0]?.name ?? 'model.json';
+  const fileName =
+    files.map((f) => f.name).find((n) => n.toLowerCase().endsWith('.json') && n.toLowerCase() !== 'metadata.json') ?? files[0]?.name ?? 'model.json';
   // The File objects stay in the model's origin: the buffers sent are transferred, so a restarted worker reads them again.
-  await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName, files: [...picked] });
+  return (await studioClient().loadModel({ kind: 'files', files }, { kind: 'files', fileName, files: [...picked] })) !== null;
 }
 
 /** Where the current model can be read from again: its URL, or the kept files of the last import read anew. */

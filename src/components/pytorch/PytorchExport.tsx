@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { exportPytorchProject, pytorchExportBlocker, type PytorchExportResult } from '../../app/exportPytorch';
 import { studioClient } from '../../app/studio';
 import { useStudio } from '../../store/store';
+import { PytorchRunAudit } from './PytorchRunAudit';
 
 type ExportState = { phase: 'idle' } | { phase: 'working' } | { phase: 'done'; result: PytorchExportResult } | { phase: 'failed'; message: string };
 
@@ -57,6 +58,7 @@ export function PytorchExport() {
           PyTorch export failed: {state.message}
         </p>
       ) : null}
+      <PytorchRunAudit />
     </div>
   );
 }
