@@ -15,5 +15,10 @@ describe('the measured backends in words', () => {
   it('is the bare name when nothing was compared (forced by ?backend=, a cached head, one candidate)', () => {
     expect(backendWithProbes('wasm', undefined)).toBe('wasm');
     expect(backendWithProbes('cpu', [{ backend: 'cpu', msPerStep: 12 }])).toBe('cpu');
+    const alone = [
+      { backend: 'wasm', msPerStep: null, error: 'not timed: no other backend could run' },
+      { backend: 'webgl', msPerStep: null, error: 'could not start' },
+    ];
+    expect(backendWithProbes('wasm', alone)).toBe('wasm');
   });
 });

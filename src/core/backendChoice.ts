@@ -14,7 +14,7 @@ export function probesText(probes: readonly BackendProbe[]): string {
   return [figures ? `${figures} ms/step` : '', ...others].filter(Boolean).join('; ');
 }
 
-/** The record's backend: the name, and what the pick measured when it measured ("wasm (measured: …)"). */
+/** The record's backend: the name, and what the pick measured when it compared two or more ("wasm (measured: …)"). */
 export function backendWithProbes(backend: string, probes: readonly BackendProbe[] | undefined): string {
-  return probes && probes.length > 1 ? `${backend} (measured: ${probesText(probes)})` : backend;
+  return probes && probes.filter((p) => p.msPerStep !== null).length > 1 ? `${backend} (measured: ${probesText(probes)})` : backend;
 }

@@ -201,6 +201,20 @@ describe('choosing the training backend by timing steps of the plan', () => {
     model.dispose();
   });
 
+  it('does not time the active backend when no other can run', async () => {
+    const model = await planned(TRAINING);
+    const input = { model, set: images, numClasses: 2, preprocessing, batchSize: 4, batchNormOverrides: {} };
+    const choice = await chooseTrainingBackend(input, ['no-such-backend', 'broken-train']);
+    expect(choice.backend).toBe(TRAINING);
+    expect(choice.probes.map((p) => [p.backend, p.msPerStep])).toEqual([
+      [TRAINING, null],
+      ['no-such-backend', null],
+      ['broken-train', null],
+    ]);
+    expect(tf.getBackend()).toBe(TRAINING);
+    model.dispose();
+  });
+
   it('refuses a backend that cannot start and stays where it was', async () => {
     const model = await planned(TRAINING);
     await expect(moveWeightsTo('broken-train', [model])).rejects.toThrow('The broken-train backend could not start; the run stays on clocked-10.');

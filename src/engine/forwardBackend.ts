@@ -214,30 +214,36 @@ async function timeSteps(model: tf.LayersModel, input: TrainProbeInput, giveUpMs
  * does), trained for an untimed and a timed step on the run's first batch,
  * and disposed. The run's own weights are not touched. Picks the fastest —
  * another backend only when it is SWITCH_FACTOR times faster. A candidate
- * whose untimed step is very slow (TRAIN_PROBE_GIVE_UP) is not timed further.
+ * whose untimed step is very slow (TRAIN_PROBE_GIVE_UP) is not timed further;
+ * when no candidate can run, the active one is kept without timing it.
  */
 export async function chooseTrainingBackend(input: TrainProbeInput, candidates: readonly string[]): Promise<TrainBackendChoice> {
   const active = tf.getBackend();
   const values = await Promise.all(input.model.weights.map(async (w) => (await w.read().data()).slice() as tf.TypedArray));
-  const probes: TrainBackendChoice['probes'] = [];
-  for (const backend of [active, ...candidates.filter((c) => c !== active)]) {
-    const best = Math.min(...probes.map((p) => p.msPerStep ?? Infinity));
+  const probe = async (backend: string, giveUpMs: number): Promise<TrainBackendChoice['probes'][number]> => {
     try {
       const ms = await onBackend(backend, async () => {
         const copy = await copyOn(input.model, values);
         try {
           guardFrozenLayers(copy);
           setBatchNormOverrides(copy, input.batchNormOverrides);
-          return await timeSteps(copy, input, best * TRAIN_PROBE_GIVE_UP);
+          return await timeSteps(copy, input, giveUpMs);
         } finally {
           copy.dispose();
         }
       });
-      probes.push({ backend, msPerStep: ms });
+      return { backend, msPerStep: ms };
     } catch (error) {
-      probes.push({ backend, msPerStep: null, error: (error as Error).message });
+      return { backend, msPerStep: null, error: (error as Error).message };
     }
-  }
+  };
+  const bestSoFar = (probes: TrainBackendChoice['probes']) => Math.min(...probes.map((p) => p.msPerStep ?? Infinity)) * TRAIN_PROBE_GIVE_UP;
+  // The others first: when none of them can run, the active backend is not timed at all.
+  const others: TrainBackendChoice['probes'] = [];
+  for (const backend of candidates.filter((c) => c !== active)) others.push(await probe(backend, bestSoFar(others)));
+  if (others.every((p) => p.msPerStep === null))
+    return { backend: active, probes: [{ backend: active, msPerStep: null, error: 'not timed: no other backend could run' }, ...others] };
+  const probes = [await probe(active, bestSoFar(others)), ...others];
   const asForward = probes.map((p) => ({ backend: p.backend, msPerImage: p.msPerStep, error: p.error }));
   return { backend: pickFastest(asForward), probes };
 }

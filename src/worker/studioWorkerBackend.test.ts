@@ -57,7 +57,10 @@ describe('the training backend picked by measurement', () => {
     expect(setup.backend).toBe('wasm');
     expect(setup.backendProbes!.map((p) => p.backend)).toEqual([SLOW, 'wasm']);
     const [slow, wasm] = setup.backendProbes!;
-    expect(wasm.msPerStep!).toBeLessThan(slow.msPerStep! / 1.2);
+    // The slowed cpu is either timed slower or, its first step already over 4× wasm's, given up on.
+    if (slow.msPerStep === null) expect(slow.error).toMatch(/over 4× the fastest/);
+    else expect(wasm.msPerStep!).toBeLessThan(slow.msPerStep / 1.2);
+    expect(wasm.msPerStep).toBeGreaterThan(0);
     expect(tf.getBackend()).toBe('wasm');
     expect(replies.find((r) => r.type === 'runFailed')).toBeUndefined();
     // conv1 and bn1 frozen: bit for bit as loaded after training on wasm (BN statistics included).
