@@ -1,6 +1,7 @@
 import { plannedEpochs, runBatchesPerEpoch } from '../store/selectors';
 import { autosaveText } from '../app/autosave';
 import { useStudio } from '../store/store';
+import { backendWithProbes } from '../core/backendChoice';
 
 /**
  * The live region that says which backend trains and where the run is
@@ -19,7 +20,11 @@ export function StatusBar() {
   const projectName = useStudio((s) => s.project?.name);
   const access = useStudio((s) => s.projectAccess);
 
-  const backendText = backend ? `Backend: ${backend}` : 'Starting the training backend…';
+  // A run on auto may have moved to the backend it measured fastest (issue 15): the run's backend, and its figures.
+  const runSetup = useStudio((s) => s.runSetup);
+  const shown = runSetup?.backend ?? backend;
+  const measured = backendWithProbes(shown ?? '', runSetup?.backendProbes).slice((shown ?? '').length);
+  const backendText = shown ? `Backend: ${shown}${measured}` : 'Starting the training backend…';
   let progress = 'Ready';
   if (runStatus === 'starting') progress = 'Preparing the run…';
   else if (runStatus === 'running' || runStatus === 'stopping') {
