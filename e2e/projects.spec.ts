@@ -104,6 +104,11 @@ test('two tabs on one project: the second opens it read-only, takes it over, and
   await second.getByLabel('Epochs').fill('4');
   await autosaved(second);
 
+  // In the first tab's list the project is open in another tab now: it cannot be deleted from here.
+  await openProjects(first);
+  await expect(row(first, 'shapes').getByRole('button', { name: 'Delete…' })).toBeDisabled();
+  await projectsDialog(first).getByRole('button', { name: 'Close' }).click();
+
   // The first tab's change is not written over the second's.
   await first.getByLabel('Epochs').fill('7');
   await first.waitForTimeout(1500);

@@ -1,12 +1,13 @@
 /** app/projectLock: two tabs over one lock manager (a small model of Web Locks' ifAvailable and steal): one writer, read-only, take over, release. */
 import { describe, expect, it, vi } from 'vitest';
-import { createProjectLock, lockName, type LockManagerLike } from './projectLock';
+import { createProjectLock, lockName, projectsHeld, type LockManagerLike } from './projectLock';
 
 /** Web Locks as the spec has them for exclusive locks, without queueing: ifAvailable answers null when held; steal rejects the holder's request with an AbortError. */
 function fakeLocks(): LockManagerLike & { holders: () => string[] } {
   const held = new Map<string, { reject: (error: Error) => void }>();
   return {
     holders: () => [...held.keys()],
+    query: async () => ({ held: [...held.keys(), 'some-other-lock'].map((name) => ({ name })) }),
     request(name, options, callback) {
       if (held.has(name) && options.ifAvailable) return Promise.resolve(callback(null));
       if (held.has(name) && !options.steal) throw new Error('the fake does not queue');
@@ -48,6 +49,8 @@ describe('projectLock', () => {
     expect(b.held()).toBe('p1');
     // The first tab asks again: read-only now.
     expect(await a.acquire('p1')).toBe('read-only');
+    expect(await projectsHeld(locks)).toEqual(new Set(['p1']));
+    expect(await projectsHeld(undefined)).toEqual(new Set());
   });
 
   it('lets go of one project to hold another, so a second tab can then have the first; a release is not a loss', async () => {

@@ -9,6 +9,7 @@
 /** The part of `navigator.locks` this module uses. */
 export interface LockManagerLike {
   request(name: string, options: { ifAvailable?: boolean; steal?: boolean }, callback: (lock: unknown) => Promise<void> | void): Promise<unknown>;
+  query?: () => Promise<{ held?: { name?: string }[] }>;
 }
 
 /** What a tab gets for a project: it writes it, or another tab does. */
@@ -92,4 +93,13 @@ export function createProjectLock(locks: LockManagerLike | undefined, onLost: (i
 export function browserLocks(): LockManagerLike | undefined {
   const locks = typeof navigator === 'undefined' ? undefined : (navigator as { locks?: LockManagerLike }).locks;
   return locks && typeof locks.request === 'function' ? locks : undefined;
+}
+
+/** The ids of the projects whose lock some tab holds (this one's included: leave out `lock.held()`); empty without Web Locks. */
+export async function projectsHeld(locks: LockManagerLike | undefined = browserLocks()): Promise<Set<string>> {
+  const prefix = lockName('');
+  const held = new Set<string>();
+  const state = await locks?.query?.().catch(() => undefined);
+  for (const lock of state?.held ?? []) if (lock.name?.startsWith(prefix)) held.add(lock.name.slice(prefix.length));
+  return held;
 }

@@ -19,6 +19,7 @@ import {
   renameProject,
 } from './projectCatalog';
 import { busyReason, openProjectFile, restoredText, restoreProject, snapshotOfStudio, type ProjectFileOutcome } from './projectFile';
+import { projectsHeld } from './projectLock';
 import { loadStoredProject, newProjectId } from './projectStore';
 import { formatBytes } from './storageInfo';
 
@@ -186,6 +187,8 @@ export async function deleteStoredProject(id: string): Promise<ProjectOutcome> {
   }
   const summary = await projectSummary(id).catch(() => undefined);
   const name = summary?.name ?? 'the project';
+  if (tabLock.held() !== id && (await projectsHeld()).has(id))
+    return fail(`'${name}' is open in another tab: close it there (or open another project there), then delete it.`);
   // Nothing of the open project is saved from here on: a save landing after the delete would bring it back.
   if (open) suspendAutosave(true);
   try {

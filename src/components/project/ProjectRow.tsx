@@ -21,10 +21,11 @@ export function deleteText(p: ProjectSummary, usage: ProjectUsage | undefined): 
   return `Delete '${p.name}'? This removes ${parts.join(', ')}: ${formatBytes(own)} freed${sharedText}. It cannot be undone; Save project file first to keep a copy.`;
 }
 
-/** The props of one project row: the project, whether it is open in this tab, whether actions are blocked, and the actions. */
+/** The props of one project row: the project, whether it is open in this tab or another, whether actions are blocked, and the actions. */
 export interface ProjectRowProps {
   project: ProjectSummary;
   open: boolean;
+  elsewhere: boolean;
   blocked: boolean;
   onOpen: () => void;
   onRename: (name: string) => void;
@@ -33,7 +34,7 @@ export interface ProjectRowProps {
 }
 
 /** One project of the switcher: its name, counts, size and time; Open, Rename (inline), Duplicate, Delete (with a confirmation saying what goes). */
-export function ProjectRow({ project: p, open, blocked, onOpen, onRename, onDuplicate, onDelete }: ProjectRowProps) {
+export function ProjectRow({ project: p, open, elsewhere, blocked, onOpen, onRename, onDuplicate, onDelete }: ProjectRowProps) {
   const [renaming, setRenaming] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<{ usage: ProjectUsage | undefined } | null>(null);
   const saved = new Date(p.savedAt).toLocaleString('en-GB');
@@ -41,7 +42,7 @@ export function ProjectRow({ project: p, open, blocked, onOpen, onRename, onDupl
     <li className={`project-row${open ? ' open' : ''}`} aria-label={p.name} aria-current={open ? 'true' : undefined}>
       <div>
         <strong>{p.name}</strong>
-        {open ? <span className="muted small"> (open)</span> : null}
+        {open || elsewhere ? <span className="muted small">{open ? ' (open)' : ' (open in another tab)'}</span> : null}
         <div className="muted small" data-testid="project-details">{`${countsText(p)} · ${formatBytes(p.bytes)} · saved ${saved}`}</div>
       </div>
       {renaming !== null ? (
@@ -90,7 +91,12 @@ export function ProjectRow({ project: p, open, blocked, onOpen, onRename, onDupl
           <button type="button" disabled={blocked && open} onClick={onDuplicate}>
             Duplicate
           </button>
-          <button type="button" disabled={blocked && open} onClick={async () => setConfirm({ usage: await projectUsage(p.id).catch(() => undefined) })}>
+          <button
+            type="button"
+            disabled={(blocked && open) || elsewhere}
+            title={elsewhere ? 'Open in another tab: close it there first.' : undefined}
+            onClick={async () => setConfirm({ usage: await projectUsage(p.id).catch(() => undefined) })}
+          >
             Delete…
           </button>
         </div>

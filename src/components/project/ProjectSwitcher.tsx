@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { tabLock } from '../../app/autosave';
 import { listProjects } from '../../app/projectCatalog';
+import { projectsHeld } from '../../app/projectLock';
 import type { ProjectSummary } from '../../app/projectStore';
 import {
   deleteStoredProject,
@@ -28,6 +30,7 @@ export function ProjectSwitcher() {
   const busy = useStudio((s) => isRunActive(s) || s.ingest !== null || s.modelStatus === 'loading');
   const autosave = useStudio((s) => s.autosave);
   const [projects, setProjects] = useState<ProjectSummary[] | null>(null);
+  const [elsewhere, setElsewhere] = useState<Set<string>>(new Set());
   const [error, setError] = useState<string | null>(null);
   const [working, setWorking] = useState<string | null>(null);
   const [outcome, setOutcome] = useState<ProjectOutcome | null>(null);
@@ -37,6 +40,9 @@ export function ProjectSwitcher() {
   const reload = useCallback(async () => {
     try {
       setProjects(await listProjects());
+      const held = await projectsHeld();
+      held.delete(tabLock.held() ?? '');
+      setElsewhere(held);
       setError(null);
     } catch (e) {
       setError(`The projects saved in this browser could not be read (${(e as Error).message}).`);
@@ -105,6 +111,7 @@ export function ProjectSwitcher() {
               key={p.id}
               project={p}
               open={p.id === openId}
+              elsewhere={elsewhere.has(p.id)}
               blocked={blocked}
               onOpen={() => void act('open', () => switchToProject(p.id))}
               onRename={(name) => void act('rename', () => renameStoredProject(p.id, name))}
