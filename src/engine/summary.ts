@@ -61,6 +61,6 @@ function describeLayer(layer: tf.layers.Layer, parent: string | null): LayerInfo
     origin: 'pretrained',
     parent,
     inputShape: inputShapeOf(layer),
-    kernelShape: layer.weights.find((w) => /(^|\/)(depthwise_)?kernel(_\d+)?$/.test(w.originalName))?.shape,
+    kernelShape: layer.weights.find((w) => /(^|\/)(depthwise_)?kernel(_\d+)?$/.test(w.originalName))?.shape as number[] | undefined,
   };
 }
