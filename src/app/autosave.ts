@@ -14,7 +14,7 @@ import { busyReason, snapshotOfStudio } from './projectFile';
 import { browserLocks, createProjectLock } from './projectLock';
 import { contentKey, newProjectId, saveStoredProject, type PartSource, type StoreSaveOutcome } from './projectStore';
 import { studioClient } from './studio';
-import { formatBytes } from './storageInfo';
+import { estimateText, formatBytes, storageEstimate } from './storageInfo';
 
 export type { AutosaveStatus } from '../store/projectSlice';
 
@@ -187,7 +187,8 @@ async function saveState(state: StudioState): Promise<void> {
     });
     if (!outcome.ok) {
       if (outcome.reason === 'taken-over') useStudio.getState().projectAccessChanged('taken-over');
-      setStatus({ kind: 'failed', message: failureText(outcome) });
+      const storage = outcome.reason === 'quota' ? ` ${estimateText(await storageEstimate())}` : '';
+      setStatus({ kind: 'failed', message: `${failureText(outcome)}${storage}` });
       return;
     }
     if (useStudio.getState().project?.id !== project.id) {

@@ -79,6 +79,12 @@ export const LAST_PROJECT_KEY = 'lastProjectId';
 export const writerKey = (id: string) => `writer:${id}`;
 
 const handles = new Map<string, Promise<IDBPDatabase<ProjectDB>>>();
+let upgradeBlocked: (() => void) | null = null;
+
+/** Calls `tell` when opening the database must wait for another tab (an older studio) to close it. */
+export function onUpgradeBlocked(tell: (() => void) | null): void {
+  upgradeBlocked = tell;
+}
 
 /** The project database `name` (opened once, upgraded to schema 2 on the way). */
 export function projectDatabase(name = PROJECT_DB_NAME): Promise<IDBPDatabase<ProjectDB>> {
@@ -107,6 +113,10 @@ function openProjectDB(name: string): Promise<IDBPDatabase<ProjectDB>> {
     blocking(_current, _next, event) {
       (event.target as IDBDatabase).close();
       handles.delete(name);
+    },
+    // A tab of an older studio keeps the database open at schema 1: the upgrade waits until it closes.
+    blocked() {
+      upgradeBlocked?.();
     },
   });
 }

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStudioStore, type StudioStore } from '../store/store';
 import { snapshotOfStudio } from './projectFile';
 import { claimWriter, deleteProject, duplicateProject, lastProjectId, listProjects, projectUsage, renameProject, storedPartCount } from './projectCatalog';
+import { onUpgradeBlocked } from './projectDb';
 import { contentKey, loadStoredProject, projectDatabase, saveStoredProject, type PartSource } from './projectStore';
 import { describedModel, layerRow } from '../store/testing/modelDescription';
 
@@ -141,6 +142,23 @@ describe('projectStore', () => {
     expect(await lastProjectId(db)).toBe(listed[0].id);
     const loaded = await loadStoredProject(listed[0].id, db);
     expect(loaded.kind === 'project' && loaded.snapshot.dataset.images.map((i) => i.path)).toEqual(['pets/cat/1.png', 'pets/dog/2.png']);
+  });
+
+  it('waits for a tab of the older studio to close the schema 1 database, saying so meanwhile, then upgrades', async () => {
+    const db = freshDb();
+    const older = await openDB(db, 1, {
+      upgrade(d) {
+        d.createObjectStore('projects');
+        d.createObjectStore('parts');
+      },
+    });
+    const told = vi.fn();
+    onUpgradeBlocked(told);
+    const listing = listProjects(db);
+    await vi.waitFor(() => expect(told).toHaveBeenCalled());
+    older.close();
+    expect(await listing).toEqual([]);
+    onUpgradeBlocked(null);
   });
 
   it('opens the version before, with the reason, when the current one is damaged; names a project with no good version', async () => {

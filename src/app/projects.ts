@@ -20,6 +20,7 @@ import {
 } from './projectCatalog';
 import { busyReason, openProjectFile, restoredText, restoreProject, snapshotOfStudio, type ProjectFileOutcome } from './projectFile';
 import { projectsHeld } from './projectLock';
+import { onUpgradeBlocked } from './projectDb';
 import { loadStoredProject, newProjectId } from './projectStore';
 import { formatBytes } from './storageInfo';
 
@@ -77,6 +78,12 @@ async function openStored(id: string, what: string): Promise<ProjectOutcome> {
  */
 export async function reopenStoredProject(): Promise<boolean> {
   const state = useStudio.getState();
+  onUpgradeBlocked(() =>
+    useStudio.getState().autosaveChanged({
+      kind: 'unusable',
+      message: 'The saved projects wait for another Transfer Studio tab (an older version) to close, so their storage can be upgraded: close that tab.',
+    }),
+  );
   if (state.model && state.datasetSource === 'sample') pristine = (await snapshotOfStudio(state, { readFiles: false }).catch(() => null))?.snapshot ?? null;
   let id: string | undefined;
   try {
