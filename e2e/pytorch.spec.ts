@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { expect, test } from '@playwright/test';
+import * as tf from '@tensorflow/tfjs';
 import { strFromU8, unzipSync } from 'fflate';
 import { openStudio } from './studio';
 
@@ -117,4 +118,41 @@ test('Export PyTorch project: recipe and flags follow the plan, the code view fo
   // The source model stays loaded: the PyTorch run sits beside the studio's runs.
   await expect(page.getByRole('checkbox', { name: 'Freeze conv1' })).toBeChecked();
   await expect(page.getByRole('alert')).toHaveCount(0);
+});
+
+/** A small model with a LayerNormalization layer (no PyTorch counterpart in the bundle), saved as model.json + weights.bin. */
+async function writeLayerNormModel(): Promise<string[]> {
+  await tf.setBackend('cpu');
+  const input = tf.input({ shape: [8, 8, 3], name: 'input' });
+  let x = tf.layers.conv2d({ filters: 4, kernelSize: 3, name: 'conv' }).apply(input) as tf.SymbolicTensor;
+  x = tf.layers.layerNormalization({ name: 'norm' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.dense({ units: 2, activation: 'softmax', name: 'predictions' }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: 'layer_norm_net' });
+  const dir = mkdtempSync(join(tmpdir(), 'studio-pytorch-unsupported-'));
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const modelJson = {
+        format: 'layers-model',
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+      };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(modelJson));
+      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData)));
+      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
+    }),
+  );
+  model.dispose();
+  return [join(dir, 'model.json'), join(dir, 'weights.bin')];
+}
+
+test('Export PyTorch project names a layer the PyTorch interpreter cannot build, before the click', async ({ page }) => {
+  await openStudio(page);
+  await page.getByLabel('Import model').setInputFiles(await writeLayerNormModel());
+  await expect(page.getByRole('checkbox', { name: 'Freeze norm' })).toBeVisible();
+  const exportButton = page.getByRole('button', { name: 'Export PyTorch project' });
+  await expect(exportButton).toBeDisabled();
+  await expect(exportButton).toHaveAccessibleDescription(
+    /The PyTorch project cannot be made: its interpreter does not build LayerNormalization \('norm'\)\. Cut the model before that layer/,
+  );
 });

@@ -1,6 +1,9 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import { exportPytorchProject, pytorchExportBlocker, type PytorchExportResult } from '../../app/exportPytorch';
+import { PYTORCH_SUPPORT } from '../../app/pytorchSources';
 import { studioClient } from '../../app/studio';
+import { unsupportedLayersMessage } from '../../core/pytorchSupport';
+import { useTransferLayers } from '../../store/hooks';
 import { useStudio } from '../../store/store';
 import { PytorchRunAudit } from './PytorchRunAudit';
 
@@ -19,7 +22,14 @@ function doneMessage({ fileName, weightsFrom, images }: PytorchExportResult): st
  */
 export function PytorchExport() {
   const model = useStudio((s) => s.model);
-  const blocker = useStudio(pytorchExportBlocker);
+  const rows = useTransferLayers();
+  // Named before the click from the tree's rows; the export checks the serialised model again (activations included).
+  const unsupported = useMemo(() => {
+    const known = new Set(PYTORCH_SUPPORT.classes);
+    const layers = rows.filter((l) => !known.has(l.className)).map((l) => ({ name: l.name, className: l.className, parent: l.parent }));
+    return unsupportedLayersMessage(layers, PYTORCH_SUPPORT.classes);
+  }, [rows]);
+  const blocker = useStudio(pytorchExportBlocker) ?? unsupported;
   const [includeImages, setIncludeImages] = useState(false);
   const [state, setState] = useState<ExportState>({ phase: 'idle' });
   const reasonId = useId();
