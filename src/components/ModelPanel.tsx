@@ -9,6 +9,7 @@ import { FreezePresets } from './model/FreezePresets';
 import { HeadSettings } from './model/HeadSettings';
 import { ModelCard, PreprocessingSettings } from './model/ModelCard';
 import { ModelSource } from './model/ModelSource';
+import { StepCost } from './model/StepCost';
 import { PytorchCode } from './pytorch/PytorchCode';
 
 function ParamSummary() {
@@ -71,6 +72,7 @@ export function ModelPanel() {
         <>
           <ModelCard />
           <ParamSummary />
+          <StepCost />
           <PreprocessingSettings />
           <HeadSettings />
           <FreezePresets />

@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { estimateStepCost, estimateStepTime, formatBytes, formatFlops, fullFineTuneFlops, layerMacs, timedStepOfRun } from './stepCost';
+import {
+  backwardCostOf,
+  cheaperOn,
+  estimateStepCost,
+  estimateStepTime,
+  formatBytes,
+  formatFlops,
+  fullFineTuneFlops,
+  layerMacs,
+  timedStepOfRun,
+} from './stepCost';
 import type { LayerInfo } from './types';
 
 const row = (
@@ -45,7 +55,7 @@ describe('estimateStepCost', () => {
     expect(cost.backwardFlops).toBe(10240);
     expect(cost.lowestTrainable).toBe('conv');
     expect(cost.cheaperBy).toBe(1);
-    expect(fullFineTuneFlops(layers)).toBe(18560);
+    expect(fullFineTuneFlops(layers)).toEqual({ forward: 8320, backward: 10240 });
     // kept: conv's input 64, BN's 256, ReLU's 256, depthwise's input 256, Dense's input 64 = 896 floats × 2 images × 4 bytes
     expect(cost.activationBytes).toBe(896 * 2 * 4);
     expect(cost.trainableParams).toBe(218);
@@ -122,12 +132,23 @@ describe('estimateStepCost', () => {
   });
 });
 
+describe('cheaperOn', () => {
+  it('weights backward FLOPs by the backend factor: 1 is the FLOPs ratio', () => {
+    const head = estimateStepCost({ layers, plan: headOnly, batchSize: 1 });
+    expect(cheaperOn(head, 1)).toBeCloseTo(head.cheaperBy, 10);
+    // A backward FLOP as dear as 10 forward ones: (8,320 + 10 × 10,240) ÷ (6,784 + 10 × 256)
+    expect(cheaperOn(head, 10)).toBeCloseTo(110720 / 9344, 10);
+    expect(backwardCostOf(null)).toBe(1);
+    expect(backwardCostOf('no-such-backend')).toBe(1);
+  });
+});
+
 describe('estimateStepTime', () => {
   const full = estimateStepCost({ layers, plan: {}, batchSize: 4 });
   const head = estimateStepCost({ layers, plan: headOnly, batchSize: 8 });
 
   it('scales the timed step by the FLOPs of the whole step (per image × batch)', () => {
-    const timed = { msPerStep: 100, flopsPerStep: 18560 * 4, cached: false, backend: 'webgl' };
+    const timed = { msPerStep: 100, forwardFlopsPerStep: 8320 * 4, backwardFlopsPerStep: 10240 * 4, cached: false, backend: 'unmeasured' };
     const estimate = estimateStepTime(head, 8, 20, timed);
     expect(estimate.ok).toBe(true);
     if (!estimate.ok) return;
@@ -139,7 +160,7 @@ describe('estimateStepTime', () => {
 
   it('says why when nothing was timed, or the timed step and the plan differ in using the cache', () => {
     expect(estimateStepTime(full, 4, 20, null)).toEqual({ ok: false, reason: 'Train once to time a step on this machine.' });
-    const cachedRun = { msPerStep: 2, flopsPerStep: 512, cached: true, backend: 'cpu' };
+    const cachedRun = { msPerStep: 2, forwardFlopsPerStep: 256, backwardFlopsPerStep: 256, cached: true, backend: 'cpu' };
     expect(estimateStepTime(full, 4, 20, cachedRun)).toMatchObject({ ok: false, reason: expect.stringContaining('cached features') });
   });
 

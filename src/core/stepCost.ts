@@ -71,6 +71,9 @@ export interface StepCost {
   cacheBuildFlops: number;
   /** Full fine-tune (nothing frozen, no cache) FLOPs per image ÷ this plan's, forward and backward together. */
   cheaperBy: number;
+  /** A full fine-tune's forward and backward FLOPs per image (what `cheaperBy` and `cheaperOn` compare with). */
+  fullForwardFlops: number;
+  fullBackwardFlops: number;
   layers: LayerStepCost[];
 }
 
@@ -161,10 +164,29 @@ function layerCosts(layers: readonly LayerInfo[], plan: FreezePlan, overrides: B
 
 const sum = (costs: readonly LayerStepCost[], pick: (c: LayerStepCost) => number) => costs.reduce((total, c) => total + pick(c), 0);
 
-/** Forward + backward FLOPs per image of a full fine-tune of `layers` (nothing frozen, BN with batch statistics, no cache). */
-export function fullFineTuneFlops(layers: readonly LayerInfo[]): number {
+/** Forward and backward FLOPs per image of a full fine-tune of `layers` (nothing frozen, BN with batch statistics, no cache). */
+export function fullFineTuneFlops(layers: readonly LayerInfo[]): { forward: number; backward: number } {
   const costs = layerCosts(layers, {}, {}, 0);
-  return sum(costs, (c) => c.forwardFlops + c.inputGradFlops + c.weightGradFlops);
+  return { forward: sum(costs, (c) => c.forwardFlops), backward: sum(costs, (c) => c.inputGradFlops + c.weightGradFlops) };
+}
+
+/**
+ * What one backward FLOP costs in forward FLOPs on a backend, measured by `npm run bench:cost`
+ * (scripts/stepCostCheck.ts fits it on the digits model's full fine-tune against its forward-only step,
+ * then predicts the other plans and MobileNetV2 with it). tfjs' gradient kernels are far less efficient
+ * than its forward ones on these backends; a backend not listed counts FLOPs alike (1).
+ */
+export const BACKWARD_COST_PER_FLOP: Readonly<Record<string, number>> = {};
+
+/** The backend's backward cost factor (BACKWARD_COST_PER_FLOP), 1 when unmeasured or unknown. */
+export function backwardCostOf(backend: string | null | undefined): number {
+  return (backend && BACKWARD_COST_PER_FLOP[backend]) || 1;
+}
+
+/** How many times cheaper than a full fine-tune the step is when a backward FLOP costs `backwardCost` forward ones (1: plain FLOPs). */
+export function cheaperOn(cost: StepCost, backwardCost: number): number {
+  const plan = cost.forwardFlops + backwardCost * cost.backwardFlops;
+  return plan > 0 ? (cost.fullForwardFlops + backwardCost * cost.fullBackwardFlops) / plan : 1;
 }
 
 /** The estimated cost of one step of `input.batchSize` images under the plan (see the file's comment for the model). */
@@ -181,6 +203,7 @@ export function estimateStepCost(input: StepCostInput): StepCost {
   const trainableParams = countParams(input.layers, plan).trainable;
   const lowest = lowestTrainableIndex(input.layers, plan);
   const planFlops = forwardFlops + backwardFlops;
+  const full = fullFineTuneFlops(input.layers);
   return {
     forwardFlops,
     backwardFlops,
@@ -190,7 +213,9 @@ export function estimateStepCost(input: StepCostInput): StepCost {
     lowestTrainable: lowest >= 0 ? input.layers[lowest].name : null,
     cached,
     cacheBuildFlops,
-    cheaperBy: planFlops > 0 ? fullFineTuneFlops(input.layers) / planFlops : 1,
+    cheaperBy: planFlops > 0 ? (full.forward + full.backward) / planFlops : 1,
+    fullForwardFlops: full.forward,
+    fullBackwardFlops: full.backward,
     layers: costs,
   };
 }
@@ -198,8 +223,9 @@ export function estimateStepCost(input: StepCostInput): StepCost {
 /** A step timed on this machine: a run's median epoch over its batches, with the cost of that run's step. */
 export interface TimedStep {
   msPerStep: number;
-  /** Forward + backward FLOPs of that run's whole step (per image × its batch size). */
-  flopsPerStep: number;
+  /** Forward and backward FLOPs of that run's whole step (per image × its batch size). */
+  forwardFlopsPerStep: number;
+  backwardFlopsPerStep: number;
   cached: boolean;
   backend: string | null;
 }
@@ -209,8 +235,9 @@ export type StepTimeEstimate =
   { ok: true; msPerStep: number; msPerEpoch: number; stepsPerEpoch: number; backend: string | null } | { ok: false; reason: string };
 
 /**
- * The current plan's ms per step and per epoch of `trainImages`, scaled from `timed` by the FLOPs ratio.
- * A step on cached features is not scaled to one through the model or back (their fixed costs differ).
+ * The current plan's ms per step and per epoch of `trainImages`, scaled from `timed` by the FLOPs ratio, backward
+ * FLOPs weighted by the timed backend's factor (backwardCostOf). A step on cached features is not scaled to one
+ * through the model or back (their fixed costs differ).
  */
 export function estimateStepTime(cost: StepCost, batchSize: number, trainImages: number, timed: TimedStep | null): StepTimeEstimate {
   if (!timed) return { ok: false, reason: 'Train once to time a step on this machine.' };
@@ -222,8 +249,10 @@ export function estimateStepTime(cost: StepCost, batchSize: number, trainImages:
         : 'The last run trained through the model; this plan trains on cached features, so train once to time it.',
     };
   }
-  const flops = (cost.forwardFlops + cost.backwardFlops) * batchSize;
-  const msPerStep = timed.flopsPerStep > 0 ? timed.msPerStep * (flops / timed.flopsPerStep) : timed.msPerStep;
+  const k = backwardCostOf(timed.backend);
+  const work = (cost.forwardFlops + k * cost.backwardFlops) * batchSize;
+  const timedWork = timed.forwardFlopsPerStep + k * timed.backwardFlopsPerStep;
+  const msPerStep = timedWork > 0 ? timed.msPerStep * (work / timedWork) : timed.msPerStep;
   const stepsPerEpoch = Math.max(1, Math.ceil(trainImages / Math.max(1, batchSize)));
   return { ok: true, msPerStep, msPerEpoch: msPerStep * stepsPerEpoch, stepsPerEpoch, backend: timed.backend };
 }
