@@ -55,7 +55,7 @@ function CodeBody() {
           {copied === 'copied' ? 'Copied.' : copied === 'failed' ? 'The browser refused the clipboard; select the code and copy it.' : null}
         </span>
       </div>
-      <pre className="pytorch-code" id={codeId} aria-label="PyTorch code of the freeze plan" tabIndex={0}>
+      <pre className="pytorch-code" id={codeId} role="region" aria-label="PyTorch code of the freeze plan" tabIndex={0}>
         <code>{code}</code>
       </pre>
     </>

@@ -50,7 +50,7 @@ export function PytorchExport() {
         <button type="button" disabled={blocker !== null || state.phase === 'working'} aria-describedby={blocker ? reasonId : undefined} onClick={onExport}>
           Export PyTorch project
         </button>
-        <label className="inline">
+        <label className="checkbox-field small">
           <input type="checkbox" checked={includeImages} onChange={(e) => setIncludeImages(e.target.checked)} /> Include my images
         </label>
         {blocker ? (
