@@ -116,11 +116,11 @@ export function createEveryLayerModel(): tf.LayersModel {
   z = apply(tf.layers.batchNormalization({ name: 'bn_dense' }), z);
   z = apply(tf.layers.dropout({ rate: 0.3, name: 'drop' }), z);
   z = apply(tf.layers.activation({ activation: 'selu', name: 'act_selu' }), z);
-  z = apply(tf.layers.activation({ activation: 'softsign', name: 'act_softsign' }), z);
-  z = apply(tf.layers.activation({ activation: 'hardSigmoid', name: 'act_hard_sigmoid' }), z);
-  z = apply(tf.layers.leakyReLU({ alpha: 0.2, name: 'leaky' }), z);
-  z = apply(tf.layers.softmax({ name: 'softmax_layer' }), z);
-  z = apply(tf.layers.activation({ activation: 'mish', name: 'act_mish' }), z);
+  // Side branches, so each activation feeds the classifier directly (a chain of squashing functions would flatten the output).
+  const s1 = apply(tf.layers.activation({ activation: 'softsign', name: 'act_softsign' }), z);
+  const s2 = apply(tf.layers.leakyReLU({ alpha: 0.2, name: 'leaky' }), apply(tf.layers.activation({ activation: 'hardSigmoid', name: 'act_hard_sigmoid' }), z));
+  const s3 = apply(tf.layers.activation({ activation: 'mish', name: 'act_mish' }), apply(tf.layers.softmax({ name: 'softmax_layer' }), z));
+  z = apply(tf.layers.concatenate({ name: 'concat_act' }), [z, s1, s2, s3]);
   z = apply(tf.layers.dense({ units: 4, activation: 'softmax', name: 'out' }), z);
   const model = tf.model({ inputs: input, outputs: z, name: 'every_layer' });
   randomizeWeights(model, 11);
@@ -128,20 +128,26 @@ export function createEveryLayerModel(): tf.LayersModel {
 }
 
 /**
- * Sets every weight to seeded uniform values in ±0.5 (variances in [0.5, 1.5]), so BN statistics are not the
- * defaults; the weights of layers named in `spread` get ±`spreadScale`, so the softmax is far from flat and
- * the argmax differs between images.
+ * Sets every weight to seeded values so that no layer is an identity and the output depends on the input:
+ * kernels uniform in ±0.5 (±`spreadScale`/2 in the layers named in `spread`, the classifier, so the softmax is
+ * far from flat), biases and BN betas in ±0.1 (0 in `spread` layers: a large bias picks the same class for
+ * every image), gammas and moving variances in [0.5, 1.5], moving means in ±0.05.
  */
 function randomizeWeights(model: tf.LayersModel, seed: number, spread: readonly string[] = ['out'], spreadScale = 4): void {
   const random = createRandom(seed);
+  const draw = (name: string): number => {
+    const [layer] = name.split('/');
+    if (name.endsWith('moving_variance') || name.endsWith('gamma')) return 0.5 + random();
+    if (name.endsWith('moving_mean')) return (random() - 0.5) * 0.1;
+    if (name.endsWith('bias') || name.endsWith('beta')) return spread.includes(layer) ? 0 * random() : (random() - 0.5) * 0.2;
+    return (random() - 0.5) * (spread.includes(layer) ? spreadScale : 1);
+  };
   const values = model.weights.map((w) => {
-    const positive = w.originalName.endsWith('moving_variance');
-    const spreadLayer = spread.includes(w.originalName.split('/')[0]);
-    // A spread layer's bias stays 0: a large bias would pick the same class for every image.
-    const scale = spreadLayer ? (w.originalName.endsWith('/bias') ? 0 : spreadScale) : 1;
     const shape = w.shape.map((d) => d ?? 1);
-    const data = Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => (positive ? 0.5 + random() : (random() - 0.5) * scale));
-    return tf.tensor(data, shape);
+    return tf.tensor(
+      Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => draw(w.originalName)),
+      shape,
+    );
   });
   model.setWeights(values);
   values.forEach((t) => t.dispose());
@@ -163,7 +169,7 @@ function seededInputs(count: number, shape: readonly number[], range: [number, n
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
         for (let c = 0; c < channels; c++) {
-          const v = level * (1 - contrast) + contrast * random() + (ramp * (x / width - 0.5) * (c + 1)) / channels;
+          const v = level + contrast * (random() - 0.5) + (ramp * (x / width - 0.5) * (c + 1)) / channels;
           data[i++] = range[0] + Math.min(1, Math.max(0, v)) * (range[1] - range[0]);
         }
       }

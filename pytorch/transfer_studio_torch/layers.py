@@ -1,5 +1,5 @@
 """The layer table: Keras class name → module, and the list of supported classes (pytorch/supported-layers.json holds the same)."""
-from .base import ACTIVATIONS, TfLayer, activation, same_padding  # noqa: F401 (re-exported)
+from .base import ACTIVATIONS  # noqa: F401 (the activation names, for supported-layers.json)
 from .errors import UnsupportedLayerError
 from .simple_layers import (
     Activation, Add, Average, AveragePooling2D, Concatenate, Dropout, Flatten, GlobalAveragePooling2D, GlobalMaxPooling2D, InputLayer,

@@ -2,7 +2,7 @@
 import torch
 import torch.nn.functional as F
 
-from .base import TfLayer, pad_same, pair, softmax_channels, activation, check_channels_last, tf_axis_to_dim
+from .base import TfLayer, activation, check_channels_last, pad_same, pair, tf_axis_to_dim
 from .errors import UnsupportedLayerError
 
 

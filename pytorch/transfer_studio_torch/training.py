@@ -47,6 +47,13 @@ def make_optimizer(config, groups):
     return torch.optim.Adam(groups, lr=float(config["learningRate"]), eps=ADAM_EPSILON)
 
 
+def _grad_scaler():
+    # torch.amp.GradScaler('cuda') from PyTorch 2.3 on; torch.cuda.amp.GradScaler before (deprecated since).
+    if hasattr(torch, "amp") and hasattr(torch.amp, "GradScaler"):
+        return torch.amp.GradScaler("cuda")
+    return torch.cuda.amp.GradScaler()
+
+
 def crossentropy(probabilities, labels):
     """Mean categorical cross-entropy of softmax outputs, clipped as Keras clips them."""
     picked = probabilities.gather(1, labels.view(-1, 1)).squeeze(1).float()
@@ -129,7 +136,7 @@ class Run:
         self.epochs = epochs
         self.log = log if procs.main else (lambda *_: None)
         self.amp = bool(amp and procs.device.type == "cuda")
-        self.scaler = torch.cuda.amp.GradScaler() if self.amp else None
+        self.scaler = _grad_scaler() if self.amp else None
         self.multipliers = self.config.get("rateMultipliers") or {}
         self.plan = with_still_layers(recipe["freezePlan"], self.multipliers)
         self.overrides = dict(recipe.get("batchNormOverrides") or {})

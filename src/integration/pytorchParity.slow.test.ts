@@ -66,6 +66,11 @@ describe('PyTorch parity with the studio (tfjs cpu)', () => {
     expect(result!.unusedWeights).toEqual([]);
   });
 
+  it('the inputs reach more than one class on the digits and every-layer models, so "same argmax" compares decisions', () => {
+    const varied = results.filter((r) => r.argmaxClasses.length > 1).map((r) => r.name);
+    expect(varied).toEqual(expect.arrayContaining(['digits', 'digits_transfer', 'every_layer']));
+  });
+
   it('the ONNX export (torch.onnx.export, dynamic batch) run by onnxruntime-web matches the studio within 1e-4', async () => {
     ort.env.wasm.numThreads = 1;
     for (const fixture of fixtures) {
