@@ -121,11 +121,13 @@ describe('PyTorch parity with the studio (tfjs cpu)', () => {
   it('pytorch/supported-layers.json lists exactly the classes the interpreter builds', () => {
     const printed = python([
       '-c',
-      'import sys, json; sys.path.insert(0, sys.argv[1]); from transfer_studio_torch import SUPPORTED_LAYER_CLASSES as s; print(json.dumps(s))',
+      'import sys, json; sys.path.insert(0, sys.argv[1]); from transfer_studio_torch.layers import SUPPORTED_LAYER_CLASSES as s, ACTIVATIONS as a; print(json.dumps([s, sorted(list(a) + ["hardSigmoid"])]))',
       PYTORCH_DIR,
     ]);
-    const file = JSON.parse(readFileSync(join(PYTORCH_DIR, 'supported-layers.json'), 'utf8')) as { SUPPORTED_LAYER_CLASSES: string[] };
-    expect(file.SUPPORTED_LAYER_CLASSES).toEqual(JSON.parse(printed));
+    const file = JSON.parse(readFileSync(join(PYTORCH_DIR, 'supported-layers.json'), 'utf8')) as { SUPPORTED_LAYER_CLASSES: string[]; activations: string[] };
+    const [classes, activations] = JSON.parse(printed) as [string[], string[]];
+    expect(file.SUPPORTED_LAYER_CLASSES).toEqual(classes);
+    expect(file.activations).toEqual(activations);
     const used = new Set<string>();
     const walk = (config: { layers: { class_name: string; config: unknown }[] }) => {
       for (const layer of config.layers) {
