@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { KerasLayerJson, ModelArtifactsWire } from '../core/exportModelFiles';
 import type { FreezePlan, HeadConfig, TrainConfig } from '../core/types';
 import { leafLayers } from './freeze';
+import { topologyTrainableFlags } from '../core/pytorchBundle';
 import { bitIdentical, createTinyModel } from './testing/tinyModel';
 import { createTransferSession, type RunModelRequest, type TransferSession } from './transferSession';
 
@@ -97,6 +98,35 @@ describe('TransferSession.exportTransfer', () => {
     // The studio still holds the run's weights: the export changed nothing.
     expect(bitIdentical(await liveWeight(session, 'conv1/kernel'), pretrainedConv1)).toBe(false);
     expect((await session.exportTransfer(request)).weightsFrom).toBe('trained');
+  });
+
+  it("states the plan inside a nested model and puts every flag back, the nested model's own included", async () => {
+    const tiny = createTinyModel();
+    const backbone = tf.model({ inputs: tiny.inputs, outputs: tiny.getLayer('relu2').output, name: 'backbone' });
+    const input = tf.input({ shape: [8, 8, 1], name: 'outer_input' });
+    const pooled = tf.layers.globalAveragePooling2d({ name: 'gap' }).apply(backbone.apply(input) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const outer = tf.model({ inputs: input, outputs: tf.layers.dense({ units: 2, name: 'out' }).apply(pooled) as tf.SymbolicTensor, name: 'outer' });
+    const session = createTransferSession({ candidates: () => [], minProbeBuildMs: 0 });
+    await session.load({
+      model: outer,
+      inputShape: { height: 8, width: 8, channels: 1 },
+      preprocessing: { range: [0, 1], resize: 'stretch' },
+      provenance: null,
+      sourceHash: 'cd',
+    });
+    backbone.getLayer('conv2').trainable = false; // a flag of the file, to be kept
+    const layers = [backbone, ...leafLayers(outer)];
+    const before = layers.map((l) => l.trainable);
+    const artifacts = await session.exportTransfer({ ...request, cutLayer: 'backbone', plan: { conv1: true, bn1: true, conv2: false } });
+    expect(topologyTrainableFlags(artifacts.modelTopology)).toMatchObject({
+      conv1: false,
+      bn1: false,
+      conv2: true,
+      bn2: true,
+      head_pool: true,
+      head_dense: true,
+    });
+    expect(layers.map((l) => l.trainable)).toEqual(before);
   });
 
   it('refuses before a model is loaded', async () => {
