@@ -1,0 +1,173 @@
+/**
+ * `npm run bench:cost`: checks the step cost estimate (src/core/stepCost.ts)
+ * against measured steps. For the built-in digits CNN and MobileNetV2, each
+ * with the studio's head at the default cut, it times a few training steps of
+ * three plans — full fine-tune, head only (through the model, not on cached
+ * features), and the first half of the blocks frozen (the freeze-early preset)
+ * — with the studio's own loop (bench/stepBench.ts), then compares the
+ * measured ratio full ÷ plan with the estimated one and prints whether they
+ * agree within ±30%, plus a Markdown table for bench/results.md. Two
+ * estimates: plain FLOPs, and FLOPs with a backward FLOP weighted by the
+ * backend's factor k (what one costs in forward FLOPs), fitted here on one
+ * case only — the digits model's head-only step (forward only, in effect)
+ * against its full fine-tune — so every other row is a prediction. Printed
+ * k goes into BACKWARD_COST_PER_FLOP (src/core/stepCost.ts). With --only
+ * mobilenetv2 the table's k is used.
+ *
+ * Options: --backend wasm|cpu (default wasm: in Node, with the studio's
+ * gradient kernels, TFJS-FACTS #9/#20); --only digits|mobilenetv2;
+ * --steps N timed steps per plan and round (default 2; 1 untimed before);
+ * --rounds N rounds of the three plans back to back (default 3; the ratios
+ * are each round's, their median reported).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { benchFreezePlans, MOBILENET_V2_BENCH, syntheticImages, type FreezeCase } from '../bench/stepBench';
+import { DEFAULT_HEAD, headLayerInfos } from '../src/core/headSpec';
+import { freezeEarlyPlan, presetBlocks } from '../src/core/presets';
+import { backwardCostOf, cheaperOn, estimateStepCost, type StepCost } from '../src/core/stepCost';
+import type { LayerInfo } from '../src/core/types';
+import { defaultCutLayer } from '../src/engine/head';
+import type { LoadedModel } from '../src/engine/modelFiles';
+import { summarizeLayers } from '../src/engine/summary';
+import { prepareWasmInNode } from '../src/engine/testing/wasmNode';
+import { loadBuiltInModelFromDisk, loadMobileNetV2FromDisk, loadSampleFromDisk } from '../src/engine/testing/builtInFiles';
+
+const arg = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const BACKEND = arg('--backend', 'wasm');
+const ONLY = arg('--only', '');
+const STEPS = Number(arg('--steps', '2'));
+const ROUNDS = Number(arg('--rounds', '3'));
+/** The estimate passes when the measured ratio is within this fraction of it. */
+const TOLERANCE = 0.3;
+
+interface CheckRow {
+  model: string;
+  plan: string;
+  cost: StepCost;
+  msPerStep: number | null;
+  measuredRatio: number | null;
+}
+
+/** The transfer rows the studio shows for `loaded` at its default cut with `numClasses` classes. */
+function transferRows(loaded: LoadedModel, numClasses: number): LayerInfo[] {
+  const cut = defaultCutLayer(loaded.model);
+  const rows = summarizeLayers(loaded.model, cut);
+  return [...rows, ...headLayerInfos(rows[rows.length - 1].outputShape, numClasses, DEFAULT_HEAD)];
+}
+
+/** Full fine-tune, head only, and the first half of the blocks frozen, as the bench's freeze cases. */
+function cases(rows: LayerInfo[]): FreezeCase[] {
+  const blocks = presetBlocks(rows);
+  const half = freezeEarlyPlan(blocks, Math.floor(blocks.length / 2));
+  return [
+    { plan: 'full fine-tune', frozen: () => false },
+    { plan: 'head only (through the model)', frozen: () => true },
+    { plan: `first ${Math.floor(blocks.length / 2)} of ${blocks.length} blocks frozen`, frozen: (name) => half[name] === true },
+  ];
+}
+
+async function check(model: string, load: () => Promise<LoadedModel>, data: Parameters<typeof benchFreezePlans>[1], numClasses: number, batchSize: number) {
+  const probe = await load();
+  const rows = transferRows(probe, numClasses);
+  probe.model.dispose();
+  const freezeCases = cases(rows);
+  const estimates = freezeCases.map(({ frozen }) => {
+    const plan = Object.fromEntries(rows.filter((r) => r.origin === 'pretrained').map((r) => [r.name, frozen(r.name)]));
+    return estimateStepCost({ layers: rows, plan, batchSize });
+  });
+  // Rounds of the three plans back to back: on a shared machine the load drifts, so each round's ratio is taken
+  // between neighbours and the figure is the median over rounds.
+  const ms: number[][] = freezeCases.map(() => []);
+  const ratios: number[][] = freezeCases.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    const times: (number | null)[] = [];
+    for (const [i, c] of freezeCases.entries()) {
+      const [row] = await benchFreezePlans(load, data, numClasses, { modelName: model, steps: STEPS, warmup: 1, batchSize, cases: [c] });
+      times.push(row.msPerStep);
+      if (row.msPerStep !== null) ms[i].push(row.msPerStep);
+      console.log(`  round ${round + 1} ${model} ${row.backend} ${c.plan}: ${row.msPerStep?.toFixed(0) ?? row.skipped} ms/step`);
+    }
+    for (const [i, t] of times.entries()) if (t !== null && times[0] !== null) ratios[i].push(times[0] / t);
+  }
+  return freezeCases.map((c, i): CheckRow => ({ model, plan: c.plan, cost: estimates[i], msPerStep: median(ms[i]), measuredRatio: median(ratios[i]) }));
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** "within ±30% (+12%)": how far the measured ratio is from `estimated`. */
+function verdict(measured: number | null, estimated: number): string {
+  if (measured === null) return '–';
+  const off = measured / estimated - 1;
+  return `${Math.abs(off) <= TOLERANCE ? 'within' : 'outside'} (${off >= 0 ? '+' : ''}${(off * 100).toFixed(0)}%)`;
+}
+
+/** k from one case: measured full ÷ plan = (F_full + k·B_full) ÷ (F_plan + k·B_plan), solved for k. */
+function fitBackwardCost(row: CheckRow): number | null {
+  const r = row.measuredRatio;
+  if (r === null) return null;
+  const { forwardFlops, backwardFlops, fullForwardFlops, fullBackwardFlops } = row.cost;
+  const k = (r * forwardFlops - fullForwardFlops) / (fullBackwardFlops - r * backwardFlops);
+  return Number.isFinite(k) && k > 0 ? k : null;
+}
+
+function table(rows: CheckRow[], batches: Record<string, number>, k: number, fitted: CheckRow | null): string {
+  const lines = [
+    `| model | freeze plan | trainable params | est. FLOPs / image (fwd + bwd) | est. full ÷ plan, FLOPs | est. full ÷ plan, k = ${k.toFixed(1)} | measured ms / step | measured full ÷ plan | FLOPs within ±30% | k-weighted within ±30% |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|---|---|',
+  ];
+  for (const r of rows) {
+    const ms = r.msPerStep === null ? 'skipped' : r.msPerStep.toFixed(0);
+    const measured = r.measuredRatio === null ? '–' : `${r.measuredRatio.toFixed(2)}×`;
+    const weighted = cheaperOn(r.cost, k);
+    const full = r.plan === 'full fine-tune';
+    const weightedVerdict = r === fitted ? 'fitted here (k)' : full ? '–' : verdict(r.measuredRatio, weighted);
+    lines.push(
+      `| ${r.model} (batch ${batches[r.model]}) | ${r.plan} | ${r.cost.trainableParams.toLocaleString('en-US')} | ${((r.cost.forwardFlops + r.cost.backwardFlops) / 1e9).toPrecision(3)} G | ${r.cost.cheaperBy.toFixed(2)}× | ${weighted.toFixed(2)}× | ${ms} | ${measured} | ${full ? '–' : verdict(r.measuredRatio, r.cost.cheaperBy)} | ${weightedVerdict} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  if (BACKEND === 'wasm') await prepareWasmInNode();
+  if (!(await tf.setBackend(BACKEND))) throw new Error(`The ${BACKEND} backend did not start; use --backend wasm or --backend cpu.`);
+  const rows: CheckRow[] = [];
+  const batches: Record<string, number> = { digits: 32, MobileNetV2: 2 };
+  const started = performance.now();
+  if (ONLY !== 'mobilenetv2') {
+    const data = loadSampleFromDisk();
+    rows.push(...(await check('digits', loadBuiltInModelFromDisk, data, data.classNames.length, batches.digits)));
+  }
+  if (ONLY !== 'digits') {
+    const b = MOBILENET_V2_BENCH;
+    const data = syntheticImages(batches.MobileNetV2 * (STEPS + 1), b.shape, b.numClasses, 7);
+    rows.push(...(await check('MobileNetV2', loadMobileNetV2FromDisk, data, b.numClasses, batches.MobileNetV2)));
+  }
+  const minutes = ((performance.now() - started) / 60_000).toFixed(1);
+  console.log(
+    `\nStep cost estimate vs measured steps on ${tf.getBackend()} in Node (${ROUNDS} rounds of the plans back to back, ${STEPS} timed steps each after 1 untimed; medians; ${minutes} min):\n`,
+  );
+  const fitted = rows.find((r) => r.model === 'digits' && r.plan.startsWith('head only')) ?? null;
+  const fittedK = fitted ? fitBackwardCost(fitted) : null;
+  const k = fittedK ?? backwardCostOf(tf.getBackend());
+  console.log(
+    fittedK !== null ? `k (a backward FLOP in forward FLOPs on ${tf.getBackend()}), fitted on digits head only: ${k.toFixed(2)}` : `k from the table: ${k}`,
+  );
+  console.log(table(rows, batches, k, fittedK !== null ? fitted : null));
+  const checked = rows.filter((r) => r.measuredRatio !== null && r.plan !== 'full fine-tune');
+  const flops = checked.filter((r) => verdict(r.measuredRatio, r.cost.cheaperBy).startsWith('within')).length;
+  const predicted = checked.filter((r) => r !== fitted || fittedK === null);
+  const weighted = predicted.filter((r) => verdict(r.measuredRatio, cheaperOn(r.cost, k)).startsWith('within')).length;
+  console.log(`\nFLOPs alone: ${flops} of ${checked.length} plans within ±30% of the measured full ÷ plan ratio.`);
+  console.log(`Backward FLOPs weighted by k: ${weighted} of ${predicted.length} predicted plans within ±30%.`);
+}
+
+await main();
