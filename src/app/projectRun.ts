@@ -12,23 +12,11 @@ import type { RunSetup } from '../worker/protocol';
 import { useStudio, type DatasetImage, type HeldOutSet, type StudioState } from '../store/store';
 import { studioClient } from './studio';
 
-/** The worker's setup as a project keeps it: only the fields the schema knows (a newer worker may say more). */
+/** The worker's setup as a project keeps it: without the backend figures (the run's record has them). */
 function setupOf(setup: RunSetup | null): ProjectRunSetup | null {
   if (!setup) return null;
-  const { backend, optimizerVariables, trainableParams, featureCache, appliedPlan, config, batchNormOverrides } = setup;
-  const out: ProjectRunSetup = { backend, optimizerVariables, trainableParams };
-  if (featureCache) {
-    const { used, built, millis, images, reason, backend: forwardBackend, probes } = featureCache;
-    out.featureCache = { used, built, millis };
-    if (images !== undefined) out.featureCache.images = images;
-    if (reason !== undefined) out.featureCache.reason = reason;
-    if (forwardBackend !== undefined) out.featureCache.backend = forwardBackend;
-    if (probes !== undefined) out.featureCache.probes = probes.map((p) => ({ backend: p.backend, msPerImage: p.msPerImage }));
-  }
-  if (appliedPlan) out.appliedPlan = appliedPlan;
-  if (config) out.config = config;
-  if (batchNormOverrides) out.batchNormOverrides = batchNormOverrides;
-  return out;
+  const { backendProbes: _figures, ...kept } = setup;
+  return kept;
 }
 
 /** The run the held weights end, when the last run is done; null otherwise. */
@@ -133,7 +121,7 @@ export async function reopenLastRun(snapshot: ProjectSnapshot, parts: ReadonlyMa
   useStudio.getState().runReopened({
     runId: weights.runId,
     settings,
-    setup: setup as RunSetup | null,
+    setup,
     outcome,
     epochs: record.epochs,
     batchPoints: [],

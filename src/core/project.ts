@@ -15,8 +15,9 @@ import { isObject, nonFiniteReplacer, runCheck } from './jsonCheck';
 import { projectInconsistency } from './projectIntegrity';
 import { PROJECT_FORMAT, PROJECT_SCHEMA_VERSION, snapshotCheck } from './projectSchema';
 import { refused, type Result } from './result';
-import type { FreezeSummary, RunRecord } from './runRecords';
-import type { BatchNormOverrides, FreezePlan, HeadConfig, Preprocessing, TrainConfig, UnfreezeStep } from './types';
+import type { RunRecord } from './runRecords';
+import type { RunOutcome, RunSettings, RunSetup } from './runTypes';
+import type { BatchNormOverrides, FreezePlan, HeadConfig, Preprocessing, TrainConfig } from './types';
 import type { ScheduleDraftStep } from './unfreezeSchedule';
 
 /** The manifest's `format` ('transfer-studio-project') and the schema version this studio writes and checks (2). */
@@ -136,59 +137,14 @@ export interface ProjectWeights {
   run: ProjectLastRun | null;
 }
 
-/** What a run was started with (the store's RunSettings, field for field). */
-export interface ProjectRunSettings {
-  config: TrainConfig;
-  head: HeadConfig;
-  preprocessing: Preprocessing;
-  classNames: string[];
-  dataset: { name: string; images: number; validationFraction: number; splitSeed: number };
-  freezePlan: FreezePlan;
-  freeze: FreezeSummary;
-  trainableParams: number;
-  unfreezeSchedule: UnfreezeStep[];
-  autoEpochs?: string | null;
-  validationTrainedOn?: number;
-  batchesPerEpoch: number;
-}
-
-/** What the worker said when the run started (the protocol's RunSetup; the feature cache's use kept as it was said). */
-export interface ProjectRunSetup {
-  backend: string;
-  optimizerVariables: { name: string; shape: number[] }[];
-  trainableParams: number;
-  featureCache?: {
-    used: boolean;
-    built: boolean;
-    millis: number | null;
-    images?: number;
-    reason?: string;
-    backend?: string;
-    probes?: { backend: string; msPerImage: number | null }[];
-  };
-  appliedPlan?: FreezePlan;
-  config?: TrainConfig;
-  batchNormOverrides?: BatchNormOverrides;
-}
-
-/** How the run ended (the protocol's RunOutcome). */
-export interface ProjectRunOutcome {
-  stopped: boolean;
-  epochsCompleted: number;
-  batches: number;
-  validationLoss: number | null;
-  validationAccuracy: number | null;
-  stoppedEarly?: boolean;
-  restoredEpoch?: number | null;
-  failure?: string | null;
-  endNote?: string | null;
-}
+/** What the worker said when the run started, as a project keeps it (the backend figures that picked it are in the run's record). */
+export type ProjectRunSetup = Omit<RunSetup, 'backendProbes'>;
 
 /** The last run as the studio held it when it ended: its curves and changes are its RunRecord's (same runId). */
 export interface ProjectLastRun {
-  settings: ProjectRunSettings;
+  settings: RunSettings;
   setup: ProjectRunSetup | null;
-  outcome: ProjectRunOutcome;
+  outcome: RunOutcome;
 }
 
 /** A whole project, schema version 2: plain data that names its binary parts. */

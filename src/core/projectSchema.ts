@@ -21,8 +21,6 @@ import type {
   ProjectHeldOut,
   ProjectImage,
   ProjectLastRun,
-  ProjectRunOutcome,
-  ProjectRunSettings,
   ProjectRunSetup,
   ProjectModel,
   ProjectModelFile,
@@ -33,6 +31,7 @@ import type {
   ProjectTraining,
   ProjectWeights,
 } from './project';
+import type { FeatureCacheUse, RunOutcome, RunSettings } from './runTypes';
 import { isSafePartName, TEST_PROBABILITIES_PART, VALIDATION_PROBABILITIES_PART, WEIGHTS_BIN_PART, WEIGHTS_MODEL_JSON_PART } from './projectParts';
 
 /** What a project manifest's `format` says. */
@@ -74,12 +73,12 @@ const heldOutCheck = (part: string): Check<ProjectHeldOut> =>
 const count = num({ integer: true, min: 0 });
 const orNull = nullable(measured);
 
-const runSettingsCheck: Check<ProjectRunSettings> = object<ProjectRunSettings>({
+const runSettingsCheck: Check<RunSettings> = object<RunSettings>({
   config: trainConfigCheck,
   head: headCheck,
   preprocessing: preprocessingCheck,
   classNames: listOf(nonEmptyText),
-  dataset: object<ProjectRunSettings['dataset']>({
+  dataset: object<RunSettings['dataset']>({
     name: text,
     images: count,
     validationFraction: num({ min: 0, below: 1 }),
@@ -95,11 +94,11 @@ const runSettingsCheck: Check<ProjectRunSettings> = object<ProjectRunSettings>({
 });
 
 const runSetupCheck: Check<ProjectRunSetup> = object<ProjectRunSetup>({
-  backend: text,
+  backend: oneOf('webgpu', 'webgl', 'wasm', 'cpu'),
   optimizerVariables: listOf(object<{ name: string; shape: number[] }>({ name: text, shape: listOf(count) })),
   trainableParams: count,
   featureCache: optional(
-    object<NonNullable<ProjectRunSetup['featureCache']>>({
+    object<FeatureCacheUse>({
       used: bool,
       built: bool,
       millis: orNull,
@@ -114,7 +113,7 @@ const runSetupCheck: Check<ProjectRunSetup> = object<ProjectRunSetup>({
   batchNormOverrides: optional(batchNormModesCheck),
 });
 
-const runOutcomeCheck: Check<ProjectRunOutcome> = object<ProjectRunOutcome>({
+const runOutcomeCheck: Check<RunOutcome> = object<RunOutcome>({
   stopped: bool,
   epochsCompleted: count,
   batches: count,

@@ -3,6 +3,9 @@ import type { ImageSet } from './batches';
 import { featureCacheBlocker, featureCacheKey, hashImageSet, type FeatureSet } from './featureCache';
 import { buildFeaturesOn, chooseForwardBackend, type ForwardBackendChoice } from './forwardBackend';
 import type { Preprocessing } from '../core/types';
+import type { FeatureCacheUse } from '../core/runTypes';
+
+export type { FeatureCacheUse };
 
 /*
  * The feature cache's policy in one place: which cached features a run may
@@ -11,24 +14,6 @@ import type { Preprocessing } from '../core/types';
  * which backend, and when they are dropped (a new model, a run that trains
  * pretrained layers, a restore of the pretrained weights after one).
  */
-
-/** How a run used the feature cache. */
-export interface FeatureCacheUse {
-  /** The head was trained on cached features. */
-  used: boolean;
-  /** Features were computed for this run (false: all reused from an earlier run). */
-  built: boolean;
-  /** Milliseconds the features took to build this run; null when nothing was built. */
-  millis: number | null;
-  /** Images whose features were built this run. */
-  images?: number;
-  /** Why the cache was not used, e.g. "'conv3' is trained". */
-  reason?: string;
-  /** The backend the forward pass ran on (the fastest probed; see engine/forwardBackend.ts). */
-  backend?: string;
-  /** Milliseconds per image of each backend probed for the pass (the training backend first); null: could not run. */
-  probes?: { backend: string; msPerImage: number | null }[];
-}
 
 /** The features of a run's sets, on the CPU side. */
 export interface RunFeatures {

@@ -2,35 +2,16 @@
 import type { StateCreator } from 'zustand';
 import { countParams } from '../core/params';
 import { reportUpdates, type AuditReport, type LayerUpdates } from '../core/auditCompare';
-import { freezeSummary, makeRunRecord, type FreezeSummary, type RunRecord } from '../core/runRecords';
-import type { BatchPoint, EpochMetrics, FreezePlan, HeadConfig, Preprocessing, TrainConfig, TrainableChange, UnfreezeStep } from '../core/types';
-import type { RunOutcome, RunSetup } from '../worker/protocol';
+import { freezeSummary, makeRunRecord, type RunRecord } from '../core/runRecords';
+import type { BatchPoint, EpochMetrics, TrainConfig, TrainableChange } from '../core/types';
+import type { RunOutcome, RunSettings, RunSetup } from '../core/runTypes';
+
+export type { RunSettings };
 import { runPlanSettings, transferLayers } from './selectors';
 import type { StudioState } from './state';
 
 /** Where a training run stands. */
 export type RunStatus = 'idle' | 'starting' | 'running' | 'stopping' | 'done' | 'failed';
-
-/** What a run was started with, kept so that later edits do not rewrite its record (the export reads this). */
-export interface RunSettings {
-  config: TrainConfig;
-  head: HeadConfig;
-  preprocessing: Preprocessing;
-  classNames: string[];
-  dataset: { name: string; images: number; validationFraction: number; splitSeed: number };
-  /** The freeze plan at the start, what it kept frozen, and the trainable parameters it left (Keras count). */
-  freezePlan: FreezePlan;
-  freeze: FreezeSummary;
-  trainableParams: number;
-  /** The unfreezing schedule the run was sent (layer names, epochs from 0); empty = none. */
-  unfreezeSchedule: UnfreezeStep[];
-  /** What "Auto" epochs decided for the run, in one line (engine/autoEpochs.ts); null when the run was started without it. */
-  autoEpochs?: string | null;
-  /** Validation images the weights the run started from were already trained on (a run not from the pretrained weights); 0 = none. */
-  validationTrainedOn?: number;
-  /** Batches per epoch of the run (fixed batch size; the last batch may be smaller). */
-  batchesPerEpoch: number;
-}
 
 /** What the client knows of a run as it starts it, beyond the store's own settings. */
 export interface RunStart {

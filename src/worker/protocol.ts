@@ -18,11 +18,10 @@ import type {
 } from '../core/types';
 import type { ModelArtifactsWire, WeightSpec } from '../core/exportModelFiles';
 import type { AuditReport, LayerUpdates } from '../core/auditCompare';
-import type { BackendProbe } from '../core/backendChoice';
-import type { FeatureCacheUse } from '../engine/featureCacheStore';
+import type { FeatureCacheUse, RunOutcome, RunSetup } from '../core/runTypes';
 import type { ModelSource } from '../engine/modelSources';
 
-export type { FeatureCacheUse, ModelSource };
+export type { FeatureCacheUse, ModelSource, RunOutcome, RunSetup };
 
 export type { BackendName, BackendPreference };
 
@@ -132,41 +131,6 @@ export type WorkerRequest =
   | { type: 'verify'; requestId: number }
   /** Class probabilities of `images` (labels ignored) from the transfer model of the last run, with that run's preprocessing. */
   | { type: 'predict'; requestId: number; images: WireImageSet };
-
-/** Summary of a run's setup, sent once before its first batch. */
-export interface RunSetup {
-  backend: BackendName;
-  /** The variables the optimizer updates, read from the model in the worker. */
-  optimizerVariables: { name: string; shape: number[] }[];
-  trainableParams: number;
-  /** Whether the head was trained on cached features of the frozen part (TFJS-FACTS #5, #19). */
-  featureCache?: FeatureCacheUse;
-  /** The freeze plan as the run applied it at its start: every leaf layer (nested models opened, head left out) → frozen; layers at multiplier 0 count as frozen. */
-  appliedPlan?: FreezePlan;
-  /** The config the run was started with, as the worker received it (schedule, multipliers, augmentation included). */
-  config?: TrainConfig;
-  /** The BatchNorm modes the run was started with. */
-  batchNormOverrides?: BatchNormOverrides;
-  /** Auto only, training through the model: each backend's measured step of this plan; the run trains on `backend`, the fastest. */
-  backendProbes?: BackendProbe[];
-}
-
-/** How a run ended. */
-export interface RunOutcome {
-  stopped: boolean;
-  epochsCompleted: number;
-  batches: number;
-  validationLoss: number | null;
-  validationAccuracy: number | null;
-  /** Early stopping ended the run (no better validation loss for `patience` epochs). */
-  stoppedEarly?: boolean;
-  /** Which epoch's weights (counted from 1; 0 = start of the run) the model holds; null: mid-epoch weights. See TrainResult. */
-  restoredEpoch?: number | null;
-  /** A non-finite loss stopped the run: what happened, which weights were restored, what to try. */
-  failure?: string | null;
-  /** The run ended on its own for another reason (a live change left nothing to train); null otherwise. */
-  endNote?: string | null;
-}
 
 /** Worker → main thread. */
 export type WorkerReply =

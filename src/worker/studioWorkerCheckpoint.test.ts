@@ -43,7 +43,7 @@ describe('checkpoints and resume in the worker', () => {
   it('posts a checkpoint after every epoch, and a fresh worker resumed from one ends where the uninterrupted run ended', async () => {
     const config = { epochs: 3, batchSize: 8, learningRate: 0.05, seed: 3, optimizer: 'sgd' as const };
     const whole = setup();
-    await whole.handle({ type: 'loadModel', requestId: 1, source: { kind: 'builtin', id: 'tiny' } });
+    await whole.handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'tiny' } });
     const msg = trainRequest(1, { config, checkpoints: true }) as TrainMsg;
     await whole.handle(trainRequest(1, { config, checkpoints: true }));
     const checkpoints = whole.replies.filter((r): r is Checkpoint => r.type === 'checkpoint');
@@ -57,7 +57,7 @@ describe('checkpoints and resume in the worker', () => {
 
     // "Reload": a new worker, the same model, the epoch-1 checkpoint put back, then the run resumed.
     const fresh = setup();
-    await fresh.handle({ type: 'loadModel', requestId: 1, source: { kind: 'builtin', id: 'tiny' } });
+    await fresh.handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'tiny' } });
     const saved = checkpoints[0];
     await fresh.handle({ type: 'setWeights', requestId: 2, model: modelOf(msg, saved.plan), weights: saved.weights, complete: false });
     expect(fresh.replies.some((r) => r.type === 'weightsSet' && r.requestId === 2)).toBe(true);
@@ -72,7 +72,7 @@ describe('checkpoints and resume in the worker', () => {
 
   it('reopens complete saved weights for export and predict, and refuses weights that do not fit, naming them', async () => {
     const trained = setup();
-    await trained.handle({ type: 'loadModel', requestId: 1, source: { kind: 'builtin', id: 'tiny' } });
+    await trained.handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'tiny' } });
     const msg = trainRequest(1) as TrainMsg;
     await trained.handle(trainRequest(1));
     await trained.handle({ type: 'exportModel', requestId: 2 });
@@ -81,7 +81,7 @@ describe('checkpoints and resume in the worker', () => {
     const expected = await exported(trained.handle, trained.replies, 3);
 
     const fresh = setup();
-    await fresh.handle({ type: 'loadModel', requestId: 1, source: { kind: 'builtin', id: 'tiny' } });
+    await fresh.handle({ type: 'loadModel', requestId: 1, source: { kind: 'url', url: 'tiny' } });
     // Before any run, nothing is exportable.
     await fresh.handle({ type: 'exportModel', requestId: 2 });
     expect(fresh.replies.some((r) => r.type === 'requestFailed' && r.requestId === 2)).toBe(true);
