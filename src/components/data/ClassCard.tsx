@@ -4,6 +4,7 @@ import type { ImageShape } from '../../data/types';
 import { reasonOf } from '../../core/result';
 import { useStudio, type ClassEdit, type DatasetImage } from '../../store/store';
 import { formatCount } from '../../core/format';
+import { CameraCapture } from './CameraCapture';
 import { addImagesToClass, type ClassSplit } from './classImages';
 import { ThumbnailGrid } from './ThumbnailGrid';
 
@@ -163,6 +164,7 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
           Delete
         </button>
       </div>
+      <CameraCapture name={name} editable={editable} />
 
       {mode === 'rename' ? (
         <InlineEditForm
