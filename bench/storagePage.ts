@@ -3,7 +3,8 @@
  * distinct 224×224×3 image files in the page (JPEG, one in four PNG, from 24 drawn templates each made
  * distinct by a comment), hashes them as the ingest does, and, when Node calls `window.__go()`, measures
  * the studio's own project store (app/projectStore) in a fresh database:
- * - save: `saveStoredProject` of a project holding the n images (every part new), seconds;
+ * - save: `saveStoredProject` of a project holding the n images (every part new), seconds, and the longest
+ *   main-thread task meanwhile (the Long Tasks API);
  * - reopen: `loadStoredProject` (manifest checked, every part read back at its size), seconds;
  * - bytes stored per image: the growth of `navigator.storage.estimate().usage` over the save, divided by n;
  * - add 100: 100 more images, saved again: the parts and bytes that save wrote (should be about 100 images' worth);
@@ -23,6 +24,8 @@ export interface StorageBenchRow {
   /** Bytes of the generated files (what a project must keep of them). */
   fileBytes: number;
   saveSeconds: number;
+  /** The longest main-thread task during the first save (ms, from the Long Tasks API: tasks over 50 ms; 0 when none). */
+  saveLongestTaskMs: number;
   reopenSeconds: number;
   /** Growth of the origin's usage over the first save, per image (bytes); null where estimate() is missing. */
   storedBytesPerImage: number | null;
@@ -106,7 +109,7 @@ async function generate(count: number, offset: number): Promise<BenchFile[]> {
 const model = describedModel('bench', [layerRow('gap', 'GlobalAveragePooling2D', [8])], { inputShape: { height: SIZE, width: SIZE, channels: 3 } });
 
 /** Saves a project of `files` as project 'bench' the way the autosave does (content keys from the ingest's hashes); its outcome and seconds. */
-async function saveProject(files: BenchFile[], dbName: string) {
+async function saveProject(files: BenchFile[], dbName: string, onStart: () => void = () => undefined) {
   const store = createStudioStore();
   store.getState().modelLoaded(model, {}, { kind: 'builtin', id: 'bench', label: 'Bench' });
   const pixels = new Uint8Array(3);
@@ -116,11 +119,14 @@ async function saveProject(files: BenchFile[], dbName: string) {
     [],
     [],
   );
+  // Let the store's own work settle, so what is timed (and watched for long tasks) is the save.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  onStart();
   const started = performance.now();
   const { snapshot, files: blobs } = await snapshotOfStudio(store.getState(), { readFiles: false });
   const keyOf = new Map(files.map((f) => [f.blob, `sha256:${f.hash}`]));
   const sources = new Map<string, PartSource>();
-  for (const [part, blob] of blobs) sources.set(part, { key: keyOf.get(blob)!, read: async () => new Uint8Array(await blob.arrayBuffer()) });
+  for (const [part, blob] of blobs) sources.set(part, { key: keyOf.get(blob)!, read: async () => blob });
   const outcome = await saveStoredProject('bench', snapshot, sources, { dbName });
   if (!outcome.ok) throw new Error(`save failed: ${outcome.message}`);
   return { outcome, seconds: (performance.now() - started) / 1000 };
@@ -154,7 +160,12 @@ async function run(files: BenchFile[], more: BenchFile[]): Promise<StorageBenchR
   const dbName = `storage-bench-${N}-${Date.now()}`;
   const before = await usage();
   out.textContent = 'saving';
-  const first = await saveProject(files, dbName);
+  let longest = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longest = Math.max(longest, entry.duration);
+  });
+  const first = await saveProject(files, dbName, () => observer.observe({ type: 'longtask', buffered: false }));
+  observer.disconnect();
   const after = await usage();
   out.textContent = 'reopening';
   const started = performance.now();
@@ -171,6 +182,7 @@ async function run(files: BenchFile[], more: BenchFile[]): Promise<StorageBenchR
     images: N,
     fileBytes: files.reduce((sum, f) => sum + f.blob.size, 0),
     saveSeconds: first.seconds,
+    saveLongestTaskMs: longest,
     reopenSeconds,
     storedBytesPerImage: before !== null && after !== null ? (after - before) / N : null,
     add100: {

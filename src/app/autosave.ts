@@ -84,10 +84,10 @@ function keyOf(blob: Blob): Promise<string> {
   return key;
 }
 
-/** The parts as the store takes them: each file's content key (read again only when it is new), and bytes already in memory (the weights). */
+/** The parts as the store takes them: each file's content key and the file itself (stored as a Blob), and bytes made in memory (the weights). */
 async function partSources(files: ReadonlyMap<string, Blob>, bytes: ReadonlyMap<string, Uint8Array>): Promise<Map<string, PartSource>> {
   const sources = new Map<string, PartSource>();
-  for (const [part, blob] of files) sources.set(part, { key: await keyOf(blob), read: async () => new Uint8Array(await blob.arrayBuffer()) });
+  for (const [part, blob] of files) sources.set(part, { key: await keyOf(blob), read: async () => blob });
   for (const [part, data] of bytes) sources.set(part, { key: await contentKey(data), read: async () => data });
   return sources;
 }

@@ -64,11 +64,19 @@ interface SchemaOneRecord {
   parts: Record<string, string>;
 }
 
+/** A part's bytes as stored: a Blob (the browser copies it to disk off the main thread) or, for bytes made in memory, a Uint8Array. */
+export type StoredBytes = Uint8Array | Blob;
+
+/** The number of bytes of a stored part. */
+export function storedSize(data: StoredBytes): number {
+  return data instanceof Uint8Array ? data.length : data.size;
+}
+
 /** The database's stores (schema 2). */
 export interface ProjectDB extends DBSchema {
   projects: { key: string; value: ProjectSummary };
   versions: { key: string; value: VersionsRecord; indexes: { byKey: string } };
-  parts: { key: string; value: Uint8Array };
+  parts: { key: string; value: StoredBytes };
   pending: { key: string; value: PendingRecord; indexes: { byKey: string } };
   meta: { key: string; value: string };
 }
@@ -165,9 +173,13 @@ export function distinct(...versions: (StoredVersion | null | undefined)[]): str
   return [...keys];
 }
 
-/** The summary of a project whose current version is `version`. */
-export function summaryOf(id: string, version: StoredVersion, keep: { name: string | null; createdAt: string }): ProjectSummary {
-  const { snapshot } = readManifest(version.manifest);
+/** The summary of a project whose current version is `version` (`snapshot`: its manifest, when at hand, so it is not parsed and checked again). */
+export function summaryOf(
+  id: string,
+  version: StoredVersion,
+  keep: { name: string | null; createdAt: string },
+  snapshot: ProjectSnapshot | null = readManifest(version.manifest).snapshot,
+): ProjectSummary {
   const bytes = version.manifest.length + Object.values(version.sizes).reduce((sum, n) => sum + n, 0);
   return {
     id,

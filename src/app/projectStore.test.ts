@@ -77,6 +77,17 @@ describe('projectStore', () => {
     expect(await storedPartCount(db)).toBe(1);
   });
 
+  it('stores a Blob part as it is and reads it back as the same bytes', async () => {
+    const db = freshDb();
+    const { snapshot, files } = await snapshotOfStudio(studioWith([1, 2]).getState(), { readFiles: false });
+    const sources = new Map<string, PartSource>();
+    for (const [part, blob] of files) sources.set(part, { key: await contentKey(new Uint8Array(await blob.arrayBuffer())), read: async () => blob });
+    expect(await saveStoredProject('a', snapshot, sources, { dbName: db })).toMatchObject({ ok: true, written: 2 });
+    const loaded = await loadStoredProject('a', db);
+    if (loaded.kind !== 'project') throw new Error(loaded.kind);
+    for (const [part, blob] of files) expect(loaded.parts.get(part)).toEqual(new Uint8Array(await blob.arrayBuffer()));
+  });
+
   it('shares parts between projects: a duplicate writes none, and a delete frees exactly the parts no other project names', async () => {
     const db = freshDb();
     await save('a', studioWith([1, 2, 3]), db, { name: 'Pets' });

@@ -16,8 +16,10 @@ import {
   summaryOf,
   sweepParts,
   writerKey,
+  storedSize,
   type PendingRecord,
   type ProjectDB,
+  type StoredBytes,
   type ProjectSummary,
   type StoredVersion,
   type VersionsRecord,
@@ -25,10 +27,10 @@ import {
 
 export { newProjectId, PROJECT_DB_NAME, projectDatabase, type ProjectSummary } from './projectDb';
 
-/** A part to save: its storage key (content hash), and its bytes (read only when the part is not stored yet). */
+/** A part to save: its storage key (content hash), and its bytes (asked for only when the part is not stored yet; a Blob is stored as it is). */
 export interface PartSource {
   key: string;
-  read: () => Promise<Uint8Array>;
+  read: () => Promise<StoredBytes>;
 }
 
 /** What a save wrote, or why it did not; `neededBytes` is what the new parts would take; 'taken-over': another tab writes this project now. */
@@ -50,6 +52,8 @@ export function isQuotaError(error: unknown): boolean {
 
 /** New parts are written in batches of about this many bytes, each batch one transaction. */
 const BATCH_BYTES = 32 * 1024 * 1024;
+/** …and of at most this many parts (each put of a Blob costs the main thread a little; a long transaction adds up). */
+const BATCH_PARTS = 200;
 
 /** Options of a save: the name to list it under (else the one it has, else the manifest's), and the tab that must still be its writer. */
 export interface SaveOptions {
@@ -86,12 +90,12 @@ async function plan(db: IDBPDatabase<ProjectDB>, snapshot: ProjectSnapshot, part
 async function writeParts(db: IDBPDatabase<ProjectDB>, missing: { key: string; source: PartSource; bytes: number }[]): Promise<number> {
   let writtenBytes = 0;
   for (let start = 0; start < missing.length;) {
-    const batch: { key: string; data: Uint8Array }[] = [];
+    const batch: { key: string; data: StoredBytes }[] = [];
     let size = 0;
-    while (start < missing.length && (batch.length === 0 || size + missing[start].bytes <= BATCH_BYTES)) {
+    while (start < missing.length && (batch.length === 0 || (size + missing[start].bytes <= BATCH_BYTES && batch.length < BATCH_PARTS))) {
       const data = await missing[start].source.read();
       batch.push({ key: missing[start].key, data });
-      size += data.length;
+      size += storedSize(data);
       start++;
     }
     await inTransaction(db, ['parts'], (tx) => {
@@ -153,7 +157,7 @@ export async function saveStoredProject(
       ]);
       const previous = old?.current ?? null;
       const record: VersionsRecord = { current: version, previous, keys: distinct(version, previous) };
-      summary = summaryOf(id, version, { name: options.name ?? listed?.name ?? null, createdAt: listed?.createdAt ?? version.savedAt });
+      summary = summaryOf(id, version, { name: options.name ?? listed?.name ?? null, createdAt: listed?.createdAt ?? version.savedAt }, snapshot);
       await Promise.all([tx.objectStore('versions').put(record, id), tx.objectStore('projects').put(summary, id), tx.objectStore('pending').delete(id)]);
       await sweepParts(tx, dropped(old ? [old.current, ...(old.previous ? [old.previous] : [])] : [], pending, new Set(record.keys)));
     });
@@ -195,16 +199,18 @@ async function readVersion(
   const parsed = parseProjectManifest(json);
   if (!parsed.ok) return { ok: false, reason: parsed.reason };
   const snapshot = parsed.manifest;
-  const parts = new Map<string, Uint8Array>();
+  const refs = projectPartRefs(snapshot);
+  // Every get in one transaction at once; the Blobs are read after it (awaiting anything else would end it).
   const tx = db.transaction('parts');
-  for (const ref of projectPartRefs(snapshot)) {
-    const key = version.parts?.[ref.part];
-    const data = key ? await tx.store.get(key) : undefined;
+  const stored = await Promise.all(refs.map((ref) => (version.parts?.[ref.part] ? tx.store.get(version.parts[ref.part]) : undefined)));
+  for (const [i, ref] of refs.entries()) {
+    const data = stored[i];
     if (!data) return { ok: false, reason: `the part '${ref.part}' that ${ref.field} names is missing` };
-    if (data.length !== ref.bytes) return { ok: false, reason: `'${ref.part}' holds ${data.length} bytes, but ${ref.field}.bytes says ${ref.bytes}` };
-    parts.set(ref.part, data);
+    const size = storedSize(data);
+    if (size !== ref.bytes) return { ok: false, reason: `'${ref.part}' holds ${size} bytes, but ${ref.field}.bytes says ${ref.bytes}` };
   }
-  return { ok: true, snapshot, parts };
+  const bytes = await Promise.all(stored.map((data) => (data instanceof Uint8Array ? data : data!.arrayBuffer().then((buffer) => new Uint8Array(buffer)))));
+  return { ok: true, snapshot, parts: new Map(refs.map((ref, i) => [ref.part, bytes[i]])) };
 }
 
 const when = (iso: string) => new Date(iso).toLocaleString('en-GB');
