@@ -100,6 +100,25 @@ test('Export PyTorch project: recipe and flags follow the plan, the code view fo
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), bytes);
   }
+  // The code view's text runs on the bundle's own package: every requires_grad and mode is the plan's.
+  const report = 'import json\nset_modes()\nprint(json.dumps({n: [[p.requires_grad for p in l.parameters()], l.training] for n, l in layers.items()}))\n';
+  writeFileSync(join(dir, 'plan.py'), `${await code.textContent()}${report}`);
+  const modes = JSON.parse(execFileSync(PYTHON, ['plan.py'], { cwd: dir, encoding: 'utf8', timeout: 120_000 }).trim().split('\n').pop()!) as Record<
+    string,
+    [boolean[], boolean]
+  >;
+  for (const [layer, frozen] of Object.entries(recipe.freezePlan) as [string, boolean][]) {
+    expect(modes[layer], layer).toBeDefined();
+    expect(
+      modes[layer][0].every((grad) => grad === !frozen),
+      `${layer} requires_grad`,
+    ).toBe(true);
+    expect(modes[layer][1], `${layer} training`).toBe(!frozen);
+  }
+  // Layers with weights have parameters there: the checks above were not vacuous.
+  expect(modes.conv3[0].length).toBeGreaterThan(0);
+  expect(modes.bn1[0]).toEqual([false, false]);
+
   const log = execFileSync(PYTHON, ['train.py', '--epochs', '1'], {
     cwd: dir,
     encoding: 'utf8',
