@@ -165,5 +165,7 @@ describe('exportPytorchProject', () => {
     loaded.getState().createClass('a');
     loaded.getState().createClass('b');
     expect(pytorchExportBlocker(loaded.getState())).toBeNull();
+    loaded.getState().modelLoading();
+    expect(pytorchExportBlocker(loaded.getState())).toMatch(/A model is loading/);
   });
 });

@@ -26,6 +26,7 @@ export function pytorchExportBlocker(
   >,
 ): string | null {
   if (!state.model || !state.cutLayer || !state.preprocessing) return 'Load a model first.';
+  if (state.modelStatus === 'loading') return 'A model is loading; export when it is in.';
   if (isRunActive(state)) return 'The PyTorch project can be exported when the run has ended.';
   if (state.ingest) return 'Images are still being added; export when they are in.';
   if (state.classNames.length < 2) return "Add at least two classes first: the model's outputs are the classes.";
