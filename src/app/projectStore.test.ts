@@ -11,7 +11,7 @@ import { createStudioStore, type StudioStore } from '../store/store';
 import { snapshotOfStudio } from './projectFile';
 import { claimWriter, deleteProject, duplicateProject, lastProjectId, listProjects, projectUsage, renameProject, storedPartCount } from './projectCatalog';
 import { onUpgradeBlocked } from './projectDb';
-import { contentKey, loadStoredProject, projectDatabase, saveStoredProject, type PartSource } from './projectStore';
+import { clearUnfinishedSave, contentKey, loadStoredProject, projectDatabase, saveStoredProject, type PartSource } from './projectStore';
 import { describedModel, layerRow } from '../store/testing/modelDescription';
 
 vi.mock('./studio', () => ({ importModelFiles: vi.fn(), loadBuiltInModel: vi.fn(), loadModelFromUrl: vi.fn(), reloadSample: vi.fn(), studioClient: vi.fn() }));
@@ -202,8 +202,15 @@ describe('projectStore', () => {
     await save('a', studioWith([1]), db, { savedAt: new Date('2026-01-01T10:00:00Z') });
     const handle = await projectDatabase(db);
     await handle.put('pending', { startedAt: '2026-01-01T11:00:00.000Z', keys: ['sha256:abc'] }, 'a');
+    await handle.put('parts', new Uint8Array([1, 2, 3]), 'sha256:abc');
     const loaded = await loadStoredProject('a', db);
     expect(loaded.kind === 'project' && loaded.recovered).toMatch(/a save started .* did not finish; this is the version saved/);
+    // The tab that holds the project clears the leftovers: the part that save wrote, and the message next time.
+    expect(await storedPartCount(db)).toBe(2);
+    await clearUnfinishedSave('a', db);
+    expect(await storedPartCount(db)).toBe(1);
+    const again = await loadStoredProject('a', db);
+    expect(again.kind === 'project' && again.recovered).toBeNull();
   });
 
   it('a save that runs out of quota says so with the bytes needed, leaves the listed version as it was, and keeps none of its parts', async () => {

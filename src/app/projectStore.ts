@@ -179,6 +179,16 @@ async function abandonSave(db: IDBPDatabase<ProjectDB>, id: string, started: Pen
   });
 }
 
+/**
+ * Clears what a save of project `id` cut short left behind (its pending record, and the parts it wrote that
+ * nothing names). Only for the tab that holds the project's lock: no other tab is saving it then.
+ */
+export async function clearUnfinishedSave(id: string, dbName = PROJECT_DB_NAME): Promise<void> {
+  const db = await projectDatabase(dbName);
+  const pending = await db.get('pending', id);
+  if (pending) await abandonSave(db, id, pending);
+}
+
 /** What loading found: nothing, a project (with `recovered` saying why an older version was opened), or a stored project that cannot be used. */
 export type StoreLoadOutcome =
   | { kind: 'none' }

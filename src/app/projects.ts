@@ -21,7 +21,7 @@ import {
 import { busyReason, openProjectFile, restoredText, restoreProject, snapshotOfStudio, type ProjectFileOutcome } from './projectFile';
 import { projectsHeld } from './projectLock';
 import { onUpgradeBlocked } from './projectDb';
-import { loadStoredProject, newProjectId } from './projectStore';
+import { clearUnfinishedSave, loadStoredProject, newProjectId } from './projectStore';
 import { formatBytes } from './storageInfo';
 
 /** What a project action answers: a sentence, and whether it is an error. */
@@ -64,6 +64,8 @@ async function openStored(id: string, what: string): Promise<ProjectOutcome> {
   }
   useStudio.getState().projectOpened({ id, name: stored.summary.name });
   noteSavedAt(stored.savedAt);
+  // A save cut short is said once (below); its leftovers go, so the next load does not say it again.
+  if (access === 'writer') await clearUnfinishedSave(id).catch(() => undefined);
   await rememberLastProject(id).catch(() => undefined);
   const recovered = stored.recovered ? ` Recovered: ${stored.recovered}.` : '';
   const readOnly = access === 'read-only' ? ' It is open in another tab: read-only here.' : '';
