@@ -56,10 +56,12 @@ export function copyBundleSources(dir: string): void {
 
 /** Writes the built-in sample (1,000 MNIST digits 5–9, 28×28 grey) as `dir/<class>/<nnnn>.png`; returns each image's path, class and SHA-256. */
 export function writeSampleFolders(dir: string): { path: string; className: string; hash: string }[] {
+  const written = writtenSamples.get(dir);
+  if (written) return written;
   const sample = loadSampleFromDisk();
   const { height, width } = sample.shape;
   const counters = sample.classNames.map(() => 0);
-  return Array.from(sample.labels, (label, i) => {
+  const images = Array.from(sample.labels, (label, i) => {
     const png = new PNG({ width, height, colorType: 0, inputColorType: 0, bitDepth: 8 });
     const pixels = sample.pixels.subarray(i * height * width, (i + 1) * height * width);
     for (let p = 0; p < height * width; p++) {
@@ -73,7 +75,12 @@ export function writeSampleFolders(dir: string): { path: string; className: stri
     writeFileSync(join(dir, path), bytes);
     return { path, className, hash: createHash('sha256').update(bytes).digest('hex') };
   });
+  writtenSamples.set(dir, images);
+  return images;
 }
+
+/** Sample folders this process wrote, by directory: bundles of one test share one copy. */
+const writtenSamples = new Map<string, { path: string; className: string; hash: string }[]>();
 
 /** What a digits bundle is made with. */
 export interface DigitsBundleOptions {

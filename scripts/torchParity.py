@@ -4,6 +4,10 @@
                                        {name, count, maxAbsDiff, argmaxEqual, argmaxClasses, unusedWeights}; --onnx also
                                        writes FIXTURE_DIR/model.onnx with the bundle's export_onnx
   torchParity.py --compare-weights A B      every weight both model dirs name: bit-identical after load? (uint8 dequantization)
+  torchParity.py --train-steps BUNDLE INPUTS LABELS BATCH OUT
+                                       BATCH-sized steps over INPUTS ([N, H, W, C] float32) / LABELS (JSON class indices) with
+                                       the bundle's recipe (plan, BN modes, optimizer, rate, multipliers) as train.py does them;
+                                       writes the weights in TensorFlow layout to OUT as JSON {name: [values]}
 """
 import json
 import os
@@ -48,11 +52,37 @@ def compare_weights(first, second):
     return {"common": len(common), "differ": differ}
 
 
+def train_steps(bundle, inputs_path, labels_path, batch, out):
+    from transfer_studio_torch import apply_freeze_plan, param_groups, with_still_layers
+    from transfer_studio_torch.recipe import load_recipe
+    from transfer_studio_torch.training import crossentropy, make_optimizer
+
+    recipe = load_recipe(os.path.join(bundle, "recipe.json"))
+    config = recipe["config"]
+    model = load_model(bundle)
+    apply_freeze_plan(model, with_still_layers(recipe["freezePlan"], config.get("rateMultipliers")), recipe["batchNormOverrides"])
+    optimizer = make_optimizer(config, param_groups(model, float(config["learningRate"]), config.get("rateMultipliers")))
+    shape = recipe["inputShape"]
+    with open(labels_path, encoding="utf-8") as handle:
+        labels = torch.tensor(json.load(handle))
+    xs = torch.from_numpy(np.fromfile(inputs_path, dtype="<f4").reshape(len(labels), shape["height"], shape["width"], shape["channels"])).permute(0, 3, 1, 2)
+    for start in range(0, len(labels), batch):
+        model.train_mode()
+        optimizer.zero_grad()
+        crossentropy(model(xs[start : start + batch]), labels[start : start + batch]).backward()
+        optimizer.step()
+    with open(out, "w", encoding="utf-8") as handle:
+        json.dump({name: values.reshape(-1).tolist() for name, values in model.tf_weights().items()}, handle)
+
+
 if __name__ == "__main__":
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     args = sys.argv[1:]
     if args[:1] == ["--compare-weights"]:
         print(json.dumps(compare_weights(args[1], args[2])))
+        sys.exit(0)
+    if args[:1] == ["--train-steps"]:
+        train_steps(args[1], args[2], args[3], int(args[4]), args[5])
         sys.exit(0)
     onnx = args[:1] == ["--onnx"]
     for path in args[1:] if onnx else args:
