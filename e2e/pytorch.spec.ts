@@ -8,7 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import AxeBuilder from '@axe-core/playwright';
+import { expect, test, type Page } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
 import { strFromU8, unzipSync } from 'fflate';
 import { openStudio } from './studio';
@@ -20,6 +21,16 @@ const TRAIN_PY = new URL('../pytorch/train.py', import.meta.url);
 function trainableFlags(modelJson: { modelTopology: { config: { layers: { class_name: string; config: { name: string; trainable?: boolean } }[] } } }) {
   const layers = modelJson.modelTopology.config.layers.filter((l) => l.class_name !== 'InputLayer');
   return Object.fromEntries(layers.map((l) => [l.config.name, l.config.trainable !== false]));
+}
+
+/** axe-core (WCAG 2.x A/AA and best practices) on the PyTorch controls: the export, the code view and the PyTorch run panel. */
+async function pytorchViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page })
+    .include('.pytorch-export')
+    .include('details:has(.pytorch-code)')
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
+    .analyze();
+  return violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
 
 /** Whether train.py can run here: the bundle's sources are in the repo and Python has torch. */
@@ -134,6 +145,9 @@ test('Export PyTorch project: recipe and flags follow the plan, the code view fo
   const runs = page.getByRole('region', { name: 'Compare runs' });
   await expect(runs.getByRole('rowheader').filter({ hasText: 'Run 1 · PyTorch' })).toBeVisible();
   await expect(runs).toContainText(/pytorch-cpu · torch \S+ · 1 process/);
+  await panel.getByText(/Layers audited against the source/).click();
+  await expect(panel.getByRole('table', { name: 'PyTorch run freeze audit' }).getByRole('row')).toHaveCount(7);
+  expect(await pytorchViolations(page)).toEqual([]);
   // The source model stays loaded: the PyTorch run sits beside the studio's runs.
   await expect(page.getByRole('checkbox', { name: 'Freeze conv1' })).toBeChecked();
   await expect(page.getByRole('alert')).toHaveCount(0);
