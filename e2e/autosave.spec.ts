@@ -78,3 +78,39 @@ test('autosave: a full disk is named with what the save needed and what to do; t
   await expect(page.getByTestId('autosave-status')).not.toContainText('Recovered');
   await expect(page.getByTestId('image-count')).toHaveText('8 images');
 });
+
+test('autosave: a page killed in the middle of a save (parts written, manifest not) reopens the version saved before, saying the save did not finish', async ({
+  context,
+}) => {
+  test.setTimeout(240_000);
+  // The page hangs (as a crash would) when its save reaches the manifest's transaction: the new parts are written, the manifest never is.
+  await context.addInitScript(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, value: unknown, key?: IDBValidKey) {
+      if (this.name === 'versions' && (window as { hangOnManifest?: boolean }).hangOnManifest) for (;;);
+      return put.call(this, value, key);
+    };
+  });
+  const page = await context.newPage();
+  await openStudio(page);
+  await page.getByLabel('Add folder').setInputFiles(writeShapes());
+  await expect(page.getByTestId('autosave-status')).toContainText(/Saved \d\d:\d\d:\d\d/, { timeout: 30_000 });
+
+  await page.evaluate(() => ((window as { hangOnManifest?: boolean }).hangOnManifest = true));
+  const root = mkdtempSync(join(tmpdir(), 'studio-crash-'));
+  extra.push(root);
+  mkdirSync(join(root, 'shapes', 'triangle'), { recursive: true });
+  for (let i = 0; i < 4; i++) writeFileSync(join(root, 'shapes', 'triangle', `tri${i}.png`), makePng(30 + i, 7 + i));
+  await page.getByLabel('Add folder').setInputFiles(join(root, 'shapes'));
+  await expect(page.getByTestId('image-count')).toHaveText('12 images');
+  // The save starts 1 s after the change and hangs in the manifest's transaction.
+  await page.waitForTimeout(4000);
+  await page.close({ runBeforeUnload: false });
+
+  const again = await context.newPage();
+  await again.goto('./');
+  const status = again.getByTestId('autosave-status');
+  await expect(status).toContainText("Reopened the project 'shapes'", { timeout: 120_000 });
+  await expect(status).toContainText(/Recovered: a save started .* did not finish; this is the version saved/);
+  await expect(again.getByTestId('image-count')).toHaveText('8 images');
+});
