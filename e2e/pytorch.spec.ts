@@ -59,8 +59,11 @@ test('Export PyTorch project: recipe and flags follow the plan, the code view fo
   const code = page.getByLabel('PyTorch code of the freeze plan');
   await expect(code).toContainText('param.requires_grad = not is_frozen(name)');
   await expect(code).toContainText('frozen_names = {"conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "relu3", "pool3", "flatten"}');
-  await expect(page.getByRole('button', { name: 'Copy PyTorch code' })).toBeVisible();
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy PyTorch code' }).click();
+  await expect(page.getByText('Copied.', { exact: true })).toBeVisible();
   const before = await code.textContent();
+  expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(before);
   await page.getByRole('checkbox', { name: 'Freeze relu3' }).uncheck();
   await expect(code).not.toHaveText(before!);
   await expect(code).toContainText('frozen_names = {"conv1", "bn1", "relu1", "pool1", "conv2", "bn2", "relu2", "pool2", "pool3", "flatten"}');
