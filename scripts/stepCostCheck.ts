@@ -17,8 +17,8 @@
  * Options: --backend wasm|cpu (default wasm: in Node, with the studio's
  * gradient kernels, TFJS-FACTS #9/#20); --only digits|mobilenetv2;
  * --steps N timed steps per plan and round (default 2; 1 untimed before);
- * --rounds N rounds of the three plans back to back (default 3; the ratios
- * are each round's, their median reported).
+ * --rounds N rounds of the three plans in turn (default 3; each plan's
+ * fastest round is its figure: other work on the machine only adds time).
  */
 import * as tf from '@tensorflow/tfjs';
 import { benchFreezePlans, MOBILENET_V2_BENCH, syntheticImages, type FreezeCase } from '../bench/stepBench';
@@ -78,28 +78,22 @@ async function check(model: string, load: () => Promise<LoadedModel>, data: Para
     const plan = Object.fromEntries(rows.filter((r) => r.origin === 'pretrained').map((r) => [r.name, frozen(r.name)]));
     return estimateStepCost({ layers: rows, plan, batchSize });
   });
-  // Rounds of the three plans back to back: on a shared machine the load drifts, so each round's ratio is taken
-  // between neighbours and the figure is the median over rounds.
+  // Rounds of the three plans in turn; on a shared machine other work only ever adds time, so each plan's
+  // figure is its fastest round (each round's figure the median of its steps).
   const ms: number[][] = freezeCases.map(() => []);
-  const ratios: number[][] = freezeCases.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
-    const times: (number | null)[] = [];
     for (const [i, c] of freezeCases.entries()) {
       const [row] = await benchFreezePlans(load, data, numClasses, { modelName: model, steps: STEPS, warmup: 1, batchSize, cases: [c] });
-      times.push(row.msPerStep);
       if (row.msPerStep !== null) ms[i].push(row.msPerStep);
       console.log(`  round ${round + 1} ${model} ${row.backend} ${c.plan}: ${row.msPerStep?.toFixed(0) ?? row.skipped} ms/step`);
     }
-    for (const [i, t] of times.entries()) if (t !== null && times[0] !== null) ratios[i].push(times[0] / t);
   }
-  return freezeCases.map((c, i): CheckRow => ({ model, plan: c.plan, cost: estimates[i], msPerStep: median(ms[i]), measuredRatio: median(ratios[i]) }));
-}
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const fastest = ms.map((times) => (times.length ? Math.min(...times) : null));
+  const full = fastest[0];
+  return freezeCases.map((c, i): CheckRow => {
+    const own = fastest[i];
+    return { model, plan: c.plan, cost: estimates[i], msPerStep: own, measuredRatio: full !== null && own !== null ? full / own : null };
+  });
 }
 
 /** "within ±30% (+12%)": how far the measured ratio is from `estimated`. */
@@ -153,7 +147,7 @@ async function main(): Promise<void> {
   }
   const minutes = ((performance.now() - started) / 60_000).toFixed(1);
   console.log(
-    `\nStep cost estimate vs measured steps on ${tf.getBackend()} in Node (${ROUNDS} rounds of the plans back to back, ${STEPS} timed steps each after 1 untimed; medians; ${minutes} min):\n`,
+    `\nStep cost estimate vs measured steps on ${tf.getBackend()} in Node (${ROUNDS} rounds of the plans in turn, ${STEPS} timed steps each after 1 untimed; each plan's fastest round; ${minutes} min):\n`,
   );
   const fitted = rows.find((r) => r.model === 'digits' && r.plan.startsWith('head only')) ?? null;
   const fittedK = fitted ? fitBackwardCost(fitted) : null;
