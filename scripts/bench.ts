@@ -34,28 +34,33 @@ import { benchFreezePlans, benchMobileNetV2, MOBILENET_V2_BENCH, type LoadBenchR
 import type { TreeBenchRow } from '../bench/treePage';
 import type { IngestBenchRow } from '../bench/ingestPage';
 import type { FrozenPrefixResult, HeadCacheResult, OverheadResult } from '../bench/quickBench';
+import { cpuJson, cpuMarkdown, runCpuPage, runTorchBench, type StudioCpu, type TorchResult } from './benchCpu';
+import { benchGpu } from './benchGpu';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argSteps = process.argv.indexOf('--steps');
 const STEPS = argSteps > 0 ? Number(process.argv[argSteps + 1]) : 8;
 const argOnly = process.argv.indexOf('--only');
 const QUICK = process.argv.includes('--quick');
-type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest' | 'figures';
-const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest', 'figures'];
+const GPU = process.argv.includes('--gpu');
+type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest' | 'figures' | 'cpu';
+const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest', 'figures', 'cpu'];
 /** Parts measured only in the browser, by a page of their own. */
-const PAGE_PARTS: Part[] = ['tree', 'ingest', 'figures'];
-const PARTS: Part[] = QUICK ? ['figures'] : argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
+const PAGE_PARTS: Part[] = ['tree', 'ingest', 'figures', 'cpu'];
+const PARTS: Part[] = GPU ? [] : QUICK ? ['figures', 'cpu'] : argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`--only '${part}' is not a part of the bench; use --only ${ALL_PARTS.join(', --only ')}.`);
 }
 
 /** How long one browser page may run before its finished rows are taken and the rest reported as timed out. */
-const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest' | 'figures'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
+const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
 
 /** Browser flags per backend: SwiftShader stands in for a GPU on machines without one. */
-const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl'; args: string[] }[] = [
+const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl' | 'wasm'; args: string[] }[] = [
   { backend: 'webgpu', args: ['--enable-unsafe-webgpu'] },
   { backend: 'webgl', args: ['--use-angle=swiftshader', '--enable-unsafe-swiftshader', '--ignore-gpu-blocklist'] },
+  // WebAssembly (XNNPACK, SIMD, threads: the dev server's COOP/COEP make the page cross-origin isolated).
+  { backend: 'wasm', args: [] },
 ];
 
 interface Results {
@@ -64,6 +69,7 @@ interface Results {
   tree: TreeBenchRow[];
   ingest: IngestMeasured[];
   figures: FiguresMeasured | null;
+  cpu: { studio: StudioCpu; torch: TorchResult } | null;
   notes: string[];
 }
 
@@ -99,7 +105,7 @@ async function benchPage(
   server: ViteDevServer,
   backend: string,
   args: string[],
-  part: Exclude<Part, 'tree' | 'ingest' | 'figures'>,
+  part: Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu'>,
   results: Results,
 ): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
@@ -288,6 +294,22 @@ async function benchBrowser(results: Results): Promise<void> {
       console.log(`the three figures of #5 on ${FIGURES_BACKEND.backend} (headless Chromium)…`);
       await benchFigures(server, results);
     }
+    if (PARTS.includes('cpu')) {
+      console.log('issue 15: PyTorch (bench/torch_bench.py, all cores)…');
+      const torch = await runTorchBench(QUICK ? ['--repeats', '2'] : ['--repeats', '3']);
+      if (torch.error) results.notes.push(`cpu: ${torch.error}`);
+      console.log('issue 15: the studio on wasm (headless Chromium, cross-origin isolated)…');
+      const port = (server.httpServer!.address() as { port: number }).port;
+      const studio = await runCpuPage(port, { backend: 'wasm', steps: QUICK ? '2' : '3', repeats: QUICK ? '3' : '5', memory: '8,32' });
+      results.cpu = { studio, torch };
+      if (!QUICK) {
+        // Memory on WebGL too (SwiftShader here: one step takes minutes, so batch 8 only and in the full run only).
+        console.log('issue 15: memory of a full fine-tuning step on webgl, batch 8…');
+        const webgl = await runCpuPage(port, { backend: 'webgl', parts: 'memory', memory: '8' }, BROWSER_BACKENDS[1].args);
+        studio.result?.memory.push(...(webgl.result?.memory ?? []));
+        if (webgl.error) results.notes.push(`cpu: webgl memory: ${webgl.error}`);
+      }
+    }
     if (PARTS.includes('ingest')) {
       for (const c of INGEST_CASES) {
         console.log(`ingest ${c.n.toLocaleString('en-US')} files at ${c.h}×${c.w}×${c.c} (headless Chromium)…`);
@@ -298,7 +320,7 @@ async function benchBrowser(results: Results): Promise<void> {
       for (const part of PARTS) {
         if (PAGE_PARTS.includes(part)) continue;
         console.log(`${part} on ${backend} (headless Chromium)…`);
-        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest' | 'figures'>, results);
+        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu'>, results);
       }
     }
   } finally {
@@ -306,8 +328,13 @@ async function benchBrowser(results: Results): Promise<void> {
   }
 }
 
-/** The backend of the three figures: WebGL on SwiftShader, the fastest one here for MobileNetV2 (see the step tables). */
-const FIGURES_BACKEND = BROWSER_BACKENDS.find((b) => b.backend === 'webgl')!;
+const argFiguresBackend = process.argv.indexOf('--figures-backend');
+/**
+ * The backend of the three figures: wasm (threaded, cross-origin isolated), the fastest one here for MobileNetV2 since
+ * issue 15 (see the step tables); `--figures-backend webgl` measures them on WebGL (SwiftShader) as before.
+ */
+const FIGURES_BACKEND = BROWSER_BACKENDS.find((b) => b.backend === (argFiguresBackend > 0 ? process.argv[argFiguresBackend + 1] : 'wasm'))!;
+const onSoftware = (backend: string) => (backend === 'wasm' ? ' (WebAssembly on the CPU, threaded)' : ' on SwiftShader (software rendering on the CPU)');
 const argFigures = process.argv.indexOf('--figures');
 /** Which of the figures to measure: head, overhead, prefix (all by default). */
 const FIGURES_PARTS = argFigures > 0 ? process.argv[argFigures + 1] : 'head,overhead,prefix';
@@ -396,7 +423,7 @@ function figuresJson(f: FiguresMeasured): unknown {
     seconds: Math.round(f.seconds),
     machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), gpu: 'none' },
     backend: f.backend,
-    backendDetail: `${f.backend} in headless ${f.browser} on SwiftShader (software rendering on the CPU)`,
+    backendDetail: `${f.backend} in headless ${f.browser}${onSoftware(f.backend)}`,
     model: 'MobileNetV2 (built-in, from nsfwjs), studio head at the default cut, 2 classes, synthetic 224×224×3 images',
     ...values,
     targets: Object.fromEntries(
@@ -485,7 +512,11 @@ function treeTable(rows: TreeBenchRow[]): string {
   return lines.join('\n');
 }
 
-const results: Results = { steps: [], loads: [], tree: [], ingest: [], figures: null, notes: [] };
+const results: Results = { steps: [], loads: [], tree: [], ingest: [], figures: null, cpu: null, notes: [] };
+if (GPU) {
+  await benchGpu(ROOT);
+  process.exit(0);
+}
 const started = performance.now();
 if (PARTS.some((p) => !PAGE_PARTS.includes(p))) {
   console.log('cpu (Node)…');
@@ -534,12 +565,11 @@ ${ingestTable(results.ingest)}`);
 if (PARTS.includes('figures')) {
   const f = results.figures;
   if (f) {
-    writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(figuresJson(f), null, 2)}\n`);
     const h = f.head;
     const o = f.overhead;
     sections.push(`## Issue #5's three figures (feature cache, frozen prefix, studio overhead)
 
-Measured by \`${QUICK ? 'npm run bench -- --quick' : PARTS.length === ALL_PARTS.length ? 'npm run bench' : 'npm run bench -- --only figures'}\` (${Math.round(f.seconds)} s for this part) on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, no GPU: backend **${f.backend}** in headless ${f.browser} on SwiftShader (software rendering on the CPU), the fastest backend here for MobileNetV2 training (see the MobileNetV2 step table). Model: the built-in MobileNetV2 with the studio's head (softmax Dense, 2 classes) at the default cut \`${h?.cutLayer ?? 'flatten_1'}\`, synthetic 224×224×3 images. Every number comes from the studio's own code (bench/quickBench.ts); bench/results.json holds them all with the targets' pass/fail.
+Measured by \`${QUICK ? 'npm run bench -- --quick' : PARTS.length === ALL_PARTS.length ? 'npm run bench' : 'npm run bench -- --only figures'}\` (${Math.round(f.seconds)} s for this part) on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, no GPU: backend **${f.backend}** in headless ${f.browser}${onSoftware(f.backend)}, the fastest backend here for MobileNetV2 training (see the MobileNetV2 step table). Model: the built-in MobileNetV2 with the studio's head (softmax Dense, 2 classes) at the default cut \`${h?.cutLayer ?? 'flatten_1'}\`, synthetic 224×224×3 images. Every number comes from the studio's own code (bench/quickBench.ts); bench/results.json holds them all with the targets' pass/fail.
 
 ${figuresTable(f)}
 
@@ -550,13 +580,31 @@ ${figuresTable(f)}
     results.notes.push('figures: nothing was measured');
   }
 }
+if (PARTS.includes('cpu') && results.cpu) {
+  sections.push(`## Issue 15: the studio against PyTorch on this CPU
+
+Measured by \`${QUICK ? 'npm run bench -- --quick' : 'npm run bench'}\` (${Math.round(results.cpu.studio.seconds)} s for the studio's page) on ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, no GPU. MobileNetV2 at 224×224 through the studio's own code (bench/cpuBench.ts: the loader, the head at the default cut, the guard, \`trainModel\`, \`buildFeatures\`), synthetic images; PyTorch by bench/torch_bench.py on all cores in the same run, just before the studio's page. Steps: medians after one untimed step. Memory: one full fine-tuning step under \`tf.profile\` (peak tensor bytes; on WebGL/WebGPU that is GPU memory), the wasm heap after it (WebAssembly memory only grows), and the renderer processes' resident memory sampled every 200 ms.
+
+${cpuMarkdown(results.cpu.studio, results.cpu.torch)}`);
+}
+if (results.figures || results.cpu) {
+  const base = results.figures
+    ? figuresJson(results.figures)
+    : {
+        date: new Date().toISOString(),
+        mode: QUICK ? 'quick' : 'only cpu',
+        machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', gpu: 'none' },
+      };
+  const json = { ...(base as object), ...(results.cpu ? { cpu: cpuJson(results.cpu.studio, results.cpu.torch) } : {}) };
+  writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(json, null, 2)}\n`);
+}
 const notes = results.notes.map((n) => `\nNote: ${n}`).join('');
 const text = sections.join('\n\n');
 console.log(`\n${text}\n${notes}`);
 
 const markdown = `# Benchmark results
 
-Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${minutes} min: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, no GPU. WebGPU and WebGL run in headless Chromium on SwiftShader (software), cpu in Node 20 with plain \`@tensorflow/tfjs\`.
+Produced by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)} in ${minutes} min: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, no GPU. WebGPU and WebGL run in headless Chromium on SwiftShader (software), wasm in headless Chromium (threaded: the bench's dev server sends COOP/COEP), cpu in Node 20 with plain \`@tensorflow/tfjs\`.
 
 Each step row times the studio's own training loop (\`src/engine/trainer.ts\`, one \`await loss.data()\` per step) on a freshly loaded model with the studio's head, built, guarded and frozen by the engine's own functions (\`buildTransferModel\`, \`guardFrozenLayers\`, \`applyFreezePlan\`). "Full ÷ this" is how many times cheaper a step is than full fine-tuning on the same backend: frozen layers run no backward pass and frozen BatchNorm runs in inference mode. Medians of few steps on a shared 2-core machine: read the ratios, not the third digit.
 
@@ -566,10 +614,16 @@ ${notes}
 if (PARTS.length === ALL_PARTS.length) {
   writeFileSync(join(ROOT, 'bench/results.md'), markdown);
   console.log('\nwrote bench/results.md');
+} else if (QUICK) {
+  // The quick run rewrites its own sections (from the figures on) and keeps the full run's tables above them.
+  const old = readFileSync(join(ROOT, 'bench/results.md'), 'utf8');
+  const cut = old.search(/^## Issue #5's three figures/m);
+  writeFileSync(join(ROOT, 'bench/results.md'), `${cut >= 0 ? old.slice(0, cut) : old}${text}\n${notes}\n`);
+  console.log('\nwrote the quick sections of bench/results.md (the tables above them are from the last full run)');
 } else {
   console.log('\n(one part only: bench/results.md left as it was)');
 }
-if (results.figures) {
-  console.log(`\n${figuresTable(results.figures)}\n\nwrote bench/results.json`);
-}
+if (results.figures) console.log(`\n${figuresTable(results.figures)}`);
+if (results.cpu) console.log(`\n${cpuMarkdown(results.cpu.studio, results.cpu.torch)}`);
+if (results.figures || results.cpu) console.log('\nwrote bench/results.json');
 process.exit(0);
