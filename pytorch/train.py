@@ -99,7 +99,7 @@ def train(args, recipe, bundle_dir):
                 json.dump(weight_digest(model), handle)
         if procs.main:
             out = args.out or "out"
-            write_run(out, model, run, recipe, datasets, source, procs.world)
+            write_run(out, model, run, recipe, datasets, source, procs.world, os.path.basename(os.path.normpath(data_dir)))
             log(f"Wrote {out}/model.json, weights.bin and metadata.json: open them in the studio with Import model.")
         procs.barrier()
     finally:

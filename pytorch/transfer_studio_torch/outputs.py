@@ -48,7 +48,7 @@ def identical_to_source(source_weights, trained_weights, model):
     return out
 
 
-def write_run(out_dir, model, run, recipe, datasets, source_weights, processes):
+def write_run(out_dir, model, run, recipe, datasets, source_weights, processes, dataset_name="PyTorch data folder"):
     """Writes out_dir/model.json + weights.bin (tfjs Layers, original names, frozen layers trainable: false) and metadata.json."""
     plan_at_end = dict(run.plan)
     topology = model.topology_with_flags(plan_at_end)
@@ -86,7 +86,7 @@ def write_run(out_dir, model, run, recipe, datasets, source_weights, processes):
         "training": {
             "config": config,
             "backend": f"pytorch-{run.procs.device.type}",
-            "dataset": {"name": "PyTorch data folder", "images": sum(len(d) for d in datasets.values()),
+            "dataset": {"name": dataset_name, "images": sum(len(d) for d in datasets.values()),
                         "validationFraction": recipe["split"].get("validationFraction"), "splitSeed": recipe["split"].get("seed")},
         },
         "metrics": {

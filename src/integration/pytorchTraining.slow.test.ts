@@ -6,6 +6,7 @@
  * back into tfjs and predicts what PyTorch predicts.
  */
 import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-web';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON, readWeightBytes, writeDigitsBundle } from '../../scripts/torchBundle';
 import type { PytorchRecipe } from '../core/pytorchRecipe';
+import { auditPytorchRun, readPytorchRun, type NamedWeightBytes } from '../core/pytorchRun';
 import { loadLayersModelFromFiles } from '../engine/modelFiles';
 
 const FROZEN_BLOCKS = { conv1: true, bn1: true, relu1: true, pool1: true, conv2: true, bn2: true, relu2: true, pool2: true };
@@ -37,6 +39,13 @@ function compareWeights(bundle: string, out: string): { same: string[]; moved: s
 }
 
 const layerOf = (weight: string) => weight.split('/')[0];
+
+/** A model folder's weights as the studio's audit reads them: model.json's specs and weights.bin. */
+function namedWeightBytes(dir: string): NamedWeightBytes {
+  const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { weightsManifest: { weights: NamedWeightBytes['weightSpecs'] }[] };
+  const bytes = readFileSync(join(dir, 'weights.bin'));
+  return { weightSpecs: json.weightsManifest[0].weights, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer };
+}
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -124,7 +133,18 @@ describe('train.py under torchrun (2 processes, gloo) on the built-in sample', (
     expect(flags).toMatchObject({ conv1: false, bn1: false, conv2: true, conv3: true, head_dense: true });
   });
 
-  it('out/ loads into tfjs and predicts what train.py --predict computes (within 1e-4)', async () => {
+  it('the studio reads out/metadata.json as a PyTorch run and its freeze audit passes (core/pytorchRun.ts)', () => {
+    const read = readPytorchRun(JSON.parse(readFileSync(join(bundle(), 'out/metadata.json'), 'utf8')));
+    expect(read.ok).toBe(true);
+    if (!read.ok) return;
+    expect(read.run).toMatchObject({ processes: 2, backend: 'pytorch-cpu', dataset: { name: 'digits', images: 1000 } });
+    expect(read.run.epochs.map((e) => e.epoch)).toEqual([0, 1]);
+    const audit = auditPytorchRun(read.run, namedWeightBytes(bundle()), namedWeightBytes(join(bundle(), 'out')));
+    expect(audit.failed).toEqual([]);
+    expect(audit.frozenLayers).toBe(2); // conv1 and bn1: conv2 and bn2 were unfrozen at epoch 2
+  });
+
+  it('out/ loads into tfjs and predicts what train.py --predict and its --onnx export compute (within 1e-4)', async () => {
     const files = recipe.split.files.filter((f) => f.subset === 'validation').slice(0, 12);
     const paths = files.map((f) => join(root, 'digits', f.path));
     const predicted = run(['train.py', '--predict', ...paths, '--out', 'probs.json', '--weights', 'out'], bundle());
@@ -145,6 +165,15 @@ describe('train.py under torchrun (2 processes, gloo) on the built-in sample', (
     model.dispose();
     const worst = paths.reduce((max, path, i) => Math.max(max, ...probs[path].map((p, c) => Math.abs(p - studio[i][c]))), 0);
     expect(worst).toBeLessThanOrEqual(1e-4);
+    // train.py --onnx of the trained out/: ONNX Runtime gives the same probabilities.
+    const exported = run(['train.py', '--onnx', 'trained.onnx', '--weights', 'out'], bundle());
+    expect(exported.status, exported.output).toBe(0);
+    ort.env.wasm.numThreads = 1;
+    const session = await ort.InferenceSession.create(readFileSync(join(bundle(), 'trained.onnx')));
+    const output = await session.run({ input: new ort.Tensor('float32', Float32Array.from(pixels), [paths.length, 1, 28, 28]) });
+    const onnx = Array.from(output.probabilities.data as Float32Array);
+    await session.release();
+    expect(Math.max(...onnx.map((p, k) => Math.abs(p - studio[Math.floor(k / 5)][k % 5])))).toBeLessThanOrEqual(1e-4);
   });
 });
 
