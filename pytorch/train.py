@@ -48,6 +48,7 @@ def parse_args(argv):
     parser.add_argument("--allow-missing", action="store_true", help="train even when images the recipe's split names are missing")
     parser.add_argument("--recipe", default=os.path.join(HERE, "recipe.json"), help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, help="CPU threads per process (default: PyTorch's)")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading processes per training process (default 0: decode in the training process)")
     args = parser.parse_args(argv)
     if args.epochs is not None and args.epochs < 1:
         parser.error(f"--epochs {args.epochs}: train at least 1 epoch")
@@ -88,7 +89,7 @@ def train(args, recipe, bundle_dir):
         augmentation = recipe["config"].get("augmentation")
         datasets = {name: ImageFolderSet(data_dir, items, recipe, augmentation if name == "train" else None, seed) for name, items in subsets.items()}
         log(f"PyTorch {torch.__version__}, {procs.world} process(es), device {procs.device}, backend {procs.backend or 'single process'}")
-        run = Run(model, recipe, datasets, procs, args.epochs or int(recipe["config"]["epochs"]), args.amp, log)
+        run = Run(model, recipe, datasets, procs, args.epochs or int(recipe["config"]["epochs"]), args.amp, log, args.workers)
         run.fit()
         model.eval()
         digest_dir = os.environ.get("TS_TORCH_DIGEST_DIR")

@@ -127,13 +127,14 @@ def evaluate(model, dataset, batch_size, procs):
 class Run:
     """One training run of `model` (a TfjsModel) with the recipe's config; `log` prints on rank 0 only."""
 
-    def __init__(self, model, recipe, datasets, procs, epochs, amp=False, log=print):
+    def __init__(self, model, recipe, datasets, procs, epochs, amp=False, log=print, workers=0):
         self.model = model.to(procs.device)
         self.recipe = recipe
         self.config = recipe["config"]
         self.datasets = datasets
         self.procs = procs
         self.epochs = epochs
+        self.workers = max(0, int(workers))
         self.log = log if procs.main else (lambda *_: None)
         self.amp = bool(amp and procs.device.type == "cuda")
         self.scaler = _grad_scaler() if self.amp else None
@@ -219,7 +220,8 @@ class Run:
         batch = max(1, min(int(config["batchSize"]), len(train)))
         per_process = max(1, math.ceil(batch / procs.world))
         sampler = DistributedSampler(train, num_replicas=procs.world, rank=procs.rank, shuffle=True, seed=int(config["seed"]))
-        loader = DataLoader(train, batch_size=per_process, sampler=sampler)
+        cuda = procs.device.type == "cuda"
+        loader = DataLoader(train, batch_size=per_process, sampler=sampler, num_workers=self.workers, pin_memory=cuda)  # workers re-made each epoch: they see set_epoch
         total_steps = self.epochs * len(loader)
         patience = (config.get("earlyStopping") or {}).get("patience")
         self.step = 0
