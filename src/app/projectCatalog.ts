@@ -15,16 +15,32 @@ import {
   type ProjectSummary,
 } from './projectDb';
 
-/** Every stored project, the most recently saved first. */
+/** True for a summary of the shape this studio writes (a damaged record is left out of the list, not shown half). */
+function isSummary(value: unknown): value is ProjectSummary {
+  const v = value as Partial<ProjectSummary> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    typeof v.name === 'string' &&
+    typeof v.savedAt === 'string' &&
+    typeof v.createdAt === 'string' &&
+    [v.images, v.runs, v.bytes].every((n) => typeof n === 'number' && Number.isFinite(n)) &&
+    typeof v.weights === 'boolean'
+  );
+}
+
+/** Every stored project (of a readable shape), the most recently saved first. */
 export async function listProjects(dbName = PROJECT_DB_NAME): Promise<ProjectSummary[]> {
   const db = await projectDatabase(dbName);
-  const all = await db.getAll('projects');
+  const all = (await db.getAll('projects')).filter(isSummary);
   return all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
 }
 
 /** One project's summary, or undefined. */
 export async function projectSummary(id: string, dbName = PROJECT_DB_NAME): Promise<ProjectSummary | undefined> {
-  return (await projectDatabase(dbName)).get('projects', id);
+  const summary = await (await projectDatabase(dbName)).get('projects', id);
+  return isSummary(summary) ? summary : undefined;
 }
 
 /** Renames project `id` in the list (its manifest takes the name at its next save); the summary after, or undefined when there is no such project. */

@@ -5,6 +5,7 @@
  * listed version as it was, and a save refused once another tab is the writer.
  */
 import 'fake-indexeddb/auto';
+import fc from 'fast-check';
 import { openDB } from 'idb';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStudioStore, type StudioStore } from '../store/store';
@@ -195,6 +196,31 @@ describe('projectStore', () => {
     );
     expect(await loadStoredProject('a', db)).toMatchObject({ kind: 'unusable', reason: expect.stringMatching(/99/) });
     expect(await loadStoredProject('nothing-here', db)).toEqual({ kind: 'none' });
+  });
+
+  it('never throws on a stored record of any shape: the list leaves it out, a load names it (property test)', async () => {
+    const db = freshDb();
+    await save('good', studioWith([1]), db);
+    const handle = await projectDatabase(db);
+    const hostile = fc.oneof(
+      fc.jsonValue(),
+      fc.record({ current: fc.jsonValue(), previous: fc.jsonValue(), keys: fc.jsonValue() }),
+      fc.record({
+        current: fc.record({ manifest: fc.string(), savedAt: fc.string(), parts: fc.jsonValue(), sizes: fc.jsonValue() }),
+        previous: fc.constant(null),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(hostile, fc.jsonValue(), async (versions, summary) => {
+        await handle.put('versions', versions as never, 'bad');
+        await handle.put('projects', summary as never, 'bad');
+        const loaded = await loadStoredProject('bad', db);
+        expect(['none', 'unusable']).toContain(loaded.kind);
+        expect((await listProjects(db)).map((p) => p.id)).toEqual(['good']);
+      }),
+      { numRuns: 60 },
+    );
+    expect((await loadStoredProject('good', db)).kind).toBe('project');
   });
 
   it('says when a save was cut short (its pending record is still there), and opens the version saved before it', async () => {

@@ -209,13 +209,15 @@ async function readVersion(
   const parsed = parseProjectManifest(json);
   if (!parsed.ok) return { ok: false, reason: parsed.reason };
   const snapshot = parsed.manifest;
+  if (typeof version.parts !== 'object' || version.parts === null) return { ok: false, reason: 'its record names no parts' };
   const refs = projectPartRefs(snapshot);
   // Every get in one transaction at once; the Blobs are read after it (awaiting anything else would end it).
   const tx = db.transaction('parts');
-  const stored = await Promise.all(refs.map((ref) => (version.parts?.[ref.part] ? tx.store.get(version.parts[ref.part]) : undefined)));
+  const keyOf = (part: string) => (typeof version.parts[part] === 'string' ? version.parts[part] : undefined);
+  const stored = await Promise.all(refs.map((ref) => (keyOf(ref.part) ? tx.store.get(keyOf(ref.part)!) : undefined)));
   for (const [i, ref] of refs.entries()) {
     const data = stored[i];
-    if (!data) return { ok: false, reason: `the part '${ref.part}' that ${ref.field} names is missing` };
+    if (!(data instanceof Uint8Array) && !(data instanceof Blob)) return { ok: false, reason: `the part '${ref.part}' that ${ref.field} names is missing` };
     const size = storedSize(data);
     if (size !== ref.bytes) return { ok: false, reason: `'${ref.part}' holds ${size} bytes, but ${ref.field}.bytes says ${ref.bytes}` };
   }
@@ -242,6 +244,21 @@ export async function loadStoredProject(id: string, dbName = PROJECT_DB_NAME): P
     return { kind: 'unusable', reason: `the browser's storage could not be read (${(error as Error).message})` };
   }
   if (!record || !summary) return { kind: 'none' };
+  try {
+    return await chooseVersion(db, record, summary, pending);
+  } catch (error) {
+    // A record of another shape than this studio writes (damaged, or written by hand): named, never thrown.
+    return { kind: 'unusable', reason: `its stored record is damaged (${(error as Error).message})` };
+  }
+}
+
+/** The current version of `record` when it reads back, else the one before it, saying why. */
+async function chooseVersion(
+  db: IDBPDatabase<ProjectDB>,
+  record: VersionsRecord,
+  summary: ProjectSummary,
+  pending: PendingRecord | undefined,
+): Promise<StoreLoadOutcome> {
   const current = await readVersion(db, record.current);
   let recovered: string | null = null;
   let chosen = current;
