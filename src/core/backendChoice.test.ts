@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backendWithProbes, probesText } from './backendChoice';
+import { backendWithProbes, outOfMemoryAdvice, probesText } from './backendChoice';
 
 describe('the measured backends in words', () => {
   it('lists the timed ones fastest first, then those not timed', () => {
@@ -20,5 +20,21 @@ describe('the measured backends in words', () => {
       { backend: 'webgl', msPerStep: null, error: 'could not start' },
     ];
     expect(backendWithProbes('wasm', alone)).toBe('wasm');
+  });
+});
+
+describe('out of memory in words', () => {
+  it('names the backend and the batch, and offers half the batch', () => {
+    const wasm = 'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded';
+    expect(outOfMemoryAdvice(wasm, 32, 'wasm')).toBe(
+      'Out of memory on wasm at batch size 32: a training step of this plan needs more memory than the browser gave it. Try batch size 16, or freeze more layers (frozen layers keep no activations for the backward pass).',
+    );
+    expect(outOfMemoryAdvice('Aborted(Cannot enlarge memory arrays to size 4294967296 bytes (OOM))', 5, 'wasm')).toMatch(/Try batch size 2,/);
+    expect(outOfMemoryAdvice('GPUOutOfMemoryError: not enough memory left', 1, 'webgpu')).toMatch(/batch size is already 1: freeze more layers/);
+  });
+
+  it('leaves every other error alone', () => {
+    expect(outOfMemoryAdvice("Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'", 32, 'wasm')).toBeNull();
+    expect(outOfMemoryAdvice('The cut layer is not a layer of this model', 8, null)).toBeNull();
   });
 });

@@ -7,6 +7,7 @@ import type { LoadedModel } from '../engine/modelFiles';
 import type { ModelOpenResult } from '../engine/modelSources';
 import { originalNames, packWeights } from '../engine/namedWeights';
 import { createTrainingBackendPicker } from '../engine/forwardBackend';
+import { outOfMemoryAdvice } from '../core/backendChoice';
 import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
@@ -238,6 +239,12 @@ async function postHeldOutPredictions(
   }
 }
 
+/** A failure that was memory, told as such with a smaller batch to try (issue 15); any other error as it was. */
+function withMemoryAdvice(error: ReturnType<typeof toWireError>, batchSize: number, backend: string | null): ReturnType<typeof toWireError> {
+  const advice = outOfMemoryAdvice(error.message, batchSize, backend);
+  return advice ? { ...error, name: 'OutOfMemory', message: `${advice} (${error.message})` } : error;
+}
+
 async function train(ctx: WorkerContext, msg: TrainRequest): Promise<void> {
   const { runId } = msg;
   const fail = (name: string, message: string) => ctx.post({ type: 'runFailed', runId, error: { name, message } });
@@ -252,7 +259,7 @@ async function train(ctx: WorkerContext, msg: TrainRequest): Promise<void> {
     await runTraining(ctx, msg, control, stream);
   } catch (error) {
     stream.flush();
-    ctx.post({ type: 'runFailed', runId, error: toWireError(error) });
+    ctx.post({ type: 'runFailed', runId, error: withMemoryAdvice(toWireError(error), msg.config.batchSize, ctx.backend) });
   } finally {
     ctx.active = null;
   }

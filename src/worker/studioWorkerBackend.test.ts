@@ -93,3 +93,43 @@ describe('the training backend picked by measurement', () => {
     expect(tf.getBackend()).toBe('cpu');
   });
 });
+
+describe('a run that runs out of memory', () => {
+  it('fails with a message that names the backend and the batch and offers a smaller one; the worker takes the next request', async () => {
+    // A cpu copy whose convolution fails the way the wasm heap does when it cannot grow.
+    const OOM = 'cpu-oom';
+    if (!tf.findBackendFactory(OOM)) {
+      tf.registerBackend(OOM, tf.findBackendFactory('cpu')!);
+      for (const kernel of tf.getKernelsForBackend('cpu')) {
+        const fails = kernel.kernelName === 'Conv2DBackpropFilter';
+        tf.registerKernel({
+          ...kernel,
+          backendName: OOM,
+          kernelFunc: fails
+            ? () => {
+                throw new RangeError('WebAssembly.Memory.grow(): Maximum memory size exceeded');
+              }
+            : kernel.kernelFunc,
+        });
+      }
+    }
+    await tf.setBackend(OOM);
+    const replies: WorkerReply[] = [];
+    const handle = createStudioWorker(
+      (reply) => replies.push(reply),
+      tinyDeps({ batchFlushMs: 0, selectBackend: async () => ({ backend: 'wasm', notes: [] }) }),
+    );
+    await handle({ type: 'init', requestId: 0, backend: 'wasm', allowSoftwareWebgl: false });
+    await handle(load);
+    await handle(trainRequest(1, { config: { ...config, batchSize: 32 } }));
+    const failed = replies.find((r) => r.type === 'runFailed');
+    expect(failed?.type === 'runFailed' && failed.error).toMatchObject({
+      name: 'OutOfMemory',
+      message: expect.stringMatching(/^Out of memory on wasm at batch size 32: .* Try batch size 16, or freeze more layers .*Maximum memory size exceeded\)$/),
+    });
+    // Nothing is left running: the next request is answered.
+    await handle({ type: 'verify', requestId: 5 });
+    expect(replies.some((r) => 'requestId' in r && r.requestId === 5)).toBe(true);
+    await tf.setBackend('cpu');
+  });
+});
