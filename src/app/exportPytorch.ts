@@ -137,7 +137,7 @@ export async function exportPytorchProject(
   const recipe = recipeOf(state, files.images, now);
   const images: BundleFile[] = [];
   if (options.includeImages) for (const [i, file] of recipe.split.files.entries()) images.push({ path: file.path, content: await files.bytes(i) });
-  const zip = zipPytorchBundle({ recipe, artifacts, sources: pytorchSources(), images }, now);
+  const zip = zipPytorchBundle({ recipe, artifacts, sources: await pytorchSources(), images }, now);
   const fileName = pytorchBundleFileName(state.model!.name);
   save(new Blob([zip as Uint8Array<ArrayBuffer>], { type: 'application/zip' }), fileName);
   return { fileName, weightsFrom, images: images.length };

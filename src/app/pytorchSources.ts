@@ -5,12 +5,12 @@
  */
 import type { BundleFile } from '../core/pytorchBundle';
 
-const PYTHON = import.meta.glob(['../../pytorch/train.py', '../../pytorch/transfer_studio_torch/*.py'], { query: '?raw', import: 'default', eager: true });
-const META = import.meta.glob(['../../pytorch/bundle-files.json', '../../pytorch/supported-layers.json', '../../pytorch/README.bundle.md'], {
+// The sources (~100 KB) load on the first export, in a chunk of their own; the two small lists are in the app.
+const SOURCES = import.meta.glob(['../../pytorch/train.py', '../../pytorch/transfer_studio_torch/*.py', '../../pytorch/README.bundle.md'], {
   query: '?raw',
   import: 'default',
-  eager: true,
-});
+}) as Record<string, () => Promise<string>>;
+const META = import.meta.glob(['../../pytorch/bundle-files.json', '../../pytorch/supported-layers.json'], { query: '?raw', import: 'default', eager: true });
 const ROOT = '../../pytorch/';
 
 /** pytorch/bundle-files.json: the files of the zip relative to pytorch/, and the README template and its name in the zip. */
@@ -32,19 +32,18 @@ export const PYTORCH_SUPPORT: { classes: string[]; activations: string[] } = (()
 })();
 
 /**
- * The zip's Python files and README.md, in bundle-files.json's order. Throws naming the file when the build lacks one
- * it lists (or the list itself): the build is broken, not the user's input.
+ * The zip's README.md and Python files, in bundle-files.json's order (loaded on first use). Rejects naming the file
+ * when the build lacks one it lists (or the list itself): the build is broken, not the user's input.
  */
-export function pytorchSources(): BundleFile[] {
+export async function pytorchSources(): Promise<BundleFile[]> {
   const list = parsed<BundleFileList>('bundle-files.json');
   if (!list) throw new Error('This build has no pytorch/bundle-files.json, so it cannot write the PyTorch project.');
-  const readme = META[`${ROOT}${list.readme}`] as string | undefined;
-  if (readme === undefined) throw new Error(`This build lacks pytorch/${list.readme}, which pytorch/bundle-files.json names.`);
-  const files: BundleFile[] = [{ path: list.readmeInZip, content: readme }];
-  for (const path of list.files) {
-    const text = PYTHON[`${ROOT}${path}`] as string | undefined;
-    if (text === undefined) throw new Error(`This build lacks pytorch/${path}, which pytorch/bundle-files.json names.`);
-    files.push({ path, content: text });
-  }
-  return files;
+  const named = [{ source: list.readme, path: list.readmeInZip }, ...list.files.map((path) => ({ source: path, path }))];
+  return Promise.all(
+    named.map(async ({ source, path }) => {
+      const load = SOURCES[`${ROOT}${source}`];
+      if (!load) throw new Error(`This build lacks pytorch/${source}, which pytorch/bundle-files.json names.`);
+      return { path, content: await load() };
+    }),
+  );
 }
