@@ -206,5 +206,9 @@ describe('train.py single-process: early stopping, momentum, cosine, augmentatio
     const metadata = JSON.parse(readFileSync(join(dir, 'out/metadata.json'), 'utf8'));
     expect(metadata.metrics.outcome.validationLoss).toBe(Math.min(...metadata.epochs.map((e: { validationLoss: number }) => e.validationLoss)));
     expect(metadata.batchNormModes).toEqual({ bn3: 'inference' });
+    // The same run with two loader processes draws the same augmentations and batches: bit-identical weights.
+    const again = run(['train.py', '--out', 'out-workers', '--workers', '2'], dir);
+    expect(again.status, again.output).toBe(0);
+    expect(readFileSync(join(dir, 'out-workers/weights.bin')).equals(readFileSync(join(dir, 'out/weights.bin')))).toBe(true);
   });
 });
