@@ -300,7 +300,13 @@ async function benchBrowser(results: Results): Promise<void> {
       if (torch.error) results.notes.push(`cpu: ${torch.error}`);
       console.log('issue 15: the studio on wasm (headless Chromium, cross-origin isolated)…');
       const port = (server.httpServer!.address() as { port: number }).port;
-      const studio = await runCpuPage(port, { backend: 'wasm', steps: QUICK ? '2' : '3', repeats: QUICK ? '3' : '5', memory: '8,32' });
+      const studio = await runCpuPage(port, {
+        backend: 'wasm',
+        steps: QUICK ? '2' : '3',
+        repeats: QUICK ? '3' : '5',
+        memory: '8,32',
+        cacheImages: QUICK ? '250' : '1000',
+      });
       results.cpu = { studio, torch };
       if (!QUICK) {
         // Memory on WebGL too (SwiftShader here: one step takes minutes, so batch 8 only and in the full run only).

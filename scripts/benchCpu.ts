@@ -214,7 +214,7 @@ export function cpuMarkdown(studio: StudioCpu, torch: TorchResult): string {
     step('head only'),
     '',
     r?.cache
-      ? `Feature cache build (buildFeatures at the default cut, batch 32): ${r.cache.images.toLocaleString('en-US')} images in ${r.cache.seconds.toFixed(1)} s (${r.cache.imagesPerSecond.toFixed(1)} images/s).`
+      ? `Feature cache build (buildFeatures at the default cut, batch 32): ${r.cache.images.toLocaleString('en-US')} images in ${r.cache.seconds.toFixed(1)} s (${r.cache.imagesPerSecond.toFixed(1)} images/s)${r.cache.images === 1000 ? '' : `; 1,000 images: ${((r.cache.seconds * 1000) / r.cache.images).toFixed(0)} s at that rate (--quick builds ${r.cache.images})`}.`
       : 'Feature cache build: not measured.',
     '',
     '| memory: full fine-tune step | backend | ms | peak tensor MiB (tf.profile) | wasm heap MiB | renderer RSS peak MiB | result |',
