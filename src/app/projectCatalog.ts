@@ -15,7 +15,7 @@ import {
   type ProjectSummary,
 } from './projectDb';
 
-/** True for a summary of the shape this studio writes (a damaged record is left out of the list, not shown half). */
+/** True for a summary of the shape this studio writes (another is shown as damaged, not half). */
 function isSummary(value: unknown): value is ProjectSummary {
   const v = value as Partial<ProjectSummary> | null;
   return (
@@ -30,17 +30,23 @@ function isSummary(value: unknown): value is ProjectSummary {
   );
 }
 
-/** Every stored project (of a readable shape), the most recently saved first. */
+/** What the list shows for a project whose summary is damaged: its id and that it is damaged, so it can still be deleted. */
+function damaged(id: string): ProjectSummary {
+  return { id, name: 'Damaged project', createdAt: '', savedAt: '', images: 0, runs: 0, weights: false, bytes: 0 };
+}
+
+/** Every stored project, the most recently saved first; one whose summary is damaged is listed as such (at the end). */
 export async function listProjects(dbName = PROJECT_DB_NAME): Promise<ProjectSummary[]> {
-  const db = await projectDatabase(dbName);
-  const all = (await db.getAll('projects')).filter(isSummary);
+  const tx = (await projectDatabase(dbName)).transaction('projects');
+  const [ids, values] = await Promise.all([tx.store.getAllKeys(), tx.store.getAll()]);
+  const all = ids.map((id, i) => (isSummary(values[i]) ? values[i] : damaged(id)));
   return all.sort((a, b) => (a.savedAt < b.savedAt ? 1 : a.savedAt > b.savedAt ? -1 : 0));
 }
 
 /** One project's summary, or undefined. */
 export async function projectSummary(id: string, dbName = PROJECT_DB_NAME): Promise<ProjectSummary | undefined> {
   const summary = await (await projectDatabase(dbName)).get('projects', id);
-  return isSummary(summary) ? summary : undefined;
+  return summary === undefined ? undefined : isSummary(summary) ? summary : damaged(id);
 }
 
 /** Renames project `id` in the list (its manifest takes the name at its next save); the summary after, or undefined when there is no such project. */

@@ -198,7 +198,7 @@ describe('projectStore', () => {
     expect(await loadStoredProject('nothing-here', db)).toEqual({ kind: 'none' });
   });
 
-  it('never throws on a stored record of any shape: the list leaves it out, a load names it (property test)', async () => {
+  it('never throws on a stored record of any shape: the list shows it (as damaged when it is), a load names it (property test)', async () => {
     const db = freshDb();
     await save('good', studioWith([1]), db);
     const handle = await projectDatabase(db);
@@ -216,11 +216,16 @@ describe('projectStore', () => {
         await handle.put('projects', summary as never, 'bad');
         const loaded = await loadStoredProject('bad', db);
         expect(['none', 'unusable']).toContain(loaded.kind);
-        expect((await listProjects(db)).map((p) => p.id)).toEqual(['good']);
+        const listed = await listProjects(db);
+        expect(listed.map((p) => p.id)).toEqual(['good', 'bad']);
+        expect(listed[1]).toMatchObject({ id: 'bad', name: 'Damaged project', images: 0, runs: 0, bytes: 0 });
       }),
       { numRuns: 60 },
     );
     expect((await loadStoredProject('good', db)).kind).toBe('project');
+    // A damaged project can still be deleted from the list.
+    await deleteProject('bad', db);
+    expect((await listProjects(db)).map((p) => p.id)).toEqual(['good']);
   });
 
   it('says when a save was cut short (its pending record is still there), and opens the version saved before it', async () => {

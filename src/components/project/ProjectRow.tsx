@@ -37,7 +37,7 @@ export interface ProjectRowProps {
 export function ProjectRow({ project: p, open, elsewhere, blocked, onOpen, onRename, onDuplicate, onDelete }: ProjectRowProps) {
   const [renaming, setRenaming] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<{ usage: ProjectUsage | undefined } | null>(null);
-  const saved = new Date(p.savedAt).toLocaleString('en-GB');
+  const saved = p.savedAt ? new Date(p.savedAt).toLocaleString('en-GB') : 'at an unknown time';
   return (
     <li className={`project-row${open ? ' open' : ''}`} aria-label={p.name} aria-current={open ? 'true' : undefined}>
       <div>
