@@ -13,6 +13,7 @@ import {
   sweepParts,
   writerKey,
   type ProjectSummary,
+  type VersionsRecord,
 } from './projectDb';
 
 /** True for a summary of the shape this studio writes (another is shown as damaged, not half). */
@@ -101,6 +102,18 @@ export async function projectUsage(id: string, dbName = PROJECT_DB_NAME): Promis
   return { bytes, ownBytes };
 }
 
+/** The content keys a versions record names, with their sizes where stated; read defensively (a damaged record is deleted too). */
+function recordKeys(record: VersionsRecord | undefined): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const version of [record?.current, record?.previous]) {
+    const sizes: unknown = version?.sizes;
+    if (typeof sizes === 'object' && sizes !== null)
+      for (const [key, bytes] of Object.entries(sizes)) out.set(key, typeof bytes === 'number' && Number.isFinite(bytes) ? bytes : 0);
+  }
+  for (const key of Array.isArray(record?.keys) ? record.keys : []) if (typeof key === 'string' && !out.has(key)) out.set(key, 0);
+  return out;
+}
+
 /** Deletes project `id`: its summary, versions and writer record, and every part nothing else names. The bytes freed (0 when there was no such project). */
 export async function deleteProject(id: string, dbName = PROJECT_DB_NAME): Promise<number> {
   const db = await projectDatabase(dbName);
@@ -111,10 +124,8 @@ export async function deleteProject(id: string, dbName = PROJECT_DB_NAME): Promi
       tx.objectStore('pending').get(id),
       tx.objectStore('meta').get(LAST_PROJECT_KEY),
     ]);
-    const candidates = new Map<string, number>();
-    for (const version of record ? [record.current, record.previous] : [])
-      if (version) for (const [key, bytes] of Object.entries(version.sizes)) candidates.set(key, bytes);
-    for (const key of pending?.keys ?? []) if (!candidates.has(key)) candidates.set(key, 0);
+    const candidates = recordKeys(record);
+    for (const key of Array.isArray(pending?.keys) ? pending.keys : []) if (typeof key === 'string' && !candidates.has(key)) candidates.set(key, 0);
     await Promise.all([
       tx.objectStore('projects').delete(id),
       tx.objectStore('versions').delete(id),
@@ -122,7 +133,7 @@ export async function deleteProject(id: string, dbName = PROJECT_DB_NAME): Promi
       tx.objectStore('meta').delete(writerKey(id)),
       ...(last === id ? [tx.objectStore('meta').delete(LAST_PROJECT_KEY)] : []),
     ]);
-    const manifests = (record?.current.manifest.length ?? 0) + (record?.previous?.manifest.length ?? 0);
+    const manifests = [record?.current, record?.previous].reduce((sum, v) => sum + (typeof v?.manifest === 'string' ? v.manifest.length : 0), 0);
     freed = manifests + (await sweepParts(tx, candidates));
   });
   return freed;

@@ -223,9 +223,14 @@ describe('projectStore', () => {
       { numRuns: 60 },
     );
     expect((await loadStoredProject('good', db)).kind).toBe('project');
-    // A damaged project can still be deleted from the list.
-    await deleteProject('bad', db);
-    expect((await listProjects(db)).map((p) => p.id)).toEqual(['good']);
+    // A damaged project can still be deleted from the list, whatever its records hold.
+    for (const versions of [5, null, { current: 7, keys: 'x' }, { current: { sizes: { [`sha256:${'0'.repeat(64)}`]: 'big' }, manifest: 3 } }]) {
+      await handle.put('versions', versions as never, 'bad');
+      await handle.put('projects', { id: 'bad' } as never, 'bad');
+      await deleteProject('bad', db);
+      expect((await listProjects(db)).map((p) => p.id)).toEqual(['good']);
+    }
+    expect(await storedPartCount(db)).toBe(1);
   });
 
   it('says when a save was cut short (its pending record is still there), and opens the version saved before it', async () => {
