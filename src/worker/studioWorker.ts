@@ -25,10 +25,11 @@ const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'wasm', 'cpu'];
 /** Other backends are probed only when the cache build on the training backend would take at least this long. */
 const FORWARD_PROBE_MIN_BUILD_MS = 4000;
 
-/** The other backends worth probing here: WebGPU only where the browser offers navigator.gpu. */
+/** The other backends worth probing here: WebGPU only where the browser offers navigator.gpu; not cpu where wasm can run (always faster at a CNN, and a cpu probe of MobileNetV2 costs seconds). */
 function forwardCandidates(): string[] {
   const hasGpu = typeof navigator !== 'undefined' && 'gpu' in navigator;
-  return FORWARD_CANDIDATES.filter((b) => b !== tf.getBackend() && (b !== 'webgpu' || hasGpu));
+  const hasWasm = tf.findBackendFactory('wasm') !== null;
+  return FORWARD_CANDIDATES.filter((b) => b !== tf.getBackend() && (b !== 'webgpu' || hasGpu) && (b !== 'cpu' || !hasWasm));
 }
 
 /** Backends a run that trains through the model is timed on at its start (auto only; cpu never beats wasm at training a CNN). */
