@@ -4,7 +4,10 @@
  * with the studio's head at the default cut, it times a few training steps of
  * three plans — full fine-tune, head only (through the model, not on cached
  * features), and the first half of the blocks frozen (the freeze-early preset)
- * — with the studio's own loop (bench/stepBench.ts), then compares the
+ * — with the studio's own loop (engine/trainer.ts trainModel on a model built,
+ * guarded and frozen by the engine's functions, as bench/stepBench.ts does),
+ * timing each step in CPU time of this process (the backend runs in it; other
+ * work on a shared machine then barely moves the figure), then compares the
  * measured ratio full ÷ plan with the estimated one and prints whether they
  * agree within ±30%, plus a Markdown table for bench/results.md. Two
  * estimates: plain FLOPs, and FLOPs with a backward FLOP weighted by the
@@ -18,10 +21,15 @@
  * gradient kernels, TFJS-FACTS #9/#20); --only digits|mobilenetv2;
  * --steps N timed steps per plan and round (default 2; 1 untimed before);
  * --rounds N rounds of the three plans in turn (default 3; each plan's
- * fastest round is its figure: other work on the machine only adds time).
+ * figure is the median of all its timed steps).
  */
 import * as tf from '@tensorflow/tfjs';
-import { benchFreezePlans, MOBILENET_V2_BENCH, syntheticImages, type FreezeCase } from '../bench/stepBench';
+import { MOBILENET_V2_BENCH, syntheticImages, type FreezeCase } from '../bench/stepBench';
+import type { ImageSet } from '../src/engine/batches';
+import { applyFreezePlan } from '../src/engine/freeze';
+import { guardFrozenLayers } from '../src/engine/frozenLayers';
+import { buildTransferModel } from '../src/engine/head';
+import { trainModel } from '../src/engine/trainer';
 import { DEFAULT_HEAD, headLayerInfos } from '../src/core/headSpec';
 import { freezeEarlyPlan, presetBlocks } from '../src/core/presets';
 import { backwardCostOf, cheaperOn, estimateStepCost, type StepCost } from '../src/core/stepCost';
@@ -69,7 +77,43 @@ function cases(rows: LayerInfo[]): FreezeCase[] {
   ];
 }
 
-async function check(model: string, load: () => Promise<LoadedModel>, data: Parameters<typeof benchFreezePlans>[1], numClasses: number, batchSize: number) {
+/** CPU milliseconds of this process since `from` (user + system, every thread). */
+const cpuMs = (from: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+
+/** CPU ms of each timed step of one plan: a fresh model, the studio's head, guard and plan, then `steps` steps after one untimed. */
+async function timeSteps(load: () => Promise<LoadedModel>, data: ImageSet, numClasses: number, c: FreezeCase, batchSize: number): Promise<number[]> {
+  const loaded = await load();
+  const { model, headLayers } = buildTransferModel(loaded.model, defaultCutLayer(loaded.model), numClasses, 1);
+  guardFrozenLayers(model);
+  applyFreezePlan(model, Object.fromEntries(summarizeLayers(loaded.model).map((layer) => [layer.name, c.frozen(layer.name)])), headLayers);
+  const times: number[] = [];
+  const batches = Math.floor(data.labels.length / batchSize);
+  let mark = process.cpuUsage();
+  await trainModel(
+    model,
+    data,
+    null,
+    numClasses,
+    loaded.preprocessing,
+    { epochs: Math.ceil((STEPS + 1) / batches) + 1, batchSize, learningRate: 1e-3, seed: 1 },
+    {
+      onBatch: (point) => {
+        if (point.step > 0) times.push(cpuMs(mark));
+        mark = process.cpuUsage();
+      },
+      shouldStop: () => times.length >= STEPS,
+    },
+  );
+  const shared = new Set(model.layers);
+  model.dispose();
+  for (const layer of loaded.model.layers) if (!shared.has(layer)) layer.dispose();
+  return times;
+}
+
+async function check(model: string, load: () => Promise<LoadedModel>, data: ImageSet, numClasses: number, batchSize: number) {
   const probe = await load();
   const rows = transferRows(probe, numClasses);
   probe.model.dispose();
@@ -78,22 +122,28 @@ async function check(model: string, load: () => Promise<LoadedModel>, data: Para
     const plan = Object.fromEntries(rows.filter((r) => r.origin === 'pretrained').map((r) => [r.name, frozen(r.name)]));
     return estimateStepCost({ layers: rows, plan, batchSize });
   });
-  // Rounds of the three plans in turn; on a shared machine other work only ever adds time, so each plan's
-  // figure is its fastest round (each round's figure the median of its steps).
+  // Rounds of the three plans in turn, so a slow spell of the machine falls on all of them alike.
   const ms: number[][] = freezeCases.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     for (const [i, c] of freezeCases.entries()) {
-      const [row] = await benchFreezePlans(load, data, numClasses, { modelName: model, steps: STEPS, warmup: 1, batchSize, cases: [c] });
-      if (row.msPerStep !== null) ms[i].push(row.msPerStep);
-      console.log(`  round ${round + 1} ${model} ${row.backend} ${c.plan}: ${row.msPerStep?.toFixed(0) ?? row.skipped} ms/step`);
+      const times = await timeSteps(load, data, numClasses, c, batchSize);
+      ms[i].push(...times);
+      console.log(`  round ${round + 1} ${model} ${tf.getBackend()} ${c.plan}: ${times.map((t) => t.toFixed(0)).join(', ')} CPU ms/step`);
     }
   }
-  const fastest = ms.map((times) => (times.length ? Math.min(...times) : null));
-  const full = fastest[0];
+  const medians = ms.map(median);
+  const full = medians[0];
   return freezeCases.map((c, i): CheckRow => {
-    const own = fastest[i];
+    const own = medians[i];
     return { model, plan: c.plan, cost: estimates[i], msPerStep: own, measuredRatio: full !== null && own !== null ? full / own : null };
   });
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** "within ±30% (+12%)": how far the measured ratio is from `estimated`. */
@@ -114,7 +164,7 @@ function fitBackwardCost(row: CheckRow): number | null {
 
 function table(rows: CheckRow[], batches: Record<string, number>, k: number, fitted: CheckRow | null): string {
   const lines = [
-    `| model | freeze plan | trainable params | est. FLOPs / image (fwd + bwd) | est. full ÷ plan, FLOPs | est. full ÷ plan, k = ${k.toFixed(1)} | measured ms / step | measured full ÷ plan | FLOPs within ±30% | k-weighted within ±30% |`,
+    `| model | freeze plan | trainable params | est. FLOPs / image (fwd + bwd) | est. full ÷ plan, FLOPs | est. full ÷ plan, k = ${k.toFixed(1)} | measured CPU ms / step | measured full ÷ plan | FLOPs within ±30% | k-weighted within ±30% |`,
     '|---|---|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of rows) {
@@ -147,7 +197,7 @@ async function main(): Promise<void> {
   }
   const minutes = ((performance.now() - started) / 60_000).toFixed(1);
   console.log(
-    `\nStep cost estimate vs measured steps on ${tf.getBackend()} in Node (${ROUNDS} rounds of the plans in turn, ${STEPS} timed steps each after 1 untimed; each plan's fastest round; ${minutes} min):\n`,
+    `\nStep cost estimate vs measured steps on ${tf.getBackend()} in Node (${ROUNDS} rounds of the plans in turn, ${STEPS} timed steps each after 1 untimed; median of each plan's steps; ${minutes} min):\n`,
   );
   const fitted = rows.find((r) => r.model === 'digits' && r.plan.startsWith('head only')) ?? null;
   const fittedK = fitted ? fitBackwardCost(fitted) : null;
