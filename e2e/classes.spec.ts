@@ -50,7 +50,7 @@ test('classes are renamed, merged, deleted, created, filled one image at a time 
   await expect(card(page, 'dog').getByRole('alert')).toHaveCount(0);
 
   // Merge fox into dog.
-  await page.getByRole('button', { name: 'Merge fox into…' }).click();
+  await page.getByRole('button', { name: 'Merge into…: merge fox into another class' }).click();
   await page.getByRole('combobox', { name: 'Merge fox into' }).selectOption('dog');
   await page.getByRole('button', { name: 'Merge 3 images' }).click();
   await expectClasses(page, { kitten: '4 images', dog: '7 images · 6 train / 1 val / 0 test' });

@@ -103,7 +103,8 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
             type="button"
             className={`small-button paste-toggle${pasteTarget ? ' on' : ''}`}
             aria-pressed={pasteTarget}
-            aria-label={`Select ${name} for pasted images`}
+            // The visible words lead the name (WCAG 2.5.3, label in name).
+            aria-label={`${pasteTarget ? 'Paste target' : 'Paste here'}: select ${name} for pasted images`}
             title={pasteTarget ? 'Pasted images go to this class' : 'Send pasted images to this class'}
             onClick={() => useStudio.getState().selectClass(name)}
           >
@@ -146,7 +147,7 @@ export function ClassCard({ name, images, split, shape, otherClasses, pasteTarge
         <button
           type="button"
           className="small-button"
-          aria-label={`Merge ${name} into…`}
+          aria-label={`Merge into…: merge ${name} into another class`}
           disabled={!editable || otherClasses.length === 0}
           aria-expanded={mode === 'merge'}
           onClick={() => open('merge')}
