@@ -231,6 +231,10 @@ describe('projectStore', () => {
       expect((await listProjects(db)).map((p) => p.id)).toEqual(['good']);
     }
     expect(await storedPartCount(db)).toBe(1);
+    // A save over a damaged record writes a good one (nothing kept of the damage).
+    await handle.put('versions', { current: 7, previous: 'x' } as never, 'good');
+    expect(await save('good', studioWith([1, 2]), db)).toMatchObject({ ok: true });
+    expect(await loadStoredProject('good', db)).toMatchObject({ kind: 'project', recovered: null });
   });
 
   it('says when a save was cut short (its pending record is still there), and opens the version saved before it', async () => {

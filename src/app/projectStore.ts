@@ -113,6 +113,20 @@ async function writeParts(db: IDBPDatabase<ProjectDB>, missing: { key: string; s
   return writtenBytes;
 }
 
+/** True for a version of the shape this studio writes (its maps are objects, its manifest text). */
+function isStoredVersion(value: unknown): value is StoredVersion {
+  const v = value as Partial<StoredVersion> | null | undefined;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.manifest === 'string' &&
+    typeof v.parts === 'object' &&
+    v.parts !== null &&
+    typeof v.sizes === 'object' &&
+    v.sizes !== null
+  );
+}
+
 /** Keys (with sizes) named by `before` but not by `after`. */
 function dropped(before: StoredVersion[], pending: PendingRecord | undefined, after: Set<string>): Map<string, number> {
   const out = new Map<string, number>();
@@ -155,11 +169,15 @@ export async function saveStoredProject(
         tx.objectStore('projects').get(id),
         tx.objectStore('pending').get(id),
       ]);
-      const previous = old?.current ?? null;
+      // Versions of another shape (damaged) are not kept as the fallback, nor read for what to sweep.
+      const before = [old?.current, old?.previous].filter(isStoredVersion);
+      const previous = isStoredVersion(old?.current) ? old.current : null;
       const record: VersionsRecord = { current: version, previous, keys: distinct(version, previous) };
-      summary = summaryOf(id, version, { name: options.name ?? listed?.name ?? null, createdAt: listed?.createdAt ?? version.savedAt }, snapshot);
+      const name = typeof listed?.name === 'string' ? listed.name : null;
+      const createdAt = typeof listed?.createdAt === 'string' ? listed.createdAt : version.savedAt;
+      summary = summaryOf(id, version, { name: options.name ?? name, createdAt }, snapshot);
       await Promise.all([tx.objectStore('versions').put(record, id), tx.objectStore('projects').put(summary, id), tx.objectStore('pending').delete(id)]);
-      await sweepParts(tx, dropped(old ? [old.current, ...(old.previous ? [old.previous] : [])] : [], pending, new Set(record.keys)));
+      await sweepParts(tx, dropped(before, Array.isArray(pending?.keys) ? pending : undefined, new Set(record.keys)));
     });
     return { ok: true, savedAt: snapshot.savedAt, written: missing.length, writtenBytes, summary: summary! };
   } catch (error) {
