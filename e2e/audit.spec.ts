@@ -77,7 +77,7 @@ test('after a short run the freeze audit shows every frozen layer unchanged, Ver
     .first();
   await expect(headRow.getByRole('img', { name: /^relative update / })).not.toHaveAccessibleName('relative update 0');
   const frozenRow = tree
-    .getByRole('treeitem', { name: /, frozen,/ })
+    .getByRole('treeitem', { name: /, frozen$/ })
     .filter({ has: page.getByRole('img', { name: /^relative update / }) })
     .first();
   await expect(frozenRow.getByRole('img', { name: /^relative update / })).toHaveAccessibleName('relative update 0');

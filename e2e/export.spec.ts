@@ -73,6 +73,7 @@ test('Export model: after a head-only run the zip holds the frozen backbone bit 
   const dir = mkdtempSync(join(tmpdir(), 'studio-export-'));
   for (const name of ['model.json', 'weights.bin']) writeFileSync(join(dir, name), zip[name]);
   await page.getByLabel('Import model').setInputFiles([join(dir, 'model.json'), join(dir, 'weights.bin')]);
+  await page.getByText('About this model', { exact: true }).click();
   await expect(page.getByText("Pretrained on MNIST digits 5–9 (sample), fine-tuned in Transfer Studio from 'digits_cnn'")).toBeVisible();
   await expect(page.getByRole('alert')).toHaveCount(0);
   await expect(page.getByRole('checkbox', { name: 'Freeze conv1' })).toBeChecked();

@@ -12,6 +12,7 @@ test('the first minute: built-in model and sample, freeze toggles change the tot
   const tree = page.getByRole('tree', { name: 'Layers' });
   // 13 pretrained layers up to the cut ('flatten') plus the studio's new head.
   await expect(tree.getByRole('treeitem')).toHaveCount(14);
+  await page.getByText('About this model', { exact: true }).click();
   await expect(page.getByText('Original classifier ‘dropout’, ‘predictions’ replaced')).toBeVisible();
 
   await page.getByRole('button', { name: 'Unfreeze all' }).click();

@@ -57,7 +57,7 @@ test('unfreezing a layer during a run takes effect at a batch boundary and is ma
   await expect(page.getByRole('button', { name: 'Resume' })).toHaveAttribute('aria-pressed', 'true');
   // The last conv layer of the digits model: unfrozen while the run waits.
   const tree = page.getByRole('tree', { name: 'Layers' });
-  const layer = tree.getByRole('treeitem', { name: /frozen, Conv2D/ }).last();
+  const layer = tree.getByRole('treeitem', { name: /^\w+, Conv2D, .*, frozen$/ }).last();
   const name = (await layer.getAttribute('aria-label'))!.split(',')[0];
   await layer.getByRole('checkbox', { name: `Freeze ${name}` }).uncheck();
   await page.getByRole('button', { name: 'Resume' }).click();
@@ -84,7 +84,7 @@ test('per-block learning rates and a BatchNorm override show in the tree and rea
   await expect(tree.getByRole('img', { name: 'learning rate × 0.1' })).toHaveCount(1);
   await expect(page.getByRole('list', { name: 'Multiplier per block' }).getByRole('spinbutton')).not.toHaveCount(0);
   // A frozen BN layer set to train its statistics.
-  const bn = tree.getByRole('button', { name: /^BatchNorm mode of bn3: moving statistics$/ });
+  const bn = tree.getByRole('button', { name: /^BatchNorm mode of bn3: moving statistics \(BN · moving\)$/ });
   await bn.click();
   await expect(tree.getByRole('button', { name: 'BatchNorm mode of bn3: trains statistics' })).toHaveAttribute('aria-pressed', 'true');
   await page.getByRole('button', { name: 'Train', exact: true }).click();

@@ -1,17 +1,19 @@
 import { DataPanel } from './components/DataPanel';
-import { EvaluationPanel } from './components/eval/EvaluationPanel';
-import { PredictPanel } from './components/eval/PredictPanel';
+import { ResultsPane } from './components/eval/ResultsPane';
 import { ProjectAccessBanner } from './components/project/ProjectAccessBanner';
 import { ProjectFileControls } from './components/project/ProjectFileControls';
 import { ProjectSwitcher } from './components/project/ProjectSwitcher';
 import { ResumeRunAlert } from './components/project/ResumeRunAlert';
-import { RunComparison } from './components/runs/RunComparison';
 import { ModelPanel } from './components/ModelPanel';
 import { StatusBar } from './components/StatusBar';
 import { TrainPanel } from './components/TrainPanel';
 import { WorkerCrashAlert } from './components/WorkerCrashAlert';
 
-/** One screen, left to right: model → what to freeze → data → train → results. */
+/**
+ * One screen, left to right: model → what to freeze → data → train → results. On a wide screen the four
+ * panes fill the window and scroll each on its own (styles.css, "Studio layout"); on a narrow one they stack
+ * in the same order and the page scrolls.
+ */
 export function App() {
   return (
     <div className="app">
@@ -23,17 +25,17 @@ export function App() {
         <ProjectFileControls />
         <StatusBar />
       </header>
-      <WorkerCrashAlert />
-      <ProjectAccessBanner />
-      <ResumeRunAlert />
-      <main className="columns">
+      <div className="banners">
+        <WorkerCrashAlert />
+        <ProjectAccessBanner />
+        <ResumeRunAlert />
+      </div>
+      <main className="studio">
         <ModelPanel />
         <DataPanel />
-        <div className="results-column">
+        <div className="work-column">
           <TrainPanel />
-          <EvaluationPanel />
-          <RunComparison />
-          <PredictPanel />
+          <ResultsPane />
         </div>
       </main>
     </div>

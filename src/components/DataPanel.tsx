@@ -45,7 +45,7 @@ export function DataPanel() {
   const pasteMessage = usePasteIntoClass(editable ? pasteTarget : null);
 
   return (
-    <section className="panel data-panel" aria-labelledby="data-heading">
+    <section className="pane panel data-panel" aria-labelledby="data-heading">
       <h2 id="data-heading">2 · Data</h2>
       <DropZone />
       {classNames.length > 0 ? (

@@ -57,7 +57,7 @@ export function LayerTree() {
   const [focusedKey, setFocusedKey] = useState<string | null>(null);
   const activeIndex = focusedKey === null ? 0 : (indexOfKey.get(focusedKey) ?? indexOfKey.get(groupKeyOfLayer.get(focusedKey) ?? '') ?? 0);
 
-  const { scrollRef, onScroll, scrollToIndex, range, maxHeight, totalHeight } = useVirtualRows(rows.length);
+  const { scrollRef, onScroll, scrollToIndex, range, totalHeight } = useVirtualRows(rows.length);
   const pendingFocus = useRef<string | null>(null);
   useLayoutEffect(() => {
     const key = pendingFocus.current;
@@ -126,7 +126,7 @@ export function LayerTree() {
     scrollToIndex(indexOfKey.get(row.key)!);
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLUListElement>) {
+  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     const item = treeItemOf(event.target);
     if (!item) return;
     // Space and Enter on the checkbox or button inside a row do what they do natively.
@@ -177,7 +177,7 @@ export function LayerTree() {
     event.preventDefault();
   }
 
-  function onFocus(event: FocusEvent<HTMLUListElement>) {
+  function onFocus(event: FocusEvent<HTMLDivElement>) {
     const key = treeItemOf(event.target)?.dataset.key;
     if (key) setFocusedKey(key);
   }
@@ -221,8 +221,8 @@ export function LayerTree() {
     }
     const children: ReactNode[] = [];
     while (p < order.length && groupIdOf(rows[order[p]]) === row.group.id) {
-      // Children are placed inside their group's row, so relative to it.
-      children.push(layerItem(order[p], (order[p] - i) * ROW_HEIGHT));
+      // Children sit in their group's container, which is not positioned: their offset is in the tree, like every row's.
+      children.push(layerItem(order[p], order[p] * ROW_HEIGHT));
       p++;
     }
     const totals = groupTotals(row.group, freezePlan);
@@ -266,10 +266,10 @@ export function LayerTree() {
         <span>Output</span>
         <span>Params</span>
       </div>
-      <div className="tree-scroll" ref={scrollRef} onScroll={onScroll} style={{ maxHeight }}>
-        <ul role="tree" aria-label="Layers" className="layer-tree" style={{ height: totalHeight }} onKeyDown={onKeyDown} onFocus={onFocus}>
+      <div className="tree-scroll" ref={scrollRef} onScroll={onScroll}>
+        <div role="tree" aria-label="Layers" className="layer-tree" style={{ height: totalHeight }} onKeyDown={onKeyDown} onFocus={onFocus}>
           {items}
-        </ul>
+        </div>
       </div>
       {rows.length === 0 ? <p className="muted tree-empty">No layer name or type contains “{filterText.trim()}”.</p> : null}
     </div>

@@ -10,7 +10,6 @@ import { HeadSettings } from './model/HeadSettings';
 import { ModelCard, PreprocessingSettings } from './model/ModelCard';
 import { ModelSource } from './model/ModelSource';
 import { StepCost } from './model/StepCost';
-import { PytorchCode } from './pytorch/PytorchCode';
 
 function ParamSummary() {
   const rows = useTransferLayers();
@@ -37,15 +36,21 @@ function ParamSummary() {
       <div className="share-bar" role="img" aria-label={`${(share * 100).toFixed(1)}% of parameters are trainable`}>
         <span style={{ width: `${share * 100}%` }} />
       </div>
-      <p className="muted small">
-        {layers.frozen} of {layers.pretrained} pretrained layers frozen. BatchNorm moving statistics never train, and a frozen BatchNorm layer runs in inference
-        mode.
+      <p className="muted small frozen-count" title="BatchNorm moving statistics never train, and a frozen BatchNorm layer runs in inference mode.">
+        {layers.frozen} of {layers.pretrained} pretrained layers frozen.{' '}
+        <span className="tree-legend" aria-hidden="true">
+          <span className="legend-frozen">frozen</span> <span className="legend-trained">trained</span> <span className="legend-head">new head</span>
+        </span>
       </p>
     </div>
   );
 }
 
-/** Left column: where the model comes from, what it is, its parameter totals, the cut and head, freeze controls, and the layer tree. */
+/**
+ * Model pane: where the model comes from; the plan's settings (preprocessing, head, preset), each compact
+ * until opened; then, pinned above the tree, the model's name, the parameter totals and the step's cost;
+ * and the layer tree, which takes the rest of the pane's height (styles.css, "Studio layout").
+ */
 export function ModelPanel() {
   const model = useStudio((s) => s.model);
   const status = useStudio((s) => s.modelStatus);
@@ -55,9 +60,11 @@ export function ModelPanel() {
   const setAllFrozen = useStudio((s) => s.setAllFrozen);
 
   return (
-    <section className="panel model-panel" aria-labelledby="model-heading">
-      <h2 id="model-heading">1 · Model</h2>
-      <ModelSource />
+    <section className="pane panel model-panel" aria-labelledby="model-heading">
+      <div className="model-top">
+        <h2 id="model-heading">1 · Model</h2>
+        <ModelSource />
+      </div>
       {status === 'loading' ? (
         <p className="muted" role="status">
           Loading the model…
@@ -70,13 +77,23 @@ export function ModelPanel() {
       ) : null}
       {model ? (
         <>
-          <ModelCard />
-          <ParamSummary />
-          <StepCost />
-          <PreprocessingSettings />
-          <HeadSettings />
-          <FreezePresets />
-          <div className="toolbar">
+          <div className="plan-settings">
+            <div className="plan-expanders">
+              <PreprocessingSettings />
+              <HeadSettings />
+            </div>
+            <FreezePresets />
+          </div>
+          <div className="model-summary">
+            <ModelCard />
+            <ParamSummary />
+            {/* The step's cost follows every toggle; folded to one line so the tree keeps the pane's height. */}
+            <details className="step-cost-details">
+              <summary>Cost of a training step</summary>
+              <StepCost />
+            </details>
+          </div>
+          <div className="toolbar tree-toolbar">
             <button type="button" onClick={() => setAllFrozen(true)}>
               Freeze all
             </button>
@@ -89,7 +106,6 @@ export function ModelPanel() {
             </label>
           </div>
           <LayerTree />
-          <PytorchCode />
         </>
       ) : null}
     </section>

@@ -39,6 +39,8 @@ const clamp = (value: number, min: number, max: number) => Math.min(max, Math.ma
  * The four freeze presets over the model's blocks, with the one recommended
  * for the dataset marked and its reason shown. The current plan's preset is
  * derived from the plan (matchPreset); toggles that match none show "Custom".
+ * Compact, so the layer tree under it stays on the first screen: the presets
+ * are one row of choices; only the checked one shows its hint and slider.
  */
 export function FreezePresets() {
   const rows = useTransferLayers();
@@ -89,6 +91,11 @@ export function FreezePresets() {
   const baseId = useId();
   const reasonId = `${baseId}-reason`;
   const custom = current === 'custom';
+  const checkedId: PresetId | 'custom' = custom ? 'custom' : current.preset;
+  const checkedPreset = PRESETS.find((p) => p.id === checkedId);
+  const checkedRange = checkedPreset?.parametric && range ? range : null;
+  const slider = checkedRange ? sliderText(checkedId as Parametric, blocks, sliderValue(checkedId as Parametric)) : null;
+  const recommended = PRESETS.find((p) => p.id === recommendation.preset);
   return (
     <fieldset className="freeze-presets" role="radiogroup" aria-label="Freeze preset">
       <legend>
@@ -97,60 +104,58 @@ export function FreezePresets() {
           · {blocks.length} {blocks.length === 1 ? 'block' : 'blocks'}
         </span>
       </legend>
-      {PRESETS.map(({ id, label, parametric }) => {
-        const unavailable = parametric && !range;
-        const value = parametric ? sliderValue(id as Parametric) : 0;
-        const checked = !custom && current.preset === id;
-        const recommended = recommendation.preset === id;
-        const slider = parametric && range ? sliderText(id as Parametric, blocks, value) : null;
-        return (
-          <div key={id} className={`preset-option${checked ? ' checked' : ''}`}>
-            <label className="preset-choice">
+      <div className="preset-choices">
+        {PRESETS.map(({ id, label, parametric }) => {
+          const unavailable = parametric && !range;
+          const value = parametric ? sliderValue(id as Parametric) : 0;
+          const isRecommended = recommendation.preset === id;
+          return (
+            <label
+              key={id}
+              className={`preset-choice${checkedId === id ? ' checked' : ''}`}
+              title={unavailable ? 'This model has fewer than two blocks.' : HINTS[id]}
+            >
               <input
                 type="radio"
                 name={`${baseId}-preset`}
                 value={id}
-                checked={checked}
+                checked={checkedId === id}
                 disabled={unavailable}
-                aria-describedby={recommended ? reasonId : undefined}
+                aria-describedby={isRecommended ? reasonId : undefined}
                 onChange={() => apply({ preset: id, param: value })}
               />
               <span className="preset-label">{label}</span>
-              {recommended ? <span className="badge accent">Recommended</span> : null}
+              {isRecommended ? <span className="badge accent">Recommended</span> : null}
             </label>
-            <span className="muted small preset-hint">{unavailable ? 'This model has fewer than two blocks.' : HINTS[id]}</span>
-            {slider && range ? (
-              <label className="preset-slider">
-                <span>{slider.label}</span>
-                <input
-                  type="range"
-                  min={range.min}
-                  max={range.max}
-                  step={1}
-                  value={value}
-                  aria-valuetext={`${value}, ${slider.where}`}
-                  onChange={(e) => apply({ preset: id, param: Number(e.target.value) })}
-                />
-                <output className="small">
-                  {value} · {slider.where}
-                </output>
-              </label>
-            ) : null}
-            {recommended ? (
-              <p id={reasonId} className="preset-reason small">
-                {recommendation.reason}
-              </p>
-            ) : null}
-          </div>
-        );
-      })}
-      <div className={`preset-option${custom ? ' checked' : ''}`}>
-        <label className="preset-choice">
+          );
+        })}
+        <label className={`preset-choice${custom ? ' checked' : ''}`} title="Shown when your own toggles match no preset.">
           <input type="radio" name={`${baseId}-preset`} value="custom" checked={custom} disabled readOnly />
           <span className="preset-label">Custom</span>
         </label>
-        <span className="muted small preset-hint">{custom ? 'Your own toggles: they match no preset.' : 'Shown when your own toggles match no preset.'}</span>
       </div>
+      {slider && checkedRange ? (
+        <label className="preset-slider">
+          <span>{slider.label}</span>
+          <input
+            type="range"
+            min={checkedRange.min}
+            max={checkedRange.max}
+            step={1}
+            value={sliderValue(checkedId as Parametric)}
+            aria-valuetext={`${sliderValue(checkedId as Parametric)}, ${slider.where}`}
+            onChange={(e) => apply({ preset: checkedId as Parametric, param: Number(e.target.value) })}
+          />
+          <output className="small">
+            {sliderValue(checkedId as Parametric)} · {slider.where}
+          </output>
+        </label>
+      ) : null}
+      {recommended ? (
+        <p className="preset-reason small" title={`${recommended.label} suits this data: ${recommendation.reason}`}>
+          <strong>{recommended.label}</strong> suits this data: <span id={reasonId}>{recommendation.reason}</span>
+        </p>
+      ) : null}
     </fieldset>
   );
 }

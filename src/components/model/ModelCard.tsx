@@ -20,7 +20,10 @@ const RESIZE_MODES: readonly { mode: ResizeMode; label: string }[] = [
 
 const rangeKey = (range: readonly [number, number]) => `${range[0]},${range[1]}`;
 
-/** The loaded model's identity: name, where it came from, layer count, input size, what it was trained on, what the head replaces. */
+/**
+ * The loaded model's identity: its name, where it came from, layer count and input size; under "About this model"
+ * (folded, so the tree keeps its height) the file's own totals, what it was trained on and what the head replaces.
+ */
 export function ModelCard() {
   const model = useStudio((s) => s.model)!;
   const sourceLabel = useStudio(modelSourceLabel);
@@ -32,23 +35,33 @@ export function ModelCard() {
   return (
     <div className="model-card">
       <div className="model-name">{model.name}</div>
-      <div className="muted small" data-testid="model-facts">
+      <div className="muted small fact" data-testid="model-facts">
         {sourceLabel} · {model.layerCount} layers · input {formatShape([height, width, channels])}
       </div>
-      <div
-        className="muted small"
-        data-testid="source-params"
-        title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable"
-      >
-        As imported: <span data-testid="source-trainable">{formatCount(asImported.trainable)}</span> trainable +{' '}
-        <span data-testid="source-non-trainable">{formatCount(asImported.nonTrainable)}</span> non-trainable = {formatCount(asImported.total)} params
-      </div>
-      {model.provenance ? <div className="muted small">Pretrained on {model.provenance}</div> : null}
-      {replaced.length ? (
-        <div className="muted small">
-          Original classifier {replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘{cutLayer}’.
+      <details className="model-details">
+        <summary>About this model</summary>
+        <div
+          className="muted small fact"
+          data-testid="source-params"
+          title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable"
+        >
+          As imported: <span data-testid="source-trainable">{formatCount(asImported.trainable)}</span> trainable +{' '}
+          <span data-testid="source-non-trainable">{formatCount(asImported.nonTrainable)}</span> non-trainable = {formatCount(asImported.total)} params
         </div>
-      ) : null}
+        {model.provenance ? (
+          <div className="muted small fact" title={`Pretrained on ${model.provenance}`}>
+            Pretrained on {model.provenance}
+          </div>
+        ) : null}
+        {replaced.length ? (
+          <div
+            className="muted small fact"
+            title={`Original classifier ${replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘${cutLayer}’.`}
+          >
+            Original classifier {replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘{cutLayer}’.
+          </div>
+        ) : null}
+      </details>
     </div>
   );
 }

@@ -21,8 +21,9 @@ export function ModelSource() {
   const about = BUILT_IN_MODELS.find((m) => m.id === picked)?.about;
   return (
     <div className="model-source">
-      <label className="field">
-        <span>Model</span>
+      <label className="field model-picker">
+        {/* The pane's heading says "Model" beside it; the select's name stays "Model". */}
+        <span className="visually-hidden">Model</span>
         <select aria-label="Model" value={picked} disabled={busy} aria-describedby="model-about" onChange={(e) => void loadBuiltInModel(e.target.value)}>
           {BUILT_IN_MODELS.map((m) => (
             <option key={m.id} value={m.id}>
@@ -37,7 +38,7 @@ export function ModelSource() {
         </select>
       </label>
       {about ? (
-        <p id="model-about" className="muted small">
+        <p id="model-about" className="muted small" title={about}>
           {about}
         </p>
       ) : null}
@@ -56,7 +57,7 @@ export function ModelSource() {
           if (!busy && files.length) void importModelFiles(files);
         }}
       >
-        <label className="button import">
+        <label className="button import" title="Pick or drop a tfjs Layers model.json with its weight files (on this row), or give its URL.">
           Import model…
           <input
             className="visually-hidden"
@@ -86,7 +87,6 @@ export function ModelSource() {
           </button>
         </form>
       </div>
-      <p className="muted small">Import a tfjs Layers model: pick or drop its model.json together with its weight files on this row, or give a URL.</p>
     </div>
   );
 }

@@ -44,9 +44,15 @@ function RateBadge({ name }: { name: string }) {
   const multiplier = useStudio((s) => blockMultiplierByFirstLayer(s)[name]);
   if (multiplier === undefined) return null;
   return (
-    <span className="rate-badge" role="img" aria-label={`learning rate × ${multiplier}`} title={`This block learns at ${multiplier} × the base rate`}>
-      {/* Two significant digits keep the badge short beside the name; the label and title carry the value. */}×{Number(multiplier.toPrecision(2))}
-    </span>
+    // Two significant digits keep the badge short beside the name; the label and title carry the value. The text is drawn by CSS
+    // (content: attr(data-value)) so the row's own visible text stays exactly what its accessible name repeats.
+    <span
+      className="rate-badge"
+      role="img"
+      aria-label={`learning rate × ${multiplier}`}
+      title={`This block learns at ${multiplier} × the base rate`}
+      data-value={`×${Number(multiplier.toPrecision(2))}`}
+    />
   );
 }
 
@@ -108,7 +114,8 @@ function BatchNormMode({ name, frozen }: { name: string; frozen: boolean }) {
       className={`bn-mode${pressed ? ' override' : ''}`}
       tabIndex={-1}
       aria-pressed={pressed}
-      aria-label={`BatchNorm mode of ${name}: ${mode}`}
+      // The visible badge is part of the name (WCAG 2.5.3, label in name).
+      aria-label={`BatchNorm mode of ${name}: ${mode} (BN · ${badge})`}
       title={title}
       onClick={() => setOverride(name, pressed ? null : frozen ? 'train-stats' : 'inference')}
     >
@@ -148,6 +155,14 @@ function stateWords(isHead: boolean, frozen: boolean): string {
   return isHead ? 'new head, always trained' : frozen ? 'frozen' : 'trained';
 }
 
+/**
+ * A row's accessible name: its visible text in the order drawn (name, type, output, params), then its state — so the
+ * name contains what the row shows (WCAG 2.5.3, axe's label-content-name-mismatch) and still starts with the layer.
+ */
+function rowName(name: string, type: string, shape: string, params: number, state: string): string {
+  return `${name}, ${type}, ${shape}, ${formatCount(params)} params, ${state}`;
+}
+
 /** One layer's row. `top` is its offset (px) inside its parent: the tree, or its group's row. */
 export const LayerItem = memo(function LayerItem(props: {
   layer: LayerInfo;
@@ -163,14 +178,17 @@ export const LayerItem = memo(function LayerItem(props: {
   const { layer, frozen, active } = props;
   const isHead = layer.origin === 'head';
   const params = layer.trainableParams + layer.nonTrainableParams;
+  const bnOverride = useStudio((s) => (layer.className === 'BatchNormalization' ? s.batchNormOverrides[layer.name] : undefined));
+  const type = layer.className === 'BatchNormalization' ? `BN · ${batchNormWords(frozen, bnOverride).badge}` : layer.className;
+  const shape = formatShape(layer.outputShape);
   return (
-    <li
+    <div
       role="treeitem"
       aria-level={props.level}
       aria-setsize={props.setSize}
       aria-posinset={props.posInSet}
       aria-selected={active}
-      aria-label={`${layer.name}, ${stateWords(isHead, frozen)}, ${layer.className}, ${formatCount(params)} params`}
+      aria-label={rowName(layer.name, type, shape, params, stateWords(isHead, frozen))}
       tabIndex={active ? 0 : -1}
       data-key={layerRowKey(layer.name)}
       className={`tree-item layer-row${props.level === 2 ? ' child' : ''}${frozen ? ' frozen' : ''}${isHead ? ' head' : ''}`}
@@ -192,6 +210,7 @@ export const LayerItem = memo(function LayerItem(props: {
         // React reports a checkbox change from its click event, which carries the Shift key.
         onChange={(event) => props.onToggle(layer.name, event.target.checked, (event.nativeEvent as MouseEvent).shiftKey === true)}
       />
+      {/* The spaces between the cells keep the row's visible text apart word by word, as its name says it. */}{' '}
       <span className="layer-name" title={layer.name}>
         <LayerIcon kind={frozen ? 'frozen' : isHead ? 'head' : 'trained'} />
         <span className="layer-label">{layer.name}</span>
@@ -211,18 +230,18 @@ export const LayerItem = memo(function LayerItem(props: {
             </svg>
           </button>
         )}
-      </span>
+      </span>{' '}
       <span className="layer-type" title={layer.className}>
         {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} /> : layer.className}
-      </span>
-      <span className="layer-shape">{formatShape(layer.outputShape)}</span>
+      </span>{' '}
+      <span className="layer-shape">{shape}</span>{' '}
       <span
         className="layer-params"
         title={layer.nonTrainableParams ? `${formatCount(layer.nonTrainableParams)} of them are moving statistics, never trained` : undefined}
       >
         {formatCount(params)}
       </span>
-    </li>
+    </div>
   );
 });
 
@@ -240,7 +259,9 @@ function TriStateCheckbox(props: { state: 'all' | 'none' | 'mixed'; label: strin
 
 /**
  * A group's row (a nested model or a repeated block) and, when expanded, its
- * children in a role=group list. `top` is its offset (px) in the tree.
+ * children in a role=group container. The container follows the row in the
+ * DOM and the row owns it (aria-owns), so the row's visible text is its own
+ * and its accessible name can repeat it. `top` is its offset (px) in the tree.
  */
 export function GroupItem(props: {
   group: LayerGroup;
@@ -260,49 +281,55 @@ export function GroupItem(props: {
   const count = group.layers.length;
   const words = state === 'all' ? 'frozen' : state === 'none' ? 'trained' : `${props.frozenCount} of ${count} frozen`;
   const last = group.layers[count - 1];
+  const type = `${group.kind === 'nested' ? 'Model · ' : ''}${state === 'mixed' ? `${props.frozenCount}/${count} frozen` : `${count} layers`}`;
+  const shape = formatShape(last.outputShape);
+  const childrenId = `tree-group-${groupRowKey(group.id).replace(/[^\w-]/g, '_')}`;
   return (
-    <li
-      role="treeitem"
-      aria-level={1}
-      aria-expanded={props.expanded}
-      aria-setsize={props.setSize}
-      aria-posinset={props.posInSet}
-      aria-selected={props.active}
-      aria-label={`${group.label}, ${group.kind === 'nested' ? 'nested model, ' : ''}${count} layers, ${words}`}
-      tabIndex={props.active ? 0 : -1}
-      data-key={groupRowKey(group.id)}
-      className="tree-item tree-group"
-      style={{ top: props.top }}
-    >
+    <>
       <div
-        className={`layer-row group-row${state === 'all' ? ' frozen' : state === 'mixed' ? ' partly-frozen' : ''}`}
-        onClick={(event) => {
-          if ((event.target as HTMLElement).tagName !== 'INPUT') props.onToggleExpanded(group.id);
-        }}
+        role="treeitem"
+        aria-level={1}
+        aria-expanded={props.expanded}
+        aria-owns={props.expanded ? childrenId : undefined}
+        aria-setsize={props.setSize}
+        aria-posinset={props.posInSet}
+        aria-selected={props.active}
+        aria-label={rowName(group.label, type, shape, props.params, words)}
+        tabIndex={props.active ? 0 : -1}
+        data-key={groupRowKey(group.id)}
+        className="tree-item tree-group"
+        style={{ top: props.top }}
       >
-        <TriStateCheckbox
-          state={state}
-          label={`Freeze group ${group.label}`}
-          title={state === 'all' ? 'Frozen: click to train the whole group' : 'Click to freeze the whole group'}
-          onChange={() => props.onToggleGroup(group)}
-        />
-        <span className="layer-name" title={`${group.label}: ${group.layers[0].name} … ${last.name}`}>
-          <svg className={`tree-chevron${props.expanded ? ' open' : ''}`} viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
-            <path fill="currentColor" d="M5.5 3l5 5-5 5-1.2-1.2L8.1 8 4.3 4.2z" />
-          </svg>
-          <LayerIcon kind={state === 'all' ? 'frozen' : state === 'mixed' ? 'partly-frozen' : 'trained'} />
-          <span className="layer-label">{group.label}</span>
-          <GroupUpdateBar names={group.layers.map((l) => l.name)} />
-          <RateBadge name={group.layers[0].name} />
-        </span>
-        <span className="layer-type">
-          {group.kind === 'nested' ? 'Model · ' : ''}
-          {state === 'mixed' ? `${props.frozenCount}/${count} frozen` : `${count} layers`}
-        </span>
-        <span className="layer-shape">{formatShape(last.outputShape)}</span>
-        <span className="layer-params">{formatCount(props.params)}</span>
+        <div
+          className={`layer-row group-row${state === 'all' ? ' frozen' : state === 'mixed' ? ' partly-frozen' : ''}`}
+          onClick={(event) => {
+            if ((event.target as HTMLElement).tagName !== 'INPUT') props.onToggleExpanded(group.id);
+          }}
+        >
+          <TriStateCheckbox
+            state={state}
+            label={`Freeze group ${group.label}`}
+            title={state === 'all' ? 'Frozen: click to train the whole group' : 'Click to freeze the whole group'}
+            onChange={() => props.onToggleGroup(group)}
+          />{' '}
+          <span className="layer-name" title={`${group.label}: ${group.layers[0].name} … ${last.name}`}>
+            <svg className={`tree-chevron${props.expanded ? ' open' : ''}`} viewBox="0 0 16 16" width="12" height="12" aria-hidden="true">
+              <path fill="currentColor" d="M5.5 3l5 5-5 5-1.2-1.2L8.1 8 4.3 4.2z" />
+            </svg>
+            <LayerIcon kind={state === 'all' ? 'frozen' : state === 'mixed' ? 'partly-frozen' : 'trained'} />
+            <span className="layer-label">{group.label}</span>
+            <GroupUpdateBar names={group.layers.map((l) => l.name)} />
+            <RateBadge name={group.layers[0].name} />
+          </span>{' '}
+          <span className="layer-type">{type}</span> <span className="layer-shape">{shape}</span>{' '}
+          <span className="layer-params">{formatCount(props.params)}</span>
+        </div>
       </div>
-      {props.expanded ? <ul role="group">{props.children}</ul> : null}
-    </li>
+      {props.expanded ? (
+        <div role="group" id={childrenId} className="tree-children">
+          {props.children}
+        </div>
+      ) : null}
+    </>
   );
 }
