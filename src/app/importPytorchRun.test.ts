@@ -81,4 +81,20 @@ describe('importPytorchRun', () => {
     expect(store.getState().modelError).toMatch(/names the weight file 'weights.bin', which was not picked/);
     expect(store.getState().runs).toEqual([]);
   });
+
+  it('names a damaged result instead of throwing: weights.bin cut short or of another model, model.json not JSON, a source that cannot be read', async () => {
+    const { store, client, loadAsModel } = setup();
+    const [modelJson, weights, metadata] = outFiles([1, 2]);
+    const cut = new File([(await weights.arrayBuffer()).slice(0, 10)], 'weights.bin');
+    expect(await importPytorchRun([modelJson, cut, metadata], client, store, loadAsModel)).toBe(true);
+    expect(store.getState().modelError).toBe(
+      "'weights.bin' holds 10 bytes, but the 3 weights its model.json lists take 24: the file is damaged or from another model. Copy out/ again.",
+    );
+    expect(await importPytorchRun([new File(['{"weightsManifest": ['], 'model.json'), weights, metadata], client, store, loadAsModel)).toBe(true);
+    expect(store.getState().modelError).toMatch(/^'model.json' of the PyTorch result is not valid JSON/);
+    client.readSourceWeights.mockRejectedValueOnce(new Error('The training worker crashed: out of memory.'));
+    expect(await importPytorchRun(outFiles([1, 2]), client, store, loadAsModel)).toBe(true);
+    expect(store.getState().modelError).toBe("The PyTorch run could not be audited against 'tiny': The training worker crashed: out of memory.");
+    expect(store.getState().runs).toEqual([]);
+  });
 });

@@ -8,7 +8,15 @@
  */
 import type { StudioClient } from '../client/studioClient';
 import type { WeightSpec } from '../core/exportModelFiles';
-import { auditPytorchRun, isPytorchRunMetadata, pytorchRunRecord, readPytorchRun, type NamedWeightBytes, type PytorchRun } from '../core/pytorchRun';
+import {
+  auditPytorchRun,
+  isPytorchRunMetadata,
+  pytorchRunRecord,
+  readPytorchRun,
+  weightBytesProblem,
+  type NamedWeightBytes,
+  type PytorchRun,
+} from '../core/pytorchRun';
 import { transferLayers } from '../store/selectors';
 import type { StudioStore } from '../store/store';
 
@@ -24,7 +32,12 @@ const byName = (files: readonly File[], name: string) => files.find((f) => f.nam
 async function resultWeights(files: readonly File[]): Promise<NamedWeightBytes> {
   const modelFile = files.find((f) => f.name.toLowerCase().endsWith('.json') && f.name.toLowerCase() !== 'metadata.json');
   if (!modelFile) throw new Error('The PyTorch result has no model.json: pick out/model.json, out/weights.bin and out/metadata.json together.');
-  const json = JSON.parse(await modelFile.text()) as { weightsManifest?: { paths: string[]; weights: WeightSpec[] }[] };
+  let json: { weightsManifest?: { paths: string[]; weights: WeightSpec[] }[] };
+  try {
+    json = JSON.parse(await modelFile.text()) as typeof json;
+  } catch (error) {
+    throw new Error(`'${modelFile.name}' of the PyTorch result is not valid JSON (${(error as Error).message}). Copy out/ again.`, { cause: error });
+  }
   const groups = json.weightsManifest ?? [];
   const buffers: Uint8Array[] = [];
   for (const path of groups.flatMap((g) => g.paths)) {
@@ -38,7 +51,10 @@ async function resultWeights(files: readonly File[]): Promise<NamedWeightBytes> 
     data.set(buffer, offset);
     offset += buffer.length;
   }
-  return { weightSpecs: groups.flatMap((g) => g.weights), weightData: data.buffer };
+  const weights = { weightSpecs: groups.flatMap((g) => g.weights), weightData: data.buffer };
+  const problem = weightBytesProblem(weights, groups.flatMap((g) => g.paths).join("', '") || 'weights.bin');
+  if (problem) throw new Error(problem);
+  return weights;
 }
 
 /** The PyTorch run among the picked files, or null when they are not one (no metadata.json, or not trained with PyTorch). */
@@ -87,8 +103,13 @@ export async function importPytorchRun(
   if (!picked) return false;
   const loaded = store.getState().model;
   if (loaded && picked.run.sourceHash !== null && loaded.sourceHash === picked.run.sourceHash) {
-    const source = await client.readSourceWeights();
-    const audit = auditPytorchRun(picked.run, source.weights, picked.weights);
+    let audit: ReturnType<typeof auditPytorchRun>;
+    try {
+      audit = auditPytorchRun(picked.run, (await client.readSourceWeights()).weights, picked.weights);
+    } catch (error) {
+      store.getState().modelFailed(`The PyTorch run could not be audited against '${loaded.name}': ${(error as Error).message}`);
+      return true;
+    }
     const note = `out/weights.bin compared by weight name with '${loaded.name}' as loaded, the model the PyTorch project was exported from. The loaded model stays; import model.json and weights.bin without metadata.json to load the PyTorch weights as the model.`;
     recordRun(store, picked, audit, note);
     return true;

@@ -135,6 +135,21 @@ export interface NamedWeightBytes {
   weightData: ArrayBuffer;
 }
 
+/** Bytes per stored value by dtype (a quantized weight is stored in its quantization dtype). */
+const STORED_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes one weight takes in the weight data. */
+export function storedBytes(spec: WeightSpec): number {
+  return spec.shape.reduce((p, d) => p * d, 1) * (STORED_BYTES[spec.quantization?.dtype ?? spec.dtype] ?? 4);
+}
+
+/** Why `weights`' bytes do not match their manifest, naming `file`; null when they add up. */
+export function weightBytesProblem(weights: NamedWeightBytes, file: string): string | null {
+  const needed = weights.weightSpecs.reduce((sum, spec) => sum + storedBytes(spec), 0);
+  if (needed === weights.weightData.byteLength) return null;
+  return `'${file}' holds ${weights.weightData.byteLength} bytes, but the ${weights.weightSpecs.length} weights its model.json lists take ${needed}: the file is damaged or from another model. Copy out/ again.`;
+}
+
 /** The layer a weight belongs to by its original name: 'block_1_conv/kernel' → 'block_1_conv'. */
 const layerOf = (weightName: string) => weightName.slice(0, weightName.lastIndexOf('/'));
 
@@ -143,8 +158,7 @@ export function snapshotOfWeights(weights: NamedWeightBytes, keep: (layer: strin
   const layers = new Map<string, WeightSnapshot['layers'][number]>();
   let offset = 0;
   for (const spec of weights.weightSpecs) {
-    const count = spec.shape.reduce((p, d) => p * d, 1);
-    const bytes = count * (spec.dtype === 'float32' || spec.dtype === 'int32' ? 4 : 1);
+    const bytes = storedBytes(spec);
     const layer = layerOf(spec.name);
     if (spec.dtype === 'float32' && !spec.quantization && keep(layer)) {
       const values = new Float32Array(weights.weightData.slice(offset, offset + bytes));
