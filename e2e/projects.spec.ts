@@ -103,6 +103,8 @@ test('two tabs on one project: the second opens it read-only, takes it over, and
   await expect(first.getByTestId('project-name')).toHaveText(' · Project: shapes (read-only)');
   await second.getByLabel('Epochs').fill('4');
   await autosaved(second);
+  // The first tab hears of the second's save.
+  await expect(first.getByTestId('saved-elsewhere')).toContainText(/The other tab saved it at \d\d:\d\d:\d\d/);
 
   // In the first tab's list the project is open in another tab now: it cannot be deleted from here.
   await openProjects(first);

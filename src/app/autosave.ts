@@ -9,6 +9,7 @@
 import type { ModelArtifactsWire } from '../core/exportModelFiles';
 import type { AutosaveStatus } from '../store/projectSlice';
 import { useStudio, type StudioState } from '../store/store';
+import { announceSaved } from './projectChannel';
 import { rememberLastProject } from './projectCatalog';
 import { busyReason, snapshotOfStudio } from './projectFile';
 import { browserLocks, createProjectLock } from './projectLock';
@@ -197,6 +198,7 @@ async function saveState(state: StudioState): Promise<void> {
     }
     knownSavedAt = outcome.savedAt;
     setStatus({ kind: 'saved', at: new Date(outcome.savedAt) });
+    announceSaved(project.id, outcome.savedAt);
   } catch (error) {
     setStatus({ kind: 'failed', message: failureText({ ok: false, reason: 'error', message: (error as Error).message, neededBytes: 0 }) });
   }

@@ -20,6 +20,7 @@ import {
 } from './projectCatalog';
 import { busyReason, openProjectFile, restoredText, restoreProject, snapshotOfStudio, type ProjectFileOutcome } from './projectFile';
 import { projectsHeld } from './projectLock';
+import { onSavedElsewhere } from './projectChannel';
 import { onUpgradeBlocked } from './projectDb';
 import { clearUnfinishedSave, loadStoredProject, newProjectId } from './projectStore';
 import { formatBytes } from './storageInfo';
@@ -80,6 +81,9 @@ async function openStored(id: string, what: string): Promise<ProjectOutcome> {
  */
 export async function reopenStoredProject(): Promise<boolean> {
   const state = useStudio.getState();
+  onSavedElsewhere(({ id, savedAt }) => {
+    if (useStudio.getState().project?.id === id) useStudio.getState().projectSavedElsewhere(savedAt);
+  });
   onUpgradeBlocked(() =>
     useStudio.getState().autosaveChanged({
       kind: 'unusable',

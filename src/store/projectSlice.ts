@@ -28,8 +28,12 @@ export interface ProjectSlice {
   project: OpenProject | null;
   projectAccess: ProjectAccess;
   autosave: AutosaveStatus;
+  /** When another tab last saved the open project (ISO time; null: not since this tab opened it). */
+  savedElsewhereAt: string | null;
   /** This tab now has `project` open (a switch, a new project, a rename). */
   projectOpened(project: OpenProject | null): void;
+  /** Another tab saved the open project at `savedAt`. */
+  projectSavedElsewhere(savedAt: string): void;
   projectAccessChanged(access: ProjectAccess): void;
   autosaveChanged(status: AutosaveStatus): void;
 }
@@ -39,7 +43,10 @@ export const createProjectSlice: StateCreator<StudioState, [], [], ProjectSlice>
   project: null,
   projectAccess: 'unlocked',
   autosave: { kind: 'idle' },
-  projectOpened: (project) => set({ project }),
-  projectAccessChanged: (projectAccess) => set({ projectAccess }),
+  savedElsewhereAt: null,
+  projectOpened: (project) => set((s) => ({ project, savedElsewhereAt: project?.id === s.project?.id ? s.savedElsewhereAt : null })),
+  projectSavedElsewhere: (savedElsewhereAt) => set({ savedElsewhereAt }),
+  // Writing it from here on: what another tab saved before is this tab's to overwrite now.
+  projectAccessChanged: (projectAccess) => set(projectAccess === 'writer' ? { projectAccess, savedElsewhereAt: null } : { projectAccess }),
   autosaveChanged: (autosave) => set({ autosave }),
 });

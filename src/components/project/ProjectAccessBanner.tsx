@@ -10,6 +10,7 @@ import { useStudio } from '../../store/store';
 export function ProjectAccessBanner() {
   const access = useStudio((s) => s.projectAccess);
   const name = useStudio((s) => s.project?.name);
+  const savedElsewhereAt = useStudio((s) => s.savedElsewhereAt);
   const [working, setWorking] = useState(false);
   const [outcome, setOutcome] = useState<ProjectOutcome | null>(null);
   if (access !== 'read-only' && access !== 'taken-over') return null;
@@ -21,6 +22,9 @@ export function ProjectAccessBanner() {
         {`'${name ?? 'This project'}' is read-only here: changes made in this tab are not saved. `}
         Take it over to save from this tab instead; the other tab then becomes read-only.
       </p>
+      {savedElsewhereAt ? (
+        <p data-testid="saved-elsewhere">{`The other tab saved it at ${new Date(savedElsewhereAt).toLocaleTimeString('en-GB', { hour12: false })}: taking over opens that version here.`}</p>
+      ) : null}
       {outcome && !outcome.ok ? <p className="error">{outcome.message}</p> : null}
       <div className="toolbar">
         <button

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { tabLock } from '../../app/autosave';
 import { listProjects } from '../../app/projectCatalog';
+import { onSavedElsewhere } from '../../app/projectChannel';
 import { projectsHeld } from '../../app/projectLock';
 import type { ProjectSummary } from '../../app/projectStore';
 import {
@@ -50,10 +51,11 @@ export function ProjectSwitcher() {
     setRefresh((n) => n + 1);
   }, []);
 
-  // The list follows the saves made while it is open.
+  // The list follows the saves made while it is open, here and in other tabs.
   useEffect(() => {
     if (shown) void reload();
   }, [shown, autosave, openId, openName, reload]);
+  useEffect(() => (shown ? onSavedElsewhere(() => void reload()) : undefined), [shown, reload]);
 
   const act = async (label: string, task: () => Promise<ProjectOutcome>) => {
     setWorking(label);
