@@ -17,7 +17,7 @@ import { createRandom } from '../src/core/random';
 import { buildTransferModel } from '../src/engine/head';
 import { serializeModel } from '../src/engine/exportModel';
 import { loadBuiltInModelFromDisk, loadMobileNetV2FromDisk } from '../src/engine/testing/builtInFiles';
-import { createTinyModel } from '../src/engine/testing/tinyModel';
+import { createFlexibleTinyModel, createTinyModel } from '../src/engine/testing/tinyModel';
 import type { HeadConfig } from '../src/core/types';
 
 /** The fixtures this script can make, by name. */
@@ -29,6 +29,7 @@ export const PARITY_MODELS = [
   'nested_transfer',
   'every_layer',
   'every_layer_transfer',
+  'flexible',
 ] as const;
 /** One fixture's name. */
 export type ParityModelName = (typeof PARITY_MODELS)[number];
@@ -202,9 +203,12 @@ async function spreadInputs(model: tf.LayersModel, count: number, shape: readonl
   return chosen;
 }
 
+/** The size a fixture of open input size is fed at (height, width). */
+const FLEXIBLE_SIZE = [11, 14];
+
 const TRANSFER_HEADS: Record<string, { cut: string; classes: number; head: HeadConfig }> = {
   digits: { cut: 'flatten', classes: 5, head: { pooling: 'avg', hiddenUnits: 8, dropout: 0.2 } },
-  mobilenet_v2: { cut: 'block_16_project_BN', classes: 3, head: { pooling: 'max', hiddenUnits: 0, dropout: 0.1 } },
+  mobilenet_v2: { cut: 'flatten_1', classes: 3, head: { pooling: 'avg', hiddenUnits: 16, dropout: 0.1 } },
   nested: { cut: 'backbone', classes: 3, head: { pooling: 'avg', hiddenUnits: 5, dropout: 0 } },
   every_layer: { cut: 'concat', classes: 3, head: { pooling: 'avg', hiddenUnits: 0, dropout: 0 } },
 };
@@ -216,7 +220,10 @@ async function fixtureModel(name: ParityModelName): Promise<tf.LayersModel> {
   if (baseName === 'digits') base = (await loadBuiltInModelFromDisk()).model;
   else if (baseName === 'mobilenet_v2') base = (await loadMobileNetV2FromDisk()).model;
   else if (baseName === 'nested') base = createNestedModel();
-  else base = createEveryLayerModel();
+  else if (baseName === 'flexible') {
+    base = createFlexibleTinyModel();
+    randomizeWeights(base, 17, ['classifier']);
+  } else base = createEveryLayerModel();
   if (!name.endsWith('_transfer')) return base;
   const spec = TRANSFER_HEADS[baseName];
   const { model } = buildTransferModel(base, spec.cut, spec.classes, 5, spec.head);
@@ -253,7 +260,8 @@ export async function writeParityFixture(dir: string, name: ParityModelName, cou
   };
   writeFileSync(join(out, 'model.json'), JSON.stringify(modelJson));
   writeFileSync(join(out, 'weights.bin'), new Uint8Array(artifacts.weightData));
-  const shape = model.inputs[0].shape.slice(1) as [number, number, number];
+  // A model of open size ([null, null, 3]) is fed at an odd × even size, as the studio feeds the size it picks.
+  const shape = model.inputs[0].shape.slice(1).map((d, i) => d ?? FLEXIBLE_SIZE[i]) as [number, number, number];
   const inputs = await spreadInputs(model, count, shape);
   const outputs = model.predict(inputs) as tf.Tensor;
   writeFileSync(join(out, 'inputs.bin'), new Uint8Array((await inputs.data()).buffer));

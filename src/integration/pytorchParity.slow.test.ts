@@ -1,9 +1,9 @@
 /**
  * Issue 14, parity: the PyTorch bundle's interpreter (pytorch/transfer_studio_torch) computes what the studio
  * computes. Every model the studio ships or tests with — the digits CNN, MobileNetV2 (through the studio's cut +
- * head), a nested model, and a generated model using every supported layer class at odd sizes and strides — is
- * saved as the studio saves it with 16 seeded inputs and the tfjs `cpu` backend's softmax; /usr/bin/python3 loads
- * each with load_model and must agree within 1e-4 with the same argmax. The bundle's ONNX export, run by
+ * head), a nested model, a model of open input size fed at 11×14, and a generated model using every supported
+ * layer class at odd sizes and strides — is saved as the studio saves it with 16 seeded inputs and the tfjs `cpu`
+ * backend's softmax; /usr/bin/python3 loads each with load_model and must agree within 1e-4 with the same argmax. The bundle's ONNX export, run by
  * onnxruntime-web, must agree too. Slow: MobileNetV2 at 224×224 on the cpu backend takes about 1.4 s per image.
  */
 import * as tf from '@tensorflow/tfjs';
