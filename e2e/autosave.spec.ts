@@ -71,6 +71,12 @@ test('autosave: a full disk is named with what the save needed and what to do; t
   await page.getByRole('button', { name: 'Projects', exact: true }).click();
   const shapes = page.getByRole('dialog', { name: 'Projects' }).getByRole('listitem', { name: 'shapes', exact: true });
   await expect(shapes.getByTestId('project-details')).toContainText('8 images · 0 runs');
+  // Leaving the project now would lose its unsaved images: New project is refused, saying why.
+  await page.getByRole('dialog', { name: 'Projects' }).getByRole('button', { name: 'New project' }).click();
+  await expect(page.getByTestId('projects-outcome')).toContainText(
+    "Not switched, so the open project's latest changes are not lost. Not saved: the browser's storage is full",
+  );
+  await expect(page.getByTestId('image-count')).toHaveText('12 images');
   await page.getByRole('dialog', { name: 'Projects' }).getByRole('button', { name: 'Close' }).click();
 
   await page.reload();

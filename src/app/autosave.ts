@@ -188,6 +188,8 @@ async function saveState(state: StudioState): Promise<void> {
     });
     if (!outcome.ok) {
       if (outcome.reason === 'taken-over') useStudio.getState().projectAccessChanged('taken-over');
+      // Not saved: the next change (or the end of a run, an ingest or a model load) tries again.
+      if (outcome.reason !== 'taken-over') pending = true;
       const storage = outcome.reason === 'quota' ? ` ${estimateText(await storageEstimate())}` : '';
       setStatus({ kind: 'failed', message: `${failureText(outcome)}${storage}` });
       return;

@@ -118,9 +118,18 @@ export function switchBlocker(): string | null {
   return busyReason(useStudio.getState(), 'switch projects');
 }
 
-/** Saves the open project (when this tab writes it) before another one replaces it. */
-async function leaveOpenProject(): Promise<void> {
+/**
+ * Saves the open project (when this tab writes it) before another one replaces it; when its last save failed
+ * (a full disk) it is tried again, and if it fails still, the reason not to leave (null: saved, or nothing to save).
+ */
+async function leaveOpenProject(): Promise<string | null> {
   await flushAutosave();
+  const state = useStudio.getState();
+  if (state.autosave.kind !== 'failed' || state.projectAccess === 'read-only' || state.projectAccess === 'taken-over') return null;
+  await saveNow();
+  const after = useStudio.getState().autosave;
+  if (after.kind !== 'failed') return null;
+  return `Not switched, so the open project's latest changes are not lost. ${after.message}`;
 }
 
 /** Opens stored project `id` in place of the open one, which is saved first. */
@@ -128,7 +137,8 @@ export async function switchToProject(id: string): Promise<ProjectOutcome> {
   const busy = switchBlocker();
   if (busy) return fail(busy);
   if (useStudio.getState().project?.id === id) return { ok: true, message: 'This project is open already.' };
-  await leaveOpenProject();
+  const unsaved = await leaveOpenProject();
+  if (unsaved) return fail(unsaved);
   const summary = await projectSummary(id).catch(() => undefined);
   const outcome = await openStored(id, `'${summary?.name ?? 'The project'}'`);
   if (!outcome.ok) return outcome;
@@ -154,7 +164,8 @@ export async function newProject(kind: 'empty' | 'sample'): Promise<ProjectOutco
   const busy = switchBlocker();
   if (busy) return fail(busy);
   if (!pristine) return fail('The built-in model and sample did not load when the studio started; reload the page, then try again.');
-  await leaveOpenProject();
+  const unsaved = await leaveOpenProject();
+  if (unsaved) return fail(unsaved);
   const start = kind === 'empty' ? emptyOf(pristine) : { ...pristine, name: 'Sample project' };
   const id = newProjectId();
   const access = await lockProject(id);
@@ -225,7 +236,8 @@ export async function deleteStoredProject(id: string): Promise<ProjectOutcome> {
 export async function openProjectFileAsProject(file: File): Promise<ProjectOutcome> {
   const busy = busyReason(useStudio.getState(), 'open the project');
   if (busy) return fail(busy);
-  await leaveOpenProject();
+  const unsaved = await leaveOpenProject();
+  if (unsaved) return fail(unsaved);
   const previous = useStudio.getState().project;
   const outcome = await quietly(() => openProjectFile(file));
   if (!outcome.ok) return outcome;
