@@ -219,7 +219,13 @@ export async function deleteStoredProject(id: string): Promise<ProjectOutcome> {
     if (open) await flushAutosave();
     const freed = await deleteProject(id).catch((error: Error) => error);
     if (freed instanceof Error) return fail(`Not deleted: ${freed.message}.`);
-    if (!open) return { ok: true, message: `Deleted '${name}': ${formatBytes(freed)} freed.` };
+    if (!open) {
+      // The space freed may be what the open project's failed save needed: it is tried again now.
+      const retried = useStudio.getState().autosave.kind === 'failed';
+      if (retried) await saveNow();
+      const saved = retried && useStudio.getState().autosave.kind === 'saved' ? ' The open project is saved now.' : '';
+      return { ok: true, message: `Deleted '${name}': ${formatBytes(freed)} freed.${saved}` };
+    }
     tabLock.release();
     useStudio.getState().projectOpened(null);
     useStudio.getState().projectAccessChanged('unlocked');
