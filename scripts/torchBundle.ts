@@ -91,6 +91,8 @@ export interface DigitsBundleOptions {
   /** Write the sample into `dir/data/` ("Include my images"); otherwise the caller passes --data. */
   includeImages?: boolean;
   validationFraction?: number;
+  /** Held out for testing only (default 0). */
+  testFraction?: number;
   batchNormOverrides?: BatchNormOverrides;
 }
 
@@ -121,7 +123,8 @@ export async function writeDigitsBundle(dir: string, dataDir: string, options: D
   writeFileSync(join(dir, 'weights.bin'), new Uint8Array(artifacts.weightData));
   const rows = summarizeLayers(base, cut);
   const layers = [...rows, ...headLayerInfos(rows[rows.length - 1].outputShape, sample.classNames.length, head)];
-  const split = stratifiedSplit(sample.labels, { validationFraction: options.validationFraction ?? 0.2, seed: 1 });
+  const fractions = { validationFraction: options.validationFraction ?? 0.2, testFraction: options.testFraction ?? 0 };
+  const split = stratifiedSplit(sample.labels, { ...fractions, seed: 1 });
   const recipe = buildPytorchRecipe({
     studio: { name: 'Transfer Studio', version: '0.1.0' },
     exportedAt: new Date('2026-12-01T12:00:00Z'),
@@ -136,7 +139,7 @@ export async function writeDigitsBundle(dir: string, dataDir: string, options: D
     batchNormOverrides: options.batchNormOverrides ?? {},
     config,
     images: images.map((image) => ({ path: image.path, className: image.className, hash: image.hash })),
-    split: { seed: 1, validationFraction: options.validationFraction ?? 0.2, testFraction: 0, ...split },
+    split: { seed: 1, ...fractions, ...split },
   });
   writeFileSync(join(dir, 'recipe.json'), `${JSON.stringify(recipe, null, 2)}\n`);
   model.dispose();

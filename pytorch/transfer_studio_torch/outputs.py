@@ -93,6 +93,7 @@ def write_run(out_dir, model, run, recipe, datasets, source_weights, processes, 
             "outcome": {"stopped": False, "epochsCompleted": len(run.history), "batches": run.step,
                         "validationLoss": held["validationLoss"] if held else None, "validationAccuracy": held["validationAccuracy"] if held else None},
             "finalEpoch": run.history[-1] if run.history else None,
+            "test": run.test,
         },
         "epochs": run.history,
         "trainedWith": {

@@ -254,5 +254,9 @@ class Run:
             self.model.load_state_dict(best["state"])
             self.log(f"The weights of epoch {best['epoch'] + 1} (best validation loss {best_loss:.4f}) were restored.")
         self.best_epoch = best["epoch"] if patience is not None and best is not None else len(self.history) - 1
+        test = evaluate(self.model, self.datasets.get("test", []), per_process, procs)
+        self.test = {"loss": test[0], "accuracy": test[1], "images": len(self.datasets["test"])} if test else None
+        if test:
+            self.log(f"Test ({len(self.datasets['test'])} images, never trained on): loss {test[0]:.4f}, accuracy {test[1]:.2%}")
         return self.history
 

@@ -183,6 +183,7 @@ describe('train.py single-process: early stopping, momentum, cosine, augmentatio
     const recipe = await writeDigitsBundle(dir, '', {
       plan: FROZEN_BLOCKS,
       includeImages: true,
+      testFraction: 0.1,
       batchNormOverrides: { bn3: 'inference' },
       config: {
         epochs: 3,
@@ -206,6 +207,10 @@ describe('train.py single-process: early stopping, momentum, cosine, augmentatio
     const metadata = JSON.parse(readFileSync(join(dir, 'out/metadata.json'), 'utf8'));
     expect(metadata.metrics.outcome.validationLoss).toBe(Math.min(...metadata.epochs.map((e: { validationLoss: number }) => e.validationLoss)));
     expect(metadata.batchNormModes).toEqual({ bn3: 'inference' });
+    const tests = recipe.split.files.filter((f) => f.subset === 'test').length;
+    expect(tests).toBeGreaterThan(50);
+    expect(result.stdout).toContain(`Test (${tests} images, never trained on): loss `);
+    expect(metadata.metrics.test).toMatchObject({ images: tests, accuracy: expect.any(Number) });
     // The same run with two loader processes draws the same augmentations and batches: bit-identical weights.
     const again = run(['train.py', '--out', 'out-workers', '--workers', '2'], dir);
     expect(again.status, again.output).toBe(0);
