@@ -10,12 +10,12 @@
  * work on a shared machine then barely moves the figure), then compares the
  * measured ratio full ÷ plan with the estimated one and prints whether they
  * agree within ±30%, plus a Markdown table for bench/results.md. Two
- * estimates: plain FLOPs, and FLOPs with a backward FLOP weighted by the
- * backend's factor k (what one costs in forward FLOPs), fitted here on one
- * case only — the digits model's head-only step (forward only, in effect)
- * against its full fine-tune — so every other row is a prediction. Printed
- * k goes into BACKWARD_COST_PER_FLOP (src/core/stepCost.ts). With --only
- * mobilenetv2 the table's k is used.
+ * estimates: plain FLOPs, and the backend's cost model (a backward FLOP costs
+ * k forward FLOPs, each float a backward kernel reads or writes b), whose two
+ * numbers are fitted here on the two head-only steps (digits and MobileNetV2,
+ * each against its full fine-tune), so the half-frozen rows are predictions.
+ * The printed model goes into BACKEND_COST_MODELS (src/core/stepCost.ts).
+ * With --only, the table's model is used.
  *
  * Options: --backend wasm|cpu (default wasm: in Node, with the studio's
  * gradient kernels, TFJS-FACTS #9/#20); --only digits|mobilenetv2;
@@ -32,7 +32,7 @@ import { buildTransferModel } from '../src/engine/head';
 import { trainModel } from '../src/engine/trainer';
 import { DEFAULT_HEAD, headLayerInfos } from '../src/core/headSpec';
 import { freezeEarlyPlan, presetBlocks } from '../src/core/presets';
-import { backwardCostOf, cheaperOn, estimateStepCost, type StepCost } from '../src/core/stepCost';
+import { cheaperOn, costModelOf, estimateStepCost, type BackendCostModel, type StepCost } from '../src/core/stepCost';
 import type { LayerInfo } from '../src/core/types';
 import { defaultCutLayer } from '../src/engine/head';
 import type { LoadedModel } from '../src/engine/modelFiles';
@@ -153,28 +153,38 @@ function verdict(measured: number | null, estimated: number): string {
   return `${Math.abs(off) <= TOLERANCE ? 'within' : 'outside'} (${off >= 0 ? '+' : ''}${(off * 100).toFixed(0)}%)`;
 }
 
-/** k from one case: measured full ÷ plan = (F_full + k·B_full) ÷ (F_plan + k·B_plan), solved for k. */
-function fitBackwardCost(row: CheckRow): number | null {
+/** One case's equation in (k, b): measured full ÷ plan = W_full ÷ W_plan with W = F + k·B + b·E, as k·x + b·y = z. */
+function equation(row: CheckRow): [number, number, number] | null {
   const r = row.measuredRatio;
   if (r === null) return null;
-  const { forwardFlops, backwardFlops, fullForwardFlops, fullBackwardFlops } = row.cost;
-  const k = (r * forwardFlops - fullForwardFlops) / (fullBackwardFlops - r * backwardFlops);
-  return Number.isFinite(k) && k > 0 ? k : null;
+  const { cost } = row;
+  return [r * cost.backwardFlops - cost.full.backwardFlops, r * cost.backwardFloats - cost.full.backwardFloats, cost.full.forwardFlops - r * cost.forwardFlops];
 }
 
-function table(rows: CheckRow[], batches: Record<string, number>, k: number, fitted: CheckRow | null): string {
+/** The backend's cost model from two cases (the two head-only steps), or null when they do not give a positive one. */
+function fitCostModel(a: CheckRow, b: CheckRow): BackendCostModel | null {
+  const [e1, e2] = [equation(a), equation(b)];
+  if (!e1 || !e2) return null;
+  const det = e1[0] * e2[1] - e1[1] * e2[0];
+  if (det === 0) return null;
+  const backwardFlop = (e1[2] * e2[1] - e1[1] * e2[2]) / det;
+  const backwardFloat = (e1[0] * e2[2] - e1[2] * e2[0]) / det;
+  return backwardFlop > 0 && backwardFloat >= 0 ? { backwardFlop, backwardFloat } : null;
+}
+
+function table(rows: CheckRow[], batches: Record<string, number>, model: BackendCostModel, fitted: readonly CheckRow[]): string {
   const lines = [
-    `| model | freeze plan | trainable params | est. FLOPs / image (fwd + bwd) | est. full ÷ plan, FLOPs | est. full ÷ plan, k = ${k.toFixed(1)} | measured CPU ms / step | measured full ÷ plan | FLOPs within ±30% | k-weighted within ±30% |`,
+    '| model | freeze plan | trainable params | est. FLOPs / image (fwd + bwd) | est. full ÷ plan, FLOPs | est. full ÷ plan, cost model | measured CPU ms / step | measured full ÷ plan | FLOPs within ±30% | cost model within ±30% |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const r of rows) {
     const ms = r.msPerStep === null ? 'skipped' : r.msPerStep.toFixed(0);
     const measured = r.measuredRatio === null ? '–' : `${r.measuredRatio.toFixed(2)}×`;
-    const weighted = cheaperOn(r.cost, k);
+    const weighted = cheaperOn(r.cost, model);
     const full = r.plan === 'full fine-tune';
-    const weightedVerdict = r === fitted ? 'fitted here (k)' : full ? '–' : verdict(r.measuredRatio, weighted);
+    const modelVerdict = fitted.includes(r) ? 'fitted here' : full ? '–' : verdict(r.measuredRatio, weighted);
     lines.push(
-      `| ${r.model} (batch ${batches[r.model]}) | ${r.plan} | ${r.cost.trainableParams.toLocaleString('en-US')} | ${((r.cost.forwardFlops + r.cost.backwardFlops) / 1e9).toPrecision(3)} G | ${r.cost.cheaperBy.toFixed(2)}× | ${weighted.toFixed(2)}× | ${ms} | ${measured} | ${full ? '–' : verdict(r.measuredRatio, r.cost.cheaperBy)} | ${weightedVerdict} |`,
+      `| ${r.model} (batch ${batches[r.model]}) | ${r.plan} | ${r.cost.trainableParams.toLocaleString('en-US')} | ${((r.cost.forwardFlops + r.cost.backwardFlops) / 1e9).toPrecision(3)} G | ${r.cost.cheaperBy.toFixed(2)}× | ${weighted.toFixed(2)}× | ${ms} | ${measured} | ${full ? '–' : verdict(r.measuredRatio, r.cost.cheaperBy)} | ${modelVerdict} |`,
     );
   }
   return lines.join('\n');
@@ -199,19 +209,19 @@ async function main(): Promise<void> {
   console.log(
     `\nStep cost estimate vs measured steps on ${tf.getBackend()} in Node (${ROUNDS} rounds of the plans in turn, ${STEPS} timed steps each after 1 untimed; median of each plan's steps; ${minutes} min):\n`,
   );
-  const fitted = rows.find((r) => r.model === 'digits' && r.plan.startsWith('head only')) ?? null;
-  const fittedK = fitted ? fitBackwardCost(fitted) : null;
-  const k = fittedK ?? backwardCostOf(tf.getBackend());
-  console.log(
-    fittedK !== null ? `k (a backward FLOP in forward FLOPs on ${tf.getBackend()}), fitted on digits head only: ${k.toFixed(2)}` : `k from the table: ${k}`,
-  );
-  console.log(table(rows, batches, k, fittedK !== null ? fitted : null));
+  const heads = rows.filter((r) => r.plan.startsWith('head only'));
+  const fittedModel = heads.length === 2 ? fitCostModel(heads[0], heads[1]) : null;
+  const model = fittedModel ?? costModelOf(tf.getBackend());
+  const fitted = fittedModel ? heads : [];
+  const k = `backward FLOP = ${model.backwardFlop.toFixed(2)} forward FLOPs, backward float read or written = ${model.backwardFloat.toFixed(1)} forward FLOPs`;
+  console.log(fittedModel ? `Cost model on ${tf.getBackend()}, fitted on the two head-only steps: ${k}` : `Cost model from BACKEND_COST_MODELS: ${k}`);
+  console.log(table(rows, batches, model, fitted));
   const checked = rows.filter((r) => r.measuredRatio !== null && r.plan !== 'full fine-tune');
   const flops = checked.filter((r) => verdict(r.measuredRatio, r.cost.cheaperBy).startsWith('within')).length;
-  const predicted = checked.filter((r) => r !== fitted || fittedK === null);
-  const weighted = predicted.filter((r) => verdict(r.measuredRatio, cheaperOn(r.cost, k)).startsWith('within')).length;
+  const predicted = checked.filter((r) => !fitted.includes(r));
+  const weighted = predicted.filter((r) => verdict(r.measuredRatio, cheaperOn(r.cost, model)).startsWith('within')).length;
   console.log(`\nFLOPs alone: ${flops} of ${checked.length} plans within ±30% of the measured full ÷ plan ratio.`);
-  console.log(`Backward FLOPs weighted by k: ${weighted} of ${predicted.length} predicted plans within ±30%.`);
+  console.log(`The cost model: ${weighted} of ${predicted.length} predicted plans within ±30%.`);
 }
 
 await main();

@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  backwardCostOf,
   cheaperOn,
+  costModelOf,
   estimateStepCost,
   estimateStepTime,
+  FLOPS_ONLY,
   formatBytes,
   formatFlops,
-  fullFineTuneFlops,
+  fullFineTuneWork,
   layerMacs,
   timedStepOfRun,
+  weightedWork,
 } from './stepCost';
 import type { LayerInfo } from './types';
 
@@ -55,7 +57,9 @@ describe('estimateStepCost', () => {
     expect(cost.backwardFlops).toBe(10240);
     expect(cost.lowestTrainable).toBe('conv');
     expect(cost.cheaperBy).toBe(1);
-    expect(fullFineTuneFlops(layers)).toEqual({ forward: 8320, backward: 10240 });
+    // floats read and written by the backward kernels: conv dW 64 + 256; BN dX and dW 2 × 512; ReLU 512; depthwise 2 × (256 + 64); Dense 2 × (64 + 2)
+    expect(fullFineTuneWork(layers)).toEqual({ forwardFlops: 8320, backwardFlops: 10240, backwardFloats: 320 + 1024 + 512 + 640 + 132 });
+    expect(cost.backwardFloats).toBe(2628);
     // kept: conv's input 64, BN's 256, ReLU's 256, depthwise's input 256, Dense's input 64 = 896 floats × 2 images × 4 bytes
     expect(cost.activationBytes).toBe(896 * 2 * 4);
     expect(cost.trainableParams).toBe(218);
@@ -91,21 +95,21 @@ describe('estimateStepCost', () => {
     expect(cost.backwardFlops).toBe(1152 + 256 + 256);
     expect(cost.activationBytes).toBe((256 + 64) * 4);
     const byName = Object.fromEntries(cost.layers.map((l) => [l.name, l]));
-    expect(byName.relu).toEqual({ name: 'relu', forwardFlops: 256, inputGradFlops: 0, weightGradFlops: 0, keptFloats: 0 });
+    expect(byName.relu).toEqual({ name: 'relu', forwardFlops: 256, inputGradFlops: 0, weightGradFlops: 0, keptFloats: 0, backwardFloats: 0 });
   });
 
   it('a frozen conv above a trainable BN still passes the gradient down, without a weight gradient', () => {
     const cost = estimateStepCost({ layers, plan: { conv: true, dw: true }, batchSize: 1 });
     expect(cost.lowestTrainable).toBe('bn');
     const dw = cost.layers.find((l) => l.name === 'dw')!;
-    expect(dw).toEqual({ name: 'dw', forwardFlops: 1152, inputGradFlops: 1152, weightGradFlops: 0, keptFloats: 0 });
+    expect(dw).toEqual({ name: 'dw', forwardFlops: 1152, inputGradFlops: 1152, weightGradFlops: 0, keptFloats: 0, backwardFloats: 256 + 64 });
     // BN (batch statistics) dW 512, ReLU 256, depthwise dX 1,152, Dense dX + dW 512
     expect(cost.backwardFlops).toBe(512 + 256 + 1152 + 512);
   });
 
   it("a trained BN layer in 'inference' mode costs 2 FLOPs per element forward; a frozen one in 'train-stats' mode 8", () => {
     const inference = estimateStepCost({ layers, plan: {}, batchNormOverrides: { bn: 'inference' }, batchSize: 1 });
-    expect(inference.layers[1]).toEqual({ name: 'bn', forwardFlops: 512, inputGradFlops: 256, weightGradFlops: 512, keptFloats: 256 });
+    expect(inference.layers[1]).toEqual({ name: 'bn', forwardFlops: 512, inputGradFlops: 256, weightGradFlops: 512, keptFloats: 256, backwardFloats: 1024 });
     const trainStats = estimateStepCost({ layers, plan: headOnly, batchNormOverrides: { bn: 'train-stats' }, batchSize: 1 });
     expect(trainStats.layers[1].forwardFlops).toBe(2048);
     expect(trainStats.backwardFlops).toBe(256);
@@ -133,13 +137,17 @@ describe('estimateStepCost', () => {
 });
 
 describe('cheaperOn', () => {
-  it('weights backward FLOPs by the backend factor: 1 is the FLOPs ratio', () => {
+  it("weights backward FLOPs and the backward pass's floats by a backend's cost model; FLOPS_ONLY is the FLOPs ratio", () => {
     const head = estimateStepCost({ layers, plan: headOnly, batchSize: 1 });
-    expect(cheaperOn(head, 1)).toBeCloseTo(head.cheaperBy, 10);
-    // A backward FLOP as dear as 10 forward ones: (8,320 + 10 × 10,240) ÷ (6,784 + 10 × 256)
-    expect(cheaperOn(head, 10)).toBeCloseTo(110720 / 9344, 10);
-    expect(backwardCostOf(null)).toBe(1);
-    expect(backwardCostOf('no-such-backend')).toBe(1);
+    expect(cheaperOn(head, FLOPS_ONLY)).toBeCloseTo(head.cheaperBy, 10);
+    // Head only: backward 256 FLOPs, the Dense dW reads 64 and writes 2 floats.
+    expect(head.backwardFloats).toBe(66);
+    // A backward FLOP as dear as 10 forward ones, a float 5: (8,320 + 10 × 10,240 + 5 × 2,628) ÷ (6,784 + 10 × 256 + 5 × 66)
+    const model = { backwardFlop: 10, backwardFloat: 5 };
+    expect(weightedWork(head, model)).toBe(6784 + 2560 + 330);
+    expect(cheaperOn(head, model)).toBeCloseTo((8320 + 102400 + 13140) / (6784 + 2560 + 330), 10);
+    expect(costModelOf(null)).toBe(FLOPS_ONLY);
+    expect(costModelOf('no-such-backend')).toBe(FLOPS_ONLY);
   });
 });
 
@@ -148,7 +156,7 @@ describe('estimateStepTime', () => {
   const head = estimateStepCost({ layers, plan: headOnly, batchSize: 8 });
 
   it('scales the timed step by the FLOPs of the whole step (per image × batch)', () => {
-    const timed = { msPerStep: 100, forwardFlopsPerStep: 8320 * 4, backwardFlopsPerStep: 10240 * 4, cached: false, backend: 'unmeasured' };
+    const timed = { msPerStep: 100, work: full, batchSize: 4, cached: false, backend: 'unmeasured' };
     const estimate = estimateStepTime(head, 8, 20, timed);
     expect(estimate.ok).toBe(true);
     if (!estimate.ok) return;
@@ -160,7 +168,7 @@ describe('estimateStepTime', () => {
 
   it('says why when nothing was timed, or the timed step and the plan differ in using the cache', () => {
     expect(estimateStepTime(full, 4, 20, null)).toEqual({ ok: false, reason: 'Train once to time a step on this machine.' });
-    const cachedRun = { msPerStep: 2, forwardFlopsPerStep: 256, backwardFlopsPerStep: 256, cached: true, backend: 'cpu' };
+    const cachedRun = { msPerStep: 2, work: head, batchSize: 8, cached: true, backend: 'cpu' };
     expect(estimateStepTime(full, 4, 20, cachedRun)).toMatchObject({ ok: false, reason: expect.stringContaining('cached features') });
   });
 

@@ -49,6 +49,8 @@ export interface LayerStepCost {
   weightGradFlops: number;
   /** Floats the backward pass keeps from the forward one for this layer. */
   keptFloats: number;
+  /** Floats its backward kernels read and write: input + output for the input gradient, again for the weight gradient. */
+  backwardFloats: number;
 }
 
 /** The estimated cost of one training step. */
@@ -71,9 +73,10 @@ export interface StepCost {
   cacheBuildFlops: number;
   /** Full fine-tune (nothing frozen, no cache) FLOPs per image ÷ this plan's, forward and backward together. */
   cheaperBy: number;
-  /** A full fine-tune's forward and backward FLOPs per image (what `cheaperBy` and `cheaperOn` compare with). */
-  fullForwardFlops: number;
-  fullBackwardFlops: number;
+  /** Floats the backward kernels read and write per image (the memory traffic of the backward pass). */
+  backwardFloats: number;
+  /** A full fine-tune's step per image (what `cheaperBy` and `cheaperOn` compare with). */
+  full: StepWork;
   layers: LayerStepCost[];
 }
 
@@ -118,12 +121,13 @@ interface LayerRole {
 /** One layer's FLOPs and kept floats per image in its role. */
 function costOf(layer: LayerInfo, inputFloats: number, role: LayerRole): Omit<LayerStepCost, 'name'> {
   const out = product(layer.outputShape);
-  const zero = { forwardFlops: 0, inputGradFlops: 0, weightGradFlops: 0, keptFloats: 0 };
-  const back = (perInput: number, perWeight: number, kept: number) => ({
-    inputGradFlops: role.needsInputGrad ? perInput : 0,
-    weightGradFlops: role.trainable ? perWeight : 0,
-    keptFloats: role.inBackward ? kept : 0,
-  });
+  const zero = { forwardFlops: 0, inputGradFlops: 0, weightGradFlops: 0, keptFloats: 0, backwardFloats: 0 };
+  const back = (perInput: number, perWeight: number, kept: number) => {
+    const inputGradFlops = role.needsInputGrad ? perInput : 0;
+    const weightGradFlops = role.trainable ? perWeight : 0;
+    const backwardFloats = (inputGradFlops > 0 ? inputFloats + out : 0) + (weightGradFlops > 0 ? inputFloats + out : 0);
+    return { inputGradFlops, weightGradFlops, keptFloats: role.inBackward ? kept : 0, backwardFloats };
+  };
   const cls = layer.className;
   if (WEIGHTED.has(cls)) {
     const flops = 2 * layerMacs(layer);
@@ -164,29 +168,60 @@ function layerCosts(layers: readonly LayerInfo[], plan: FreezePlan, overrides: B
 
 const sum = (costs: readonly LayerStepCost[], pick: (c: LayerStepCost) => number) => costs.reduce((total, c) => total + pick(c), 0);
 
-/** Forward and backward FLOPs per image of a full fine-tune of `layers` (nothing frozen, BN with batch statistics, no cache). */
-export function fullFineTuneFlops(layers: readonly LayerInfo[]): { forward: number; backward: number } {
-  const costs = layerCosts(layers, {}, {}, 0);
-  return { forward: sum(costs, (c) => c.forwardFlops), backward: sum(costs, (c) => c.inputGradFlops + c.weightGradFlops) };
+/** What a step does per image, in the terms a backend's cost model weighs. */
+export interface StepWork {
+  forwardFlops: number;
+  backwardFlops: number;
+  backwardFloats: number;
+}
+
+function workOf(costs: readonly LayerStepCost[]): StepWork {
+  return {
+    forwardFlops: sum(costs, (c) => c.forwardFlops),
+    backwardFlops: sum(costs, (c) => c.inputGradFlops + c.weightGradFlops),
+    backwardFloats: sum(costs, (c) => c.backwardFloats),
+  };
+}
+
+/** A full fine-tune of `layers` per image (nothing frozen, BN with batch statistics, no cache). */
+export function fullFineTuneWork(layers: readonly LayerInfo[]): StepWork {
+  return workOf(layerCosts(layers, {}, {}, 0));
 }
 
 /**
- * What one backward FLOP costs in forward FLOPs on a backend, measured by `npm run bench:cost`
- * (scripts/stepCostCheck.ts fits it on the digits model's full fine-tune against its forward-only step,
- * then predicts the other plans and MobileNetV2 with it). tfjs' gradient kernels are far less efficient
- * than its forward ones on these backends; a backend not listed counts FLOPs alike (1).
+ * How a backend spends its time on a step, in forward FLOPs: one backward FLOP costs `backwardFlop` of them, and
+ * each float a backward kernel reads or writes `backwardFloat` (tfjs' gradient kernels are far slower than its
+ * forward ones, and the early layers' large activations make the backward pass memory-bound).
  */
-export const BACKWARD_COST_PER_FLOP: Readonly<Record<string, number>> = {};
-
-/** The backend's backward cost factor (BACKWARD_COST_PER_FLOP), 1 when unmeasured or unknown. */
-export function backwardCostOf(backend: string | null | undefined): number {
-  return (backend && BACKWARD_COST_PER_FLOP[backend]) || 1;
+export interface BackendCostModel {
+  backwardFlop: number;
+  backwardFloat: number;
 }
 
-/** How many times cheaper than a full fine-tune the step is when a backward FLOP costs `backwardCost` forward ones (1: plain FLOPs). */
-export function cheaperOn(cost: StepCost, backwardCost: number): number {
-  const plan = cost.forwardFlops + backwardCost * cost.backwardFlops;
-  return plan > 0 ? (cost.fullForwardFlops + backwardCost * cost.fullBackwardFlops) / plan : 1;
+/** Plain FLOPs: a backward FLOP costs a forward one, memory traffic nothing. */
+export const FLOPS_ONLY: BackendCostModel = { backwardFlop: 1, backwardFloat: 0 };
+
+/**
+ * Cost models measured by `npm run bench:cost` (scripts/stepCostCheck.ts fits the two numbers on the two
+ * head-only steps, digits and MobileNetV2, against their full fine-tunes, and predicts the half-frozen plans
+ * with them; see bench/results.md). A backend not listed counts plain FLOPs.
+ */
+export const BACKEND_COST_MODELS: Readonly<Record<string, BackendCostModel>> = {};
+
+/** The backend's measured cost model, or FLOPS_ONLY. */
+export function costModelOf(backend: string | null | undefined): BackendCostModel {
+  return (backend ? BACKEND_COST_MODELS[backend] : undefined) ?? FLOPS_ONLY;
+}
+
+/** A step's work in forward FLOPs under `model`. */
+export function weightedWork(work: StepWork, model: BackendCostModel): number {
+  return work.forwardFlops + model.backwardFlop * work.backwardFlops + model.backwardFloat * work.backwardFloats;
+}
+
+/** How many times cheaper than a full fine-tune the step is under a backend's cost model (FLOPS_ONLY: `cheaperBy`). */
+export function cheaperOn(cost: StepCost, model: BackendCostModel): number {
+  const plan = weightedWork(cost, model);
+  return plan > 0 ? weightedWork(cost.full, model) / plan : 1;
 }
 
 /** The estimated cost of one step of `input.batchSize` images under the plan (see the file's comment for the model). */
@@ -197,13 +232,12 @@ export function estimateStepCost(input: StepCostInput): StepCost {
   const firstHead = input.layers.findIndex((layer) => layer.origin === 'head');
   const first = cached && firstHead >= 0 ? firstHead : 0;
   const costs = layerCosts(input.layers, plan, overrides, first);
-  const forwardFlops = sum(costs, (c) => c.forwardFlops);
-  const backwardFlops = sum(costs, (c) => c.inputGradFlops + c.weightGradFlops);
+  const { forwardFlops, backwardFlops, backwardFloats } = workOf(costs);
   const cacheBuildFlops = cached ? sum(layerCosts(input.layers.slice(0, first), plan, overrides, 0), (c) => c.forwardFlops) : 0;
   const trainableParams = countParams(input.layers, plan).trainable;
   const lowest = lowestTrainableIndex(input.layers, plan);
   const planFlops = forwardFlops + backwardFlops;
-  const full = fullFineTuneFlops(input.layers);
+  const full = fullFineTuneWork(input.layers);
   return {
     forwardFlops,
     backwardFlops,
@@ -213,9 +247,9 @@ export function estimateStepCost(input: StepCostInput): StepCost {
     lowestTrainable: lowest >= 0 ? input.layers[lowest].name : null,
     cached,
     cacheBuildFlops,
-    cheaperBy: planFlops > 0 ? (full.forward + full.backward) / planFlops : 1,
-    fullForwardFlops: full.forward,
-    fullBackwardFlops: full.backward,
+    cheaperBy: planFlops > 0 ? (full.forwardFlops + full.backwardFlops) / planFlops : 1,
+    backwardFloats,
+    full,
     layers: costs,
   };
 }
@@ -223,9 +257,9 @@ export function estimateStepCost(input: StepCostInput): StepCost {
 /** A step timed on this machine: a run's median epoch over its batches, with the cost of that run's step. */
 export interface TimedStep {
   msPerStep: number;
-  /** Forward and backward FLOPs of that run's whole step (per image × its batch size). */
-  forwardFlopsPerStep: number;
-  backwardFlopsPerStep: number;
+  /** What that run's step did per image, and its batch size. */
+  work: StepWork;
+  batchSize: number;
   cached: boolean;
   backend: string | null;
 }
@@ -235,9 +269,9 @@ export type StepTimeEstimate =
   { ok: true; msPerStep: number; msPerEpoch: number; stepsPerEpoch: number; backend: string | null } | { ok: false; reason: string };
 
 /**
- * The current plan's ms per step and per epoch of `trainImages`, scaled from `timed` by the FLOPs ratio, backward
- * FLOPs weighted by the timed backend's factor (backwardCostOf). A step on cached features is not scaled to one
- * through the model or back (their fixed costs differ).
+ * The current plan's ms per step and per epoch of `trainImages`, scaled from `timed` by the ratio of the two steps'
+ * work under the timed backend's cost model (costModelOf: plain FLOPs where none was measured). A step on cached
+ * features is not scaled to one through the model or back (their fixed costs differ).
  */
 export function estimateStepTime(cost: StepCost, batchSize: number, trainImages: number, timed: TimedStep | null): StepTimeEstimate {
   if (!timed) return { ok: false, reason: 'Train once to time a step on this machine.' };
@@ -249,9 +283,9 @@ export function estimateStepTime(cost: StepCost, batchSize: number, trainImages:
         : 'The last run trained through the model; this plan trains on cached features, so train once to time it.',
     };
   }
-  const k = backwardCostOf(timed.backend);
-  const work = (cost.forwardFlops + k * cost.backwardFlops) * batchSize;
-  const timedWork = timed.forwardFlopsPerStep + k * timed.backwardFlopsPerStep;
+  const model = costModelOf(timed.backend);
+  const work = weightedWork(cost, model) * batchSize;
+  const timedWork = weightedWork(timed.work, model) * timed.batchSize;
   const msPerStep = timedWork > 0 ? timed.msPerStep * (work / timedWork) : timed.msPerStep;
   const stepsPerEpoch = Math.max(1, Math.ceil(trainImages / Math.max(1, batchSize)));
   return { ok: true, msPerStep, msPerEpoch: msPerStep * stepsPerEpoch, stepsPerEpoch, backend: timed.backend };

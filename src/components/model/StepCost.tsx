@@ -2,10 +2,11 @@ import { useMemo } from 'react';
 import { cachedFeaturesBlocker } from '../../core/autoEpochs';
 import { formatCount, formatDuration } from '../../core/format';
 import {
-  backwardCostOf,
   cheaperOn,
+  costModelOf,
   estimateStepCost,
   estimateStepTime,
+  FLOPS_ONLY,
   formatBytes,
   formatFlops,
   OPTIMIZER_SLOTS,
@@ -56,8 +57,7 @@ function lastTimedStep(state: RunState): TimedStep | null {
     batchSize: settings.config.batchSize,
     cached,
   });
-  const batch = settings.config.batchSize;
-  return { msPerStep, forwardFlopsPerStep: cost.forwardFlops * batch, backwardFlopsPerStep: cost.backwardFlops * batch, cached, backend: setup.backend };
+  return { msPerStep, work: cost, batchSize: settings.config.batchSize, cached, backend: setup.backend };
 }
 
 function Figure({ term, value, testId }: { term: string; value: string; testId: string }) {
@@ -127,7 +127,7 @@ export function StepCost() {
   const time = estimateStepTime(cost.now, batchSize, trainImages, timed);
   const { now } = cost;
   const slots = OPTIMIZER_SLOTS[optimizer];
-  const k = backwardCostOf(backend);
+  const costModel = costModelOf(backend);
 
   return (
     <section className="step-cost" aria-labelledby="step-cost-heading">
@@ -143,12 +143,8 @@ export function StepCost() {
           testId="step-cost-optimizer"
         />
         <Figure term="Vs. full fine-tune" value={`${formatTimes(now.cheaperBy)} cheaper`} testId="step-cost-cheaper" />
-        {k !== 1 ? (
-          <Figure
-            term={`On ${backend} (backward FLOP ≈ ${k.toFixed(1)} forward)`}
-            value={`${formatTimes(cheaperOn(now, k))} faster`}
-            testId="step-cost-backend"
-          />
+        {backend && costModel !== FLOPS_ONLY ? (
+          <Figure term={`On ${backend} (measured cost model)`} value={`≈ ${formatTimes(cheaperOn(now, costModel))} faster`} testId="step-cost-backend" />
         ) : null}
         <Figure
           term="Estimated time"
