@@ -22,6 +22,9 @@ export interface CameraCaptureProps {
 
 type Phase = 'closed' | 'opening' | 'open';
 
+/** The preview fits the card whatever the stylesheet says (a camera's 640×480 would not). */
+const PREVIEW_STYLE = { display: 'block', width: '100%', maxWidth: 320, height: 'auto', borderRadius: 6, background: '#000' } as const;
+
 const plural = (count: number, word: string) => `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
 
 const imagesIn = (name: string) => useStudio.getState().images.filter((image) => image.className === name).length;
@@ -136,7 +139,7 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
       ) : null}
       {phase === 'open' ? (
         <div className="camera-panel" role="group" aria-label={`Camera for ${name}`}>
-          <video ref={video} className="camera-preview" aria-label={`Camera preview for ${name}`} muted playsInline autoPlay />
+          <video ref={video} className="camera-preview" style={PREVIEW_STYLE} aria-label={`Camera preview for ${name}`} muted playsInline autoPlay />
           <div className="class-actions">
             <button
               type="button"
