@@ -65,9 +65,10 @@ def main(argv=None):
         model = load_model(args.weights or bundle_dir)
         if args.predict:
             out = args.out or "probs.json"
+            paths = image_paths(args.predict)
             with open(out, "w", encoding="utf-8") as handle:
-                json.dump(predict(model, recipe, image_paths(args.predict)), handle, indent=1)
-            print(f"Wrote probabilities for {len(args.predict)} input(s) to {out} (classes: {', '.join(recipe['classNames'])})")
+                json.dump(predict(model, recipe, paths), handle, indent=1)
+            print(f"Wrote probabilities for {len(paths)} images to {out} (classes in order: {', '.join(recipe['classNames'])})")
         if args.onnx:
             export_onnx(model, recipe, args.onnx)
             print(f"Wrote {args.onnx} (input 'input' [batch, {recipe['inputShape']['channels']}, {recipe['inputShape']['height']}, "

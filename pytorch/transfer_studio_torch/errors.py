@@ -19,3 +19,7 @@ class RecipeError(BundleError):
 
 class DataFilesError(BundleError):
     """The images the recipe names (or --data points at) are missing or unreadable."""
+
+
+class TrainingError(BundleError):
+    """The run cannot go on: nothing left to train, or the loss became NaN or infinite."""

@@ -10,6 +10,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler
 
+from .errors import TrainingError
 from .freeze import apply_freeze_plan, param_groups, seed_checks, with_still_layers
 
 MOMENTUM = 0.9
@@ -151,7 +152,7 @@ class Run:
         apply_freeze_plan(self.model, self.plan, self.overrides)
         groups = param_groups(self.model, float(self.config["learningRate"]) * self.factor, self.multipliers)
         if not groups:
-            raise RuntimeError("Nothing to train: every layer is frozen (or at learning-rate multiplier 0).")
+            raise TrainingError("Nothing to train: every layer of recipe.json's freezePlan is frozen (or at learning-rate multiplier 0). Unfreeze a layer in the studio and export again.")
         self.optimizer = make_optimizer(self.config, groups)
         if self.procs.world > 1:
             ids = [self.procs.local_rank] if self.procs.device.type == "cuda" else None
@@ -205,7 +206,7 @@ class Run:
                 loss.backward()
                 self.optimizer.step()
             if not math.isfinite(float(loss)):
-                raise RuntimeError(f"The loss became {float(loss)} at step {self.step + 1}; lower the learning rate and train again.")
+                raise TrainingError(f"The loss became {float(loss)} at step {self.step + 1}; lower the learning rate (recipe.json's config.learningRate) and train again.")
             loss_sum += float(loss) * len(ys)
             correct += float((probs.argmax(1) == ys).sum())
             seen += len(ys)

@@ -132,6 +132,17 @@ describe('train.py named errors', () => {
     expect(result.stdout).toContain('Training 801 images');
   });
 
+  it('a plan that freezes everything is refused before a step, naming what to do', () => {
+    const dir = variant('all-frozen', (d) =>
+      editJson(d, 'recipe.json', (json) => {
+        for (const name of Object.keys(json.freezePlan)) json.freezePlan[name] = true;
+      }),
+    );
+    const result = run(['train.py', '--data', '../digits'], dir);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("error: Nothing to train: every layer of recipe.json's freezePlan is frozen");
+  });
+
   it('a recipe of another format is refused by name', () => {
     const dir = variant('recipe', (d) => editJson(d, 'recipe.json', (json) => delete json.config));
     const result = run(['train.py', '--data', '../digits'], dir);
