@@ -4,6 +4,7 @@
  * Python sources of pytorch/, and the built-in sample written as PNGs in class folders.
  */
 import { PNG } from 'pngjs';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -35,6 +36,20 @@ export function readWeightBytes(dir: string): Map<string, Buffer> {
     }
   }
   return out;
+}
+
+/**
+ * Throws, saying what to install, when /usr/bin/python3 cannot import torch, numpy and PIL (the slow tests need
+ * them; .ci/run installs Debian's packages). A test fails on it rather than skipping: CI must run these.
+ */
+export function requirePythonTorch(): void {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch, numpy, PIL'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(
+      `${PYTHON} cannot import torch, numpy and PIL (${(probe.stderr || String(probe.error)).trim().split('\n').pop()}). ` +
+        'Install them: apt-get install python3-torch python3-numpy python3-pil (.ci/run does this).',
+    );
+  }
 }
 
 /** The repository's pytorch/ folder. */

@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, writeDigitsBundle } from '../../scripts/torchBundle';
+import { PYTHON, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
 
 let root = '';
 let bundle = '';
@@ -34,6 +34,7 @@ function editJson(dir: string, name: string, edit: (json: any) => void): void {
 }
 
 beforeAll(async () => {
+  requirePythonTorch();
   await tf.setBackend('cpu');
   root = mkdtempSync(join(tmpdir(), 'ts-torch-errors-'));
   bundle = join(root, 'bundle');

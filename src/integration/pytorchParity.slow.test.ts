@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PARITY_MODELS, writeParityFixture, type ParityFixture } from '../../scripts/torchFixtures';
-import { PARITY_SCRIPT, PYTHON, PYTORCH_DIR } from '../../scripts/torchBundle';
+import { PARITY_SCRIPT, PYTHON, PYTORCH_DIR, requirePythonTorch } from '../../scripts/torchBundle';
 import { MOBILENET_V2_DIR } from '../engine/testing/builtInFiles';
 
 /** What scripts/torchParity.py prints per fixture. */
@@ -42,6 +42,7 @@ function floats(path: string): Float32Array {
 }
 
 beforeAll(async () => {
+  requirePythonTorch();
   await tf.setBackend('cpu');
   dir = mkdtempSync(join(tmpdir(), 'ts-torch-parity-'));
   for (const name of PARITY_MODELS) fixtures.push(await writeParityFixture(dir, name, 16));

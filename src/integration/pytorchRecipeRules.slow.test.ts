@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, PYTORCH_DIR } from '../../scripts/torchBundle';
+import { PYTHON, PYTORCH_DIR, requirePythonTorch } from '../../scripts/torchBundle';
 import { augmentImage } from '../core/augment';
 import { createRandom } from '../core/random';
 import { learningRateAt } from '../core/schedules';
@@ -78,6 +78,7 @@ print(json.dumps({
 let got: Answers;
 
 beforeAll(() => {
+  requirePythonTorch();
   const grey = new PNG({ width: 5, height: 4 });
   const rgba = new PNG({ width: 5, height: 4 });
   for (let p = 0; p < 20; p++) {

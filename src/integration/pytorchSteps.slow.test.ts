@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PARITY_SCRIPT, PYTHON, writeDigitsBundle } from '../../scripts/torchBundle';
+import { PARITY_SCRIPT, PYTHON, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
 import { HEAD_LAYER_NAMES } from '../core/headSpec';
 import { withStillLayers } from '../core/rateMultipliers';
 import type { BatchNormOverrides, TrainConfig } from '../core/types';
@@ -28,6 +28,7 @@ const STEPS = 3;
 let root = '';
 
 beforeAll(async () => {
+  requirePythonTorch();
   await tf.setBackend('cpu');
   root = mkdtempSync(join(tmpdir(), 'ts-torch-steps-'));
 });

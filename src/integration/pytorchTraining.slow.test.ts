@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, readWeightBytes, writeDigitsBundle } from '../../scripts/torchBundle';
+import { PYTHON, readWeightBytes, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
 import type { PytorchRecipe } from '../core/pytorchRecipe';
 import { auditPytorchRun, readPytorchRun, type NamedWeightBytes } from '../core/pytorchRun';
 import { loadLayersModelFromFiles } from '../engine/modelFiles';
@@ -48,6 +48,7 @@ function namedWeightBytes(dir: string): NamedWeightBytes {
 }
 
 beforeAll(async () => {
+  requirePythonTorch();
   await tf.setBackend('cpu');
   root = mkdtempSync(join(tmpdir(), 'ts-torch-train-'));
 });
