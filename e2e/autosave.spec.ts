@@ -33,7 +33,7 @@ test('autosave: a user dataset, the Full fine-tune preset, Epochs 1 and a run (w
   await expectProject(page, trainable, 60_000);
 });
 
-test('autosave: a full disk is named with what the save needed and what to do; the studio keeps its images and the saved version stays as it was', async ({
+test('autosave: a full disk is named with what the save needed and what to do; the studio keeps its images, the saved version stays listed, and the save goes through once room is made', async ({
   page,
 }) => {
   test.setTimeout(240_000);
@@ -77,12 +77,25 @@ test('autosave: a full disk is named with what the save needed and what to do; t
     "Not switched, so the open project's latest changes are not lost. Not saved: the browser's storage is full",
   );
   await expect(page.getByTestId('image-count')).toHaveText('12 images');
-  await page.getByRole('dialog', { name: 'Projects' }).getByRole('button', { name: 'Close' }).click();
+
+  // A duplicate made now copies the version saved (8 images).
+  const dialog = page.getByRole('dialog', { name: 'Projects' });
+  await shapes.getByRole('button', { name: 'Duplicate' }).click();
+  const copy = dialog.getByRole('listitem', { name: 'shapes (copy)', exact: true });
+  await expect(copy.getByTestId('project-details')).toContainText('8 images · 0 runs');
+  // Room is made (here: the disk is no longer full, and a project is deleted): the failed save is tried again at once.
+  await page.evaluate(() => ((window as { diskFull?: boolean }).diskFull = false));
+  await copy.getByRole('button', { name: 'Delete…' }).click();
+  await copy.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page.getByTestId('projects-outcome')).toContainText("Deleted 'shapes (copy)'");
+  await expect(page.getByTestId('projects-outcome')).toContainText('The open project is saved now.');
+  await expect(shapes.getByTestId('project-details')).toContainText('12 images · 0 runs');
+  await dialog.getByRole('button', { name: 'Close' }).click();
 
   await page.reload();
   await expect(page.getByTestId('autosave-status')).toContainText("Reopened the project 'shapes'", { timeout: 120_000 });
   await expect(page.getByTestId('autosave-status')).not.toContainText('Recovered');
-  await expect(page.getByTestId('image-count')).toHaveText('8 images');
+  await expect(page.getByTestId('image-count')).toHaveText('12 images');
 });
 
 test('autosave: a page killed in the middle of a save (parts written, manifest not) reopens the version saved before, saying the save did not finish', async ({
