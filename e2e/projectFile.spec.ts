@@ -45,3 +45,36 @@ test('save a project file, open it in a fresh browser: images, classes, freeze p
   await expectProject(fresh, trainable);
   await context.close();
 });
+
+test('a project file dropped on the Data panel (or picked with Add zip…) opens as a project, not as a dataset of its folders', async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  await openStudio(page);
+  await page.getByLabel('Epochs').fill('3');
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Save project file' }).click();
+  const saved = testInfo.outputPath('sample.transfer-project.zip');
+  await (await downloading).saveAs(saved);
+  await page.getByLabel('Epochs').fill('5');
+  await page.getByLabel('Epochs').blur();
+
+  const bytes = [...readFileSync(saved)];
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(list)], 'sample.transfer-project.zip', { type: 'application/zip' }));
+    return transfer;
+  }, bytes);
+  const zone = page.locator('.drop-zone');
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('autosave-status')).toContainText("Opened 'sample.transfer-project.zip'", { timeout: 60_000 });
+  await expect(page.getByLabel('Epochs')).toHaveValue('3');
+  // The project's own classes, not its zip folders (dataset, model, weights…).
+  await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
+  await expect(page.getByLabel(/^Class dataset/)).toHaveCount(0);
+
+  await page.getByLabel('Epochs').fill('6');
+  await page.getByLabel('Epochs').blur();
+  await page.getByLabel('Add zip').setInputFiles(saved);
+  await expect(page.getByLabel('Epochs')).toHaveValue('3', { timeout: 60_000 });
+  await expect(page.getByLabel(/^Class dataset/)).toHaveCount(0);
+});

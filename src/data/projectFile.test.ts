@@ -5,7 +5,7 @@ import { projectManifestText, type ProjectSnapshot } from '../core/project';
 import { fullProject } from '../core/projectFixture';
 import { datasetPartNames, isSafePartName } from '../core/projectParts';
 import { DataError } from './errors';
-import { readProjectFile, writeProjectFile, type ProjectFileCode } from './projectFile';
+import { isProjectFileZip, readProjectFile, writeProjectFile, type ProjectFileCode } from './projectFile';
 import { escapesArchive, readZipDirectory, DEFAULT_ZIP_LIMITS } from './zip';
 
 const FILE = 'pets.project.zip';
@@ -359,5 +359,17 @@ describe('writeProjectFile refuses what it could not read back', () => {
         }
       }),
     );
+  });
+});
+
+describe('isProjectFileZip', () => {
+  it('tells a project file (project.json at the root) from a zip of images, a zip with project.json in a folder, and bytes that are no zip', () => {
+    const { snapshot, parts } = fullProject();
+    const written = writeProjectFile(snapshot, parts);
+    if (!written.ok) throw new Error(written.reason);
+    expect(isProjectFileZip(written.bytes)).toBe(true);
+    expect(isProjectFileZip(zipSync({ 'cats/1.png': strToU8('x'), 'dogs/1.png': strToU8('y') }))).toBe(false);
+    expect(isProjectFileZip(zipSync({ 'photos/project.json': strToU8('{}') }))).toBe(false);
+    expect(isProjectFileZip(strToU8('not a zip at all'))).toBe(false);
   });
 });

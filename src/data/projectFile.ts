@@ -268,3 +268,13 @@ export async function readProjectFile(
   }
   return { ok: true, snapshot, parts, migratedFrom: manifest.migratedFrom };
 }
+
+/**
+ * Whether `bytes` (a dropped .zip) is a project file rather than a zip of images: its directory reads and it
+ * holds `project.json` at the root. Cheap (the directory only); a damaged file answers false and is then
+ * refused with its reason by whichever path takes it.
+ */
+export function isProjectFileZip(bytes: Uint8Array): boolean {
+  const directory = readZipDirectory('project', bytes, PROJECT_ZIP_LIMITS);
+  return directory.ok && directory.entries.some((entry) => entry.name === PROJECT_MANIFEST_NAME);
+}

@@ -1,5 +1,5 @@
 import { useRef, useState, type DragEvent, type RefObject } from 'react';
-import { addFiles } from '../../app/studio';
+import { addDropped } from '../../app/dropFiles';
 import { filesFromDrop, filesFromPicker } from '../../data/dropWalk';
 import { useStudio } from '../../store/store';
 import { IngestProgress } from './IngestProgress';
@@ -29,7 +29,7 @@ function FilePicker(props: {
         onChange={async (e) => {
           const input = e.target;
           const list = input.files;
-          if (list && list.length) await addFiles(filesFromPicker(list));
+          if (list && list.length) await addDropped(filesFromPicker(list));
           input.value = '';
         }}
       />
@@ -48,7 +48,8 @@ export function DropZone() {
     event.preventDefault();
     setDragging(false);
     const { files, emptyFolders } = await filesFromDrop(event.dataTransfer);
-    await addFiles(files, emptyFolders);
+    // A project file dropped here opens as a project; anything else joins the dataset.
+    await addDropped(files, emptyFolders);
   }
 
   return (
