@@ -206,7 +206,10 @@ export const FLOPS_ONLY: BackendCostModel = { backwardFlop: 1, backwardFloat: 0 
  * head-only steps, digits and MobileNetV2, against their full fine-tunes, and predicts the half-frozen plans
  * with them; see bench/results.md). A backend not listed counts plain FLOPs.
  */
-export const BACKEND_COST_MODELS: Readonly<Record<string, BackendCostModel>> = {};
+export const BACKEND_COST_MODELS: Readonly<Record<string, BackendCostModel>> = {
+  // npm run bench:cost, 2026-12-01, Node 20, 2-core Xeon, wasm with the studio's gradient kernels (CPU time per step).
+  wasm: { backwardFlop: 3.7, backwardFloat: 188 },
+};
 
 /** The backend's measured cost model, or FLOPS_ONLY. */
 export function costModelOf(backend: string | null | undefined): BackendCostModel {
