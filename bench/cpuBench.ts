@@ -176,6 +176,14 @@ async function memoryStep(files: ModelFiles, batch: number): Promise<MemoryRow> 
   }
 }
 
+/** A result with nothing measured yet. */
+export function emptyCpuResult(): CpuBenchResult {
+  return { backend: tf.getBackend(), detail: '', forward: null, steps: [], cache: null, memory: [], errors: [] };
+}
+
+/** The wasm heap's ceiling (wasm32: 4 GiB). A step expected to need more is not run: past it wasm aborts and cannot go on. */
+export const WASM_HEAP_LIMIT = 4 * 2 ** 30;
+
 /** Runs every part in turn, logging a line after each; a part that throws is reported and the rest still run. */
 export async function benchCpu(
   files: ModelFiles,
@@ -191,8 +199,10 @@ export async function benchCpu(
   },
   log: (line: string) => void,
   onMemoryPhase: (batch: number | null) => void = () => {},
+  /** Filled in part by part (a caller that stops waiting still has what was measured). */
+  result: CpuBenchResult = emptyCpuResult(),
 ): Promise<CpuBenchResult> {
-  const result: CpuBenchResult = { backend: tf.getBackend(), detail: '', forward: null, steps: [], cache: null, memory: [], errors: [] };
+  result.backend = tf.getBackend();
   const attempt = async (name: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -233,6 +243,16 @@ export async function benchCpu(
       log(`cache build, ${options.cacheImages} images: ${result.cache!.seconds.toFixed(1)} s`);
     });
   for (const batch of parts.has('memory') ? options.memoryBatches : []) {
+    // Memory grows with the batch: from a smaller batch's peak, a wasm step that cannot fit in the heap is reported, not run.
+    const smaller = result.memory.filter((m) => m.peakTensorBytes !== null && m.batch < batch).at(-1);
+    const expected = smaller ? (smaller.peakTensorBytes! * batch) / smaller.batch : 0;
+    if (result.backend === 'wasm' && expected > 0.9 * WASM_HEAP_LIMIT) {
+      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
+      const error = `not run: about ${gib(expected)} GiB expected (${gib(smaller!.peakTensorBytes!)} GiB at batch ${smaller!.batch}, scaled), over wasm's ${gib(WASM_HEAP_LIMIT)} GiB heap — the studio fails such a run with "Out of memory on wasm at batch size ${batch} … Try batch size ${batch / 2}"`;
+      result.memory.push({ backend: 'wasm', batch, peakTensorBytes: null, wasmHeapBytes: wasmHeapBytes(), msPerStep: null, error });
+      log(`memory, full fine-tune batch ${batch}: ${error}`);
+      continue;
+    }
     onMemoryPhase(batch);
     const row = await memoryStep(files, batch);
     onMemoryPhase(null);

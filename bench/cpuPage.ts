@@ -8,7 +8,7 @@
  */
 import { selectBackend, wasmDetails } from '../src/engine/backend';
 import type { BackendName } from '../src/worker/protocol';
-import { benchCpu, type CpuBenchResult } from './cpuBench';
+import { benchCpu, emptyCpuResult, type CpuBenchResult } from './cpuBench';
 
 const params = new URLSearchParams(location.search);
 const wanted = (params.get('backend') ?? 'wasm') as BackendName;
@@ -40,6 +40,8 @@ try {
   const { backend, notes } = await selectBackend(wanted, true);
   if (backend !== wanted) throw new Error(`${wanted} did not start: ${notes.join('; ')}`);
   const files = await Promise.all(['/models/mobilenet_v2/model.json', '/models/mobilenet_v2/weights.bin'].map(fetchFile));
+  const partial = emptyCpuResult();
+  target.__cpu = partial;
   const result = await benchCpu(
     files,
     {
@@ -57,6 +59,7 @@ try {
       // Node reads this from the console event (sent at once, even while the page then computes for seconds).
       console.log(`[cpu-phase] ${batch ?? '-'}`);
     },
+    partial,
   );
   result.detail = backend === 'wasm' ? await wasmDetails() : backend;
   if (backend === 'webgpu') result.adapter = await adapterText();

@@ -27,10 +27,15 @@ describe('out of memory in words', () => {
   it('names the backend and the batch, and offers half the batch', () => {
     const wasm = 'RangeError: WebAssembly.Memory.grow(): Maximum memory size exceeded';
     expect(outOfMemoryAdvice(wasm, 32, 'wasm')).toBe(
-      'Out of memory on wasm at batch size 32: a training step of this plan needs more memory than the browser gave it. Try batch size 16, or freeze more layers (frozen layers keep no activations for the backward pass).',
+      'Out of memory on wasm at batch size 32: a training step of this plan needs more memory than the browser gave it. Try batch size 16, or freeze more layers (frozen layers keep no activations for the backward pass). The wasm backend cannot run again after this: reload the page to go on.',
     );
     expect(outOfMemoryAdvice('Aborted(Cannot enlarge memory arrays to size 4294967296 bytes (OOM))', 5, 'wasm')).toMatch(/Try batch size 2,/);
-    expect(outOfMemoryAdvice('GPUOutOfMemoryError: not enough memory left', 1, 'webgpu')).toMatch(/batch size is already 1: freeze more layers/);
+    expect(outOfMemoryAdvice('GPUOutOfMemoryError: not enough memory left', 1, 'webgpu')).toMatch(
+      /batch size is already 1: freeze more layers.*smaller model\.$/,
+    );
+    // What the wasm heap says when it is full (checked in Node: the 5th GiB) and every call after it.
+    expect(outOfMemoryAdvice('RuntimeError: memory access out of bounds', 8, 'wasm')).toMatch(/^Out of memory on wasm at batch size 8: .*Try batch size 4/);
+    expect(outOfMemoryAdvice('RuntimeError: Aborted(). Build with -sASSERTIONS for more info.', 8, 'wasm')).toMatch(/reload the page/);
   });
 
   it('leaves every other error alone', () => {

@@ -21,7 +21,7 @@ export function backendWithProbes(backend: string, probes: readonly BackendProbe
 
 /** What a backend says when a step asked for more memory than it could get (wasm heap, WebGL/WebGPU buffers, the JS heap). */
 const OUT_OF_MEMORY =
-  /out of memory|\bOOM\b|Cannot enlarge memory|Maximum memory size exceeded|Memory\.grow|Array buffer allocation failed|could not allocate|allocation failed|GPUOutOfMemoryError|CONTEXT_LOST_WEBGL|memory access out of bounds/i;
+  /out of memory|\bOOM\b|Cannot enlarge memory|Maximum memory size exceeded|Memory\.grow|Array buffer allocation failed|could not allocate|allocation failed|GPUOutOfMemoryError|CONTEXT_LOST_WEBGL|memory access out of bounds|Aborted\(/i;
 
 /**
  * The run's failure in words a user can act on when it was memory: which backend ran out at which batch size,
@@ -34,5 +34,7 @@ export function outOfMemoryAdvice(message: string, batchSize: number, backend: s
     batchSize > 1
       ? `Try batch size ${Math.max(1, Math.floor(batchSize / 2))}, or freeze more layers (frozen layers keep no activations for the backward pass).`
       : 'The batch size is already 1: freeze more layers (frozen layers keep no activations for the backward pass) or use a smaller model.';
-  return `Out of memory${on} at batch size ${batchSize}: a training step of this plan needs more memory than the browser gave it. ${next}`;
+  // wasm aborts when its 4 GiB heap is exhausted, and an aborted module cannot run again in the same worker.
+  const again = backend === 'wasm' ? ' The wasm backend cannot run again after this: reload the page to go on.' : '';
+  return `Out of memory${on} at batch size ${batchSize}: a training step of this plan needs more memory than the browser gave it. ${next}${again}`;
 }

@@ -125,7 +125,9 @@ describe('a run that runs out of memory', () => {
     const failed = replies.find((r) => r.type === 'runFailed');
     expect(failed?.type === 'runFailed' && failed.error).toMatchObject({
       name: 'OutOfMemory',
-      message: expect.stringMatching(/^Out of memory on wasm at batch size 32: .* Try batch size 16, or freeze more layers .*Maximum memory size exceeded\)$/),
+      message: expect.stringMatching(
+        /^Out of memory on wasm at batch size 32: .* Try batch size 16, or freeze more layers .*reload the page to go on\. \(.*Maximum memory size exceeded\)$/,
+      ),
     });
     // Nothing is left running: the next request is answered.
     await handle({ type: 'verify', requestId: 5 });
