@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
+import { makePng } from './fixtures';
 import { manifestWeights, sameBits, type ManifestJson } from './modelWeights';
 import { removeWrittenShapes, runRows, writeShapes } from './projectJourney';
 import { openStudio } from './studio';
@@ -47,9 +48,14 @@ test('reopen: after a reload the last run’s trained weights and evaluation are
   const frozen = [...exported.keys()].filter((name) => source.has(name));
   expect(frozen.length).toBeGreaterThan(10);
   for (const name of frozen) expect(sameBits(exported.get(name)!, source.get(name)!), name).toBe(true);
+
+  // Predict works on the reopened weights too.
+  const predict = page.getByRole('region', { name: /Predict$/ });
+  await predict.getByLabel('Pick images to predict').setInputFiles([{ name: 'circle.png', mimeType: 'image/png', buffer: makePng(22, 1) }]);
+  await expect(predict.getByRole('list', { name: 'Top 3 classes for circle.png' }).getByRole('listitem')).toHaveCount(2);
 });
 
-test('resume: a run cut short by closing the page is offered when the project opens again, and goes on from its last complete epoch', async ({
+test('resume: a run cut short by a crash of the page is offered when the project opens again, and goes on from its last complete epoch', async ({
   page,
   context,
 }) => {
@@ -67,8 +73,11 @@ test('resume: a run cut short by closing the page is offered when the project op
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(statusBar(page)).toContainText(/Epoch ([3-9]|\d\d)\/40/, { timeout: 180_000 });
   const reached = Number(/Epoch (\d+)\/40/.exec((await statusBar(page).textContent())!)![1]);
-  // The page dies mid-run: no run end, no save after it.
-  await page.close();
+  // The page crashes mid-run (the renderer dies: no unload, no run end, no save after it).
+  const crashed = page.waitForEvent('crash');
+  const cdp = await context.newCDPSession(page);
+  void cdp.send('Page.crash').catch(() => undefined);
+  await crashed;
 
   const again = await context.newPage();
   await openStudio(again);
