@@ -23,3 +23,7 @@ class DataFilesError(BundleError):
 
 class TrainingError(BundleError):
     """The run cannot go on: nothing left to train, or the loss became NaN or infinite."""
+
+
+class FrozenInOptimizerError(TrainingError, AssertionError):
+    """The seed's check failed: the optimizer holds a parameter whose requires_grad is False."""

@@ -1,5 +1,6 @@
 """The studio's freeze plan, the seed's way: requires_grad False, frozen layers in eval(), an optimizer over the trainable parameters only."""
 from .layers import BatchNormalization
+from .errors import FrozenInOptimizerError
 
 
 def with_still_layers(freeze_plan, rate_multipliers):
@@ -83,7 +84,8 @@ def seed_checks(module, optimizer_groups, expected_counts=None):
     """
     The seed article's checks, as lines to print: the frozen parameters by name, the trainable / non-trainable
     counts (against the studio's, when given), and the assertion that no optimizer parameter has requires_grad
-    False. Raises AssertionError when the optimizer holds a frozen parameter.
+    False. Raises FrozenInOptimizerError (an AssertionError, and a named error of the bundle) when the optimizer
+    holds a frozen parameter.
     """
     lines = []
     frozen = [(name, tuple(p.shape)) for name, _, p in named_tf_parameters(module) if not p.requires_grad]
@@ -97,7 +99,9 @@ def seed_checks(module, optimizer_groups, expected_counts=None):
         verdict = "no studio counts to compare"
     lines.append(f"Trainable parameters: {trainable:,}; non-trainable: {non_trainable:,} ({verdict})")
     held = [p for group in optimizer_groups for p in group["params"]]
-    bad = [p for p in held if not p.requires_grad]
-    assert not bad, f"{len(bad)} parameters the optimizer holds have requires_grad = False"
+    names = {id(p): name for name, _, p in named_tf_parameters(module)}
+    bad = [names.get(id(p), f"a parameter of shape {list(p.shape)}") for p in held if not p.requires_grad]
+    if bad:  # a plain `assert` would vanish under python -O
+        raise FrozenInOptimizerError(f"{len(bad)} parameters the optimizer holds have requires_grad = False: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}")
     lines.append(f"Check passed: all {len(held)} parameters the optimizer holds have requires_grad = True")
     return lines

@@ -198,6 +198,12 @@ class Run:
             with torch.autocast("cuda") if self.amp else contextlib.nullcontext():
                 probs = self.wrapped(xs)
             loss = crossentropy(probs, ys)
+            # Before any weight moves, and on every process at once (one rank raising alone would leave the others waiting in DDP).
+            if self.procs.sum([0.0 if math.isfinite(float(loss)) else 1.0])[0] > 0:
+                raise TrainingError(
+                    f"The loss became {float(loss)} at step {self.step + 1} (on at least one process); no weight was changed by that step. "
+                    "Lower the learning rate (recipe.json's config.learningRate) and train again."
+                )
             if self.scaler is not None:
                 self.scaler.scale(loss).backward()
                 self.scaler.step(self.optimizer)
@@ -205,8 +211,6 @@ class Run:
             else:
                 loss.backward()
                 self.optimizer.step()
-            if not math.isfinite(float(loss)):
-                raise TrainingError(f"The loss became {float(loss)} at step {self.step + 1}; lower the learning rate (recipe.json's config.learningRate) and train again.")
             loss_sum += float(loss) * len(ys)
             correct += float((probs.argmax(1) == ys).sum())
             seen += len(ys)

@@ -144,6 +144,51 @@ describe('train.py named errors', () => {
     expect(result.stderr).toContain("error: Nothing to train: every layer of recipe.json's freezePlan is frozen");
   });
 
+  it('the seed check fails loudly, naming the parameter, when the optimizer holds a frozen one — also under python -O', () => {
+    const code = [
+      'import torch',
+      'from transfer_studio_torch import load_model, apply_freeze_plan',
+      'from transfer_studio_torch.freeze import seed_checks',
+      "m = load_model('.')",
+      "apply_freeze_plan(m, {'conv1': True})",
+      'groups = [{"params": list(m.parameters())}]',
+      'seed_checks(m, groups)',
+    ].join('\n');
+    for (const flags of [[], ['-O']]) {
+      const result = run([...flags, '-c', code], bundle);
+      expect(result.status).not.toBe(0);
+      expect(result.stderr).toMatch(/FrozenInOptimizerError: \d+ parameters the optimizer holds have requires_grad = False: conv1\//);
+    }
+  });
+
+  it('a loss that becomes NaN stops every process with a named error before the step moves a weight (no rank left waiting)', () => {
+    const dir = variant('nan', (d) => editJson(d, 'recipe.json', (json) => Object.assign(json.config, { learningRate: 1e30, optimizer: 'sgd', epochs: 3 })));
+    const single = run(['train.py', '--data', '../digits', '--out', 'out'], dir);
+    expect(single.status).toBe(2);
+    expect(single.stderr).toMatch(/The loss became (nan|inf) at step \d+ \(on at least one process\); no weight was changed by that step/);
+    const ddp = run(
+      [
+        '-m',
+        'torch.distributed.run',
+        '--standalone',
+        '--nproc_per_node=2',
+        '--redirects',
+        '1',
+        '--tee',
+        '1',
+        'train.py',
+        '--data',
+        '../digits',
+        '--out',
+        'out2',
+      ],
+      dir,
+    );
+    expect(ddp.status).not.toBe(0);
+    expect(ddp.status).not.toBeNull(); // null: killed by the timeout, a rank hung
+    expect(ddp.stdout + ddp.stderr).toMatch(/The loss became (nan|inf)/);
+  });
+
   it('a recipe of another format is refused by name', () => {
     const dir = variant('recipe', (d) => editJson(d, 'recipe.json', (json) => delete json.config));
     const result = run(['train.py', '--data', '../digits'], dir);
