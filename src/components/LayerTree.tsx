@@ -1,4 +1,4 @@
-import { useCallback, useLayoutEffect, useMemo, useRef, useState, type FocusEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useLayoutEffect, useMemo, useRef, useState, type CSSProperties, type FocusEvent, type KeyboardEvent, type ReactNode } from 'react';
 import {
   filterTree,
   freezeUpTo,
@@ -30,8 +30,9 @@ const groupIdOf = (row: TreeRow) => (row.kind === 'layer' ? row.groupId : null);
  * Enter opens/closes, Space toggles the freeze (Shift+Space: the range from
  * the last toggled layer), * opens every group. Shift+click on a checkbox
  * freezes or trains the range too. Only the rows in view are in the DOM.
+ * `tools` (the pane's freeze-all and filter controls) lead the tree's tool row.
  */
-export function LayerTree() {
+export function LayerTree({ tools }: { tools?: ReactNode }) {
   const layers = useTransferLayers();
   const freezePlan = useStudio((s) => s.freezePlan);
   const filterText = useStudio((s) => s.layerFilter);
@@ -248,17 +249,20 @@ export function LayerTree() {
 
   return (
     <div className="tree-wrap">
-      {groups.length > 0 ? (
-        <div className="tree-tools">
-          <span className="muted small">{groups.length} groups</span>
-          <button type="button" onClick={() => setExpanded(new Set(groups.map((g) => g.id)))}>
-            Expand all
-          </button>
-          <button type="button" onClick={() => setExpanded(new Set())}>
-            Collapse all
-          </button>
-        </div>
-      ) : null}
+      <div className="tree-tools">
+        {tools}
+        {groups.length > 0 ? (
+          <span className="tree-group-tools">
+            <span className="muted small">{groups.length} groups</span>
+            <button type="button" onClick={() => setExpanded(new Set(groups.map((g) => g.id)))}>
+              Expand all
+            </button>
+            <button type="button" onClick={() => setExpanded(new Set())}>
+              Collapse all
+            </button>
+          </span>
+        ) : null}
+      </div>
       <div className="tree-header" aria-hidden="true">
         <span />
         <span>Layer</span>
@@ -266,7 +270,7 @@ export function LayerTree() {
         <span>Output</span>
         <span>Params</span>
       </div>
-      <div className="tree-scroll" ref={scrollRef} onScroll={onScroll}>
+      <div className="tree-scroll" ref={scrollRef} onScroll={onScroll} style={{ '--tree-content': `${totalHeight}px` } as CSSProperties}>
         <div role="tree" aria-label="Layers" className="layer-tree" style={{ height: totalHeight }} onKeyDown={onKeyDown} onFocus={onFocus}>
           {items}
         </div>

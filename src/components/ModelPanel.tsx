@@ -85,27 +85,33 @@ export function ModelPanel() {
             <FreezePresets />
           </div>
           <div className="model-summary">
-            <ModelCard />
+            <ModelCard
+              more={
+                // The step's cost follows every toggle; folded to one line beside "About this model" so the tree keeps the pane's height.
+                <details className="step-cost-details">
+                  <summary>Cost of a training step</summary>
+                  <StepCost />
+                </details>
+              }
+            />
             <ParamSummary />
-            {/* The step's cost follows every toggle; folded to one line so the tree keeps the pane's height. */}
-            <details className="step-cost-details">
-              <summary>Cost of a training step</summary>
-              <StepCost />
-            </details>
           </div>
-          <div className="toolbar tree-toolbar">
-            <button type="button" onClick={() => setAllFrozen(true)}>
-              Freeze all
-            </button>
-            <button type="button" onClick={() => setAllFrozen(false)}>
-              Unfreeze all
-            </button>
-            <label className="filter">
-              <span className="visually-hidden">Filter layers</span>
-              <input type="search" placeholder="Filter layers" aria-label="Filter layers" value={filter} onChange={(e) => setLayerFilter(e.target.value)} />
-            </label>
-          </div>
-          <LayerTree />
+          <LayerTree
+            tools={
+              <>
+                <button type="button" onClick={() => setAllFrozen(true)}>
+                  Freeze all
+                </button>
+                <button type="button" onClick={() => setAllFrozen(false)}>
+                  Unfreeze all
+                </button>
+                <label className="filter">
+                  <span className="visually-hidden">Filter layers</span>
+                  <input type="search" placeholder="Filter" aria-label="Filter layers" value={filter} onChange={(e) => setLayerFilter(e.target.value)} />
+                </label>
+              </>
+            }
+          />
         </>
       ) : null}
     </section>

@@ -144,7 +144,8 @@ function AuditTable({ report, layers, plan }: { report: AuditReport; layers: Lay
       <label className="checkbox-field small">
         <input type="checkbox" checked={withoutWeights} onChange={(e) => setWithoutWeights(e.target.checked)} /> Show layers without weights
       </label>
-      <div className="audit-scroll">
+      {/* A scroll box of its own: focusable, so a keyboard can scroll it (axe scrollable-region-focusable). */}
+      <div className="audit-scroll" tabIndex={0} role="region" aria-label="Per-layer freeze audit, scrollable">
         <table className="audit-table" aria-label="Per-layer freeze audit">
           <thead>
             <tr>

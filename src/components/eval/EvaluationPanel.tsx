@@ -42,7 +42,7 @@ function ConfusionMatrix({
   onSelect(cell: [number, number]): void;
 }) {
   return (
-    <div className="confusion-scroll">
+    <div className="confusion-scroll" tabIndex={0} role="region" aria-label="Confusion matrix, scrollable">
       <table className="confusion">
         <caption>
           Confusion matrix, {splitLabel} ({images(report.count)}): rows are the true class, columns the predicted class.

@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, type ReactNode } from 'react';
 import type { ResizeMode } from '../../core/types';
 import { isRunActive, modelSourceLabel, replacedLayers } from '../../store/selectors';
 import { useStudio } from '../../store/store';
@@ -22,9 +22,10 @@ const rangeKey = (range: readonly [number, number]) => `${range[0]},${range[1]}`
 
 /**
  * The loaded model's identity: its name, where it came from, layer count and input size; under "About this model"
- * (folded, so the tree keeps its height) the file's own totals, what it was trained on and what the head replaces.
+ * (folded, so the tree keeps its height) the file's own totals, what it was trained on and what the head replaces;
+ * `more` (another folded line, e.g. the step's cost) sits beside it.
  */
-export function ModelCard() {
+export function ModelCard({ more }: { more?: ReactNode }) {
   const model = useStudio((s) => s.model)!;
   const sourceLabel = useStudio(modelSourceLabel);
   const cutLayer = useStudio((s) => s.cutLayer);
@@ -38,30 +39,33 @@ export function ModelCard() {
       <div className="muted small fact" data-testid="model-facts">
         {sourceLabel} · {model.layerCount} layers · input {formatShape([height, width, channels])}
       </div>
-      <details className="model-details">
-        <summary>About this model</summary>
-        <div
-          className="muted small fact"
-          data-testid="source-params"
-          title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable"
-        >
-          As imported: <span data-testid="source-trainable">{formatCount(asImported.trainable)}</span> trainable +{' '}
-          <span data-testid="source-non-trainable">{formatCount(asImported.nonTrainable)}</span> non-trainable = {formatCount(asImported.total)} params
-        </div>
-        {model.provenance ? (
-          <div className="muted small fact" title={`Pretrained on ${model.provenance}`}>
-            Pretrained on {model.provenance}
-          </div>
-        ) : null}
-        {replaced.length ? (
+      <div className="summary-links">
+        <details className="model-details">
+          <summary>About this model</summary>
           <div
             className="muted small fact"
-            title={`Original classifier ${replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘${cutLayer}’.`}
+            data-testid="source-params"
+            title="Counted as Keras' model.summary() counts the file: its own classifier and trainable flags, BatchNorm moving statistics non-trainable"
           >
-            Original classifier {replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘{cutLayer}’.
+            As imported: <span data-testid="source-trainable">{formatCount(asImported.trainable)}</span> trainable +{' '}
+            <span data-testid="source-non-trainable">{formatCount(asImported.nonTrainable)}</span> non-trainable = {formatCount(asImported.total)} params
           </div>
-        ) : null}
-      </details>
+          {model.provenance ? (
+            <div className="muted small fact" title={`Pretrained on ${model.provenance}`}>
+              Pretrained on {model.provenance}
+            </div>
+          ) : null}
+          {replaced.length ? (
+            <div
+              className="muted small fact"
+              title={`Original classifier ${replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘${cutLayer}’.`}
+            >
+              Original classifier {replaced.map((l) => `‘${l.name}’`).join(', ')} replaced by the studio’s head after ‘{cutLayer}’.
+            </div>
+          ) : null}
+        </details>
+        {more}
+      </div>
     </div>
   );
 }

@@ -101,9 +101,9 @@ function batchNormWords(frozen: boolean, override: BatchNormModeName | undefined
  * A BatchNorm layer's mode: a frozen one uses its moving statistics (Keras
  * semantics) unless set to train them; a trained one uses batch statistics
  * unless set to inference mode. The button toggles the override that fits
- * the layer's state.
+ * the layer's state. Like "Freeze up to", it is in the Tab order on the active row.
  */
-function BatchNormMode({ name, frozen }: { name: string; frozen: boolean }) {
+function BatchNormMode({ name, frozen, active }: { name: string; frozen: boolean; active: boolean }) {
   const override = useStudio((s) => s.batchNormOverrides[name]);
   const setOverride = useStudio((s) => s.setBatchNormOverride);
   const { mode, badge, title } = batchNormWords(frozen, override);
@@ -112,7 +112,8 @@ function BatchNormMode({ name, frozen }: { name: string; frozen: boolean }) {
     <button
       type="button"
       className={`bn-mode${pressed ? ' override' : ''}`}
-      tabIndex={-1}
+      // Tabbable on the active row only (like "Freeze up to"), so Tab reaches it from the tree and the tree stays one stop.
+      tabIndex={active ? 0 : -1}
       aria-pressed={pressed}
       // The visible badge is part of the name (WCAG 2.5.3, label in name).
       aria-label={`BatchNorm mode of ${name}: ${mode} (BN · ${badge})`}
@@ -232,7 +233,7 @@ export const LayerItem = memo(function LayerItem(props: {
         )}
       </span>{' '}
       <span className="layer-type" title={layer.className}>
-        {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} /> : layer.className}
+        {layer.className === 'BatchNormalization' ? <BatchNormMode name={layer.name} frozen={frozen} active={active} /> : layer.className}
       </span>{' '}
       <span className="layer-shape">{shape}</span>{' '}
       <span
