@@ -30,6 +30,10 @@ test('frames captured from the camera into two classes train a model: hold with 
   const preview = page.getByRole('group', { name: 'Camera for wave' });
   await expect(preview.getByLabel('Camera preview for wave')).toBeVisible();
   await expect.poll(() => preview.getByLabel('Camera preview for wave').evaluate((v: HTMLVideoElement) => v.videoWidth)).toBeGreaterThan(0);
+  // The video counts the frames it presents: the recorder skips a tick that would grab the same frame again.
+  await expect
+    .poll(() => preview.getByLabel('Camera preview for wave').evaluate((v: HTMLVideoElement) => v.getVideoPlaybackQuality().totalVideoFrames))
+    .toBeGreaterThan(0);
   const hold = preview.getByRole('button', { name: 'Hold to record frames into wave' });
   await hold.hover();
   await page.mouse.down();

@@ -1,5 +1,14 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cameraErrorMessage, cameraFrameFiles, cameraLostMessage, captureSize, createFrameRecorder, nextCameraIndex, openCamera } from './camera';
+import {
+  cameraErrorMessage,
+  cameraFrameFiles,
+  cameraLostMessage,
+  captureSize,
+  createFrameRecorder,
+  nextCameraIndex,
+  openCamera,
+  sameFrameAgain,
+} from './camera';
 
 /** A MediaStream stand-in: one video track that can end by itself (`lose`) and records whether it was stopped. */
 function fakeStream(videoTracks = 1) {
@@ -117,6 +126,17 @@ describe('createFrameRecorder', () => {
     empty.start();
     await vi.advanceTimersByTimeAsync(600);
     expect(await empty.stop()).toEqual([]);
+  });
+});
+
+describe('sameFrameAgain', () => {
+  it('skips a grab while the video has presented no new frame since the last one; without a count it never skips', () => {
+    const seen = { frames: null as number | null };
+    expect(sameFrameAgain(10, seen)).toBe(false);
+    expect(sameFrameAgain(10, seen)).toBe(true);
+    expect(sameFrameAgain(11, seen)).toBe(false);
+    expect(sameFrameAgain(undefined, seen)).toBe(false);
+    expect(sameFrameAgain(0, seen)).toBe(false);
   });
 });
 

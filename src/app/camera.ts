@@ -108,9 +108,22 @@ export function captureSize(width: number, height: number, maxSide = CAPTURE_MAX
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** The video's current frame as a PNG blob, or null while it has no frame yet. */
-export async function grabFrame(video: HTMLVideoElement, canvas: HTMLCanvasElement): Promise<Blob | null> {
+/**
+ * Whether a grab would record the same video frame as the last one (`seen` keeps the count of frames the video
+ * had presented at the last grab): a camera that stalls — a busy machine, a slow device — would otherwise give
+ * byte-identical PNGs, which the ingest then refuses as duplicates. Null counts (no playback quality) never skip.
+ */
+export function sameFrameAgain(presented: number | null | undefined, seen: { frames: number | null }): boolean {
+  if (presented === null || presented === undefined || presented === 0) return false;
+  if (presented === seen.frames) return true;
+  seen.frames = presented;
+  return false;
+}
+
+/** The video's current frame as a PNG blob, or null while it has no frame yet or still shows the frame grabbed last. */
+export async function grabFrame(video: HTMLVideoElement, canvas: HTMLCanvasElement, seen: { frames: number | null } = { frames: null }): Promise<Blob | null> {
   if (video.readyState < 2 || video.videoWidth === 0) return null; // 2: HAVE_CURRENT_DATA
+  if (sameFrameAgain(video.getVideoPlaybackQuality?.().totalVideoFrames, seen)) return null;
   const { width, height } = captureSize(video.videoWidth, video.videoHeight);
   canvas.width = width;
   canvas.height = height;

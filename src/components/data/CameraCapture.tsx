@@ -92,8 +92,9 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
     }
     session.current = opened.session;
     canvas.current ??= document.createElement('canvas');
+    const seen = { frames: null }; // the video frame grabbed last: a stalled camera's repeat is not recorded again
     recorder.current = createFrameRecorder(
-      () => (video.current && canvas.current ? grabFrame(video.current, canvas.current) : Promise.resolve(null)),
+      () => (video.current && canvas.current ? grabFrame(video.current, canvas.current, seen) : Promise.resolve(null)),
       setCount,
     );
     setPhase('open');
