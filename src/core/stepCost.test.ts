@@ -9,6 +9,7 @@ import {
   formatFlops,
   fullFineTuneWork,
   layerMacs,
+  scheduleStepCosts,
   timedStepOfRun,
   weightedWork,
 } from './stepCost';
@@ -133,6 +134,21 @@ describe('estimateStepCost', () => {
     expect(cost.forwardFlops).toBe(2 * 4 * 3 + 2 * 60);
     expect(cost.backwardFlops).toBe(2 * 60);
     expect(cost.activationBytes).toBe(12 * 4);
+  });
+});
+
+describe('scheduleStepCosts', () => {
+  it('costs the step after each unfreezing step in epoch order, each on top of the ones before', () => {
+    const steps = [
+      { epoch: 4, unfreeze: ['conv', 'bn'], label: 'unfreeze conv, bn' },
+      { epoch: 2, unfreeze: ['dw'], label: 'unfreeze dw' },
+    ];
+    const phases = scheduleStepCosts({ layers, plan: headOnly, batchSize: 1, cached: true }, steps);
+    expect(phases.map((p) => p.step.epoch)).toEqual([2, 4]);
+    // From epoch 2 the depthwise conv trains: its dW, the Dense dX and dW; never on cached features.
+    expect(phases[0].cost).toMatchObject({ lowestTrainable: 'dw', backwardFlops: 1152 + 256 + 256, cached: false });
+    // From epoch 4 everything with weights trains: the full fine-tune's step.
+    expect(phases[1].cost).toMatchObject({ lowestTrainable: 'conv', forwardFlops: 8320, backwardFlops: 10240, cheaperBy: 1 });
   });
 });
 

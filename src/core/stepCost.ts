@@ -24,7 +24,7 @@
  */
 import { countParams, isFrozen } from './params';
 import { withStillLayers } from './rateMultipliers';
-import type { BatchNormOverrides, FreezePlan, LayerInfo, OptimizerName } from './types';
+import type { BatchNormOverrides, FreezePlan, LayerInfo, OptimizerName, UnfreezeStep } from './types';
 
 /** Bytes of one float32 activation or optimizer slot. */
 const FLOAT_BYTES = 4;
@@ -255,6 +255,20 @@ export function estimateStepCost(input: StepCostInput): StepCost {
     full,
     layers: costs,
   };
+}
+
+/**
+ * The cost of a step after each unfreezing step, in epoch order: each step's layers join the trainable set on top
+ * of the steps before it (a run with a schedule never trains on cached features, so none of these is cached).
+ */
+export function scheduleStepCosts(input: StepCostInput, steps: readonly UnfreezeStep[]): { step: UnfreezeStep; cost: StepCost }[] {
+  let plan = input.plan;
+  return [...steps]
+    .sort((a, b) => a.epoch - b.epoch)
+    .map((step) => {
+      plan = { ...plan, ...Object.fromEntries(step.unfreeze.map((name) => [name, false])) };
+      return { step, cost: estimateStepCost({ ...input, plan, cached: false }) };
+    });
 }
 
 /** A step timed on this machine: a run's median epoch over its batches, with the cost of that run's step. */

@@ -10,11 +10,12 @@ import {
   formatBytes,
   formatFlops,
   OPTIMIZER_SLOTS,
+  scheduleStepCosts,
   timedStepOfRun,
   type StepCost as Cost,
   type TimedStep,
 } from '../../core/stepCost';
-import type { FreezePlan, LayerInfo, OptimizerName, UnfreezeStep } from '../../core/types';
+import type { LayerInfo, OptimizerName } from '../../core/types';
 import { useTransferLayers } from '../../store/hooks';
 import { nextRunSplit, nextRunTraining, runPlanSettings, transferLayers } from '../../store/selectors';
 import type { StudioState } from '../../store/state';
@@ -25,17 +26,6 @@ const OPTIMIZER_NAMES: Record<OptimizerName, string> = { adam: 'Adam', momentum:
 /** "2.99×", "36.3×", "1,234×". */
 export function formatTimes(ratio: number): string {
   return `${ratio < 10 ? ratio.toFixed(2) : ratio < 100 ? ratio.toFixed(1) : formatCount(Math.round(ratio))}×`;
-}
-
-/** The plan after each unfreezing step (cumulative), with the step that made it. */
-function phasePlans(plan: FreezePlan, steps: readonly UnfreezeStep[]): { step: UnfreezeStep; plan: FreezePlan }[] {
-  let current = plan;
-  return [...steps]
-    .sort((a, b) => a.epoch - b.epoch)
-    .map((step) => {
-      current = { ...current, ...Object.fromEntries(step.unfreeze.map((name) => [name, false])) };
-      return { step, plan: current };
-    });
 }
 
 type RunState = Pick<StudioState, 'model' | 'cutLayer' | 'epochs' | 'runSettings' | 'runSetup' | 'trainableChanges'>;
@@ -116,7 +106,7 @@ export function StepCost() {
     const cacheInput = { layers: rows, plan: freezePlan, batchNormOverrides, unfreezeSchedule, augmentation: config.augmentation, rateMultipliers };
     const cached = cachedFeaturesBlocker(cacheInput) === null;
     const base = { layers: rows, batchNormOverrides, rateMultipliers, optimizer, batchSize };
-    const phases = phasePlans(freezePlan, unfreezeSchedule).map(({ step, plan }) => ({ step, cost: estimateStepCost({ ...base, plan }) }));
+    const phases = scheduleStepCosts({ ...base, plan: freezePlan }, unfreezeSchedule);
     return { now: estimateStepCost({ ...base, plan: freezePlan, cached }), phases };
   }, [rows, freezePlan, batchNormOverrides, settings, config.augmentation, optimizer, batchSize]);
   const timed = useMemo(
