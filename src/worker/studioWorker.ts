@@ -4,7 +4,6 @@ import { cutCandidates } from '../engine/head';
 import { HEAD_LAYER_NAMES } from '../core/headSpec';
 import { isAugmentationOn } from '../core/augment';
 import type { LoadedModel } from '../engine/modelFiles';
-import type { ModelOpenResult } from '../engine/modelSources';
 import { originalNames, packWeights } from '../engine/namedWeights';
 import { createTrainingBackendPicker } from '../engine/forwardBackend';
 import { outOfMemoryAdvice } from '../core/backendChoice';
@@ -12,13 +11,17 @@ import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
 import { trainRun, type TrainHooks, type TrainResult } from '../engine/trainer';
-import { createTransferSession, type TransferSession } from '../engine/transferSession';
-import type { BackendName, BackendPreference, ModelSource, RunOutcome, WireImageSet, WorkerReply, WorkerRequest } from './protocol';
-import { createAuditSession, type AuditSession } from './auditSession';
+import { createTransferSession } from '../engine/transferSession';
+import type { BackendName, RunOutcome, WireImageSet, WorkerRequest } from './protocol';
+import { createAuditSession } from './auditSession';
 import { createBatchStream, type BatchStream } from './batchStream';
 import { describeModel } from './describeModel';
 import { createRunControl, type RunControl } from './runControl';
 import { assertNever, toWireError } from './wire';
+import { exportModel, exportTransfer, predict, readSourceWeights, setWeights } from './modelRequests';
+import type { Post, WorkerContext, WorkerDeps } from './workerContext';
+
+export type { Post, WorkerDeps };
 
 /** Backends probed for the feature cache's forward pass besides the training one (wasm: XNNPACK, issue 15). */
 const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -41,20 +44,6 @@ function trainingCandidates(): string[] {
   const hasCanvas = typeof OffscreenCanvas !== 'undefined' || typeof document !== 'undefined';
   const usable: Record<string, boolean> = { webgpu: hasGpu, webgl: hasCanvas, wasm: true };
   return TRAIN_CANDIDATES.filter((b) => usable[b] && tf.findBackendFactory(b) !== null);
-}
-
-/** Sends a reply to the main thread, transferring the listed buffers. */
-export type Post = (reply: WorkerReply, transfer?: Transferable[]) => void;
-
-/** What the worker needs from its surroundings; the worker entry passes the real ones, tests pass fakes. */
-export interface WorkerDeps {
-  selectBackend(preference: BackendPreference, allowSoftwareWebgl: boolean): Promise<{ backend: BackendName; notes: string[] }>;
-  /** Opens a model (engine/modelSources.ts openModel): a bad file is a result with a code, not a throw. */
-  loadModel(source: ModelSource): Promise<ModelOpenResult>;
-  /** The backends a run is timed on besides the active one (default: those of TRAIN_CANDIDATES that could start here). */
-  trainingCandidates?: () => string[];
-  /** Minimum milliseconds between two `batches` messages (coalescing). */
-  batchFlushMs?: number;
 }
 
 type TrainRequest = Extract<WorkerRequest, { type: 'train' }>;
@@ -95,19 +84,6 @@ function trainRequestProblem(msg: TrainRequest, loaded: LoadedModel): string | n
 function outcomeOf(result: TrainResult): RunOutcome {
   const { stopped, epochsCompleted, batches, validationLoss, validationAccuracy, stoppedEarly, restoredEpoch, failure, endNote } = result;
   return { stopped, epochsCompleted, batches, validationLoss, validationAccuracy, stoppedEarly, restoredEpoch, failure, endNote };
-}
-
-/** What the worker side holds: its models, the audit, the backend, and the run in progress. */
-interface WorkerContext {
-  post: Post;
-  deps: WorkerDeps;
-  models: TransferSession;
-  audit: AuditSession;
-  backend: BackendName | null;
-  /** What init asked for: only 'auto' lets a run move to the backend it measured fastest. */
-  preference: BackendPreference;
-  pickTrainingBackend: ReturnType<typeof createTrainingBackendPicker>;
-  active: RunControl | null;
 }
 
 /** The trainer's hooks for run `control`: streamed batches, epochs, changes and pauses become messages. */
@@ -263,78 +239,6 @@ async function train(ctx: WorkerContext, msg: TrainRequest): Promise<void> {
     ctx.post({ type: 'runFailed', runId, error: withMemoryAdvice(toWireError(error), msg.config.batchSize, ctx.backend) });
   } finally {
     ctx.active = null;
-  }
-}
-
-/** Why the last run's model cannot be used for `action` now, or null. */
-function modelRefusal(ctx: WorkerContext, action: string): { name: string; message: string } | null {
-  if (ctx.active) return { name: 'Busy', message: `Run ${ctx.active.runId} is still in progress; wait for it to end (or stop it), then ${action}.` };
-  if (!ctx.models.transfer)
-    return { name: 'NoTrainedModel', message: `No model has been trained since this model was loaded. Press Train, let the run end, then ${action}.` };
-  return null;
-}
-
-async function exportModel(ctx: WorkerContext, requestId: number): Promise<void> {
-  const refusal = modelRefusal(ctx, 'export');
-  if (refusal) return ctx.post({ type: 'requestFailed', requestId, error: refusal });
-  try {
-    const artifacts = await ctx.models.exportModel();
-    ctx.post({ type: 'modelExported', requestId, artifacts }, [artifacts.weightData]);
-  } catch (error) {
-    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
-  }
-}
-
-async function exportTransfer(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'exportTransfer' }>): Promise<void> {
-  const { requestId } = msg;
-  const fail = (name: string, message: string) => ctx.post({ type: 'requestFailed', requestId, error: { name, message } });
-  if (ctx.active) return fail('Busy', `Run ${ctx.active.runId} is still in progress; wait for it to end (or stop it), then export.`);
-  if (!ctx.models.loaded) return fail('NoModel', 'No model is loaded yet.');
-  if (!cutCandidates(ctx.models.loaded.model).includes(msg.model.cutLayer))
-    return fail(
-      'BadRequest',
-      `The cut layer '${msg.model.cutLayer}' is not a layer of model '${ctx.models.loaded.model.name}' with a single output. Pick a cut layer from the list.`,
-    );
-  try {
-    const { weightsFrom, ...artifacts } = await ctx.models.exportTransfer(msg.model);
-    ctx.post({ type: 'transferExported', requestId, artifacts, weightsFrom }, [artifacts.weightData]);
-  } catch (error) {
-    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
-  }
-}
-
-function readSourceWeights(ctx: WorkerContext, requestId: number): void {
-  if (!ctx.models.loaded) return ctx.post({ type: 'requestFailed', requestId, error: { name: 'NoModel', message: 'No model is loaded yet.' } });
-  const weights = ctx.models.sourceWeights();
-  ctx.post({ type: 'sourceWeights', requestId, sourceHash: ctx.models.loaded.sourceHash, weights }, [weights.weightData]);
-}
-
-async function setWeights(ctx: WorkerContext, msg: Extract<WorkerRequest, { type: 'setWeights' }>): Promise<void> {
-  const { requestId } = msg;
-  const fail = (name: string, message: string) => ctx.post({ type: 'requestFailed', requestId, error: { name, message } });
-  if (ctx.active) return fail('Busy', `Run ${ctx.active.runId} is still in progress; wait for it to end (or stop it), then reopen the saved weights.`);
-  if (!ctx.models.loaded) return fail('NoModel', 'No model is loaded yet.');
-  const { cutLayer, classNames } = msg.model;
-  if (!cutCandidates(ctx.models.loaded.model).includes(cutLayer))
-    return fail('BadRequest', `The saved weights were trained with cut layer '${cutLayer}', which model '${ctx.models.loaded.model.name}' does not offer.`);
-  if (classNames.length < 2) return fail('BadRequest', `The saved weights have ${classNames.length} class(es); a trained model has at least two.`);
-  try {
-    await ctx.models.setWeights(msg.model, msg.weights, msg.complete);
-    ctx.audit.reset();
-    ctx.post({ type: 'weightsSet', requestId });
-  } catch (error) {
-    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
-  }
-}
-
-async function predict(ctx: WorkerContext, requestId: number, images: WireImageSet): Promise<void> {
-  const refusal = modelRefusal(ctx, 'predict');
-  if (refusal) return ctx.post({ type: 'requestFailed', requestId, error: refusal });
-  try {
-    const { probabilities, numClasses } = await ctx.models.predict(images.pixels, images.shape);
-    ctx.post({ type: 'predictions', requestId, probabilities, numClasses }, [probabilities.buffer]);
-  } catch (error) {
-    ctx.post({ type: 'requestFailed', requestId, error: toWireError(error) });
   }
 }
 
