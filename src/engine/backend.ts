@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { BackendName, BackendPreference } from '../core/types';
 import { pointAtBundledWasm } from './wasmAssets';
 import { registerWasmGradients } from './wasmKernels';
@@ -15,9 +15,10 @@ export function prepareWasm(): void {
   if (wasmPrepared) return;
   wasmPrepared = true;
   pointAtBundledWasm();
-  // tfjs' default is one thread on a 2-core machine; use every core the browser reports (threads only where isolated).
-  const cores = (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency;
-  if (cores) setThreadsCount(cores);
+  // Threads: tfjs' own count, half of navigator.hardwareConcurrency (it assumes two hyperthreads per core), so one
+  // thread on a 2-core machine. Showing it the doubled count gave 2 threads that were 1.5–3× slower on this shared
+  // 2-core machine (measured with bench/cpu.html), so the default stands.
+  }
   registerWasmGradients();
 }
 
