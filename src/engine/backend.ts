@@ -18,7 +18,6 @@ export function prepareWasm(): void {
   // Threads: tfjs' own count, half of navigator.hardwareConcurrency (it assumes two hyperthreads per core), so one
   // thread on a 2-core machine. Showing it the doubled count gave 2 threads that were 1.5–3× slower on this shared
   // 2-core machine (measured with bench/cpu.html), so the default stands.
-  }
   registerWasmGradients();
 }
 
