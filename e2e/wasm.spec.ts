@@ -11,7 +11,7 @@ test('?backend=wasm trains the built-in digits model on wasm, threaded when cros
   await expect(status).toContainText('Backend: wasm · Ready', { timeout: 60_000 });
   // vite preview sends COOP + COEP: the page is isolated and the notes say wasm runs threads.
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-  await expect(status).toHaveAttribute('title', /wasm: SIMD, \d+ threads/);
+  await expect(status).toHaveAttribute('title', /wasm: SIMD, \d+ threads?/);
   await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
 
   await preset(page, 'Full fine-tune').check();
