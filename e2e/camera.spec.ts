@@ -41,6 +41,7 @@ test('frames captured from the camera into two classes train a model: hold with 
   await expect(page.getByTestId('camera-count-wave')).toHaveText(/^([3-9]|\d{2,}) frames recorded$/);
   await page.waitForTimeout(1200);
   await page.mouse.up();
+  const waveSeconds = await preview.getByLabel('Camera preview for wave').evaluate((v: HTMLVideoElement) => v.currentTime);
   await expect(page.getByTestId('camera-count-wave')).toHaveText(/^Added \d+ frames to wave\.$/);
   const wave = await imagesOf(page, 'wave');
   // Every frame differs (the fake camera's counter moves), so none is refused as a duplicate: about 5 a second.
@@ -58,6 +59,11 @@ test('frames captured from the camera into two classes train a model: hold with 
   await card(page, 'still').getByRole('button', { name: 'Capture from camera into still' }).click();
   const stillHold = page.getByRole('button', { name: 'Hold to record frames into still' });
   await expect.poll(() => page.getByLabel('Camera preview for still').evaluate((v: HTMLVideoElement) => v.videoWidth)).toBeGreaterThan(0);
+  // Chromium's fake camera starts its pattern and clock afresh with every stream, so still's first seconds would be
+  // byte for byte wave's frames, which the ingest rightly refuses as duplicates: record still past the seconds wave saw.
+  await expect
+    .poll(() => page.getByLabel('Camera preview for still').evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 })
+    .toBeGreaterThan(waveSeconds + 1);
   await stillHold.focus();
   await page.keyboard.down(' ');
   await expect(page.getByTestId('camera-count-still')).toHaveText(/^([3-9]|\d{2,}) frames recorded$/);

@@ -29,13 +29,38 @@ const plural = (count: number, word: string) => `${formatCount(count)} ${word}${
 
 const imagesIn = (name: string) => useStudio.getState().images.filter((image) => image.className === name).length;
 
-/**
- * *Capture from camera* for one class: a live preview, a hold-to-record button (pointer held, or Space while it
- * has focus) that records CAPTURE_FPS frames a second with a counter, and Stop camera, which releases it. On
- * release the frames go through the same ingest as dropped files (addImagesToClass → addFiles) as
- * `single images/<class>/camera-<n>.png`, decoded at the model's input size and resize mode.
- */
-export function CameraCapture({ name, editable }: CameraCaptureProps) {
+/** The hold-to-record button: recording while the pointer is held on it, or while Space is down with it focused. */
+function HoldToRecord({ name, recording, editable, start, finish }: { name: string; recording: boolean; editable: boolean; start(): void; finish(): void }) {
+  const onKey = (event: KeyboardEvent, down: boolean) => {
+    if (event.key !== ' ') return;
+    event.preventDefault();
+    if (!down) finish();
+    else if (!event.repeat) start();
+  };
+  return (
+    <button
+      type="button"
+      className={`small-button primary camera-record${recording ? ' on' : ''}`}
+      aria-label={`Hold to record frames into ${name}`}
+      aria-pressed={recording}
+      disabled={!editable && !recording}
+      onPointerDown={(event) => {
+        event.currentTarget.setPointerCapture?.(event.pointerId);
+        start();
+      }}
+      onPointerUp={finish}
+      onPointerCancel={finish}
+      onBlur={finish}
+      onKeyDown={(event) => onKey(event, true)}
+      onKeyUp={(event) => onKey(event, false)}
+    >
+      {recording ? '● Recording…' : 'Hold to record'}
+    </button>
+  );
+}
+
+/** One class's camera: its session, recorder and messages, and the actions on them (see CameraCapture). */
+function useCamera(name: string, editable: boolean) {
   const [phase, setPhase] = useState<Phase>('closed');
   const [error, setError] = useState<string | null>(null);
   const [recording, setRecording] = useState(false);
@@ -68,13 +93,6 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
     return finishing.current;
   };
 
-  const close = () => {
-    void finish();
-    session.current?.stop();
-    session.current = null;
-    setPhase('closed');
-  };
-
   const open = async () => {
     setError(null);
     setStatus('');
@@ -93,11 +111,23 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
     session.current = opened.session;
     canvas.current ??= document.createElement('canvas');
     const seen = { frames: null }; // the video frame grabbed last: a stalled camera's repeat is not recorded again
-    recorder.current = createFrameRecorder(
-      () => (video.current && canvas.current ? grabFrame(video.current, canvas.current, seen) : Promise.resolve(null)),
-      setCount,
-    );
+    const grab = () => (video.current && canvas.current ? grabFrame(video.current, canvas.current, seen) : Promise.resolve(null));
+    recorder.current = createFrameRecorder(grab, setCount);
     setPhase('open');
+  };
+
+  const close = () => {
+    void finish();
+    session.current?.stop();
+    session.current = null;
+    setPhase('closed');
+  };
+
+  const start = () => {
+    if (!editable || !recorder.current || recorder.current.recording) return;
+    setStatus('');
+    recorder.current.start();
+    setRecording(true);
   };
 
   useEffect(() => {
@@ -109,27 +139,22 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
   // Leaving the page or deleting the class releases the camera.
   useEffect(() => () => session.current?.stop(), []);
 
-  const start = () => {
-    if (!editable || !recorder.current || recorder.current.recording) return;
-    setStatus('');
-    recorder.current.start();
-    setRecording(true);
-  };
-  const onKeyDown = (event: KeyboardEvent) => {
-    if (event.key !== ' ') return;
-    event.preventDefault();
-    if (!event.repeat) start();
-  };
-  const onKeyUp = (event: KeyboardEvent) => {
-    if (event.key !== ' ') return;
-    event.preventDefault();
-    void finish();
-  };
+  return { phase, error, recording, count, status, video, open, close, start, finish: () => void finish() };
+}
 
+/**
+ * *Capture from camera* for one class: a live preview, a hold-to-record button (pointer held, or Space while it
+ * has focus) that records CAPTURE_FPS frames a second with a counter, and Stop camera, which releases it. On
+ * release the frames go through the same ingest as dropped files (addImagesToClass → addFiles) as
+ * `single images/<class>/camera-<n>.png`, decoded at the model's input size and resize mode.
+ */
+export function CameraCapture({ name, editable }: CameraCaptureProps) {
+  const camera = useCamera(name, editable);
+  const { phase, recording } = camera;
   return (
     <div className="camera-capture">
       {phase === 'closed' ? (
-        <button type="button" className="small-button" aria-label={`Capture from camera into ${name}`} disabled={!editable} onClick={() => void open()}>
+        <button type="button" className="small-button" aria-label={`Capture from camera into ${name}`} disabled={!editable} onClick={() => void camera.open()}>
           Capture from camera
         </button>
       ) : null}
@@ -140,38 +165,23 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
       ) : null}
       {phase === 'open' ? (
         <div className="camera-panel" role="group" aria-label={`Camera for ${name}`}>
-          <video ref={video} className="camera-preview" style={PREVIEW_STYLE} aria-label={`Camera preview for ${name}`} muted playsInline autoPlay />
+          <video ref={camera.video} className="camera-preview" style={PREVIEW_STYLE} aria-label={`Camera preview for ${name}`} muted playsInline autoPlay />
           <div className="class-actions">
-            <button
-              type="button"
-              className={`small-button primary camera-record${recording ? ' on' : ''}`}
-              aria-label={`Hold to record frames into ${name}`}
-              aria-pressed={recording}
-              disabled={!editable && !recording}
-              onPointerDown={(event) => {
-                event.currentTarget.setPointerCapture?.(event.pointerId);
-                start();
-              }}
-              onPointerUp={() => void finish()}
-              onPointerCancel={() => void finish()}
-              onBlur={() => void finish()}
-              onKeyDown={onKeyDown}
-              onKeyUp={onKeyUp}
-            >
-              {recording ? '● Recording…' : 'Hold to record'}
-            </button>
-            <button type="button" className="small-button" aria-label={`Stop camera for ${name}`} onClick={close}>
+            <HoldToRecord name={name} recording={recording} editable={editable} start={camera.start} finish={camera.finish} />
+            <button type="button" className="small-button" aria-label={`Stop camera for ${name}`} onClick={camera.close}>
               Stop camera
             </button>
           </div>
           <p className="muted small" role="status" aria-live="polite" data-testid={`camera-count-${name}`}>
-            {recording ? `${plural(count, 'frame')} recorded` : status || `Hold the button (or Space) to record ${CAPTURE_FPS} frames a second into ${name}.`}
+            {recording
+              ? `${plural(camera.count, 'frame')} recorded`
+              : camera.status || `Hold the button (or Space) to record ${CAPTURE_FPS} frames a second into ${name}.`}
           </p>
         </div>
       ) : null}
-      {error ? (
+      {camera.error ? (
         <p className="error small" role="alert">
-          {error}
+          {camera.error}
         </p>
       ) : null}
     </div>
