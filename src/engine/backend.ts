@@ -26,8 +26,9 @@ export async function wasmDetails(): Promise<string> {
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
   const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const count = threads ? getThreadsCount() : 1;
   const how = threads
-    ? `${getThreadsCount()} threads`
+    ? `${count} thread${count === 1 ? '' : 's'} (threaded build)`
     : isolated
       ? 'single-threaded'
       : 'single-threaded (the page is not cross-origin isolated: no SharedArrayBuffer)';
