@@ -22,6 +22,9 @@ export interface CameraCaptureProps {
 
 type Phase = 'closed' | 'opening' | 'open';
 
+/** The hold button while it records: a red ring, whatever the stylesheet says. */
+const RECORDING_STYLE = { boxShadow: '0 0 0 3px #d93025' } as const;
+
 /** The preview fits the card whatever the stylesheet says (a camera's 640×480 would not). */
 const PREVIEW_STYLE = { display: 'block', width: '100%', maxWidth: 320, height: 'auto', borderRadius: 6, background: '#000' } as const;
 
@@ -41,6 +44,8 @@ function HoldToRecord({ name, recording, editable, start, finish }: { name: stri
     <button
       type="button"
       className={`small-button primary camera-record${recording ? ' on' : ''}`}
+      // The text stays "Hold to record" (the accessible name contains it); pressed and the counter say it records.
+      style={recording ? RECORDING_STYLE : undefined}
       aria-label={`Hold to record frames into ${name}`}
       aria-pressed={recording}
       disabled={!editable && !recording}
@@ -54,7 +59,7 @@ function HoldToRecord({ name, recording, editable, start, finish }: { name: stri
       onKeyDown={(event) => onKey(event, true)}
       onKeyUp={(event) => onKey(event, false)}
     >
-      {recording ? '● Recording…' : 'Hold to record'}
+      Hold to record
     </button>
   );
 }
