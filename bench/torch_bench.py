@@ -166,6 +166,20 @@ def measure(device, plans, forward_batch, step_batch, repeats, model_dir, which)
     return out
 
 
+def blas_info():
+    """Which BLAS this torch calls and how fast a 1024² matrix product runs: Debian's reference BLAS ("generic") is
+    ~50× slower than OpenBLAS and makes every PyTorch figure here that much slower (install libopenblas0 to compare)."""
+    config = torch.__config__.show()
+    match = re.search(r"BLAS_INFO=([^,\s]+)", config)
+    a = torch.rand(1024, 1024)
+    a @ a
+    started = time.perf_counter()
+    for _ in range(3):
+        a @ a
+    seconds = (time.perf_counter() - started) / 3
+    return {"info": match.group(1) if match else "unknown", "matmulGflops": 2 * 1024 ** 3 / seconds / 1e9}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", default=os.path.join(ROOT, "public/models/mobilenet_v2"))
@@ -177,7 +191,7 @@ def main():
     torch.set_num_threads(threads)
     # Random weights shrink activations into subnormal floats, which x86 computes ~100× slower: flush them to zero.
     torch.set_flush_denormal(True)
-    result = {"torch": torch.__version__, "threads": threads}
+    result = {"torch": torch.__version__, "threads": threads, "blas": blas_info()}
     plans = ["full fine-tune", "frozen half", "last two blocks + head", "head only"]
     has_bundle = os.path.isdir(os.path.join(ROOT, "pytorch", "transfer_studio_torch"))
     if args.gpu:

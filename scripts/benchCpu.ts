@@ -28,6 +28,8 @@ export interface TorchFigures {
 export interface TorchResult {
   torch?: string;
   threads?: number;
+  /** Which BLAS torch calls ('generic' = Debian's reference BLAS, far slower than OpenBLAS) and a 1024² matmul's GFLOP/s. */
+  blas?: { info: string; matmulGflops: number };
   cpu?: TorchFigures;
   bundle?: TorchFigures;
   cuda?: (TorchFigures & { name: string }) | { unavailable: string };
@@ -152,6 +154,7 @@ export function cpuJson(studio: StudioCpu, torch: TorchResult): Record<string, u
         { target: `<= ${CPU_TARGETS[n]}`, value: values[n], pass: values[n] === null ? null : values[n]! <= CPU_TARGETS[n] },
       ]),
     ),
+    pytorch_blas: torch.blas ?? null,
     pytorch_ms_per_step: Object.fromEntries(plans.map((p) => [p, torch.cpu?.steps[p]?.msPerStep ?? null])),
     studio_ms_per_step: Object.fromEntries(plans.map((p) => [p, stepOf(studio.result, p as CpuPlan)])),
     cache_build_1000_seconds: studio.result?.cache ? (studio.result.cache.seconds * 1000) / studio.result.cache.images : null,
@@ -196,7 +199,7 @@ export function cpuMarkdown(studio: StudioCpu, torch: TorchResult): string {
     return row(`training step, ${plan}, batch 4`, s?.msPerStep, s?.imagesPerSecond, t?.steps[plan]?.msPerStep, b?.steps[plan]?.msPerStep, figure);
   };
   const lines = [
-    `Studio: ${r?.detail ?? r?.backend ?? 'not measured'} in headless ${studio.browser} (the page cross-origin isolated by the dev server's COOP/COEP). PyTorch: ${torch.torch ? `${torch.torch}, ${torch.threads} threads` : (torch.error ?? 'not measured')}; "PyTorch eager" is ${t?.network ?? '–'}; "bundle" is ${b?.network ?? 'not run'}. Ratios use PyTorch eager (the faster of the two).`,
+    `Studio: ${r?.detail ?? r?.backend ?? 'not measured'} in headless ${studio.browser} (the page cross-origin isolated by the dev server's COOP/COEP). PyTorch: ${torch.torch ? `${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas?.info ?? '?'} (${torch.blas?.matmulGflops.toFixed(1) ?? '?'} GFLOP/s on a 1024² matmul)` : (torch.error ?? 'not measured')}${torch.blas?.info === 'generic' ? " — **Debian's reference BLAS: PyTorch runs far below its usual speed here, so these ratios flatter the studio** (with OpenBLAS, TORCH-FACTS measured 8.8 ms per image forward and 221 ms per full step on such a machine)" : ''}; "PyTorch eager" is ${t?.network ?? '–'}; "bundle" is ${b?.network ?? 'not run'}. Ratios use PyTorch eager (the faster of the two).`,
     '',
     '| work | studio ms (images/s) | PyTorch eager ms | bundle ms | studio ÷ PyTorch | target |',
     '|---|---:|---:|---:|---:|---|',
