@@ -23,6 +23,11 @@ import { useStudio } from '../../store/store';
 
 const OPTIMIZER_NAMES: Record<OptimizerName, string> = { adam: 'Adam', momentum: 'momentum', sgd: 'SGD' };
 
+/** "0.42 ms", "3.1 ms", "850 ms", "12.3 s": a step on cached features lasts well under a millisecond. */
+export function formatTime(ms: number): string {
+  return ms < 1 ? `${ms.toFixed(2)} ms` : ms < 10 ? `${ms.toFixed(1)} ms` : formatDuration(ms);
+}
+
 /** "2.99×", "36.3×", "1,234×". */
 export function formatTimes(ratio: number): string {
   return `${ratio < 10 ? ratio.toFixed(2) : ratio < 100 ? ratio.toFixed(1) : formatCount(Math.round(ratio))}×`;
@@ -138,7 +143,7 @@ export function StepCost() {
         ) : null}
         <Figure
           term="Estimated time"
-          value={time.ok ? `${formatDuration(time.msPerStep)} / step · ${formatDuration(time.msPerEpoch)} / epoch` : '–'}
+          value={time.ok ? `${formatTime(time.msPerStep)} / step · ${formatTime(time.msPerEpoch)} / epoch` : '–'}
           testId="step-cost-time"
         />
       </dl>
