@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useId, useMemo } from 'react';
 import { cachedFeaturesBlocker } from '../../core/autoEpochs';
 import { formatCount, formatDuration } from '../../core/format';
 import {
@@ -123,10 +123,11 @@ export function StepCost() {
   const { now } = cost;
   const slots = OPTIMIZER_SLOTS[optimizer];
   const costModel = costModelOf(backend);
+  const headingId = useId();
 
   return (
-    <section className="step-cost" aria-labelledby="step-cost-heading">
-      <h3 id="step-cost-heading">Cost of a training step</h3>
+    <section className="step-cost" aria-labelledby={headingId}>
+      <h3 id={headingId}>Cost of a training step</h3>
       <dl className="stats" aria-label="Cost of a training step">
         <Figure term="Forward / image" value={formatFlops(now.forwardFlops)} testId="step-cost-forward" />
         <Figure term="Backward / image" value={formatFlops(now.backwardFlops)} testId="step-cost-backward" />
