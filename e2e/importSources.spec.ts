@@ -57,6 +57,9 @@ test('Model picker: MobileNetV2 loads with the file’s own freeze flags and its
   await expect(page.getByTestId('image-count')).toHaveText('1,000 images');
   await page.getByText(/^Head: after ‘flatten_1’/).click();
   await page.getByLabel('Hidden units').fill('64');
+  // The head rows are the tree's last: End brings them into view (only the rows in view are drawn).
+  await page.getByRole('tree', { name: 'Layers' }).getByRole('treeitem').first().focus();
+  await page.keyboard.press('End');
   await expect(page.getByRole('treeitem', { name: /head_hidden/ })).toBeVisible();
   await expect(page.getByText(/^Head: after ‘flatten_1’ · Dense 64 ReLU → softmax over 5 classes/)).toBeVisible();
 });

@@ -68,7 +68,8 @@ function ConfusionMatrix({
                 {row.map((count, p) => {
                   const share = support > 0 ? count / support : 0;
                   const isSelected = selected?.[0] === t && selected?.[1] === p;
-                  const tone = t === p ? 'var(--accent)' : 'var(--error)';
+                  // Cell tints with room for 4.5:1 text at their strongest in both themes (styles.css --cell-correct / --cell-mistake).
+                  const tone = t === p ? 'var(--cell-correct)' : 'var(--cell-mistake)';
                   return (
                     <td key={p}>
                       <button
