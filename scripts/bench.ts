@@ -624,7 +624,8 @@ if (PARTS.length === ALL_PARTS.length) {
   // The quick run rewrites its own sections (from the figures on) and keeps the full run's tables above them.
   const old = readFileSync(join(ROOT, 'bench/results.md'), 'utf8');
   const cut = old.search(/^## Issue #5's three figures/m);
-  writeFileSync(join(ROOT, 'bench/results.md'), `${cut >= 0 ? old.slice(0, cut) : old}${text}\n${notes}\n`);
+  const gpu = /\n## GPU: [\s\S]*?(?=\n## |$)/.exec(old)?.[0] ?? ''; // a --gpu run's section stays
+  writeFileSync(join(ROOT, 'bench/results.md'), `${cut >= 0 ? old.slice(0, cut) : old}${text}\n${notes}\n${gpu}`);
   console.log('\nwrote the quick sections of bench/results.md (the tables above them are from the last full run)');
 } else {
   console.log('\n(one part only: bench/results.md left as it was)');

@@ -5,9 +5,9 @@
  * --gpu). Each side says plainly when it found no GPU: Chromium's adapter is
  * named (SwiftShader or a fallback adapter is software, not a GPU), and
  * PyTorch reports torch.cuda.is_available(). Writes bench/results-gpu.json
- * and prints the Markdown for bench/results.md.
+ * and the GPU section of bench/results.md (replacing the last one).
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'vite';
@@ -24,7 +24,7 @@ export async function benchGpu(root: string): Promise<void> {
   try {
     console.log('WebGPU in headless Chromium: MobileNetV2 full fine-tune, batch 32…');
     const port = (server.httpServer!.address() as { port: number }).port;
-    studio = await runCpuPage(port, { backend: 'webgpu', parts: 'steps', plans: 'full fine-tune', stepBatch: '32', steps: '3' }, GPU_ARGS);
+    studio = await runCpuPage(port, { backend: 'webgpu', parts: 'steps', plans: 'full fine-tune', stepBatch: '32', steps: '3', requireGpu: '1' }, GPU_ARGS);
   } finally {
     await server.close();
   }
@@ -61,5 +61,9 @@ export async function benchGpu(root: string): Promise<void> {
       ? `studio ÷ PyTorch CUDA: ${result.studio_vs_pytorch_cuda.toFixed(1)}×${software ? ' (against a software adapter: not a GPU figure)' : ''}`
       : 'No ratio: one side has no GPU figure.',
   ];
-  console.log(`\n${lines.join('\n')}\n\nwrote bench/results-gpu.json`);
+  // bench/results.md keeps one GPU section: this run's replaces the last one.
+  const mdPath = join(root, 'bench/results.md');
+  const old = readFileSync(mdPath, 'utf8').replace(/\n## GPU: [\s\S]*?(?=\n## |$)/, '');
+  writeFileSync(mdPath, `${old.trimEnd()}\n\n${lines.join('\n')}\n`);
+  console.log(`\n${lines.join('\n')}\n\nwrote bench/results-gpu.json and the GPU section of bench/results.md`);
 }
