@@ -35,6 +35,34 @@ function sliderText(preset: Parametric, blocks: readonly PresetBlock[], value: n
 
 const clamp = (value: number, min: number, max: number) => Math.min(max, Math.max(min, value));
 
+/** The checked parametric preset's slider: how many blocks it freezes or trains, and where that puts the boundary. */
+function PresetSlider(props: {
+  preset: Parametric;
+  blocks: readonly PresetBlock[];
+  range: { min: number; max: number };
+  value: number;
+  onValue(value: number): void;
+}) {
+  const { label, where } = sliderText(props.preset, props.blocks, props.value);
+  return (
+    <label className="preset-slider">
+      <span>{label}</span>
+      <input
+        type="range"
+        min={props.range.min}
+        max={props.range.max}
+        step={1}
+        value={props.value}
+        aria-valuetext={`${props.value}, ${where}`}
+        onChange={(e) => props.onValue(Number(e.target.value))}
+      />
+      <output className="small">
+        {props.value} · {where}
+      </output>
+    </label>
+  );
+}
+
 /**
  * The four freeze presets over the model's blocks, with the one recommended
  * for the dataset marked and its reason shown. The current plan's preset is
@@ -92,9 +120,7 @@ export function FreezePresets() {
   const reasonId = `${baseId}-reason`;
   const custom = current === 'custom';
   const checkedId: PresetId | 'custom' = custom ? 'custom' : current.preset;
-  const checkedPreset = PRESETS.find((p) => p.id === checkedId);
-  const checkedRange = checkedPreset?.parametric && range ? range : null;
-  const slider = checkedRange ? sliderText(checkedId as Parametric, blocks, sliderValue(checkedId as Parametric)) : null;
+  const parametric = PRESETS.find((p) => p.id === checkedId)?.parametric && range ? (checkedId as Parametric) : null;
   const recommended = PRESETS.find((p) => p.id === recommendation.preset);
   return (
     <fieldset className="freeze-presets" role="radiogroup" aria-label="Freeze preset">
@@ -134,22 +160,14 @@ export function FreezePresets() {
           <span className="preset-label">Custom</span>
         </label>
       </div>
-      {slider && checkedRange ? (
-        <label className="preset-slider">
-          <span>{slider.label}</span>
-          <input
-            type="range"
-            min={checkedRange.min}
-            max={checkedRange.max}
-            step={1}
-            value={sliderValue(checkedId as Parametric)}
-            aria-valuetext={`${sliderValue(checkedId as Parametric)}, ${slider.where}`}
-            onChange={(e) => apply({ preset: checkedId as Parametric, param: Number(e.target.value) })}
-          />
-          <output className="small">
-            {sliderValue(checkedId as Parametric)} · {slider.where}
-          </output>
-        </label>
+      {parametric && range ? (
+        <PresetSlider
+          preset={parametric}
+          blocks={blocks}
+          range={range}
+          value={sliderValue(parametric)}
+          onValue={(param) => apply({ preset: parametric, param })}
+        />
       ) : null}
       {recommended ? (
         <p className="preset-reason small" title={`${recommended.label} suits this data: ${recommendation.reason}`}>
