@@ -46,7 +46,31 @@ function tapSlice(xPad: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, i: number
   const end = [xPad.shape[0], top + (info.outHeight - 1) * info.strideHeight + 1, left + (info.outWidth - 1) * info.strideWidth + 1, xPad.shape[3]];
   const whole = top === 0 && left === 0 && info.strideHeight === 1 && info.strideWidth === 1 && end[1] === xPad.shape[1] && end[2] === xPad.shape[2];
   if (whole) return xPad; // a 1×1 stride-1 convolution reads every row: no copy
+  const [b, , , c] = xPad.shape;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  // Stride 1: a plain slice (wasm's Slice copies rows; its StridedSlice walks element by element, many times slower).
+  if (sh === 1 && sw === 1) return tf.slice(xPad, [0, top, left, 0], [b, oh, ow, c]) as tf.Tensor4D;
+  // Strided: the oh·sh × ow·sw block from (top, left), seen as [b·oh, sh, ow, sw·c], keeps sub-row 0 and the first c
+  // values of each sw·c group, i.e. every sh-th row and sw-th column (tapSource padded the block to fit).
+  if (top + oh * sh <= xPad.shape[1] && left + ow * sw <= xPad.shape[2]) {
+    const block = tf.slice(xPad, [0, top, left, 0], [b, oh * sh, ow * sw, c]);
+    return tf.slice(block.reshape([b * oh, sh, ow, sw * c]), [0, 0, 0, 0], [b * oh, 1, ow, c]).reshape([b, oh, ow, c]) as tf.Tensor4D;
+  }
   return tf.stridedSlice(xPad, [0, top, left, 0], end, [1, info.strideHeight, info.strideWidth, 1]) as tf.Tensor4D;
+}
+
+/** `xPad` with zero rows/columns added at the bottom/right so every tap's strided block fits (tapSlice's fast path). */
+function tapSource(xPad: tf.Tensor4D, info: tf.backend_util.Conv2DInfo, kh: number, kw: number): tf.Tensor4D {
+  if (info.strideHeight === 1 && info.strideWidth === 1) return xPad;
+  const needH = (kh - 1) * info.dilationHeight + info.outHeight * info.strideHeight - xPad.shape[1];
+  const needW = (kw - 1) * info.dilationWidth + info.outWidth * info.strideWidth - xPad.shape[2];
+  if (needH <= 0 && needW <= 0) return xPad;
+  return tf.pad(xPad, [
+    [0, 0],
+    [0, Math.max(0, needH)],
+    [0, Math.max(0, needW)],
+    [0, 0],
+  ]);
 }
 
 /** `x` zero-padded as the forward pass pads it (top/left as computed; bottom/right may be cut when the last rows are never read). */
@@ -69,7 +93,7 @@ export function conv2dBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: Att
     const [kh, kw, ci, co] = filterShape;
     const rows = dy.shape[0] * dy.shape[1] * dy.shape[2];
     const dy2 = dy.reshape([rows, co]);
-    const xPad = padded(x, info);
+    const xPad = tapSource(padded(x, info), info, kh, kw);
     const taps: tf.Tensor2D[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) taps.push(tf.matMul(tapSlice(xPad, info, i, j).reshape([rows, ci]), dy2, true, false));
@@ -86,7 +110,7 @@ export function depthwiseBackpropFilter(x: tf.Tensor4D, dy: tf.Tensor4D, attrs: 
     const [kh, kw, c, m] = filterShape;
     const [b, oh, ow] = dy.shape;
     const dy5 = dy.reshape([b, oh, ow, c, m]);
-    const xPad = padded(x, info);
+    const xPad = tapSource(padded(x, info), info, kh, kw);
     const taps: tf.Tensor[] = [];
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
