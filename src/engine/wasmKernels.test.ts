@@ -242,3 +242,19 @@ describe('the pointwise fast path of Conv2DBackpropInput on wasm', () => {
     expect(wasm.leaked).toBe(0);
   });
 });
+
+describe('Tile on wasm (the broadcast path for BatchNorm gradients, and the rest on wasm’s own kernel)', () => {
+  it.each([
+    ['a per-channel factor to an activation', [1, 1, 1, 5], [3, 4, 6, 1]],
+    ['a column to a matrix', [4, 1], [1, 7]],
+    ['a real repeat (wasm’s own Tile)', [2, 3], [2, 2]],
+  ] as [string, number[], number[]][])('%s gives what cpu gives', async (_, shape, reps) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const inputs = { x: { v: values(size, 12), shape: [...shape] } };
+    const cpu = await onBackend('cpu', 'Tile', inputs, { reps: [...reps] });
+    const wasm = await onBackend('wasm', 'Tile', inputs, { reps: [...reps] });
+    expect(wasm.shape).toEqual(cpu.shape);
+    expect(Array.from(wasm.data)).toEqual(Array.from(cpu.data));
+    expect(wasm.leaked).toBe(0);
+  });
+});

@@ -194,6 +194,27 @@ function registerPointwiseBackpropInput(backendName: string): void {
   tf.registerKernel({ ...own, kernelFunc });
 }
 
+/**
+ * A Tile that only repeats size-1 dimensions (what BatchNorm's gradient asks for: a per-channel factor tiled to
+ * the activation's shape) as a broadcasting Add onto zeros — two vectorised passes instead of wasm's element-by-element
+ * Tile; null for any other Tile.
+ */
+export function broadcastTile(x: tf.Tensor, reps: readonly number[]): tf.Tensor | null {
+  if (reps.length !== x.rank || !x.shape.every((size, i) => size === 1 || reps[i] === 1) || x.dtype !== 'float32') return null;
+  const shape = x.shape.map((size, i) => size * reps[i]);
+  return tf.tidy(() => tf.add(x, tf.zeros(shape)));
+}
+
+/** Puts broadcastTile in front of `backendName`'s own Tile (which still runs every other case). */
+function registerBroadcastTile(backendName: string): void {
+  const own = tf.getKernel('Tile', backendName);
+  if (!own || (own.kernelFunc as { studio?: boolean }).studio) return;
+  const kernelFunc: tf.KernelFunc = (args) => broadcastTile(asTensor(args.inputs.x), (args.attrs as { reps: number[] }).reps) ?? own.kernelFunc(args);
+  (kernelFunc as { studio?: boolean }).studio = true;
+  tf.unregisterKernel('Tile', backendName);
+  tf.registerKernel({ ...own, kernelFunc });
+}
+
 const KERNELS: { name: string; run: (inputs: tf.NamedTensorInfoMap, attrs: Attrs) => tf.Tensor }[] = [
   { name: 'Conv2DBackpropFilter', run: (inputs, attrs) => conv2dBackpropFilter(asTensor(inputs.x) as tf.Tensor4D, asTensor(inputs.dy) as tf.Tensor4D, attrs) },
   {
@@ -216,6 +237,7 @@ export const WASM_GRADIENT_KERNELS: readonly string[] = KERNELS.map((k) => k.nam
  */
 export function registerWasmGradients(backendName = 'wasm'): void {
   registerPointwiseBackpropInput(backendName);
+  registerBroadcastTile(backendName);
   for (const kernel of KERNELS) {
     if (tf.getKernel(kernel.name, backendName)) continue;
     tf.registerKernel({
