@@ -74,3 +74,55 @@ for (const colorScheme of ['light', 'dark'] as const) {
     });
   });
 }
+
+/** Presses Tab `count` times from where the focus is; each stop's role and name, and whether a focus ring shows. */
+async function tabStops(page: Page, count: number): Promise<{ name: string; ringed: boolean }[]> {
+  const stops: { name: string; ringed: boolean }[] = [];
+  for (let i = 0; i < count; i++) {
+    await page.keyboard.press('Tab');
+    const stop = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      if (!el || el === document.body) return null;
+      // The ring may be drawn on the element, its label (a visually hidden radio) or its row (a tree group).
+      const ringed = [el, el.parentElement, el.firstElementChild].some((node) => {
+        if (!node) return false;
+        const style = getComputedStyle(node);
+        return (style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0) || style.boxShadow !== 'none';
+      });
+      const role = el.getAttribute('role');
+      const name = el.getAttribute('aria-label') ?? el.textContent?.trim().slice(0, 40) ?? '';
+      return { name: `${el.tagName.toLowerCase()}${role ? `[${role}]` : ''} ${name}`, ringed };
+    });
+    if (stop) stops.push(stop);
+  }
+  return stops;
+}
+
+test('keyboard: Tab reaches the model, tree, data, train and results controls, and every stop shows a focus ring', async ({ page }) => {
+  await openStudio(page);
+  await page.locator('body').focus();
+  // From the top: the header, the model pane (one stop for the whole tree, roving tabindex), then the data pane.
+  const first = await tabStops(page, 24);
+  // From the training settings on: Train, the charts, the results pane's jump list and its controls.
+  await page.getByLabel('Epochs').focus();
+  const second = await tabStops(page, 24);
+  const stops = [...first, ...second];
+  expect(
+    stops.filter((s) => !s.ringed).map((s) => s.name),
+    'focused without a visible ring',
+  ).toEqual([]);
+  const names = stops.map((s) => s.name).join('\n');
+  for (const expected of [
+    /select Model/,
+    /summary Head: after/,
+    /treeitem\] conv1, Conv2D/,
+    /Freeze up to conv1/,
+    /Add folder/,
+    /button Train/,
+    /button Evaluation/,
+  ]) {
+    expect(names).toMatch(expected);
+  }
+  // The tree is one stop: Tab goes from its active row (and that row's own buttons) on to the data pane.
+  expect(stops.filter((s) => s.name.includes('[treeitem]'))).toHaveLength(1);
+});
