@@ -167,8 +167,8 @@ def measure(device, plans, forward_batch, step_batch, repeats, model_dir, which)
 
 
 def blas_info():
-    """Which BLAS this torch calls and how fast a 1024² matrix product runs: Debian's reference BLAS ("generic") is
-    ~50× slower than OpenBLAS and makes every PyTorch figure here that much slower (install libopenblas0 to compare)."""
+    """Which BLAS this torch calls and how fast a 1024² matrix product runs (Debian's build: the reference BLAS,
+    "generic"; its convolutions go through oneDNN, so the figures are still PyTorch's usual ones on a quiet machine)."""
     config = torch.__config__.show()
     match = re.search(r"BLAS_INFO=([^,\s]+)", config)
     a = torch.rand(1024, 1024)
