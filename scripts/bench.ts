@@ -15,7 +15,7 @@
  * Options: --quick (the three figures only, under 5 minutes on 2 cores: writes
  * bench/results.json, prints the table and the results.md section, leaves
  * bench/results.md alone); --steps N (timed steps per digits configuration,
- * default 8); --only digits|mobilenetv2|tree|ingest|figures (one part; prints
+ * default 8); --only digits|mobilenetv2|tree|ingest|figures|cpu|storage (one part; prints
  * the tables, leaves bench/results.md alone; figures also writes results.json);
  * --figures head,overhead,prefix picks some of the figures; --overhead-repeats N
  * sets studio_overhead's timed pairs of runs (default 7);
@@ -36,6 +36,7 @@ import type { IngestBenchRow } from '../bench/ingestPage';
 import type { FrozenPrefixResult, HeadCacheResult, OverheadResult } from '../bench/quickBench';
 import { cpuJson, cpuMarkdown, runCpuPage, runTorchBench, type StudioCpu, type TorchResult } from './benchCpu';
 import { benchGpu } from './benchGpu';
+import { benchStorage, storageMarkdown, type StorageMeasured } from './benchStorage';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argSteps = process.argv.indexOf('--steps');
@@ -43,17 +44,17 @@ const STEPS = argSteps > 0 ? Number(process.argv[argSteps + 1]) : 8;
 const argOnly = process.argv.indexOf('--only');
 const QUICK = process.argv.includes('--quick');
 const GPU = process.argv.includes('--gpu');
-type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest' | 'figures' | 'cpu';
-const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest', 'figures', 'cpu'];
+type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage';
+const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest', 'figures', 'cpu', 'storage'];
 /** Parts measured only in the browser, by a page of their own. */
-const PAGE_PARTS: Part[] = ['tree', 'ingest', 'figures', 'cpu'];
-const PARTS: Part[] = GPU ? [] : QUICK ? ['figures', 'cpu'] : argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
+const PAGE_PARTS: Part[] = ['tree', 'ingest', 'figures', 'cpu', 'storage'];
+const PARTS: Part[] = GPU ? [] : QUICK ? ['figures', 'cpu', 'storage'] : argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`--only '${part}' is not a part of the bench; use --only ${ALL_PARTS.join(', --only ')}.`);
 }
 
 /** How long one browser page may run before its finished rows are taken and the rest reported as timed out. */
-const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
+const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
 
 /** Browser flags per backend: SwiftShader stands in for a GPU on machines without one. */
 const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl' | 'wasm'; args: string[] }[] = [
@@ -68,6 +69,7 @@ interface Results {
   loads: LoadBenchRow[];
   tree: TreeBenchRow[];
   ingest: IngestMeasured[];
+  storage: StorageMeasured | null;
   figures: FiguresMeasured | null;
   cpu: { studio: StudioCpu; torch: TorchResult } | null;
   notes: string[];
@@ -105,7 +107,7 @@ async function benchPage(
   server: ViteDevServer,
   backend: string,
   args: string[],
-  part: Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu'>,
+  part: Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage'>,
   results: Results,
 ): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
@@ -316,6 +318,10 @@ async function benchBrowser(results: Results): Promise<void> {
         if (webgl.error) results.notes.push(`cpu: webgl memory: ${webgl.error}`);
       }
     }
+    if (PARTS.includes('storage')) {
+      // Issue 13: a project of 1,000 (quick) or 1,000 and 10,000 images saved, reopened, and grown by 100.
+      results.storage = await benchStorage((server.httpServer!.address() as { port: number }).port, QUICK ? [1000] : [1000, 10_000]);
+    }
     if (PARTS.includes('ingest')) {
       for (const c of INGEST_CASES) {
         console.log(`ingest ${c.n.toLocaleString('en-US')} files at ${c.h}×${c.w}×${c.c} (headless Chromium)…`);
@@ -326,7 +332,7 @@ async function benchBrowser(results: Results): Promise<void> {
       for (const part of PARTS) {
         if (PAGE_PARTS.includes(part)) continue;
         console.log(`${part} on ${backend} (headless Chromium)…`);
-        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu'>, results);
+        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage'>, results);
       }
     }
   } finally {
@@ -518,7 +524,7 @@ function treeTable(rows: TreeBenchRow[]): string {
   return lines.join('\n');
 }
 
-const results: Results = { steps: [], loads: [], tree: [], ingest: [], figures: null, cpu: null, notes: [] };
+const results: Results = { steps: [], loads: [], tree: [], ingest: [], figures: null, cpu: null, storage: null, notes: [] };
 if (GPU) {
   await benchGpu(ROOT);
   process.exit(0);
@@ -593,6 +599,13 @@ Measured by \`${QUICK ? 'npm run bench -- --quick' : 'npm run bench'}\` (${Math.
 
 ${cpuMarkdown(results.cpu.studio, results.cpu.torch)}`);
 }
+if (PARTS.includes('storage') && results.storage) {
+  sections.push(`## Issue 13: projects in the browser (IndexedDB)
+
+The studio's own project store (app/projectStore.ts: parts by SHA-256, manifest last in one transaction) in headless Chromium, a fresh origin per size, distinct generated 224×224×3 JPEG/PNG files (bench/storage.html). "Reopen" reads the manifest and every part back; opening a project in the studio then decodes the images again at the model's input through the ingest (see the ingest table for its rate). "Add 100" saves again after 100 more images: it should write about those 100 files' bytes, not the whole project. OPFS: the same files written and read from the main thread, for the IndexedDB-or-OPFS choice (docs/ARCHITECTURE.md).
+
+${storageMarkdown(results.storage)}`);
+}
 if (results.figures || results.cpu) {
   const base = results.figures
     ? figuresJson(results.figures)
@@ -601,7 +614,11 @@ if (results.figures || results.cpu) {
         mode: QUICK ? 'quick' : 'only cpu',
         machine: { cores: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', gpu: 'none' },
       };
-  const json = { ...(base as object), ...(results.cpu ? { cpu: cpuJson(results.cpu.studio, results.cpu.torch) } : {}) };
+  const json = {
+    ...(base as object),
+    ...(results.cpu ? { cpu: cpuJson(results.cpu.studio, results.cpu.torch) } : {}),
+    ...(results.storage ? { storage: results.storage.rows } : {}),
+  };
   writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify(json, null, 2)}\n`);
 }
 const notes = results.notes.map((n) => `\nNote: ${n}`).join('');
