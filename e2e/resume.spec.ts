@@ -72,7 +72,6 @@ test('resume: a run cut short by a crash of the page is offered when the project
   await expect(page.getByTestId('autosave-status')).toContainText(/Saved \d\d:\d\d:\d\d/, { timeout: 30_000 });
   await page.getByRole('button', { name: 'Train', exact: true }).click();
   await expect(statusBar(page)).toContainText(/Epoch ([3-9]|\d\d)\/40/, { timeout: 180_000 });
-  const reached = Number(/Epoch (\d+)\/40/.exec((await statusBar(page).textContent())!)![1]);
   // The page crashes mid-run (the renderer dies: no unload, no run end, no save after it).
   const crashed = page.waitForEvent('crash', { timeout: 20_000 }).then(
     () => true,
@@ -91,7 +90,8 @@ test('resume: a run cut short by a crash of the page is offered when the project
   const heading = (await alert.getByRole('heading').textContent())!;
   const saved = Number(/after epoch (\d+)/.exec(heading)![1]);
   expect(saved).toBeGreaterThanOrEqual(2);
-  expect(saved).toBeLessThanOrEqual(reached);
+  // Not compared with the epoch read before the crash: the run went on training until the renderer died.
+  expect(saved).toBeLessThan(40);
   await expect(alert).toContainText('the optimizer’s state (Adam’s moments, momentum) starts afresh');
   await alert.getByRole('button', { name: 'Resume run 1' }).click();
   await expect(alert).toHaveCount(0);

@@ -59,6 +59,11 @@ export const PARITY_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torc
 /** Debian's interpreter, which has torch, numpy and PIL (a pyenv python3 earlier on PATH may not). */
 export const PYTHON = '/usr/bin/python3';
 
+/** `python3 -m torch.distributed.run` for `processes` local processes, in the form Debian's torch 1.13 with Python 3.11 needs (TORCH-FACTS #2), before the script's own arguments. */
+export function torchrunArgs(processes: number): string[] {
+  return ['-m', 'torch.distributed.run', '--standalone', `--nproc_per_node=${processes}`, '--redirects', '1', '--tee', '1'];
+}
+
 /** Copies train.py and the package (every file pytorch/bundle-files.json names) and the README into `dir`, as the zip lays them out. */
 export function copyBundleSources(dir: string): void {
   const list = JSON.parse(readFileSync(join(PYTORCH_DIR, 'bundle-files.json'), 'utf8')) as { files: string[]; readme: string; readmeInZip: string };

@@ -9,7 +9,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
+import { PYTHON, torchrunArgs, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
 
 let root = '';
 let bundle = '';
@@ -166,24 +166,7 @@ describe('train.py named errors', () => {
     const single = run(['train.py', '--data', '../digits', '--out', 'out'], dir);
     expect(single.status).toBe(2);
     expect(single.stderr).toMatch(/The loss became (nan|inf) at step \d+ \(on at least one process\); no weight was changed by that step/);
-    const ddp = run(
-      [
-        '-m',
-        'torch.distributed.run',
-        '--standalone',
-        '--nproc_per_node=2',
-        '--redirects',
-        '1',
-        '--tee',
-        '1',
-        'train.py',
-        '--data',
-        '../digits',
-        '--out',
-        'out2',
-      ],
-      dir,
-    );
+    const ddp = run([...torchrunArgs(2), 'train.py', '--data', '../digits', '--out', 'out2'], dir);
     expect(ddp.status).not.toBe(0);
     expect(ddp.status).not.toBeNull(); // null: killed by the timeout, a rank hung
     expect(ddp.stdout + ddp.stderr).toMatch(/The loss became (nan|inf)/);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PYTHON, readWeightBytes, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
+import { PYTHON, torchrunArgs, readWeightBytes, requirePythonTorch, writeDigitsBundle } from '../../scripts/torchBundle';
 import type { PytorchRecipe } from '../core/pytorchRecipe';
 import { auditPytorchRun, readPytorchRun, type NamedWeightBytes } from '../core/pytorchRun';
 import { loadLayersModelFromFiles } from '../engine/modelFiles';
@@ -68,25 +68,7 @@ describe('train.py under torchrun (2 processes, gloo) on the built-in sample', (
       // Phase 2 at epoch 2 (index 1): conv2 + bn2 unfreeze at a tenth of the rate — a fresh optimizer and a fresh DDP wrap.
       config: { epochs: 2, unfreezeSchedule: [{ epoch: 1, unfreeze: ['conv2', 'bn2'], learningRateFactor: 0.1, label: 'unfreeze conv2' }] },
     });
-    result = run(
-      [
-        '-m',
-        'torch.distributed.run',
-        '--standalone',
-        '--nproc_per_node=2',
-        '--redirects',
-        '1',
-        '--tee',
-        '1',
-        'train.py',
-        '--data',
-        '../digits',
-        '--out',
-        'out',
-      ],
-      bundle(),
-      { TS_TORCH_DIGEST_DIR: join(bundle(), 'digests') },
-    );
+    result = run([...torchrunArgs(2), 'train.py', '--data', '../digits', '--out', 'out'], bundle(), { TS_TORCH_DIGEST_DIR: join(bundle(), 'digests') });
   }, 290_000);
 
   it('exits 0 and prints the seed checks: frozen parameters by name, the studio counts, the optimizer assertion', () => {
