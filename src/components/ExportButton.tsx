@@ -1,10 +1,9 @@
-import { useEffect, useId, useState } from 'react';
+import { useId } from 'react';
 import { exportBlocker, exportZip } from '../app/export';
 import { studioClient } from '../app/studio';
 import { useStudio } from '../store/store';
+import { ExportFeedback, useExportAction } from './ExportFeedback';
 import { PytorchExport } from './pytorch/PytorchExport';
-
-type ExportState = { phase: 'idle' } | { phase: 'working' } | { phase: 'done'; fileName: string } | { phase: 'failed'; message: string };
 
 /**
  * "Export model": downloads model.json + weights.bin + metadata.json as one
@@ -18,22 +17,10 @@ export function ExportButton() {
   const runOutcome = useStudio((s) => s.runOutcome);
   const runSettings = useStudio((s) => s.runSettings);
   const runId = useStudio((s) => s.runId);
-  const [state, setState] = useState<ExportState>({ phase: 'idle' });
   const reasonId = useId();
   const blocker = exportBlocker({ model, runStatus, runOutcome, runSettings });
-
   // A new run or model makes the last export's message stale.
-  useEffect(() => setState({ phase: 'idle' }), [runId, model]);
-
-  const onExport = async () => {
-    setState({ phase: 'working' });
-    try {
-      const fileName = await exportZip(studioClient(), useStudio);
-      setState({ phase: 'done', fileName });
-    } catch (error) {
-      setState({ phase: 'failed', message: (error as Error).message });
-    }
-  };
+  const { state, start: onExport } = useExportAction(() => exportZip(studioClient(), useStudio), [runId, model]);
 
   return (
     <>
@@ -48,15 +35,12 @@ export function ExportButton() {
             </span>
           ) : null}
         </div>
-        <p role="status" className="muted small">
-          {state.phase === 'working' ? 'Exporting the model…' : null}
-          {state.phase === 'done' ? `Downloaded ${state.fileName}: model.json, weights.bin and metadata.json.` : null}
-        </p>
-        {state.phase === 'failed' ? (
-          <p role="alert" className="error">
-            Export failed: {state.message}
-          </p>
-        ) : null}
+        <ExportFeedback
+          state={state}
+          working="Exporting the model…"
+          done={(fileName) => `Downloaded ${fileName}: model.json, weights.bin and metadata.json.`}
+          failed="Export failed"
+        />
       </div>
       <PytorchExport />
     </>

@@ -1,13 +1,12 @@
-import { useEffect, useId, useMemo, useState } from 'react';
+import { useId, useMemo, useState } from 'react';
 import { exportPytorchProject, pytorchExportBlocker, type PytorchExportResult } from '../../app/exportPytorch';
 import { PYTORCH_SUPPORT } from '../../app/pytorchSources';
 import { studioClient } from '../../app/studio';
 import { unsupportedLayersMessage } from '../../core/pytorchSupport';
 import { useTransferLayers } from '../../store/hooks';
 import { useStudio } from '../../store/store';
+import { ExportFeedback, useExportAction } from '../ExportFeedback';
 import { PytorchRunAudit } from './PytorchRunAudit';
-
-type ExportState = { phase: 'idle' } | { phase: 'working' } | { phase: 'done'; result: PytorchExportResult } | { phase: 'failed'; message: string };
 
 /** What the status line says after an export. */
 function doneMessage({ fileName, weightsFrom, images }: PytorchExportResult): string {
@@ -31,18 +30,8 @@ export function PytorchExport() {
   }, [rows]);
   const blocker = useStudio(pytorchExportBlocker) ?? unsupported;
   const [includeImages, setIncludeImages] = useState(false);
-  const [state, setState] = useState<ExportState>({ phase: 'idle' });
   const reasonId = useId();
-  useEffect(() => setState({ phase: 'idle' }), [model]);
-
-  const onExport = async () => {
-    setState({ phase: 'working' });
-    try {
-      setState({ phase: 'done', result: await exportPytorchProject(studioClient(), useStudio, { includeImages }) });
-    } catch (error) {
-      setState({ phase: 'failed', message: (error as Error).message });
-    }
-  };
+  const { state, start: onExport } = useExportAction(() => exportPytorchProject(studioClient(), useStudio, { includeImages }), [model]);
 
   return (
     <div className="export pytorch-export">
@@ -59,15 +48,7 @@ export function PytorchExport() {
           </span>
         ) : null}
       </div>
-      <p role="status" className="muted small">
-        {state.phase === 'working' ? 'Writing the PyTorch project…' : null}
-        {state.phase === 'done' ? doneMessage(state.result) : null}
-      </p>
-      {state.phase === 'failed' ? (
-        <p role="alert" className="error">
-          PyTorch export failed: {state.message}
-        </p>
-      ) : null}
+      <ExportFeedback state={state} working="Writing the PyTorch project…" done={doneMessage} failed="PyTorch export failed" />
       <PytorchRunAudit />
     </div>
   );
