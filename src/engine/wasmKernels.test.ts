@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareWasmInNode } from './testing/wasmNode';
 import { WASM_GRADIENT_KERNELS } from './wasmKernels';
-import { createRandom } from '../core/random';
+import { expectClose, onBackend, values, type Values } from './testing/backendCompare';
 
 beforeAll(async () => {
   await prepareWasmInNode();
@@ -19,35 +19,6 @@ interface Case {
   size: [number, number];
   channels: number;
   out?: number;
-}
-
-/** Seeded values in [-1, 1): the same inputs on both backends. */
-function values(n: number, seed: number): Float32Array {
-  const random = createRandom(seed);
-  return Float32Array.from({ length: n }, () => random() * 2 - 1);
-}
-
-/** Runs `kernel` with plain arrays on `backend` and reads the result. */
-async function onBackend(backend: string, kernel: string, inputs: Record<string, { v: Float32Array; shape: number[] }>, attrs: object) {
-  await tf.setBackend(backend);
-  const tensors = Object.fromEntries(Object.entries(inputs).map(([k, { v, shape }]) => [k, tf.tensor(v, shape)]));
-  const before = tf.memory().numTensors;
-  const out = tf.engine().runKernel(kernel, tensors, attrs as tf.NamedAttrMap) as tf.Tensor;
-  const result = { shape: out.shape, data: (await out.data()) as Float32Array };
-  out.dispose();
-  const leaked = tf.memory().numTensors - before;
-  tf.dispose(Object.values(tensors));
-  await tf.setBackend('cpu');
-  return { ...result, leaked };
-}
-
-function expectClose(actual: Float32Array, expected: Float32Array): void {
-  expect(actual.length).toBe(expected.length);
-  let scale = 1e-6;
-  for (const v of expected) scale = Math.max(scale, Math.abs(v));
-  let worst = 0;
-  for (let i = 0; i < actual.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  expect(worst / scale).toBeLessThan(1e-5);
 }
 
 /** Output size of a convolution as tfjs computes it. */
@@ -163,8 +134,6 @@ describe('depthwise gradients on wasm match cpu', () => {
     expect([wasmFilter.leaked, wasmInput.leaked]).toEqual([0, 0]);
   });
 });
-
-type Values = { v: Float32Array; shape: number[] };
 
 /**
  * The cpu kernels ignore dilations (tfjs' own gradients refuse them), so a dilated case is checked against
