@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { countCorrect, crossEntropy } from './batches';
+import { frozenPrefixOf } from './frozenPrefix';
 import type { TrainableSet } from './trainableSet';
 
 /**
  * One gradient step: the forward pass with `training: true` (frozen layers
- * are forced to inference mode by guardFrozenLayers), gradients of the loss
+ * are forced to inference mode by guardFrozenLayers) — its frozen prefix
+ * first, outside the tape (engine/frozenPrefix.ts), then the rest under it —,
+ * gradients of the loss
  * over `set.variables` only (an explicit list: nothing outside the set
  * moves, TFJS-FACTS #4), then each optimizer of the set applies its share.
  * Disposes `xs` and `ys` and every tensor it makes, also when it throws
@@ -14,9 +17,12 @@ import type { TrainableSet } from './trainableSet';
 export async function trainStep(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Tensor2D, set: TrainableSet): Promise<{ loss: number; correct: number }> {
   let correct: tf.Scalar | undefined;
   let loss: tf.Scalar | null = null;
+  let frontier: tf.Tensor[] = [];
   try {
+    const prefix = frozenPrefixOf(model);
+    if (prefix) frontier = prefix.run(xs);
     const { value, grads } = tf.variableGrads(() => {
-      const probs = model.apply(xs, { training: true }) as tf.Tensor;
+      const probs = prefix ? prefix.rest(frontier, { training: true }) : (model.apply(xs, { training: true }) as tf.Tensor);
       correct = tf.keep(countCorrect(ys, probs));
       return crossEntropy(ys, probs);
     }, set.variables);
@@ -29,7 +35,7 @@ export async function trainStep(model: tf.LayersModel, xs: tf.Tensor, ys: tf.Ten
     const [lossData, correctData] = await Promise.all([loss.data(), correct!.data()]);
     return { loss: lossData[0], correct: correctData[0] };
   } finally {
-    tf.dispose([xs, ys]);
+    tf.dispose([xs, ys, ...frontier]);
     if (loss) loss.dispose();
     if (correct) correct.dispose();
   }

@@ -10,6 +10,7 @@ import { learningRateAt } from '../core/schedules';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { createTrainableSet, type TrainableSet } from './trainableSet';
 import { trainStep } from './trainStep';
+import { releaseFrozenPrefixes } from './frozenPrefix';
 import type { RunTarget, TrainHooks, TrainOptions, TrainResult, TrainableRun } from './trainTypes';
 import type { Preprocessing, TrainConfig, UnfreezeStep } from '../core/types';
 import { allFinite, createWeightKeeper, type Snapshot, type WeightKeeper } from './weightKeeper';
@@ -387,5 +388,6 @@ export async function trainRun(run: TrainableRun, config: TrainConfig, hooks: Tr
     return await settle(loop);
   } finally {
     loop.set!.dispose();
+    releaseFrozenPrefixes();
   }
 }
