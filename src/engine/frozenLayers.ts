@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import type { BatchNormMode, BatchNormOverrides } from '../core/types';
+import { trainingBatchNorm } from './batchNormTraining';
 
 const GUARDED = Symbol('frozenLayerGuard');
 const BN_MODE = Symbol('batchNormMode');
@@ -68,7 +69,11 @@ export function guardFrozenLayers(model: tf.LayersModel): number {
     const target = layer as unknown as { call: CallFn; [GUARDED]?: true };
     if (target[GUARDED]) continue;
     const original = target.call.bind(layer) as CallFn;
-    target.call = (inputs, kwargs) => original(inputs, runsInTrainingMode(layer) ? kwargs : { ...kwargs, training: false });
+    target.call = (inputs, kwargs) => {
+      if (!runsInTrainingMode(layer)) return original(inputs, { ...kwargs, training: false });
+      // A BatchNormalization layer's training call with a closed-form gradient (engine/batchNormTraining.ts), where it applies.
+      return trainingBatchNorm(layer, inputs, kwargs) ?? original(inputs, kwargs);
+    };
     target[GUARDED] = true;
   }
   return batchNorms;
