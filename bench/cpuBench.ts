@@ -8,6 +8,7 @@
  * trainModel, buildFeatures). Runs in a page or in Node unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { inferFolded, releaseFrozenPrefixes } from '../src/engine/frozenPrefix';
 import { buildFeatures } from '../src/engine/featureCache';
 import { applyFreezePlan } from '../src/engine/freeze';
 import { guardFrozenLayers } from '../src/engine/frozenLayers';
@@ -79,14 +80,14 @@ function dispose(t: Awaited<ReturnType<typeof transfer>>): void {
   for (const layer of t.loaded.model.layers) if (!shared.has(layer)) layer.dispose();
 }
 
-/** ms per image of the transfer model's forward pass (predict, inference mode) at batch 8: one untimed, median of `repeats`. */
+/** ms per image of the transfer model's forward pass (inference mode, BatchNorm folded as the studio runs it: engine/frozenPrefix.ts) at batch 8: one untimed, median of `repeats`. */
 async function forward(files: ModelFiles, repeats: number): Promise<CpuBenchResult['forward']> {
   const t = await transfer(files);
   try {
     const x = tf.randomUniform([CPU_BENCH.forwardBatch, 224, 224, 3], -1, 1);
     const once = async () => {
       const started = performance.now();
-      const y = t.model.predict(x) as tf.Tensor;
+      const y = inferFolded(t.model, x); // the studio's forward pass (evaluation, predict, the feature cache)
       await y.data();
       y.dispose();
       return performance.now() - started;
@@ -98,6 +99,7 @@ async function forward(files: ModelFiles, repeats: number): Promise<CpuBenchResu
     const msPerImage = median(times) / CPU_BENCH.forwardBatch;
     return { batch: CPU_BENCH.forwardBatch, msPerImage, imagesPerSecond: 1000 / msPerImage };
   } finally {
+    releaseFrozenPrefixes();
     dispose(t);
   }
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropy, countCorrect, imageCount, makeBatch, type ImageSet } from './batches';
+import { inferFolded } from './frozenPrefix';
 import type { Preprocessing } from '../core/types';
 
 /**
@@ -27,7 +28,7 @@ export async function evaluateSource(model: tf.LayersModel, source: BatchSource,
     const indices = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i);
     const { xs, ys } = source.batch(indices);
     const [lossTensor, correctTensor] = tf.tidy(() => {
-      const probs = model.apply(xs, { training: false }) as tf.Tensor;
+      const probs = inferFolded(model, xs);
       return [crossEntropy(ys, probs).mul(indices.length), countCorrect(ys, probs)];
     });
     const [lossValue, correctValue] = await Promise.all([lossTensor.data(), correctTensor.data()]);

@@ -3,6 +3,7 @@ import { checkModelTakes, imageCount, makeBatch, type ImageSet } from './batches
 import type { BatchSource } from './batchSource';
 import { trainOnSource, type TrainHooks, type TrainResult } from './trainer';
 import { runsInTrainingMode } from './frozenLayers';
+import { inferFolded, releaseFrozenPrefixes } from './frozenPrefix';
 import type { Preprocessing, TrainConfig } from '../core/types';
 
 /**
@@ -142,26 +143,42 @@ export async function forwardInBatches(
     2,
     set.labels.reduce((m, l) => Math.max(m, l + 1), 0),
   ); // makeBatch's labels are unused here
+  try {
+    await forwardEach(prefix, set, { preprocessing, step, depth, size, shape, features }, hooks);
+  } finally {
+    releaseFrozenPrefixes(); // the folded BatchNorm weights (engine/frozenPrefix.ts)
+  }
+  return { features, shape };
+}
+
+/** forwardInBatches' loop: one batch at a time through the folded forward pass (frozenPrefix.ts inferFolded) into `features`. */
+async function forwardEach(
+  prefix: tf.LayersModel,
+  set: ImageSet,
+  out: { preprocessing: Preprocessing; step: number; depth: number; size: number; shape: number[]; features: Float32Array },
+  hooks: FeatureBuildHooks,
+): Promise<void> {
+  const { preprocessing, step, depth, size, shape, features } = out;
+  const count = imageCount(set);
   for (let start = 0; start < count; start += step) {
     if (hooks.shouldStop?.()) throw new Error('The feature cache build was stopped; press Train to start again.');
     const indices = Array.from({ length: Math.min(step, count - start) }, (_, i) => start + i);
     const { xs, ys } = makeBatch(set, indices, depth, preprocessing);
-    const out = tf.tidy(() => prefix.apply(xs, { training: false }) as tf.Tensor);
+    const batchOut = tf.tidy(() => inferFolded(prefix, xs));
     tf.dispose([xs, ys]);
     try {
-      if (out.size !== indices.length * size) {
+      if (batchOut.size !== indices.length * size) {
         throw new Error(
-          `The cut ('${prefix.outputs[0].sourceLayer.name}') gave features of shape [${out.shape.slice(1).join(', ')}] for ${set.shape.height}×${set.shape.width}×${set.shape.channels} images, not the [${shape.join(', ')}] its layers state. Train without the cache (unfreeze a layer below the cut).`,
+          `The cut ('${prefix.outputs[0].sourceLayer.name}') gave features of shape [${batchOut.shape.slice(1).join(', ')}] for ${set.shape.height}×${set.shape.width}×${set.shape.channels} images, not the [${shape.join(', ')}] its layers state. Train without the cache (unfreeze a layer below the cut).`,
         );
       }
-      features.set((await out.data()) as Float32Array, start * size);
+      features.set((await batchOut.data()) as Float32Array, start * size);
     } finally {
-      out.dispose();
+      batchOut.dispose();
     }
     hooks.onProgress?.(start + indices.length, count);
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
-  return { features, shape };
 }
 
 /** A BatchSource over cached features: float rows of `set.shape` and one-hot labels. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
-import { frozenPrefixOf, planPrefix, releaseFrozenPrefixes } from './frozenPrefix';
+import { frozenPrefixOf, inferFolded, planPrefix, releaseFrozenPrefixes } from './frozenPrefix';
 import { expectClose, values } from './testing/backendCompare';
 import { prepareWasmInNode } from './testing/wasmNode';
 
@@ -168,4 +168,24 @@ describe('the frozen prefix of a training step', () => {
     expect(tf.memory().numTensors).toBeLessThan(before);
     model.dispose();
   });
+
+  it.each(['cpu', 'wasm'])(
+    'runs inference folded with the values of model.apply(training: false), the fold surviving the tidy it was made in (%s)',
+    async (backend) => {
+      await tf.setBackend(backend);
+      const model = blockModel();
+      const xs = batch();
+      const expected = (await tf.tidy(() => model.apply(xs, { training: false }) as tf.Tensor).data()) as Float32Array;
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 2; i++) {
+        const out = tf.tidy(() => inferFolded(model, xs));
+        expectClose((await out.data()) as Float32Array, expected, 1e-5);
+        out.dispose();
+      }
+      releaseFrozenPrefixes();
+      expect(tf.memory().numTensors).toBe(before);
+      xs.dispose();
+      model.dispose();
+    },
+  );
 });

@@ -91,8 +91,8 @@ export interface PrefixPlan {
   readers: Map<number, number>;
 }
 
-/** Splits `model`'s graph into its still prefix and the rest, as the layers' flags are now. */
-export function planPrefix(model: tf.LayersModel): PrefixPlan {
+/** Splits `model`'s graph into its still prefix and the rest, as the layers' flags are now (`still`: which layers may be in it). */
+export function planPrefix(model: tf.LayersModel, still: (layer: tf.layers.Layer) => boolean = isStill): PrefixPlan {
   const nodes = graphOf(model);
   const known = new Set(model.inputs.map((t) => t.id));
   const prefix: GraphNode[] = [];
@@ -100,7 +100,7 @@ export function planPrefix(model: tf.LayersModel): PrefixPlan {
   const readers = new Map<number, number>();
   for (const node of nodes) {
     for (const input of node.inputs) readers.set(input.id, (readers.get(input.id) ?? 0) + 1);
-    if (isStill(node.layer) && node.inputs.every((t) => known.has(t.id))) {
+    if (still(node.layer) && node.inputs.every((t) => known.has(t.id))) {
       prefix.push(node);
       for (const o of node.outputs) known.add(o.id);
     } else rest.push(node);
@@ -217,7 +217,8 @@ function foldChain(nodes: GraphNode[]): { filter: tf.Tensor4D; bias: tf.Tensor1D
     const bias = tf.add(tf.mul(shifted, scale), bn.beta ? bn.beta.read() : 0) as tf.Tensor1D;
     return [filter, bias] as [tf.Tensor4D, tf.Tensor1D];
   });
-  return { filter, bias, vars };
+  // Kept: a fold made inside a caller's tidy (a step's prefix, an evaluation) outlives it, until dispose.
+  return { filter: tf.keep(filter), bias: tf.keep(bias), vars };
 }
 
 /** The prefix of one model for one freeze plan, with its folded chains (weights kept until released). */
@@ -229,8 +230,10 @@ class PrefixRunner {
   constructor(
     private readonly model: tf.LayersModel,
     readonly signature: string,
+    private readonly training: boolean,
   ) {
-    this.plan = planPrefix(model);
+    // In inference mode every layer computes a fixed function of its input: the whole graph is the prefix.
+    this.plan = planPrefix(model, training ? isStill : () => true);
     const frontier = new Set(this.plan.frontier.map((t) => t.id));
     const byInput = new Map<number, GraphNode[]>();
     for (const node of this.plan.prefix) for (const t of node.inputs) byInput.set(t.id, [...(byInput.get(t.id) ?? []), node]);
@@ -284,7 +287,7 @@ class PrefixRunner {
       runNodes(
         this.plan.prefix,
         values,
-        { training: true },
+        { training: this.training },
         (node) => {
           if (!this.inChain.has(node)) return false;
           const chain = this.chains.get(node);
@@ -324,6 +327,7 @@ class PrefixRunner {
 }
 
 const runners = new Map<tf.LayersModel, PrefixRunner>();
+const inference = new Map<tf.LayersModel, PrefixRunner>();
 
 /** What decides the prefix: each layer's trainable flag and training mode, in graph order. */
 function signatureOf(model: tf.LayersModel): string {
@@ -343,14 +347,31 @@ export function frozenPrefixOf(model: tf.LayersModel): PrefixRunner | null {
     runner = undefined;
   }
   if (!runner) {
-    runner = new PrefixRunner(model, signature);
+    runner = new PrefixRunner(model, signature, true);
     runners.set(model, runner);
   }
   return runner.plan.prefix.length > 0 ? runner : null;
 }
 
-/** Disposes every model's folded weights (the trainer calls it when a run ends). */
+/**
+ * `model`'s output for `xs` in inference mode (evaluation, predict, the feature cache), with every
+ * convolution → BatchNorm (→ ReLU/ReLU6) chain folded as in a training step's prefix: the same values
+ * as `model.apply(xs, { training: false })` to float rounding. The folded weights are kept for the next
+ * call until releaseFrozenPrefixes (a weight assigned since is seen and folded again).
+ */
+export function inferFolded(model: tf.LayersModel, xs: tf.Tensor): tf.Tensor {
+  if (model.inputs.length !== 1 || model.outputs.length !== 1) return model.apply(xs, { training: false }) as tf.Tensor;
+  let runner = inference.get(model);
+  if (!runner) {
+    runner = new PrefixRunner(model, 'inference', false);
+    inference.set(model, runner);
+  }
+  return runner.run(xs)[0];
+}
+
+/** Disposes every model's folded weights (a run's end, a finished feature cache or prediction). */
 export function releaseFrozenPrefixes(): void {
-  for (const runner of runners.values()) runner.dispose();
+  for (const runner of [...runners.values(), ...inference.values()]) runner.dispose();
   runners.clear();
+  inference.clear();
 }

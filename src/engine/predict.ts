@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { checkModelTakes, makeBatch, type ImageSet } from './batches';
+import { inferFolded, releaseFrozenPrefixes } from './frozenPrefix';
 import type { InputShape, Preprocessing } from '../core/types';
 
 /**
@@ -29,16 +30,20 @@ export async function predictProbabilities(
   // makeBatch is the training input path: the same uint8 → range mapping, no augmentation. Its labels are unused here.
   const set: ImageSet = { pixels, labels: new Int32Array(count), shape };
   const step = Math.max(1, Math.floor(batchSize));
-  for (let start = 0; start < count; start += step) {
-    const indices = Array.from({ length: Math.min(step, count - start) }, (_, i) => start + i);
-    const { xs, ys } = makeBatch(set, indices, Math.max(numClasses, 1), preprocessing);
-    const probs = tf.tidy(() => model.apply(xs, { training: false }) as tf.Tensor);
-    tf.dispose([xs, ys]);
-    try {
-      probabilities.set((await probs.data()) as Float32Array, start * numClasses);
-    } finally {
-      probs.dispose();
+  try {
+    for (let start = 0; start < count; start += step) {
+      const indices = Array.from({ length: Math.min(step, count - start) }, (_, i) => start + i);
+      const { xs, ys } = makeBatch(set, indices, Math.max(numClasses, 1), preprocessing);
+      const probs = tf.tidy(() => inferFolded(model, xs));
+      tf.dispose([xs, ys]);
+      try {
+        probabilities.set((await probs.data()) as Float32Array, start * numClasses);
+      } finally {
+        probs.dispose();
+      }
     }
+  } finally {
+    releaseFrozenPrefixes(); // the folded BatchNorm weights (engine/frozenPrefix.ts)
   }
   return { probabilities, numClasses };
 }
