@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { batchNormTrainingCall, fitsClosedForm, normalizeInTraining, trainingBatchNorm } from './batchNormTraining';
-import { guardFrozenLayers } from './frozenLayers';
+import { guardFrozenLayers, setBatchNormOverrides } from './frozenLayers';
 import { expectClose, values } from './testing/backendCompare';
 import { prepareWasmInNode } from './testing/wasmNode';
 
@@ -143,71 +143,83 @@ describe('a BatchNormalization layer’s training call through the closed form',
     },
   );
 
-  it('trains a model through the guard on wasm without FusedBatchNorm, with tfjs’ gradients and moving statistics', async () => {
-    await tf.setBackend('wasm');
-    const build = (guarded: boolean) => {
-      const model = tf.sequential({
-        layers: [
-          tf.layers.conv2d({
-            inputShape: [6, 6, 3],
-            filters: 8,
-            kernelSize: 3,
-            padding: 'same',
-            useBias: false, // its gradient is 0 through a BatchNormalization (rounding noise on both paths)
-            kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
-          }),
-          tf.layers.batchNormalization({ momentum: 0.8 }),
-          tf.layers.flatten(),
-          tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
-        ],
-      });
-      if (guarded) guardFrozenLayers(model);
-      return model;
-    };
-    const [ours, theirs] = [build(true), build(false)];
-    theirs.setWeights(ours.getWeights());
-    const x = input([3, 6, 6, 3], 11);
-    const step = async (model: tf.LayersModel) => {
-      const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
-      const read = await Promise.all(vars.map((v) => grads[v.name].data()));
-      tf.dispose([value, ...Object.values(grads)]);
-      return read;
-    };
-    let g: Float32Array[] = [];
-    let h: Float32Array[] = [];
-    // tf.profile answers the same object every time: its kernel names are copied before the next profile.
-    const oursKernels = [
-      ...(
-        await tf.profile(async () => {
-          g = (await step(ours)) as Float32Array[];
-        })
-      ).kernelNames,
-    ];
-    const theirsKernels = [
-      ...(
-        await tf.profile(async () => {
-          h = (await step(theirs)) as Float32Array[];
-        })
-      ).kernelNames,
-    ];
-    expect(oursKernels).not.toContain('FusedBatchNorm');
-    expect(oursKernels).toContain('FusedDepthwiseConv2D');
-    expect(theirsKernels).toContain('FusedBatchNorm');
-    expect(g).toHaveLength(5);
-    g.forEach((grad, i) => expectClose(grad, h[i], 1e-4));
-    const stats = async (model: tf.LayersModel) =>
-      Promise.all(
-        model.layers[1]
-          .getWeights()
-          .slice(2)
-          .map((w) => w.data()),
-      );
-    expect((await stats(ours)).map((d) => Array.from(d))).toEqual((await stats(theirs)).map((d) => Array.from(d)));
-    tf.dispose(x);
-    ours.dispose();
-    theirs.dispose();
-  });
+  it.each([
+    { mode: 'trainable', trainable: true, weights: 5 },
+    { mode: 'frozen in train-stats mode', trainable: false, weights: 3 },
+  ])(
+    'trains a model through the guard on wasm without FusedBatchNorm, with tfjs’ gradients and moving statistics (BN $mode)',
+    async ({ trainable, weights }) => {
+      await tf.setBackend('wasm');
+      const build = (guarded: boolean) => {
+        const model = tf.sequential({
+          layers: [
+            tf.layers.conv2d({
+              inputShape: [6, 6, 3],
+              filters: 8,
+              kernelSize: 3,
+              padding: 'same',
+              useBias: false, // its gradient is 0 through a BatchNormalization (rounding noise on both paths)
+              kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+            }),
+            tf.layers.batchNormalization({ momentum: 0.8 }),
+            tf.layers.flatten(),
+            tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+          ],
+        });
+        model.layers[1].trainable = trainable;
+        if (guarded) {
+          guardFrozenLayers(model);
+          setBatchNormOverrides(model, trainable ? {} : { [model.layers[1].name]: 'train-stats' });
+        }
+        return model;
+      };
+      const [ours, theirs] = [build(true), build(false)];
+      theirs.setWeights(ours.getWeights());
+      const x = input([3, 6, 6, 3], 11);
+      const step = async (model: tf.LayersModel) => {
+        const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, vars);
+        const read = await Promise.all(vars.map((v) => grads[v.name].data()));
+        tf.dispose([value, ...Object.values(grads)]);
+        return read;
+      };
+      let g: Float32Array[] = [];
+      let h: Float32Array[] = [];
+      // tf.profile answers the same object every time: its kernel names are copied before the next profile.
+      const oursKernels = [
+        ...(
+          await tf.profile(async () => {
+            g = (await step(ours)) as Float32Array[];
+          })
+        ).kernelNames,
+      ];
+      const theirsKernels = [
+        ...(
+          await tf.profile(async () => {
+            h = (await step(theirs)) as Float32Array[];
+          })
+        ).kernelNames,
+      ];
+      expect(oursKernels).not.toContain('FusedBatchNorm');
+      expect(oursKernels).toContain('FusedDepthwiseConv2D');
+      expect(theirsKernels).toContain('FusedBatchNorm');
+      expect(g).toHaveLength(weights);
+      g.forEach((grad, i) => expectClose(grad, h[i], 1e-4));
+      const stats = async (model: tf.LayersModel) =>
+        Promise.all(
+          model.layers[1]
+            .getWeights()
+            .slice(2)
+            .map((w) => w.data()),
+        );
+      const oursStats = (await stats(ours)).map((d) => Array.from(d));
+      expect(oursStats).toEqual((await stats(theirs)).map((d) => Array.from(d)));
+      expect(oursStats[0]).not.toEqual(new Array(8).fill(0)); // the moving mean moved from its initial zeros
+      tf.dispose(x);
+      ours.dispose();
+      theirs.dispose();
+    },
+  );
 });
 
 describe('trainingBatchNorm (the guard’s hook) takes only the calls it fits', () => {
