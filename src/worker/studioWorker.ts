@@ -7,6 +7,8 @@ import type { LoadedModel } from '../engine/modelFiles';
 import { originalNames, packWeights } from '../engine/namedWeights';
 import { createTrainingBackendPicker } from '../engine/forwardBackend';
 import { outOfMemoryAdvice } from '../core/backendChoice';
+import { wasmFitMessage } from '../core/memoryFit';
+import { wasmStepFit } from '../engine/wasmMemory';
 import { createRunTargets } from '../engine/runTargets';
 import { trainConfigProblem } from '../core/trainConfigCheck';
 import { optimizedVariables } from '../engine/trainableSet';
@@ -157,6 +159,11 @@ async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunCo
     config = { ...config, epochs: config.epochsWithoutCache };
   // Auto, through the model: a step of this plan timed on each backend, the run moved to the fastest (issue 15).
   const backendProbes = !features && ctx.preference === 'auto' ? await pickTrainingBackend(ctx, msg, model, train) : undefined;
+  // wasm's heap cannot pass 4 GiB, and threaded wasm was seen to hang there: a step that cannot fit is refused before it runs.
+  if (!features && (ctx.backend ?? tf.getBackend()) === 'wasm') {
+    const fit = wasmStepFit(model, headLayers, config, msg.batchNormOverrides ?? {});
+    if (!fit.fits) throw Object.assign(new Error(wasmFitMessage(fit)), { name: 'OutOfMemory' });
+  }
   ctx.post({
     type: 'runStarted',
     runId,
@@ -218,6 +225,7 @@ async function postHeldOutPredictions(
 
 /** A failure that was memory, told as such with a smaller batch to try (issue 15); any other error as it was. */
 function withMemoryAdvice(error: ReturnType<typeof toWireError>, batchSize: number, backend: string | null): ReturnType<typeof toWireError> {
+  if (error.name === 'OutOfMemory') return error; // already said in words (the wasm heap check before the run)
   const advice = outOfMemoryAdvice(error.message, batchSize, backend);
   return advice ? { ...error, name: 'OutOfMemory', message: `${advice} (${error.message})` } : error;
 }

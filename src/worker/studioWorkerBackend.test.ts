@@ -134,4 +134,38 @@ describe('a run that runs out of memory', () => {
     expect(replies.some((r) => 'requestId' in r && r.requestId === 5)).toBe(true);
     await tf.setBackend('cpu');
   });
+
+  it('on wasm, refuses a batch whose step cannot fit in the 4 GiB heap before the run starts, naming a batch that fits', async () => {
+    const replies: WorkerReply[] = [];
+    const handle = createStudioWorker(
+      (reply) => replies.push(reply),
+      tinyDeps({
+        batchFlushMs: 0,
+        selectBackend: async () => {
+          await tf.setBackend('wasm');
+          return { backend: 'wasm', notes: [] };
+        },
+      }),
+    );
+    await handle({ type: 'init', requestId: 0, backend: 'wasm', allowSoftwareWebgl: false });
+    await handle(load);
+    const huge = 2 ** 24; // the tiny model keeps a few hundred floats per image: millions of images overflow the heap
+    await handle(trainRequest(1, { config: { ...config, batchSize: huge } }));
+    const failed = replies.find((r) => r.type === 'runFailed');
+    if (failed?.type !== 'runFailed') throw new Error('the run was not refused');
+    expect(failed.error.name).toBe('OutOfMemory');
+    const m =
+      /^Out of memory on wasm at batch size 16777216: a training step of this plan needs about ([\d.]+) GiB, more than the 4\.0 GiB WebAssembly can hold, so the run was not started\. Try batch size (\d+), or freeze more layers/.exec(
+        failed.error.message,
+      );
+    expect(m).not.toBeNull();
+    expect(Number(m![1])).toBeGreaterThan(4);
+    const suggested = Number(m![2]);
+    expect(Number.isInteger(Math.log2(huge / suggested)) && suggested < huge).toBe(true);
+    expect(replies.some((r) => r.type === 'runStarted')).toBe(false);
+    // The suggested batch is accepted by the same check: the run starts (and trains on the 32 images it has).
+    await handle(trainRequest(2, { config: { ...config, epochs: 1, batchSize: suggested } }));
+    expect(replies.some((r) => r.type === 'runStarted' && r.runId === 2)).toBe(true);
+    await tf.setBackend('cpu');
+  });
 });
