@@ -8,6 +8,8 @@
  * trainModel, buildFeatures). Runs in a page or in Node unchanged.
  */
 import * as tf from '@tensorflow/tfjs';
+import { wasmFitMessage } from '../src/core/memoryFit';
+import { wasmStepFit } from '../src/engine/wasmMemory';
 import { inferFolded, releaseFrozenPrefixes } from '../src/engine/frozenPrefix';
 import { buildFeatures } from '../src/engine/featureCache';
 import { applyFreezePlan } from '../src/engine/freeze';
@@ -140,6 +142,17 @@ function wasmHeapBytes(): number | null {
   return backend.wasm?.HEAPU8?.buffer.byteLength ?? null;
 }
 
+/** What the studio says before a full fine-tuning run at `batch` on wasm when its step cannot fit in the heap, or null when it fits. */
+async function wasmRefusal(files: ModelFiles, batch: number): Promise<string | null> {
+  const t = await transfer(files);
+  try {
+    const fit = wasmStepFit(t.model, t.headLayers, { batchSize: batch, optimizer: 'adam' }, {});
+    return fit.fits ? null : wasmFitMessage(fit);
+  } finally {
+    dispose(t);
+  }
+}
+
 /** One full fine-tuning step at `batch` under tf.profile (its peak bytes); an out-of-memory failure is a row with the error. */
 async function memoryStep(files: ModelFiles, batch: number): Promise<MemoryRow> {
   const t = await transfer(files);
@@ -182,9 +195,6 @@ async function memoryStep(files: ModelFiles, batch: number): Promise<MemoryRow> 
 export function emptyCpuResult(): CpuBenchResult {
   return { backend: tf.getBackend(), detail: '', forward: null, steps: [], cache: null, memory: [], errors: [] };
 }
-
-/** The wasm heap's ceiling (wasm32: 4 GiB). A step expected to need more is not run: past it wasm aborts and cannot go on. */
-export const WASM_HEAP_LIMIT = 4 * 2 ** 30;
 
 /** Runs every part in turn, logging a line after each; a part that throws is reported and the rest still run. */
 export async function benchCpu(
@@ -245,15 +255,21 @@ export async function benchCpu(
       log(`cache build, ${options.cacheImages} images: ${result.cache!.seconds.toFixed(1)} s`);
     });
   for (const batch of parts.has('memory') ? options.memoryBatches : []) {
-    // Memory grows with the batch: from a smaller batch's peak, a wasm step that cannot fit in the heap is reported, not run.
-    const smaller = result.memory.filter((m) => m.peakTensorBytes !== null && m.batch < batch).at(-1);
-    const expected = smaller ? (smaller.peakTensorBytes! * batch) / smaller.batch : 0;
-    if (result.backend === 'wasm' && expected > 0.9 * WASM_HEAP_LIMIT) {
-      const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(1);
-      const error = `not run: about ${gib(expected)} GiB expected (${gib(smaller!.peakTensorBytes!)} GiB at batch ${smaller!.batch}, scaled), over wasm's ${gib(WASM_HEAP_LIMIT)} GiB heap — the studio fails such a run with "Out of memory on wasm at batch size ${batch} … Try batch size ${batch / 2}"`;
-      result.memory.push({ backend: 'wasm', batch, peakTensorBytes: null, wasmHeapBytes: wasmHeapBytes(), msPerStep: null, error });
-      log(`memory, full fine-tune batch ${batch}: ${error}`);
-      continue;
+    // The studio's own check before a run on wasm (core/memoryFit.ts): a step that cannot fit in the heap is refused, not run.
+    if (result.backend === 'wasm') {
+      const refusal = await wasmRefusal(files, batch);
+      if (refusal) {
+        result.memory.push({
+          backend: 'wasm',
+          batch,
+          peakTensorBytes: null,
+          wasmHeapBytes: wasmHeapBytes(),
+          msPerStep: null,
+          error: `not run: the studio refuses it — "${refusal}"`,
+        });
+        log(`memory, full fine-tune batch ${batch}: refused: ${refusal}`);
+        continue;
+      }
     }
     onMemoryPhase(batch);
     const row = await memoryStep(files, batch);
