@@ -146,6 +146,7 @@ function wasmHeapBytes(): number | null {
 async function wasmRefusal(files: ModelFiles, batch: number): Promise<string | null> {
   const t = await transfer(files);
   try {
+    applyFreezePlan(t.model, {}, t.headLayers); // full fine-tune (the model file marks some layers frozen)
     const fit = wasmStepFit(t.model, t.headLayers, { batchSize: batch, optimizer: 'adam' }, {});
     return fit.fits ? null : wasmFitMessage(fit);
   } finally {
@@ -158,6 +159,7 @@ async function memoryStep(files: ModelFiles, batch: number): Promise<MemoryRow> 
   const t = await transfer(files);
   const backend = tf.getBackend();
   try {
+    applyFreezePlan(t.model, {}, t.headLayers); // full fine-tune: the model file marks some layers frozen
     const x = tf.randomUniform([batch, 224, 224, 3], -1, 1);
     const y = tf.oneHot(
       tf.tensor1d(

@@ -8,23 +8,24 @@ import type { StepCost } from './stepCost';
  *
  * The need is modelled from the step-cost estimate (core/stepCost.ts): the
  * activations the backward pass keeps, times a factor measured on wasm — a
- * full fine-tune of MobileNetV2 at batch 8 grew the heap to 1,137 MiB for
- * 599 MiB of kept activations (1.9×: the backward pass's own temporaries and
- * the allocator's slack), rounded up to 2 — plus the model's weights four
- * times over (weights, gradients, the pretrained copy, the best copy) and the
- * optimizer's slots.
+ * full fine-tune of MobileNetV2 at batch 8 grew the heap to 2,261 MiB for
+ * 599 MiB of kept activations (3.8×: the estimate counts a layer's input once,
+ * while a conv → BN → ReLU → clip chain keeps each of its outputs, plus the
+ * backward pass's own temporaries and the allocator's slack), rounded up to
+ * 4 — plus the model's weights four times over (weights, gradients, the
+ * pretrained copy, the best copy) and the optimizer's slots.
  */
 
 /** WebAssembly's memory ceiling (wasm32: 65,536 pages of 64 KiB). */
 export const WASM_HEAP_LIMIT_BYTES = 4 * 2 ** 30;
 
 /** Heap bytes per kept activation byte, measured (see above). */
-export const WASM_BYTES_PER_KEPT_BYTE = 2;
+export const WASM_BYTES_PER_KEPT_BYTE = 4;
 
 /** A step is refused when its modelled need passes this share of the ceiling (the estimate is not exact). */
 const SAFE_SHARE = 0.9;
 
-/** The modelled heap a step needs on wasm: kept activations × the factor, the weights four times, the optimizer state. */
+/** The modelled heap a step needs on wasm: kept activations × the factor (4), the weights four times, the optimizer state. */
 export function wasmStepBytes(cost: StepCost, modelWeightBytes: number): number {
   return cost.activationBytes * WASM_BYTES_PER_KEPT_BYTE + 4 * modelWeightBytes + cost.optimizerStateBytes;
 }
