@@ -4,9 +4,9 @@
  * cross-origin isolated). `window.__cpu` holds the result when
  * `window.__cpuDone` is set; `window.__memoryPhase` is the batch of the memory
  * step running now (Node samples the renderer's memory meanwhile).
- * Query: ?backend=wasm&steps=2&repeats=3&cacheImages=1000&memory=8,32
+ * Query: ?backend=wasm&steps=2&repeats=3&cacheImages=1000&memory=8,32 (&threads=N: wasm's thread count instead of the studio's)
  */
-import { selectBackend, wasmDetails } from '../src/engine/backend';
+import { prepareWasm, selectBackend, wasmDetails } from '../src/engine/backend';
 import type { BackendName } from '../src/worker/protocol';
 import { benchCpu, emptyCpuResult, type CpuBenchResult } from './cpuBench';
 
@@ -37,6 +37,8 @@ async function adapterText(): Promise<string> {
 }
 
 try {
+  // ?threads=N: wasm on N threads instead of the studio's count (engine/backend.ts wasmThreadsFor).
+  if (params.has('threads')) prepareWasm(Number(params.get('threads')));
   const { backend, notes } = await selectBackend(wanted, true);
   if (backend !== wanted) throw new Error(`${wanted} did not start: ${notes.join('; ')}`);
   const files = await Promise.all(['/models/mobilenet_v2/model.json', '/models/mobilenet_v2/weights.bin'].map(fetchFile));
