@@ -634,14 +634,16 @@ Each step row times the studio's own training loop (\`src/engine/trainer.ts\`, o
 ${text}
 ${notes}
 `;
+/** The section a --gpu run wrote (scripts/benchGpu.ts): every other run keeps it. */
+const gpuSection = () => /\n## GPU: [\s\S]*?(?=\n## |$)/.exec(readFileSync(join(ROOT, 'bench/results.md'), 'utf8'))?.[0] ?? '';
 if (PARTS.length === ALL_PARTS.length) {
-  writeFileSync(join(ROOT, 'bench/results.md'), markdown);
+  writeFileSync(join(ROOT, 'bench/results.md'), `${markdown}${gpuSection()}`);
   console.log('\nwrote bench/results.md');
 } else if (QUICK) {
   // The quick run rewrites its own sections (from the figures on) and keeps the full run's tables above them.
   const old = readFileSync(join(ROOT, 'bench/results.md'), 'utf8');
   const cut = old.search(/^## Issue #5's three figures/m);
-  const gpu = /\n## GPU: [\s\S]*?(?=\n## |$)/.exec(old)?.[0] ?? ''; // a --gpu run's section stays
+  const gpu = gpuSection();
   writeFileSync(join(ROOT, 'bench/results.md'), `${cut >= 0 ? old.slice(0, cut) : old}${text}\n${notes}\n${gpu}`);
   console.log('\nwrote the quick sections of bench/results.md (the tables above them are from the last full run)');
 } else {
