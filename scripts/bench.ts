@@ -634,8 +634,9 @@ Each step row times the studio's own training loop (\`src/engine/trainer.ts\`, o
 ${text}
 ${notes}
 `;
-/** The section a --gpu run wrote (scripts/benchGpu.ts): every other run keeps it. */
-const gpuSection = () => /\n## GPU: [\s\S]*?(?=\n## |$)/.exec(readFileSync(join(ROOT, 'bench/results.md'), 'utf8'))?.[0] ?? '';
+/** The sections other scripts write (the --gpu run, scripts/benchGpu.ts; npm run bench:cost's table): every run here keeps them. */
+const gpuSection = () =>
+  [...readFileSync(join(ROOT, 'bench/results.md'), 'utf8').matchAll(/\n## (?:GPU: |Cost of a training step)[\s\S]*?(?=\n## |$)/g)].map((m) => m[0]).join('');
 if (PARTS.length === ALL_PARTS.length) {
   writeFileSync(join(ROOT, 'bench/results.md'), `${markdown}${gpuSection()}`);
   console.log('\nwrote bench/results.md');
