@@ -16,6 +16,7 @@ import { isAugmentationOn } from './augment';
 import { isFrozen } from './params';
 import { withStillLayers } from './rateMultipliers';
 import type { BatchNormOverrides, FreezePlan, LayerInfo, TrainConfig, UnfreezeStep } from './types';
+import { STOCHASTIC_LAYER_CLASSES } from './layerClasses';
 
 /** Most epochs an auto run on cached features takes (early stopping usually ends it sooner). */
 export const AUTO_MAX_EPOCHS = 100;
@@ -25,9 +26,6 @@ export const AUTO_PATIENCE = 10;
 export const AUTO_EPOCHS_WITHOUT_VALIDATION = 50;
 /** Fewest batches per epoch an auto run on cached features aims for: the batch size is lowered to reach it. */
 export const AUTO_MIN_STEPS_PER_EPOCH = 4;
-
-/** Weightless layers that still behave differently in training (as featureCache.ts lists them): a trainable one blocks the cache. */
-const STOCHASTIC_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
 
 /** What decides whether a run trains on cached features, as the main thread knows it before the run. */
 export interface CacheInput {
@@ -60,7 +58,7 @@ export function cachedFeaturesBlocker(input: CacheInput): string | null {
       if (layer.className === 'BatchNormalization' && input.batchNormOverrides[layer.name] === 'train-stats') {
         return `'${layer.name}' trains its BatchNorm statistics`;
       }
-    } else if (layer.trainableParams + layer.nonTrainableParams > 0 || STOCHASTIC_CLASSES.has(layer.className)) {
+    } else if (layer.trainableParams + layer.nonTrainableParams > 0 || STOCHASTIC_LAYER_CLASSES.has(layer.className)) {
       return `layers below the head train ('${layer.name}' is not frozen)`;
     }
   }

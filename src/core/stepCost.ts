@@ -25,6 +25,7 @@
 import { countParams, isFrozen } from './params';
 import { withStillLayers } from './rateMultipliers';
 import type { BatchNormOverrides, FreezePlan, LayerInfo, OptimizerName, UnfreezeStep } from './types';
+import { STOCHASTIC_LAYER_CLASSES } from './layerClasses';
 
 /** Bytes of one float32 activation or optimizer slot. */
 const FLOAT_BYTES = 4;
@@ -37,7 +38,6 @@ const ELEMENTWISE = new Set(['Activation', 'ReLU', 'LeakyReLU', 'ELU', 'PReLU', 
 const FREE = new Set(['ZeroPadding2D', 'Flatten', 'Reshape', 'InputLayer', 'Permute', 'Cropping2D']);
 const MERGE = new Set(['Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Subtract']);
 const POOLING = new Set(['MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'MaxPooling1D', 'AveragePooling1D']);
-const DROPOUT = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
 
 /** One layer's share of a step, per image. */
 export interface LayerStepCost {
@@ -140,7 +140,7 @@ function costOf(layer: LayerInfo, inputFloats: number, role: LayerRole): Omit<La
   if (ELEMENTWISE.has(cls)) return { forwardFlops: out, ...back(out, 0, out) };
   if (MERGE.has(cls)) return { forwardFlops: out, ...back(0, 0, 0) };
   if (POOLING.has(cls)) return { forwardFlops: inputFloats, ...back(inputFloats, 0, cls.includes('Max') ? inputFloats : 0) };
-  if (DROPOUT.has(cls)) return role.trainable ? { forwardFlops: 2 * out, ...back(out, 0, out) } : zero;
+  if (STOCHASTIC_LAYER_CLASSES.has(cls)) return role.trainable ? { forwardFlops: 2 * out, ...back(out, 0, out) } : zero;
   if (FREE.has(cls)) return zero;
   return { forwardFlops: out, ...back(out, 0, out) };
 }
@@ -157,7 +157,7 @@ function layerCosts(layers: readonly LayerInfo[], plan: FreezePlan, overrides: B
     const i = first + offset;
     const inputShape = layer.inputShape ?? layers[i - 1]?.outputShape ?? layer.outputShape;
     const role: LayerRole = {
-      trainable: !isFrozen(layer, plan) && (layer.trainableParams > 0 || DROPOUT.has(layer.className)),
+      trainable: !isFrozen(layer, plan) && (layer.trainableParams > 0 || STOCHASTIC_LAYER_CLASSES.has(layer.className)),
       needsInputGrad: lowest >= 0 && i > lowest,
       inBackward: lowest >= 0 && i >= lowest,
       batchStatistics: layer.className === 'BatchNormalization' && usesBatchStatistics(layer, plan, overrides),

@@ -3,6 +3,7 @@ import { checkModelTakes, imageCount, makeBatch, type ImageSet } from './batches
 import type { BatchSource } from './batchSource';
 import { trainOnSource, type TrainHooks, type TrainResult } from './trainer';
 import { runsInTrainingMode } from './frozenLayers';
+import { STOCHASTIC_LAYER_CLASSES } from '../core/layerClasses';
 import { inferFolded, releaseFrozenPrefixes } from './frozenPrefix';
 import type { Preprocessing, TrainConfig } from '../core/types';
 
@@ -12,9 +13,6 @@ import type { Preprocessing, TrainConfig } from '../core/types';
  * run in inference mode, see guardFrozenLayers), so it is run once per image
  * and the head is trained on the stored activations.
  */
-
-/** Weightless layers that still behave differently in training; a trainable one makes the prefix random. */
-const STOCHASTIC_CLASSES = new Set(['Dropout', 'SpatialDropout1D', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout']);
 
 /** Cached activations of the frozen prefix for one image set. */
 export interface FeatureSet {
@@ -40,7 +38,7 @@ function blockingLayer(model: tf.LayersModel, headLayers: ReadonlySet<string>): 
     if (layer.trainable && layer.trainableWeights.length > 0) return `'${layer.name}' is trained`;
     if (!runsInTrainingMode(layer)) continue;
     if (!layer.trainable) return `'${layer.name}' trains its BatchNorm statistics`;
-    if (layer.weights.length > 0 || STOCHASTIC_CLASSES.has(layer.getClassName())) return `'${layer.name}' is trained`;
+    if (layer.weights.length > 0 || STOCHASTIC_LAYER_CLASSES.has(layer.getClassName())) return `'${layer.name}' is trained`;
   }
   return null;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { STOCHASTIC_LAYER_CLASSES } from '../core/layerClasses';
 import { runsInTrainingMode } from './frozenLayers';
 
 /**
@@ -34,32 +35,27 @@ interface GraphNode {
   outputs: Symbolic[];
 }
 
-/** The still layers' classes whose result depends on `training`: still only when guardFrozenLayers puts them in inference mode. */
-const TRAINING_DEPENDENT = new Set([
-  'BatchNormalization',
-  'Dropout',
-  'SpatialDropout1D',
-  'SpatialDropout2D',
-  'GaussianNoise',
-  'GaussianDropout',
-  'AlphaDropout',
-  'SeededDropout',
-]);
+/** Whether a layer's result depends on `training` (BatchNormalization, dropout, noise): still only when guardFrozenLayers puts it in inference mode. */
+const trainingDependent = (className: string) => className === 'BatchNormalization' || STOCHASTIC_LAYER_CLASSES.has(className);
 
 /**
  * Whether `layer` computes the same with and without `training: true` and has no trainable weight. A
  * training-dependent layer counts only when guardFrozenLayers patched its `call` (an own property): an
  * unguarded frozen BatchNormalization still trains its statistics (TFJS-FACTS #6).
  */
-export function isStill(layer: tf.layers.Layer): boolean {
+function isStill(layer: tf.layers.Layer): boolean {
   if (layer instanceof tf.LayersModel) return layer.layers.every(isStill);
   if (layer.trainableWeights.length > 0) return false;
-  if (!TRAINING_DEPENDENT.has(layer.getClassName())) return true;
+  if (!trainingDependent(layer.getClassName())) return true;
   return Object.prototype.hasOwnProperty.call(layer, 'call') && !runsInTrainingMode(layer);
 }
 
-/** The model's layer calls in an order where each comes after those it reads (as tfjs-layers' executor sorts them). */
+const graphs = new WeakMap<tf.LayersModel, GraphNode[]>();
+
+/** The model's layer calls in an order where each comes after those it reads (as tfjs-layers' executor sorts them); once per model (a step asks for it). */
 function graphOf(model: tf.LayersModel): GraphNode[] {
+  const known = graphs.get(model);
+  if (known) return known;
   const nodes: GraphNode[] = [];
   const seen = new Set<number>();
   const inputIds = new Set(model.inputs.map((t) => t.id));
@@ -76,6 +72,7 @@ function graphOf(model: tf.LayersModel): GraphNode[] {
     nodes.push(node);
   };
   for (const output of model.outputs) visit(output);
+  graphs.set(model, nodes);
   return nodes;
 }
 

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { wasmBatchFit, type WasmFit } from '../core/memoryFit';
 import { estimateStepCost } from '../core/stepCost';
 import type { BatchNormOverrides, TrainConfig } from '../core/types';
-import { appliedFreezePlan } from './freeze';
+import { appliedFreezePlan, countWeightParams } from './freeze';
 import { summarizeLayers } from './summary';
 
 /**
@@ -18,7 +18,7 @@ export function wasmStepFit(
 ): WasmFit {
   const layers = summarizeLayers(model).map((row) => (headLayers.has(row.name) ? { ...row, origin: 'head' as const } : row));
   const plan = appliedFreezePlan(model, headLayers);
-  const weightBytes = model.weights.reduce((sum, w) => sum + w.shape.reduce((p: number, d) => p * (d ?? 1), 1) * 4, 0);
+  const weightBytes = countWeightParams(model.weights) * 4;
   const costAt = (batchSize: number) =>
     estimateStepCost({ layers, plan, batchNormOverrides, rateMultipliers: config.rateMultipliers, optimizer: config.optimizer, batchSize });
   return wasmBatchFit(costAt, config.batchSize, weightBytes);
