@@ -215,6 +215,18 @@ describe('choosing the training backend by timing steps of the plan', () => {
     model.dispose();
   });
 
+  it('never runs the step on a backend whose memory it does not fit (the wasm heap check), active or candidate', async () => {
+    const model = await planned(TRAINING);
+    const input = { model, set: images, numClasses: 2, preprocessing, batchSize: 4, batchNormOverrides: {}, unfit: [TRAINING, VERY_SLOW] };
+    const choice = await chooseTrainingBackend(input, [FAST, VERY_SLOW]);
+    expect(choice.probes.map((p) => p.backend)).toEqual([TRAINING, FAST]);
+    expect(choice.probes[0]).toEqual({ backend: TRAINING, msPerStep: null, error: 'not timed: the step does not fit in its memory' });
+    expect(choice.probes[1].msPerStep).not.toBeNull();
+    expect(choice.backend).toBe(FAST);
+    expect(tf.getBackend()).toBe(TRAINING);
+    model.dispose();
+  });
+
   it('refuses a backend that cannot start and stays where it was', async () => {
     const model = await planned(TRAINING);
     await expect(moveWeightsTo('broken-train', [model])).rejects.toThrow('The broken-train backend could not start; the run stays on clocked-10.');

@@ -177,6 +177,8 @@ export interface TrainProbeInput {
   preprocessing: Preprocessing;
   batchSize: number;
   batchNormOverrides: BatchNormOverrides;
+  /** Backends whose memory the step is known not to fit (wasm's heap, core/memoryFit.ts): never timed, never picked. */
+  unfit?: readonly string[];
 }
 
 /** ms of one training step of `model` (its trainable layers, a fresh Adam) on one batch; the caller has the backend active. */
@@ -239,11 +241,16 @@ export async function chooseTrainingBackend(input: TrainProbeInput, candidates: 
   };
   const bestSoFar = (probes: TrainBackendChoice['probes']) => Math.min(...probes.map((p) => p.msPerStep ?? Infinity)) * TRAIN_PROBE_GIVE_UP;
   // The others first: when none of them can run, the active backend is not timed at all.
+  const unfit = new Set(input.unfit ?? []);
   const others: TrainBackendChoice['probes'] = [];
-  for (const backend of candidates.filter((c) => c !== active)) others.push(await probe(backend, bestSoFar(others)));
+  for (const backend of candidates.filter((c) => c !== active && !unfit.has(c))) others.push(await probe(backend, bestSoFar(others)));
   if (others.every((p) => p.msPerStep === null))
     return { backend: active, probes: [{ backend: active, msPerStep: null, error: 'not timed: no other backend could run' }, ...others] };
-  const probes = [await probe(active, bestSoFar(others)), ...others];
+  // A step that cannot fit in the active backend's memory is not run there even once (threaded wasm hangs at its ceiling).
+  const activeProbe = unfit.has(active)
+    ? { backend: active, msPerStep: null, error: 'not timed: the step does not fit in its memory' }
+    : await probe(active, bestSoFar(others));
+  const probes = [activeProbe, ...others];
   const asForward = probes.map((p) => ({ backend: p.backend, msPerImage: p.msPerStep, error: p.error }));
   return { backend: pickFastest(asForward), probes };
 }

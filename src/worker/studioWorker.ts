@@ -120,12 +120,20 @@ function checkpointHook(ctx: WorkerContext, runId: number, model: tf.LayersModel
 }
 
 /** Times the run's plan on the training candidates (once per model, cut, plan, batch and BN modes) and moves the weights to the fastest. */
-async function pickTrainingBackend(ctx: WorkerContext, msg: TrainRequest, model: tf.LayersModel, train: ReturnType<typeof toImageSet>) {
+async function pickTrainingBackend(ctx: WorkerContext, msg: TrainRequest, model: tf.LayersModel, train: ReturnType<typeof toImageSet>, unfit: string[]) {
   if (!ctx.models.loaded) return undefined;
   const batchNormOverrides = msg.batchNormOverrides ?? {};
   const plan = JSON.stringify(model.layers.map((l) => [l.name, l.trainable]));
   const key = [ctx.models.modelId(), msg.cutLayer, plan, msg.config.batchSize, JSON.stringify(batchNormOverrides)].join('|');
-  const input = { model, set: train, numClasses: msg.classNames.length, preprocessing: msg.preprocessing, batchSize: msg.config.batchSize, batchNormOverrides };
+  const input = {
+    model,
+    set: train,
+    numClasses: msg.classNames.length,
+    preprocessing: msg.preprocessing,
+    batchSize: msg.config.batchSize,
+    batchNormOverrides,
+    unfit,
+  };
   const choice = await ctx.pickTrainingBackend(key, input, [ctx.models.loaded.model, model]);
   ctx.backend = tf.getBackend() as BackendName;
   return choice?.probes;
@@ -158,12 +166,11 @@ async function runTraining(ctx: WorkerContext, msg: TrainRequest, control: RunCo
   if (!features && config.epochsWithoutCache !== undefined && config.epochsWithoutCache < config.epochs)
     config = { ...config, epochs: config.epochsWithoutCache };
   // Auto, through the model: a step of this plan timed on each backend, the run moved to the fastest (issue 15).
-  const backendProbes = !features && ctx.preference === 'auto' ? await pickTrainingBackend(ctx, msg, model, train) : undefined;
-  // wasm's heap cannot pass 4 GiB, and threaded wasm was seen to hang there: a step that cannot fit is refused before it runs.
-  if (!features && (ctx.backend ?? tf.getBackend()) === 'wasm') {
-    const fit = wasmStepFit(model, headLayers, config, msg.batchNormOverrides ?? {});
-    if (!fit.fits) throw Object.assign(new Error(wasmFitMessage(fit)), { name: 'OutOfMemory' });
-  }
+  // wasm's heap cannot pass 4 GiB, and threaded wasm was seen to hang there: a step that cannot fit is never run on wasm,
+  // not even by the backend measurement, and a run left on wasm is refused before it starts.
+  const wasmFit = features ? { fits: true as const } : wasmStepFit(model, headLayers, config, msg.batchNormOverrides ?? {});
+  const backendProbes = !features && ctx.preference === 'auto' ? await pickTrainingBackend(ctx, msg, model, train, wasmFit.fits ? [] : ['wasm']) : undefined;
+  if (!wasmFit.fits && (ctx.backend ?? tf.getBackend()) === 'wasm') throw Object.assign(new Error(wasmFitMessage(wasmFit)), { name: 'OutOfMemory' });
   ctx.post({
     type: 'runStarted',
     runId,
