@@ -88,7 +88,8 @@ def seed_checks(module, optimizer_groups, expected_counts=None):
     holds a frozen parameter.
     """
     lines = []
-    frozen = [(name, tuple(p.shape)) for name, _, p in named_tf_parameters(module) if not p.requires_grad]
+    params = list(named_tf_parameters(module))
+    frozen = [(name, tuple(p.shape)) for name, _, p in params if not p.requires_grad]
     lines.append(f"Frozen parameters ({len(frozen)}):")
     lines.extend(f"  {name} {list(shape)}" for name, shape in frozen)
     trainable, non_trainable = keras_counts(module)
@@ -99,7 +100,7 @@ def seed_checks(module, optimizer_groups, expected_counts=None):
         verdict = "no studio counts to compare"
     lines.append(f"Trainable parameters: {trainable:,}; non-trainable: {non_trainable:,} ({verdict})")
     held = [p for group in optimizer_groups for p in group["params"]]
-    names = {id(p): name for name, _, p in named_tf_parameters(module)}
+    names = {id(p): name for name, _, p in params}
     bad = [names.get(id(p), f"a parameter of shape {list(p.shape)}") for p in held if not p.requires_grad]
     if bad:  # a plain `assert` would vanish under python -O
         raise FrozenInOptimizerError(f"{len(bad)} parameters the optimizer holds have requires_grad = False: {', '.join(bad[:5])}{' …' if len(bad) > 5 else ''}")

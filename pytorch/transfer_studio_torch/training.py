@@ -82,10 +82,11 @@ class Distributed:
         return self.rank == 0
 
     def sum(self, values):
-        """Sums a list of numbers over the processes."""
+        """Sums a list of numbers over the processes (with one process, the numbers: no device tensor, no copy back)."""
+        if self.world == 1:
+            return [float(v) for v in values]
         tensor = torch.tensor(values, dtype=torch.float64, device=self.device)
-        if self.world > 1:
-            dist.all_reduce(tensor)
+        dist.all_reduce(tensor)
         return tensor.tolist()
 
     def sync_buffers(self, model):
@@ -144,6 +145,7 @@ class Run:
         self.overrides = dict(recipe.get("batchNormOverrides") or {})
         self.factor = 1.0
         self.history = []
+        self.test = None  # the test split's result, set by fit() when there is one
         self.plan_changes = []
         self.start_plan = dict(self.plan)
 
@@ -198,10 +200,11 @@ class Run:
             with torch.autocast("cuda") if self.amp else contextlib.nullcontext():
                 probs = self.wrapped(xs)
             loss = crossentropy(probs, ys)
+            value = float(loss)  # one copy to the host per step (a blocking one on CUDA)
             # Before any weight moves, and on every process at once (one rank raising alone would leave the others waiting in DDP).
-            if self.procs.sum([0.0 if math.isfinite(float(loss)) else 1.0])[0] > 0:
+            if self.procs.sum([0.0 if math.isfinite(value) else 1.0])[0] > 0:
                 raise TrainingError(
-                    f"The loss became {float(loss)} at step {self.step + 1} (on at least one process); no weight was changed by that step. "
+                    f"The loss became {value} at step {self.step + 1} (on at least one process); no weight was changed by that step. "
                     "Lower the learning rate (recipe.json's config.learningRate) and train again."
                 )
             if self.scaler is not None:
@@ -211,7 +214,7 @@ class Run:
             else:
                 loss.backward()
                 self.optimizer.step()
-            loss_sum += float(loss) * len(ys)
+            loss_sum += value * len(ys)
             correct += float((probs.argmax(1) == ys).sum())
             seen += len(ys)
             self.step += 1
