@@ -142,24 +142,23 @@ function wasmHeapBytes(): number | null {
   return backend.wasm?.HEAPU8?.buffer.byteLength ?? null;
 }
 
-/** What the studio says before a full fine-tuning run at `batch` on wasm when its step cannot fit in the heap, or null when it fits. */
-async function wasmRefusal(files: ModelFiles, batch: number): Promise<string | null> {
-  const t = await transfer(files);
-  try {
-    applyFreezePlan(t.model, {}, t.headLayers); // full fine-tune (the model file marks some layers frozen)
-    const fit = wasmStepFit(t.model, t.headLayers, { batchSize: batch, optimizer: 'adam' }, {});
-    return fit.fits ? null : wasmFitMessage(fit);
-  } finally {
-    dispose(t);
-  }
-}
-
 /** One full fine-tuning step at `batch` under tf.profile (its peak bytes); an out-of-memory failure is a row with the error. */
 async function memoryStep(files: ModelFiles, batch: number): Promise<MemoryRow> {
   const t = await transfer(files);
   const backend = tf.getBackend();
   try {
     applyFreezePlan(t.model, {}, t.headLayers); // full fine-tune: the model file marks some layers frozen
+    // The studio's own check before a run on wasm (core/memoryFit.ts): a step that cannot fit in the heap is refused, not run.
+    const fit = backend === 'wasm' ? wasmStepFit(t.model, t.headLayers, { batchSize: batch, optimizer: 'adam' }, {}) : { fits: true as const };
+    if (!fit.fits)
+      return {
+        backend,
+        batch,
+        peakTensorBytes: null,
+        wasmHeapBytes: wasmHeapBytes(),
+        msPerStep: null,
+        error: `not run: the studio refuses it — "${wasmFitMessage(fit)}"`,
+      };
     const x = tf.randomUniform([batch, 224, 224, 3], -1, 1);
     const y = tf.oneHot(
       tf.tensor1d(
@@ -257,22 +256,6 @@ export async function benchCpu(
       log(`cache build, ${options.cacheImages} images: ${result.cache!.seconds.toFixed(1)} s`);
     });
   for (const batch of parts.has('memory') ? options.memoryBatches : []) {
-    // The studio's own check before a run on wasm (core/memoryFit.ts): a step that cannot fit in the heap is refused, not run.
-    if (result.backend === 'wasm') {
-      const refusal = await wasmRefusal(files, batch);
-      if (refusal) {
-        result.memory.push({
-          backend: 'wasm',
-          batch,
-          peakTensorBytes: null,
-          wasmHeapBytes: wasmHeapBytes(),
-          msPerStep: null,
-          error: `not run: the studio refuses it — "${refusal}"`,
-        });
-        log(`memory, full fine-tune batch ${batch}: refused: ${refusal}`);
-        continue;
-      }
-    }
     onMemoryPhase(batch);
     const row = await memoryStep(files, batch);
     onMemoryPhase(null);

@@ -47,6 +47,7 @@ try {
   const adapter = backend === 'webgpu' ? await adapterText() : undefined;
   // ?requireGpu=1 (npm run bench -- --gpu): on a software adapter the step would take many minutes and say nothing about a GPU.
   const software = adapter !== undefined && /swiftshader|fallback|no adapter/i.test(adapter);
+  const skipGpu = software && params.has('requireGpu');
   const result = await benchCpu(
     files,
     {
@@ -54,7 +55,7 @@ try {
       repeats: Number(params.get('repeats') ?? 3),
       cacheImages: Number(params.get('cacheImages') ?? 1000),
       memoryBatches: (params.get('memory') ?? '8,32').split(',').filter(Boolean).map(Number),
-      parts: software && params.has('requireGpu') ? [] : params.get('parts')?.split(','),
+      parts: skipGpu ? [] : params.get('parts')?.split(','),
       plans: params.get('plans')?.split(',') as CpuBenchResult['steps'][number]['plan'][] | undefined,
       stepBatch: params.has('stepBatch') ? Number(params.get('stepBatch')) : undefined,
     },
@@ -68,7 +69,7 @@ try {
   );
   result.detail = backend === 'wasm' ? await wasmDetails() : backend;
   if (adapter !== undefined) result.adapter = adapter;
-  if (software && params.has('requireGpu')) result.errors.push(`not measured: WebGPU's adapter here is ${adapter}, not a GPU`);
+  if (skipGpu) result.errors.push(`not measured: WebGPU's adapter here is ${adapter}, not a GPU`);
   target.__cpu = result;
 } catch (error) {
   target.__cpuError = String((error as Error).stack ?? error);

@@ -23,8 +23,6 @@ import { assertNever, toWireError } from './wire';
 import { exportModel, exportTransfer, predict, readSourceWeights, setWeights } from './modelRequests';
 import type { Post, WorkerContext, WorkerDeps } from './workerContext';
 
-export type { Post, WorkerDeps };
-
 /** Backends probed for the feature cache's forward pass besides the training one (wasm: XNNPACK, issue 15). */
 const FORWARD_CANDIDATES = ['webgpu', 'webgl', 'wasm', 'cpu'];
 /** Other backends are probed only when the cache build on the training backend would take at least this long. */

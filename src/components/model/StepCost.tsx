@@ -24,7 +24,7 @@ import { useStudio } from '../../store/store';
 const OPTIMIZER_NAMES: Record<OptimizerName, string> = { adam: 'Adam', momentum: 'momentum', sgd: 'SGD' };
 
 /** "0.42 ms", "3.1 ms", "850 ms", "12.3 s": a step on cached features lasts well under a millisecond. */
-export function formatTime(ms: number): string {
+function formatTime(ms: number): string {
   return ms < 1 ? `${ms.toFixed(2)} ms` : ms < 10 ? `${ms.toFixed(1)} ms` : formatDuration(ms);
 }
 

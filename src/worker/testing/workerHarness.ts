@@ -1,6 +1,7 @@
 /** A worker handler over the tiny test model, for tests: replies are collected in arrays. */
 import { createTinyImages, createTinyModel } from '../../engine/testing/tinyModel';
-import { createStudioWorker, type WorkerDeps } from '../studioWorker';
+import { createStudioWorker } from '../studioWorker';
+import type { WorkerDeps } from '../workerContext';
 import type { WireImageSet, WorkerReply, WorkerRequest } from '../protocol';
 
 /** Handler dependencies over the tiny model (8×8×1, cut 'flatten'), backend cpu. */
