@@ -22,12 +22,6 @@ export interface CameraCaptureProps {
 
 type Phase = 'closed' | 'opening' | 'open';
 
-/** The hold button while it records: a red ring, whatever the stylesheet says. */
-const RECORDING_STYLE = { boxShadow: '0 0 0 3px #d93025' } as const;
-
-/** The preview fits the card whatever the stylesheet says (a camera's 640×480 would not). */
-const PREVIEW_STYLE = { display: 'block', width: '100%', maxWidth: 320, height: 'auto', borderRadius: 6, background: '#000' } as const;
-
 const plural = (count: number, word: string) => `${formatCount(count)} ${word}${count === 1 ? '' : 's'}`;
 
 const imagesIn = (name: string) => useStudio.getState().images.filter((image) => image.className === name).length;
@@ -43,9 +37,8 @@ function HoldToRecord({ name, recording, editable, start, finish }: { name: stri
   return (
     <button
       type="button"
-      className={`small-button primary camera-record${recording ? ' on' : ''}`}
+      className="small-button primary camera-record"
       // The text stays "Hold to record" (the accessible name contains it); pressed and the counter say it records.
-      style={recording ? RECORDING_STYLE : undefined}
       aria-label={`Hold to record frames into ${name}`}
       aria-pressed={recording}
       disabled={!editable && !recording}
@@ -170,7 +163,7 @@ export function CameraCapture({ name, editable }: CameraCaptureProps) {
       ) : null}
       {phase === 'open' ? (
         <div className="camera-panel" role="group" aria-label={`Camera for ${name}`}>
-          <video ref={camera.video} className="camera-preview" style={PREVIEW_STYLE} aria-label={`Camera preview for ${name}`} muted playsInline autoPlay />
+          <video ref={camera.video} className="camera-preview" aria-label={`Camera preview for ${name}`} muted playsInline autoPlay />
           <div className="class-actions">
             <HoldToRecord name={name} recording={recording} editable={editable} start={camera.start} finish={camera.finish} />
             <button type="button" className="small-button" aria-label={`Stop camera for ${name}`} onClick={camera.close}>
