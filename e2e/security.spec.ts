@@ -94,14 +94,13 @@ const MARKUP = '<img src=x onerror="window.__pwned=true">';
 /** A dataset with an SVG that carries a script, an HTML page renamed .png, and a class folder named with markup; returns its root folder. */
 function writeHostileFolder(): string {
   const root = mkdtempSync(join(tmpdir(), 'studio-csp-'));
-  const markup = MARKUP;
   const files: [string, Buffer | string][] = [
     ['hostile/cats/1.png', makePng(20, 1)],
     ['hostile/cats/2.png', makePng(20, 2)],
     ['hostile/cats/logo.svg', '<svg xmlns="http://www.w3.org/2000/svg" onload="window.__pwned=true"><script>window.__pwned = true</script></svg>'],
     ['hostile/cats/page.png', '<!doctype html><script>window.__pwned = true</script><img src="https://example.com/beacon.gif">'],
-    [`hostile/${markup}/1.png`, makePng(20, 5)],
-    [`hostile/${markup}/2.png`, makePng(20, 6)],
+    [`hostile/${MARKUP}/1.png`, makePng(20, 5)],
+    [`hostile/${MARKUP}/2.png`, makePng(20, 6)],
   ];
   for (const [path, bytes] of files) {
     mkdirSync(join(root, path, '..'), { recursive: true });

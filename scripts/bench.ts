@@ -47,14 +47,16 @@ const GPU = process.argv.includes('--gpu');
 type Part = 'digits' | 'mobilenetv2' | 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage';
 const ALL_PARTS: Part[] = ['digits', 'mobilenetv2', 'tree', 'ingest', 'figures', 'cpu', 'storage'];
 /** Parts measured only in the browser, by a page of their own. */
-const PAGE_PARTS: Part[] = ['tree', 'ingest', 'figures', 'cpu', 'storage'];
+const PAGE_PARTS = ['tree', 'ingest', 'figures', 'cpu', 'storage'] as const satisfies readonly Part[];
+/** The parts that run in a page of their own, not per backend. */
+type PagePart = (typeof PAGE_PARTS)[number];
 const PARTS: Part[] = GPU ? [] : QUICK ? ['figures', 'cpu', 'storage'] : argOnly > 0 ? [process.argv[argOnly + 1] as Part] : ALL_PARTS;
 for (const part of PARTS) {
   if (!ALL_PARTS.includes(part)) throw new Error(`--only '${part}' is not a part of the bench; use --only ${ALL_PARTS.join(', --only ')}.`);
 }
 
 /** How long one browser page may run before its finished rows are taken and the rest reported as timed out. */
-const PAGE_TIMEOUT_MS: Record<Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage'>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
+const PAGE_TIMEOUT_MS: Record<Exclude<Part, PagePart>, number> = { digits: 600_000, mobilenetv2: 1_800_000 };
 
 /** Browser flags per backend: SwiftShader stands in for a GPU on machines without one. */
 const BROWSER_BACKENDS: { backend: 'webgpu' | 'webgl' | 'wasm'; args: string[] }[] = [
@@ -103,13 +105,7 @@ async function benchCpu(results: Results): Promise<void> {
 }
 
 /** Runs bench/index.html for one model on one backend in a fresh browser, collecting what it measured. */
-async function benchPage(
-  server: ViteDevServer,
-  backend: string,
-  args: string[],
-  part: Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage'>,
-  results: Results,
-): Promise<void> {
+async function benchPage(server: ViteDevServer, backend: string, args: string[], part: Exclude<Part, PagePart>, results: Results): Promise<void> {
   const port = (server.httpServer!.address() as { port: number }).port;
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args] });
   try {
@@ -330,9 +326,9 @@ async function benchBrowser(results: Results): Promise<void> {
     }
     for (const { backend, args } of BROWSER_BACKENDS) {
       for (const part of PARTS) {
-        if (PAGE_PARTS.includes(part)) continue;
+        if ((PAGE_PARTS as readonly Part[]).includes(part)) continue;
         console.log(`${part} on ${backend} (headless Chromium)…`);
-        await benchPage(server, backend, args, part as Exclude<Part, 'tree' | 'ingest' | 'figures' | 'cpu' | 'storage'>, results);
+        await benchPage(server, backend, args, part as Exclude<Part, PagePart>, results);
       }
     }
   } finally {
@@ -530,7 +526,7 @@ if (GPU) {
   process.exit(0);
 }
 const started = performance.now();
-if (PARTS.some((p) => !PAGE_PARTS.includes(p))) {
+if (PARTS.some((p) => !(PAGE_PARTS as readonly Part[]).includes(p))) {
   console.log('cpu (Node)…');
   await benchCpu(results);
 }

@@ -69,6 +69,8 @@ export interface StudioCpu {
   browser: string;
   rendererPeakBytes: Record<number, number>;
   seconds: number;
+  /** The machine's load average when the page finished (both results.json and results.md print this one). */
+  loadAverage: number[];
 }
 
 /** Runs bench/cpu.html with `query` in a fresh Chromium (extra `args`), sampling renderer memory every 200 ms. */
@@ -120,6 +122,7 @@ export async function runCpuPage(port: number, query: Record<string, string>, ar
       browser: `Chromium ${browser.version()}`,
       rendererPeakBytes: peaks,
       seconds: (performance.now() - started) / 1000,
+      loadAverage: loadavg(),
     };
   } finally {
     await browser.close();
@@ -161,7 +164,7 @@ export function cpuJson(studio: StudioCpu, torch: TorchResult): Record<string, u
     ),
     pytorch_blas: torch.blas ?? null,
     pytorch_ms_per_step: Object.fromEntries(plans.map((p) => [p, torchStep(torch, p) ?? null])),
-    load_average: loadavg(),
+    load_average: studio.loadAverage,
     studio_ms_per_step: Object.fromEntries(plans.map((p) => [p, stepOf(studio.result, p as CpuPlan)])),
     cache_build_1000_seconds: studio.result?.cache ? (studio.result.cache.seconds * 1000) / studio.result.cache.images : null,
     images_per_second: {
@@ -205,7 +208,7 @@ export function cpuMarkdown(studio: StudioCpu, torch: TorchResult): string {
     return row(`training step, ${plan}, batch 4`, s?.msPerStep, s?.imagesPerSecond, t?.steps[plan]?.msPerStep, b?.steps[plan]?.msPerStep, figure);
   };
   const lines = [
-    `Studio: ${r?.detail ?? r?.backend ?? 'not measured'} in headless ${studio.browser} (the page cross-origin isolated by the dev server's COOP/COEP). PyTorch: ${torch.torch ? `${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas?.info ?? '?'} (${torch.blas?.matmulGflops.toFixed(1) ?? '?'} GFLOP/s on a 1024² matmul)` : (torch.error ?? 'not measured')}; machine load average at the end ${loadavg()
+    `Studio: ${r?.detail ?? r?.backend ?? 'not measured'} in headless ${studio.browser} (the page cross-origin isolated by the dev server's COOP/COEP). PyTorch: ${torch.torch ? `${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas?.info ?? '?'} (${torch.blas?.matmulGflops.toFixed(1) ?? '?'} GFLOP/s on a 1024² matmul)` : (torch.error ?? 'not measured')}; machine load average at the end ${studio.loadAverage
       .map((l) => l.toFixed(1))
       .join(
         ', ',
